@@ -1,0 +1,237 @@
+//! JOSE: signing ID tokens (RS256 JWS) and wrapping them in JWE envelopes.
+//!
+//! Architecture invariant: this is the only module that names `josekit`; everything above it
+//! sees compact strings and the types here.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use josekit::jwe::{JweEncrypter, JweHeader};
+use josekit::jws::{JwsHeader, JwsSigner};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::keys::{Kid, RsaKey, SigningKey};
+
+/// Why a JOSE operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JoseError {
+    /// A key could not be turned into a signer, encrypter or decrypter.
+    #[error("key: {0}")]
+    Key(String),
+    /// Signing or encrypting failed.
+    #[error("{0}")]
+    Operation(String),
+    /// Claims could not be serialised.
+    #[error("claims: {0}")]
+    Claims(#[from] serde_json::Error),
+}
+
+fn op(err: josekit::JoseError) -> JoseError {
+    JoseError::Operation(err.to_string())
+}
+
+/// An RS256 signer for one provider key, built once and reused for every token.
+pub struct Signer {
+    kid: Kid,
+    inner: josekit::jws::alg::rsassa::RsassaJwsSigner,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// An RS256 signer for `key`.
+    pub fn rs256(key: &SigningKey) -> Result<Self, JoseError> {
+        let pem = key
+            .key()
+            .private_pem()
+            .ok_or_else(|| JoseError::Key("signing key has no private half".into()))?;
+        let inner = josekit::jws::RS256
+            .signer_from_pem(pem)
+            .map_err(|err| JoseError::Key(err.to_string()))?;
+        Ok(Self {
+            kid: key.kid().clone(),
+            inner,
+        })
+    }
+
+    /// The kid this signer puts in its headers.
+    pub fn kid(&self) -> &Kid {
+        &self.kid
+    }
+
+    /// Signs `claims` as a compact JWS with Google's header `{"alg":"RS256","kid":…,"typ":"JWT"}`,
+    /// members in that order.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, JoseError> {
+        let payload = serde_json::to_vec(claims)?;
+        let mut header = JwsHeader::new();
+        // josekit overwrites `alg` in place, so setting it first fixes Google's member order.
+        header.set_algorithm("RS256");
+        header.set_key_id(self.kid.as_str());
+        header.set_token_type("JWT");
+        josekit::jws::serialize_compact(&payload, &header, &self.inner).map_err(op)
+    }
+
+    /// The algorithm name (`RS256`).
+    pub fn algorithm(&self) -> &str {
+        self.inner.algorithm().name()
+    }
+}
+
+/// JWE key-management algorithms the provider can encrypt with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum KeyAlg {
+    /// `RSA-OAEP-256`, the platform's documented value. The default.
+    #[default]
+    #[serde(rename = "RSA-OAEP-256")]
+    RsaOaep256,
+    /// `RSA-OAEP` (SHA-1).
+    #[serde(rename = "RSA-OAEP")]
+    RsaOaep,
+}
+
+impl KeyAlg {
+    /// The JOSE name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RsaOaep256 => "RSA-OAEP-256",
+            Self::RsaOaep => "RSA-OAEP",
+        }
+    }
+}
+
+/// JWE content-encryption algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ContentEnc {
+    /// `A256GCM`. The default.
+    #[default]
+    #[serde(rename = "A256GCM")]
+    A256Gcm,
+    /// `A128GCM`.
+    #[serde(rename = "A128GCM")]
+    A128Gcm,
+    /// `A128CBC-HS256`.
+    #[serde(rename = "A128CBC-HS256")]
+    A128CbcHs256,
+    /// `A256CBC-HS512`.
+    #[serde(rename = "A256CBC-HS512")]
+    A256CbcHs512,
+}
+
+impl ContentEnc {
+    /// Every supported value, for menus and tests.
+    pub const ALL: [ContentEnc; 4] = [
+        Self::A256Gcm,
+        Self::A128Gcm,
+        Self::A128CbcHs256,
+        Self::A256CbcHs512,
+    ];
+
+    /// The JOSE name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::A256Gcm => "A256GCM",
+            Self::A128Gcm => "A128GCM",
+            Self::A128CbcHs256 => "A128CBC-HS256",
+            Self::A256CbcHs512 => "A256CBC-HS512",
+        }
+    }
+}
+
+/// Wraps signed tokens in a compact JWE addressed to one RSA public key.
+pub struct Encrypter {
+    kid: Kid,
+    alg: KeyAlg,
+    enc: ContentEnc,
+    inner: Box<dyn JweEncrypter>,
+}
+
+impl fmt::Debug for Encrypter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Encrypter")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("enc", &self.enc)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Encrypter {
+    /// An encrypter to `key`'s public half.
+    pub fn new(key: &RsaKey, alg: KeyAlg, enc: ContentEnc) -> Result<Self, JoseError> {
+        let pem = key.public_pem();
+        let inner: Box<dyn JweEncrypter> = match alg {
+            KeyAlg::RsaOaep256 => Box::new(
+                josekit::jwe::RSA_OAEP_256
+                    .encrypter_from_pem(&pem)
+                    .map_err(|e| JoseError::Key(e.to_string()))?,
+            ),
+            KeyAlg::RsaOaep => Box::new(
+                josekit::jwe::RSA_OAEP
+                    .encrypter_from_pem(&pem)
+                    .map_err(|e| JoseError::Key(e.to_string()))?,
+            ),
+        };
+        Ok(Self {
+            kid: key.kid().clone(),
+            alg,
+            enc,
+            inner,
+        })
+    }
+
+    /// Encrypts a signed compact JWT: header `{"alg":…,"enc":…,"cty":"JWT","kid":…}`.
+    pub fn encrypt(&self, signed_jwt: &str) -> Result<String, JoseError> {
+        let mut header = JweHeader::new();
+        header.set_algorithm(self.alg.name());
+        header.set_content_encryption(self.enc.name());
+        header.set_content_type("JWT");
+        header.set_key_id(self.kid.as_str());
+        josekit::jwe::serialize_compact(signed_jwt.as_bytes(), &header, self.inner.as_ref())
+            .map_err(op)
+    }
+}
+
+/// Opens a compact JWE with an RSA private key, accepting only the key-management algorithms
+/// above. Returns the protected header and the plaintext.
+pub fn decrypt(jwe: &str, key: &RsaKey) -> Result<(serde_json::Value, Vec<u8>), JoseError> {
+    let pem = key
+        .private_pem()
+        .ok_or_else(|| JoseError::Key("decryption needs a private key".into()))?;
+    let oaep256 = josekit::jwe::RSA_OAEP_256
+        .decrypter_from_pem(pem)
+        .map_err(|e| JoseError::Key(e.to_string()))?;
+    let oaep = josekit::jwe::RSA_OAEP
+        .decrypter_from_pem(pem)
+        .map_err(|e| JoseError::Key(e.to_string()))?;
+    let (payload, header) = josekit::jwe::deserialize_compact_with_selector(jwe, |header| {
+        Ok(match header.algorithm() {
+            Some("RSA-OAEP-256") => Some(&oaep256 as &dyn josekit::jwe::JweDecrypter),
+            Some("RSA-OAEP") => Some(&oaep as &dyn josekit::jwe::JweDecrypter),
+            _ => None,
+        })
+    })
+    .map_err(op)?;
+    Ok((
+        serde_json::Value::Object(header.claims_set().clone()),
+        payload,
+    ))
+}
+
+/// The left-most half of SHA-256 of `value`, base64url without padding: `at_hash` and `c_hash`
+/// for RS256 tokens (OIDC Core §3.1.3.6, §3.3.2.11). Always 22 characters.
+pub fn left_half_sha256(value: &str) -> String {
+    let digest = Sha256::digest(value.as_bytes());
+    URL_SAFE_NO_PAD.encode(&digest[..16])
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,86 @@
+//! `oidc-harness keys generate`: the deterministic recipe behind `fixtures/keys/`.
+//!
+//! Each key is drawn from a ChaCha20 stream seeded with the SHA-256 of its name, so running the
+//! recipe again re-creates the committed files byte for byte.
+
+use std::path::Path;
+
+use rand::SeedableRng as _;
+use rand_chacha::ChaCha20Rng;
+use rsa::RsaPrivateKey;
+use sha2::{Digest as _, Sha256};
+
+use super::{tls, KeyError, RsaKey};
+
+/// One file written by [`generate_fixture_set`].
+#[derive(Debug, Clone)]
+pub struct FixtureFile {
+    /// File name inside the output folder.
+    pub name: String,
+    /// What the file is for.
+    pub why: &'static str,
+}
+
+fn deterministic_key(name: &str) -> Result<RsaKey, KeyError> {
+    let seed: [u8; 32] = Sha256::digest(format!("oidc-harness fixture key: {name}")).into();
+    let mut rng = ChaCha20Rng::from_seed(seed);
+    let private =
+        RsaPrivateKey::new(&mut rng, 2048).map_err(|err| KeyError::Parse(err.to_string()))?;
+    RsaKey::from_private(&private)
+}
+
+/// Writes the fixture key set into `dir` and lists what it wrote.
+pub fn generate_fixture_set(dir: &Path) -> Result<Vec<FixtureFile>, KeyError> {
+    std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let mut written = Vec::new();
+    let mut put = |name: String, text: &str, why: &'static str| -> Result<(), KeyError> {
+        let path = dir.join(&name);
+        std::fs::write(&path, text).map_err(|source| KeyError::Io { path, source })?;
+        written.push(FixtureFile { name, why });
+        Ok(())
+    };
+    for name in ["idp-signing-1", "idp-signing-2"] {
+        let key = deterministic_key(name)?;
+        let private = key.private_pem().unwrap_or_default().to_owned();
+        put(
+            format!("{name}.key.pem"),
+            &private,
+            "provider RS256 signing key (PKCS#8)",
+        )?;
+        put(
+            format!("{name}.pub.pem"),
+            &key.public_pem(),
+            "its public key, PEM SPKI",
+        )?;
+        put(
+            format!("{name}.pub.b64"),
+            &format!("{}\n", key.public_base64_line()),
+            "its public key as the platform console takes it: one-line base64 SPKI",
+        )?;
+        put(
+            format!("{name}.cert.pem"),
+            &tls::signing_certificate(&key)?,
+            "its self-signed X.509 certificate (served at /oauth2/v1/certs)",
+        )?;
+    }
+    let platform = deterministic_key("platform-encryption")?;
+    put(
+        "platform-encryption.key.pem".into(),
+        platform.private_pem().unwrap_or_default(),
+        "the platform's RSA key for opening JWE envelopes (PKCS#8)",
+    )?;
+    put(
+        "platform-encryption.pub.pem".into(),
+        &platform.public_pem(),
+        "the platform's public key that brands encrypt ID tokens to, PEM SPKI",
+    )?;
+    put(
+        "platform-encryption.pub.b64".into(),
+        &format!("{}\n", platform.public_base64_line()),
+        "the same public key as one-line base64 SPKI",
+    )?;
+    Ok(written)
+}
