@@ -1,0 +1,636 @@
+//! `GET /o/oauth2/v2/auth`: the authorization endpoint, the login page and its form.
+//!
+//! Order of checks, after Google (`google-oidc.md` §5.3): the client and the redirect URI are
+//! checked first and a failure there is an HTML error page, never a redirect. Every later error
+//! goes back to the (now trusted) redirect URI as `error=…&state=…`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+use super::scope::{ScopeError, Scopes};
+use super::state::{random_token, Client, CodeGrant, Grant, IdpState, Pkce};
+use crate::claims::{Nonce, Persona, Subject};
+use crate::workspace::{self, AuthErrorPage, FormPostPage, LoginPage, PersonaCard};
+
+/// Which artifacts the authorization response carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct ResponseType {
+    pub(crate) code: bool,
+    pub(crate) token: bool,
+    pub(crate) id_token: bool,
+}
+
+impl ResponseType {
+    /// Parses a space-separated set; order does not matter (`id_token token` is fine).
+    fn parse(text: &str) -> Option<Self> {
+        if text == "none" {
+            return Some(Self::default());
+        }
+        let mut rt = Self::default();
+        for part in text.split(' ') {
+            let seen = match part {
+                "code" => std::mem::replace(&mut rt.code, true),
+                "token" => std::mem::replace(&mut rt.token, true),
+                "id_token" => std::mem::replace(&mut rt.id_token, true),
+                _ => return None,
+            };
+            if seen {
+                return None;
+            }
+        }
+        Some(rt)
+    }
+
+    fn returns_tokens(self) -> bool {
+        self.token || self.id_token
+    }
+}
+
+/// How the response travels back (OAuth 2.0 Multiple Response Types; Form Post).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResponseMode {
+    Query,
+    Fragment,
+    FormPost,
+}
+
+/// A validated authorization request.
+#[derive(Debug, Clone)]
+pub(crate) struct AuthRequest {
+    pub(crate) client_id: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) response_type: ResponseType,
+    pub(crate) response_mode: ResponseMode,
+    pub(crate) scopes: Scopes,
+    pub(crate) state: Option<String>,
+    pub(crate) nonce: Option<Nonce>,
+    pub(crate) pkce: Option<Pkce>,
+    pub(crate) login_hint: Option<String>,
+    pub(crate) offline: bool,
+}
+
+/// An error page: status, the error code and a sentence.
+fn error_page(status: StatusCode, error: &str, description: &str) -> Response {
+    workspace::html(status, &AuthErrorPage { error, description })
+}
+
+/// Where and how to send an error once the redirect URI is trusted.
+struct Target<'a> {
+    state: &'a IdpState,
+    redirect_uri: &'a str,
+    mode: ResponseMode,
+    client_state: Option<&'a str>,
+}
+
+impl Target<'_> {
+    fn error(&self, error: &str, description: &str) -> Response {
+        let mut params: Vec<(&str, String)> = vec![
+            ("error", error.to_owned()),
+            ("error_description", description.to_owned()),
+        ];
+        if let Some(s) = self.client_state {
+            params.push(("state", s.to_owned()));
+        }
+        if self.state.config.discovery.rfc9207 {
+            params.push(("iss", self.state.issuer.to_string()));
+        }
+        deliver(self.redirect_uri, self.mode, &params)
+    }
+}
+
+/// Sends the response parameters to the redirect URI in the chosen mode. The registered URI
+/// is kept byte for byte (no normalisation): parameters are appended to its query, or put in
+/// the fragment.
+fn deliver(redirect_uri: &str, mode: ResponseMode, params: &[(&str, String)]) -> Response {
+    let encoded = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish();
+    let location = match mode {
+        ResponseMode::Query => {
+            let separator = match redirect_uri.split_once('?') {
+                None => "?",
+                Some((_, "")) => "",
+                Some(_) => "&",
+            };
+            format!("{redirect_uri}{separator}{encoded}")
+        }
+        ResponseMode::Fragment => format!("{redirect_uri}#{encoded}"),
+        ResponseMode::FormPost => {
+            let page = FormPostPage {
+                action: redirect_uri,
+                fields: params.iter().map(|(k, v)| (*k, v.as_str())).collect(),
+            };
+            return workspace::html(StatusCode::OK, &page);
+        }
+    };
+    let Ok(location) = HeaderValue::from_str(&location) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid redirect_uri.",
+        );
+    };
+    let mut response = StatusCode::FOUND.into_response();
+    response.headers_mut().insert(header::LOCATION, location);
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store, max-age=0, must-revalidate"),
+    );
+    response
+}
+
+/// Query parameters, each at most once (RFC 6749 §3.1).
+struct Params {
+    values: HashMap<String, String>,
+    repeated: Vec<String>,
+}
+
+impl Params {
+    fn parse(raw: Option<&str>) -> Self {
+        let mut values = HashMap::new();
+        let mut repeated = Vec::new();
+        for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+            if values.insert(k.to_string(), v.into_owned()).is_some() {
+                repeated.push(k.into_owned());
+            }
+        }
+        Self { values, repeated }
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn repeated(&self, key: &str) -> bool {
+        self.repeated.iter().any(|r| r == key)
+    }
+}
+
+/// `GET /o/oauth2/v2/auth`.
+pub(crate) async fn authorize(
+    State(state): State<Arc<IdpState>>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let params = Params::parse(raw.as_deref());
+
+    // 1. The client and the redirect URI: failures are pages, never redirects.
+    if params.repeated("client_id") || params.repeated("redirect_uri") {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Parameter repeated: client_id or redirect_uri.",
+        );
+    }
+    let Some(client_id) = params.get("client_id") else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: client_id",
+        );
+    };
+    let Some(client) = state.clients.get(client_id) else {
+        return error_page(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The OAuth client was not found.",
+        );
+    };
+    let Some(redirect_uri) = params.get("redirect_uri") else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: redirect_uri",
+        );
+    };
+    if !client.accepts_redirect(redirect_uri) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "redirect_uri_mismatch",
+            &format!("The redirect URI in the request, {redirect_uri}, does not match the ones authorized for the OAuth client."),
+        );
+    }
+    let Some(response_type_text) = params.get("response_type") else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: response_type",
+        );
+    };
+
+    // 2. Everything else goes back to the redirect URI.
+    let response_type = ResponseType::parse(response_type_text);
+    let default_mode = if response_type.is_some_and(ResponseType::returns_tokens) {
+        ResponseMode::Fragment
+    } else {
+        ResponseMode::Query
+    };
+    let requested_mode = match params.get("response_mode") {
+        None => Some(default_mode),
+        Some("query") => Some(ResponseMode::Query),
+        Some("fragment") => Some(ResponseMode::Fragment),
+        Some("form_post") => Some(ResponseMode::FormPost),
+        Some(_) => None,
+    };
+    let target = Target {
+        state: &state,
+        redirect_uri,
+        mode: requested_mode.unwrap_or(default_mode),
+        client_state: params.values.get("state").map(String::as_str),
+    };
+    if let Some(key) = params.repeated.first() {
+        return target.error("invalid_request", &format!("Parameter repeated: {key}"));
+    }
+    let Some(response_type) = response_type else {
+        return target.error(
+            "unsupported_response_type",
+            &format!("Unsupported response_type: {response_type_text}"),
+        );
+    };
+    let Some(response_mode) = requested_mode else {
+        return target.error("invalid_request", "Invalid response_mode.");
+    };
+    if response_mode == ResponseMode::Query && response_type.returns_tokens() {
+        return target.error(
+            "invalid_request",
+            "response_mode=query cannot carry tokens.",
+        );
+    }
+    let scopes = match Scopes::parse(params.get("scope")) {
+        Ok(scopes) => scopes,
+        Err(ScopeError::Missing) => {
+            return target.error("invalid_request", "Missing required parameter: scope")
+        }
+        Err(ScopeError::NoOpenid) => {
+            return target.error("invalid_scope", "The scope must contain openid.")
+        }
+        Err(ScopeError::Unknown) => {
+            return target.error("invalid_scope", "Some requested scopes were invalid.")
+        }
+    };
+    let nonce = params.get("nonce").map(Nonce::new);
+    if response_type.id_token && nonce.is_none() {
+        return target.error("invalid_request", "Missing required parameter: nonce");
+    }
+    let pkce = match parse_pkce(
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    ) {
+        Ok(pkce) => pkce,
+        Err(description) => return target.error("invalid_request", description),
+    };
+    if pkce.is_none() && client.config.require_pkce && response_type.code {
+        return target.error(
+            "invalid_request",
+            "Missing required parameter: code_challenge",
+        );
+    }
+    let prompt: Vec<&str> = params
+        .get("prompt")
+        .unwrap_or("")
+        .split(' ')
+        .filter(|p| !p.is_empty())
+        .collect();
+    if prompt
+        .iter()
+        .any(|p| !matches!(*p, "none" | "consent" | "select_account"))
+    {
+        return target.error("invalid_request", "Invalid prompt.");
+    }
+    let prompt_none = prompt.contains(&"none");
+    if prompt_none && prompt.len() > 1 {
+        return target.error(
+            "invalid_request",
+            "prompt=none cannot be combined with other values.",
+        );
+    }
+    let offline = match params.get("access_type") {
+        None | Some("online") => false,
+        Some("offline") => true,
+        Some(_) => return target.error("invalid_request", "Invalid access_type."),
+    };
+
+    let request = AuthRequest {
+        client_id: client_id.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        response_type,
+        response_mode,
+        scopes,
+        state: params.values.get("state").cloned(),
+        nonce,
+        pkce,
+        login_hint: params.get("login_hint").map(str::to_owned),
+        offline,
+    };
+
+    // 3. Headless login for CI, or the login page.
+    if prompt_none {
+        let persona = request
+            .login_hint
+            .as_deref()
+            .and_then(|hint| state.personas.find(hint));
+        return match persona {
+            Some(persona) => complete(&state, client, &request, persona.clone(), false),
+            None => target.error(
+                "login_required",
+                "No persona matches login_hint; prompt=none needs one.",
+            ),
+        };
+    }
+    let id = random_token(16);
+    let now = state.now();
+    state.logins.insert(
+        id.clone(),
+        request.clone(),
+        now + state.config.tokens.login_lifetime_secs,
+        now,
+    );
+    login_page(&state, &id, &request, None, StatusCode::OK)
+}
+
+/// Checks PKCE parameters (RFC 7636 §4.2, §4.3): the method defaults to `plain`.
+fn parse_pkce(challenge: Option<&str>, method: Option<&str>) -> Result<Option<Pkce>, &'static str> {
+    let Some(challenge) = challenge else {
+        return match method {
+            Some(_) => Err("code_challenge_method without code_challenge."),
+            None => Ok(None),
+        };
+    };
+    let s256 = match method.unwrap_or("plain") {
+        "S256" => true,
+        "plain" => false,
+        _ => return Err("Invalid code_challenge_method: use S256 or plain."),
+    };
+    let valid_chars = challenge
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    let valid_len = if s256 {
+        challenge.len() == 43
+    } else {
+        (43..=128).contains(&challenge.len())
+    };
+    if !valid_chars || !valid_len {
+        return Err("Invalid code_challenge.");
+    }
+    Ok(Some(Pkce {
+        challenge: challenge.to_owned(),
+        s256,
+    }))
+}
+
+impl Pkce {
+    /// Whether `verifier` answers this challenge; constant-time.
+    pub(crate) fn verify(&self, verifier: &str) -> bool {
+        let valid = (43..=128).contains(&verifier.len())
+            && verifier
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        let computed = if self.s256 {
+            URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+        } else {
+            verifier.to_owned()
+        };
+        valid && bool::from(computed.as_bytes().ct_eq(self.challenge.as_bytes()))
+    }
+}
+
+/// Issues what the response type asks for and sends it to the redirect URI.
+fn complete(
+    state: &IdpState,
+    client: &Client,
+    request: &AuthRequest,
+    persona: Persona,
+    consent_shown: bool,
+) -> Response {
+    let grant = Grant {
+        client_id: client.id.clone(),
+        persona,
+        scopes: request.scopes,
+        grant_id: Arc::from(random_token(12)),
+    };
+    let target = Target {
+        state,
+        redirect_uri: &request.redirect_uri,
+        mode: request.response_mode,
+        client_state: request.state.as_deref(),
+    };
+    let mut params: Vec<(&str, String)> = Vec::with_capacity(10);
+    if let Some(s) = &request.state {
+        params.push(("state", s.clone()));
+    }
+    let rt = request.response_type;
+    let code = rt.code.then(|| {
+        state.issue_code(CodeGrant {
+            grant: grant.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            nonce: request.nonce.clone(),
+            pkce: request.pkce.clone(),
+            offline: request.offline,
+        })
+    });
+    if let Some(code) = &code {
+        params.push(("code", code.clone()));
+    }
+    let access_token = rt.token.then(|| state.issue_access_token(&grant));
+    if let Some(token) = &access_token {
+        params.push(("access_token", token.clone()));
+        params.push(("token_type", "Bearer".to_owned()));
+        params.push((
+            "expires_in",
+            state.config.tokens.access_token_lifetime_secs.to_string(),
+        ));
+    }
+    if rt.id_token {
+        match state.id_token(
+            client,
+            &grant,
+            request.nonce.as_ref(),
+            access_token.as_deref(),
+            code.as_deref(),
+        ) {
+            Ok(id_token) => params.push(("id_token", id_token)),
+            Err(_) => return target.error("server_error", "The ID token could not be signed."),
+        }
+    }
+    params.push(("scope", request.scopes.redirect_form()));
+    params.push(("authuser", "0".to_owned()));
+    if let Some(hd) = &grant.persona.hd {
+        params.push(("hd", hd.clone()));
+    }
+    params.push((
+        "prompt",
+        if consent_shown { "consent" } else { "none" }.to_owned(),
+    ));
+    if state.config.discovery.rfc9207 {
+        params.push(("iss", state.issuer.to_string()));
+    }
+    deliver(&request.redirect_uri, request.response_mode, &params)
+}
+
+fn login_page(
+    state: &IdpState,
+    id: &str,
+    request: &AuthRequest,
+    message: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let cards: Vec<PersonaCard> = state
+        .personas
+        .list
+        .iter()
+        .map(|p| PersonaCard::from_persona(p, request.login_hint.as_deref()))
+        .collect();
+    let page = LoginPage {
+        request_id: id,
+        client_id: &request.client_id,
+        redirect_uri: &request.redirect_uri,
+        scope: request.scopes.redirect_form(),
+        personas: cards,
+        message,
+        action: super::discovery::paths::LOGIN,
+    };
+    workspace::html(status, &page)
+}
+
+/// The login page's form: a persona, its claims as edited, and the choice.
+#[derive(Debug, Deserialize)]
+pub(crate) struct LoginForm {
+    request: String,
+    action: String,
+    persona: Option<String>,
+    sub: Option<String>,
+    name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    email: Option<String>,
+    email_verified: Option<String>,
+    picture: Option<String>,
+    lp_sdes: Option<String>,
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// `POST /o/oauth2/v2/auth/login`.
+pub(crate) async fn login(
+    State(state): State<Arc<IdpState>>,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let now = state.now();
+    let Some(request) = state.logins.get(&form.request, now) else {
+        return error_page(StatusCode::BAD_REQUEST, "invalid_request", "This sign-in request has expired or was already used. Start again from the application.");
+    };
+    let Some(client) = state.clients.get(&request.client_id) else {
+        return error_page(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "The OAuth client was not found.",
+        );
+    };
+    let target = Target {
+        state: &state,
+        redirect_uri: &request.redirect_uri,
+        mode: request.response_mode,
+        client_state: request.state.as_deref(),
+    };
+    if form.action == "deny" {
+        state.logins.take(&form.request, now);
+        return target.error("access_denied", "The user denied the request.");
+    }
+    let base = form
+        .persona
+        .as_deref()
+        .and_then(|id| state.personas.find(id));
+    let Some(base) = base else {
+        return login_page(
+            &state,
+            &form.request,
+            &request,
+            Some("Pick a persona to continue."),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let lp_sdes = match non_empty(form.lp_sdes) {
+        None => None,
+        Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(value) => Some(value),
+            Err(err) => {
+                let message = format!("lp_sdes is not valid JSON: {err}");
+                return login_page(
+                    &state,
+                    &form.request,
+                    &request,
+                    Some(&message),
+                    StatusCode::BAD_REQUEST,
+                );
+            }
+        },
+    };
+    let persona = Persona {
+        id: base.id.clone(),
+        sub: Subject::new(form.sub.unwrap_or_default().trim()),
+        email: non_empty(form.email),
+        email_verified: Some(form.email_verified.is_some()),
+        hd: base.hd.clone(),
+        name: non_empty(form.name),
+        given_name: non_empty(form.given_name),
+        family_name: non_empty(form.family_name),
+        picture: non_empty(form.picture),
+        locale: base.locale.clone(),
+        lp_sdes,
+    };
+    // Single use: a second submit of the same page finds nothing.
+    if state.logins.take(&form.request, now).is_none() {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "This sign-in request was already used.",
+        );
+    }
+    complete(&state, client, &request, persona, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_types_parse_in_any_order_once_each() {
+        let rt = ResponseType::parse("id_token token").unwrap();
+        assert!(rt.token && rt.id_token && !rt.code);
+        assert_eq!(ResponseType::parse("none"), Some(ResponseType::default()));
+        assert!(ResponseType::parse("code code").is_none());
+        assert!(ResponseType::parse("code none").is_none());
+        assert!(ResponseType::parse("Code").is_none());
+        assert!(ResponseType::parse("").is_none());
+    }
+
+    #[test]
+    fn pkce_rules() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        // RFC 7636 appendix B.
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        let pkce = parse_pkce(Some(challenge), Some("S256")).unwrap().unwrap();
+        assert!(pkce.verify(verifier));
+        assert!(!pkce.verify("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx"));
+        let plain = parse_pkce(Some(verifier), None).unwrap().unwrap();
+        assert!(!plain.s256 && plain.verify(verifier));
+        assert!(parse_pkce(Some(challenge), Some("S512")).is_err());
+        assert!(parse_pkce(Some("short"), Some("S256")).is_err());
+        assert!(parse_pkce(None, Some("S256")).is_err());
+        assert!(parse_pkce(None, None).unwrap().is_none());
+    }
+}

@@ -1,0 +1,376 @@
+//! `harness.toml`: the provider's configuration. Every field has a documented default, unknown
+//! keys are rejected, and an empty file (or none at all) gives the embedded fixtures.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::claims::{ClientSecret, Personas};
+use crate::jose::{ContentEnc, KeyAlg};
+
+/// The provider's configuration (`harness.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdpConfig {
+    /// Address to listen on. Defaults to `127.0.0.1:8443`; anything but loopback is announced
+    /// with a warning.
+    pub addr: SocketAddr,
+    /// Serve HTTPS with a local CA. Defaults to `true` (the platform requires HTTPS).
+    pub tls: bool,
+    /// The issuer (`iss` and the base of every URL in discovery). Defaults to
+    /// `https://127.0.0.1:<port>` (`http://` without TLS). May be `https://accounts.google.com`
+    /// to impersonate Google while listening locally.
+    pub issuer: Option<String>,
+    /// Folder for the local CA and server certificate. Defaults to `.oidc-harness`.
+    pub state_dir: PathBuf,
+    /// A personas file in the format of `fixtures/personas.toml`. Defaults to the embedded
+    /// fixture personas.
+    pub personas: Option<PathBuf>,
+    /// Signing keys and their publication.
+    pub keys: KeysConfig,
+    /// Token lifetimes.
+    pub tokens: TokensConfig,
+    /// Store sizes and request limits.
+    pub limits: LimitsConfig,
+    /// Optional discovery fields.
+    pub discovery: DiscoveryConfig,
+    /// Registered clients. Defaults to the three clients of `fixtures/clients.toml`.
+    #[serde(rename = "client")]
+    pub clients: Vec<ClientConfig>,
+}
+
+impl Default for IdpConfig {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            tls: true,
+            issuer: None,
+            state_dir: PathBuf::from(".oidc-harness"),
+            personas: None,
+            keys: KeysConfig::default(),
+            tokens: TokensConfig::default(),
+            limits: LimitsConfig::default(),
+            discovery: DiscoveryConfig::default(),
+            clients: fixture_clients(),
+        }
+    }
+}
+
+/// `[keys]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// PEM private keys (PKCS#8 or PKCS#1), first one signs, all are published. Defaults to the
+    /// two fixture keys.
+    pub signing: Vec<PathBuf>,
+    /// How many keys the JWKS keeps after rotations (newest first). Defaults to `3`, the most
+    /// Google was seen publishing during a rotation.
+    pub max_published: usize,
+    /// The JWKS `Cache-Control` max-age counts down to the next multiple of this many seconds,
+    /// like Google's. Defaults to `21600` (6 h).
+    pub jwks_max_age_secs: u64,
+}
+
+impl Default for KeysConfig {
+    fn default() -> Self {
+        Self {
+            signing: Vec::new(),
+            max_published: 3,
+            jwks_max_age_secs: 21_600,
+        }
+    }
+}
+
+/// `[tokens]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokensConfig {
+    /// ID token lifetime (`exp - iat`). Defaults to `3600`, as in every real Google token.
+    pub id_token_lifetime_secs: i64,
+    /// Access token lifetime, reported as `expires_in`. Defaults to `3599`, Google's value.
+    pub access_token_lifetime_secs: i64,
+    /// Authorization code lifetime. Defaults to `600` (RFC 6749 §4.1.2's maximum).
+    pub code_lifetime_secs: i64,
+    /// Refresh token lifetime. Defaults to `15552000` (180 days).
+    pub refresh_token_lifetime_secs: i64,
+    /// How long the login page's sign-in request stays open. Defaults to `900`.
+    pub login_lifetime_secs: i64,
+    /// Device code lifetime. Defaults to `1800`, Google's value.
+    pub device_code_lifetime_secs: i64,
+    /// Minimum seconds between device-code polls. Defaults to `5`, Google's value.
+    pub device_poll_interval_secs: i64,
+}
+
+impl Default for TokensConfig {
+    fn default() -> Self {
+        Self {
+            id_token_lifetime_secs: 3600,
+            access_token_lifetime_secs: 3599,
+            code_lifetime_secs: 600,
+            refresh_token_lifetime_secs: 15_552_000,
+            login_lifetime_secs: 900,
+            device_code_lifetime_secs: 1800,
+            device_poll_interval_secs: 5,
+        }
+    }
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Entries each store (codes, access tokens, refresh tokens, sign-in requests, device
+    /// codes) may hold; expired entries are purged first, then the soonest to expire is
+    /// dropped. Defaults to `100000`.
+    pub max_store_entries: usize,
+    /// Largest accepted request body. Defaults to `65536` bytes.
+    pub max_body_bytes: usize,
+    /// Longest accepted request URL. Defaults to `16384` bytes.
+    pub max_url_bytes: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_store_entries: 100_000,
+            max_body_bytes: 65_536,
+            max_url_bytes: 16_384,
+        }
+    }
+}
+
+/// `[discovery]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscoveryConfig {
+    /// Add the two fields Google's reference table lists but no captured live document has:
+    /// `response_modes_supported` and `authorization_response_iss_parameter_supported`, and
+    /// send the RFC 9207 `iss` parameter on authorization responses. Defaults to `false`
+    /// (the live document as captured, `google-oidc.md` §1.1).
+    pub rfc9207: bool,
+}
+
+/// How the token endpoint names its errors for a client.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorStyle {
+    /// Google's names, statuses and descriptions (`google-oidc.md` §4.3). The default.
+    #[default]
+    Google,
+    /// The platform's documented names, all HTTP 400: `invalid_code`, `unauthorized_client`,
+    /// `json_parse_error` (`liveperson-auth.md` §1.3, §6.1).
+    Platform,
+}
+
+/// `[[client]]`: one registered OAuth client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// The client id.
+    pub client_id: String,
+    /// The client secret; compared in constant time.
+    pub client_secret: ClientSecret,
+    /// Registered redirect URIs, matched exactly (scheme, case, trailing slash). Defaults to
+    /// `["https://liveperson.net"]`, the platform's default.
+    #[serde(default = "default_redirect_uris")]
+    pub redirect_uris: Vec<String>,
+    /// Also accept any `http(s)://127.0.0.1`, `[::1]` or `localhost` URL on any port
+    /// (RFC 8252 §7.3). Defaults to `true`.
+    #[serde(default = "yes")]
+    pub allow_loopback_redirects: bool,
+    /// Error names at the token endpoint. Defaults to `google`.
+    #[serde(default)]
+    pub error_style: ErrorStyle,
+    /// Sign, then encrypt every ID token issued to this client. Defaults to off.
+    #[serde(default)]
+    pub encrypt_id_token: Option<EncryptConfig>,
+    /// Issue a new refresh token on every refresh and revoke the old one. Defaults to `false`
+    /// (Google keeps the refresh token).
+    #[serde(default)]
+    pub rotate_refresh_tokens: bool,
+    /// Refuse authorization requests without PKCE. Defaults to `false`.
+    #[serde(default)]
+    pub require_pkce: bool,
+}
+
+fn default_redirect_uris() -> Vec<String> {
+    vec!["https://liveperson.net".to_owned()]
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[client.encrypt_id_token]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptConfig {
+    /// The platform's public key: PEM SPKI or one-line base64 SPKI. Defaults to the fixture
+    /// platform key (`fixtures/keys/platform-encryption.pub.pem`).
+    #[serde(default)]
+    pub public_key: Option<PathBuf>,
+    /// Key management: `RSA-OAEP-256` (default) or `RSA-OAEP`.
+    #[serde(default)]
+    pub alg: KeyAlg,
+    /// Content encryption: `A256GCM` (default), `A128GCM`, `A128CBC-HS256`, `A256CBC-HS512`.
+    #[serde(default)]
+    pub enc: ContentEnc,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientsFile {
+    client: Vec<ClientConfig>,
+}
+
+/// The clients of `fixtures/clients.toml`.
+pub fn fixture_clients() -> Vec<ClientConfig> {
+    // Checked by a unit test; an unreadable fixture would fail `cargo test`, not users.
+    toml::from_str::<ClientsFile>(include_str!("../../fixtures/clients.toml"))
+        .map(|file| file.client)
+        .unwrap_or_default()
+}
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has an unknown key; the message carries line and column.
+    #[error("{path}: {message}")]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A value breaks a rule.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl IdpConfig {
+    /// Reads `harness.toml`. Relative paths inside it are taken from the file's folder.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Self::from_toml(&text).map_err(|err| match err {
+            ConfigError::Toml { message, .. } => ConfigError::Toml {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        config.rebase(base);
+        Ok(config)
+    }
+
+    /// Parses a configuration text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|err| ConfigError::Toml {
+            path: PathBuf::from("<config>"),
+            message: err.to_string().trim_end().replace('\n', " "),
+        })?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn rebase(&mut self, base: &Path) {
+        let join = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        self.keys.signing.iter_mut().for_each(join);
+        if let Some(p) = self.personas.as_mut() {
+            join(p);
+        }
+        for client in &mut self.clients {
+            if let Some(p) = client
+                .encrypt_id_token
+                .as_mut()
+                .and_then(|e| e.public_key.as_mut())
+            {
+                join(p);
+            }
+        }
+    }
+
+    /// Checks the rules serde cannot express.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.clients.is_empty() {
+            return invalid("at least one [[client]] is needed".into());
+        }
+        let mut ids = std::collections::HashSet::new();
+        for client in &self.clients {
+            if client.client_id.is_empty() || !ids.insert(client.client_id.as_str()) {
+                return invalid(format!(
+                    "client_id {:?} is empty or used twice",
+                    client.client_id
+                ));
+            }
+            for uri in &client.redirect_uris {
+                match url::Url::parse(uri) {
+                    Ok(parsed) if parsed.fragment().is_none() => {}
+                    _ => return invalid(format!("client {}: redirect URI {uri:?} must be an absolute URL without a fragment", client.client_id)),
+                }
+            }
+        }
+        if let Some(issuer) = &self.issuer {
+            match url::Url::parse(issuer) {
+                Ok(url) if matches!(url.scheme(), "https" | "http") && url.query().is_none() && url.fragment().is_none() && !issuer.ends_with('/') => {}
+                _ => return invalid(format!("issuer {issuer:?} must be an http(s) URL with no query, fragment or trailing slash")),
+            }
+        }
+        if self.keys.max_published == 0 || self.keys.jwks_max_age_secs == 0 {
+            return invalid(
+                "keys.max_published and keys.jwks_max_age_secs must be positive".into(),
+            );
+        }
+        let t = &self.tokens;
+        if [
+            t.id_token_lifetime_secs,
+            t.access_token_lifetime_secs,
+            t.code_lifetime_secs,
+            t.refresh_token_lifetime_secs,
+            t.login_lifetime_secs,
+            t.device_code_lifetime_secs,
+        ]
+        .iter()
+        .any(|v| *v <= 0)
+        {
+            return invalid("every [tokens] lifetime must be positive".into());
+        }
+        if self.limits.max_store_entries == 0 {
+            return invalid("limits.max_store_entries must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// Loads the personas this configuration names (the fixtures by default).
+    pub fn load_personas(&self) -> Result<Personas, ConfigError> {
+        match &self.personas {
+            None => Ok(crate::claims::fixture_personas()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                Personas::from_toml(&text)
+                    .map_err(|err| ConfigError::Invalid(format!("{}: {err}", path.display())))
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The mock identity provider: Google's OpenID Connect endpoints, paths and response shapes,
+//! served by axum over HTTPS.
+//!
+//! [`router`] builds the app from an [`IdpState`]; [`serve`] runs it on a listener the caller
+//! bound; [`MockIdp`] does both in-process on a free port for tests.
+
+mod authorize;
+mod config;
+mod device;
+pub mod discovery;
+mod error;
+mod mock;
+mod scope;
+mod server;
+mod state;
+mod store;
+mod token;
+mod userinfo;
+
+pub use config::{
+    fixture_clients, ClientConfig, ConfigError, DiscoveryConfig, EncryptConfig, ErrorStyle,
+    IdpConfig, KeysConfig, LimitsConfig, TokensConfig,
+};
+pub use error::OAuthError;
+pub use mock::{MintOptions, MockIdp, MockIdpBuilder, MockIdpError};
+pub use server::{serve, tls_config, ServeError};
+pub use state::IdpState;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::workspace::{ClientOverview, Overview};
+
+use discovery::paths;
+
+/// The provider's routes. Bodies are capped at `limits.max_body_bytes`, URLs at
+/// `limits.max_url_bytes`.
+pub fn router(state: Arc<IdpState>) -> Router {
+    let limits = state.config.limits.clone();
+    Router::new()
+        .route("/", get(index))
+        .route(paths::DISCOVERY, get(discovery::discovery))
+        .route(paths::JWKS, get(discovery::jwks))
+        .route(paths::PEM_CERTS, get(discovery::pem_certs))
+        .route(paths::AUTHORIZE, get(authorize::authorize))
+        .route(paths::LOGIN, post(authorize::login))
+        .route(paths::TOKEN, post(token::token))
+        .route(paths::TOKEN_V3, post(token::token))
+        .route(
+            paths::USERINFO,
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route(paths::REVOKE, post(userinfo::revoke))
+        .route(paths::DEVICE_CODE, post(device::device_code))
+        .route(
+            paths::DEVICE,
+            get(device::device_page).post(device::device_decide),
+        )
+        .route("/_harness/keys/rotate", post(rotate))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            limits.max_url_bytes,
+            limit_url,
+        ))
+        .with_state(state)
+}
+
+async fn limit_url(State(max): State<usize>, request: Request, next: Next) -> Response {
+    let len = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
+    if len > max {
+        return (StatusCode::URI_TOO_LONG, "URI Too Long").into_response();
+    }
+    next.run(request).await
+}
+
+/// Google answers unknown paths and wrong methods (`GET /revoke`) with a plain 404.
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not Found").into_response()
+}
+
+#[derive(Deserialize)]
+struct IndexQuery {
+    format: Option<String>,
+}
+
+impl IdpState {
+    /// Each client's id and secret, for the start-up banner (a mock's secrets are public).
+    pub fn client_credentials(&self) -> Vec<(String, String)> {
+        self.config
+            .clients
+            .iter()
+            .map(|c| (c.client_id.clone(), c.client_secret.expose().to_owned()))
+            .collect()
+    }
+
+    /// A summary of what is running, for people and scripts.
+    pub fn overview(&self) -> Overview {
+        let mut clients: Vec<ClientOverview> = self
+            .config
+            .clients
+            .iter()
+            .map(|c| ClientOverview {
+                client_id: c.client_id.clone(),
+                redirect_uris: c.redirect_uris.clone(),
+                allow_loopback_redirects: c.allow_loopback_redirects,
+                encrypt_id_token: c
+                    .encrypt_id_token
+                    .as_ref()
+                    .map(|e| format!("{}/{}", e.alg.name(), e.enc.name())),
+                error_style: match c.error_style {
+                    ErrorStyle::Google => "google".to_owned(),
+                    ErrorStyle::Platform => "platform".to_owned(),
+                },
+            })
+            .collect();
+        clients.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        Overview {
+            issuer: self.issuer.to_string(),
+            endpoints: [
+                ("discovery", paths::DISCOVERY),
+                ("authorization", paths::AUTHORIZE),
+                ("token", paths::TOKEN),
+                ("userinfo", paths::USERINFO),
+                ("revocation", paths::REVOKE),
+                ("jwks", paths::JWKS),
+                ("pem certs", paths::PEM_CERTS),
+                ("device", paths::DEVICE_CODE),
+            ]
+            .into_iter()
+            .map(|(name, path)| (name.to_owned(), self.url(path)))
+            .collect(),
+            clients,
+            personas: self.personas.ids().into_iter().map(str::to_owned).collect(),
+            keys: self
+                .published_kids()
+                .into_iter()
+                .map(|k| k.to_string())
+                .collect(),
+        }
+    }
+}
+
+async fn index(State(state): State<Arc<IdpState>>, Query(query): Query<IndexQuery>) -> Response {
+    let overview = state.overview();
+    if query.format.as_deref() == Some("json") {
+        return Json(overview).into_response();
+    }
+    crate::workspace::html(
+        StatusCode::OK,
+        &crate::workspace::IndexPage {
+            overview: &overview,
+        },
+    )
+}
+
+/// `POST /_harness/keys/rotate` (loopback callers only): a new signing key goes first in the
+/// JWKS and signs from now on; the previous keys stay published.
+async fn rotate(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return (
+            StatusCode::FORBIDDEN,
+            "The admin API answers loopback callers only.",
+        )
+            .into_response();
+    }
+    match tokio::task::spawn_blocking(move || {
+        state.rotate().map(|kid| (kid, state.published_kids()))
+    })
+    .await
+    {
+        Ok(Ok((kid, published))) => {
+            Json(serde_json::json!({ "kid": kid, "published": published })).into_response()
+        }
+        _ => OAuthError::ServerError.into_response(),
+    }
+}

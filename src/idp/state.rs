@@ -1,0 +1,405 @@
+//! The provider's state: configuration resolved into clients, personas and keys, the stores,
+//! and the issuing of codes and tokens that every grant shares.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use axum::body::Bytes;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore as _;
+
+use super::config::{ClientConfig, ConfigError, IdpConfig};
+use super::error::OAuthError;
+use super::scope::Scopes;
+use super::store::Store;
+use crate::claims::{ClientId, IdTokenClaims, Issuer, Nonce, Persona, Personas};
+use crate::clock::Clock;
+use crate::jose::{left_half_sha256, Encrypter, Signer};
+use crate::keys::{self, Kid, RsaKey, SigningKey};
+
+/// A registered client with its encrypter built once.
+#[derive(Debug)]
+pub(crate) struct Client {
+    pub(crate) config: ClientConfig,
+    pub(crate) id: ClientId,
+    pub(crate) encrypter: Option<Encrypter>,
+}
+
+impl Client {
+    /// Whether `uri` is one this client may be redirected to.
+    pub(crate) fn accepts_redirect(&self, uri: &str) -> bool {
+        if self.config.redirect_uris.iter().any(|r| r == uri) {
+            return true;
+        }
+        self.config.allow_loopback_redirects && is_loopback_uri(uri)
+    }
+}
+
+/// RFC 8252 §7.3: a loopback redirect on any port. Userinfo, fragments and anything but the
+/// literal loopback hosts are refused, so `http://127.0.0.1@evil.example/` never passes.
+pub(crate) fn is_loopback_uri(uri: &str) -> bool {
+    let Ok(url) = url::Url::parse(uri) else {
+        return false;
+    };
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.fragment().is_some()
+    {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        None => false,
+    }
+}
+
+/// The published signing keys (newest first; the first one signs) and their JSON forms, built
+/// once per change rather than per request.
+#[derive(Debug)]
+pub(crate) struct KeyRing {
+    pub(crate) keys: Vec<(SigningKey, Arc<Signer>)>,
+    pub(crate) jwks_json: Bytes,
+    pub(crate) pem_json: Bytes,
+}
+
+impl KeyRing {
+    fn new(keys: Vec<SigningKey>) -> Result<Self, String> {
+        let keys = keys
+            .into_iter()
+            .map(|k| Signer::rs256(&k).map(|s| (k, Arc::new(s))))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let jwks = serde_json::json!({
+            "keys": keys.iter().map(|(k, _)| k.key().jwk("sig", "RS256")).collect::<Vec<_>>()
+        });
+        let pem: serde_json::Map<String, serde_json::Value> = keys
+            .iter()
+            .map(|(k, _)| (k.kid().to_string(), k.cert_pem().into()))
+            .collect();
+        Ok(Self {
+            jwks_json: Bytes::from(serde_json::to_vec_pretty(&jwks).unwrap_or_default()),
+            pem_json: Bytes::from(serde_json::to_vec_pretty(&pem).unwrap_or_default()),
+            keys,
+        })
+    }
+
+    pub(crate) fn signer(&self) -> Option<Arc<Signer>> {
+        self.keys.first().map(|(_, s)| Arc::clone(s))
+    }
+}
+
+/// What an authorization grants: who, to which client, with which scopes.
+#[derive(Debug, Clone)]
+pub(crate) struct Grant {
+    pub(crate) client_id: ClientId,
+    pub(crate) persona: Persona,
+    pub(crate) scopes: Scopes,
+    /// Ties codes, access and refresh tokens of one authorization together for revocation.
+    pub(crate) grant_id: Arc<str>,
+}
+
+/// A code waiting to be redeemed.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeGrant {
+    pub(crate) grant: Grant,
+    pub(crate) redirect_uri: String,
+    pub(crate) nonce: Option<Nonce>,
+    pub(crate) pkce: Option<Pkce>,
+    pub(crate) offline: bool,
+}
+
+/// PKCE parameters bound to a code (RFC 7636).
+#[derive(Debug, Clone)]
+pub(crate) struct Pkce {
+    pub(crate) challenge: String,
+    pub(crate) s256: bool,
+}
+
+/// A device authorization in progress (RFC 8628).
+#[derive(Debug, Clone)]
+pub(crate) struct DeviceGrant {
+    pub(crate) client_id: ClientId,
+    pub(crate) scopes: Scopes,
+    pub(crate) user_code: String,
+    pub(crate) status: DeviceStatus,
+    pub(crate) last_poll: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum DeviceStatus {
+    Pending,
+    Approved(Box<Persona>),
+    Denied,
+}
+
+/// The whole provider, shared by every request.
+#[derive(Debug)]
+pub struct IdpState {
+    pub(crate) config: IdpConfig,
+    pub(crate) issuer: Issuer,
+    pub(crate) clients: HashMap<String, Client>,
+    pub(crate) personas: Personas,
+    pub(crate) keys: RwLock<KeyRing>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) discovery_json: Bytes,
+    pub(crate) codes: Store<CodeGrant>,
+    /// Codes already redeemed, kept until they would have expired, to spot replays.
+    pub(crate) spent_codes: Store<Arc<str>>,
+    pub(crate) access_tokens: Store<Grant>,
+    pub(crate) refresh_tokens: Store<Grant>,
+    pub(crate) logins: Store<super::authorize::AuthRequest>,
+    pub(crate) devices: Store<DeviceGrant>,
+    /// user_code -> device_code.
+    pub(crate) user_codes: Store<String>,
+}
+
+/// Random base64url text from `bytes` random bytes.
+pub(crate) fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+impl IdpState {
+    /// Resolves a configuration into a provider: loads keys, personas and client keys.
+    /// `issuer` is the final issuer (the caller knows the bound port).
+    pub fn new(
+        config: IdpConfig,
+        issuer: Issuer,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ConfigError> {
+        config.check()?;
+        let invalid = |m: String| ConfigError::Invalid(m);
+        let signing = if config.keys.signing.is_empty() {
+            keys::fixture_signing_keys().map_err(|e| invalid(format!("fixture keys: {e}")))?
+        } else {
+            config
+                .keys
+                .signing
+                .iter()
+                .map(|path| {
+                    let pem = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    RsaKey::from_private_pem(&pem)
+                        .and_then(|k| SigningKey::new(k, None))
+                        .map_err(|e| invalid(format!("{}: {e}", path.display())))
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let keys = KeyRing::new(signing).map_err(invalid)?;
+
+        let mut clients = HashMap::new();
+        for client in &config.clients {
+            let encrypter = match &client.encrypt_id_token {
+                None => None,
+                Some(enc) => {
+                    let key = match &enc.public_key {
+                        None => keys::fixture_platform_key(),
+                        Some(path) => std::fs::read_to_string(path)
+                            .map_err(|source| ConfigError::Io {
+                                path: path.clone(),
+                                source,
+                            })
+                            .and_then(|text| {
+                                RsaKey::from_public_pem_or_base64(&text)
+                                    .map_err(|e| invalid(format!("{}: {e}", path.display())))
+                            })
+                            .map_err(|e| keys::KeyError::Parse(e.to_string())),
+                    }
+                    .map_err(|e| invalid(format!("client {}: {e}", client.client_id)))?;
+                    Some(
+                        Encrypter::new(&key, enc.alg, enc.enc)
+                            .map_err(|e| invalid(format!("client {}: {e}", client.client_id)))?,
+                    )
+                }
+            };
+            clients.insert(
+                client.client_id.clone(),
+                Client {
+                    id: ClientId::new(&client.client_id),
+                    config: client.clone(),
+                    encrypter,
+                },
+            );
+        }
+        let personas = config.load_personas()?;
+        let discovery_json = super::discovery::document(&issuer, config.discovery.rfc9207);
+        let cap = config.limits.max_store_entries;
+        Ok(Self {
+            issuer,
+            clients,
+            personas,
+            keys: RwLock::new(keys),
+            clock,
+            discovery_json,
+            codes: Store::new(cap),
+            spent_codes: Store::new(cap),
+            access_tokens: Store::new(cap),
+            refresh_tokens: Store::new(cap),
+            logins: Store::new(cap),
+            devices: Store::new(cap),
+            user_codes: Store::new(cap),
+            config,
+        })
+    }
+
+    /// The issuer.
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
+    }
+
+    /// The personas this provider can log in.
+    pub fn personas(&self) -> &Personas {
+        &self.personas
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// A URL on this provider: the issuer plus `path`.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer.as_str())
+    }
+
+    pub(crate) fn key_ring(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
+        self.keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The kids in publication order (the first signs).
+    pub fn published_kids(&self) -> Vec<Kid> {
+        self.key_ring()
+            .keys
+            .iter()
+            .map(|(k, _)| k.kid().clone())
+            .collect()
+    }
+
+    /// Puts `key` first (it signs from now on) and keeps up to `keys.max_published` keys
+    /// published, dropping the oldest.
+    pub fn rotate_to(&self, key: SigningKey) -> Result<Kid, String> {
+        let kid = key.kid().clone();
+        let mut ring = self
+            .keys
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut keys: Vec<SigningKey> = std::iter::once(key)
+            .chain(ring.keys.iter().map(|(k, _)| k.clone()))
+            .collect();
+        keys.truncate(self.config.keys.max_published);
+        *ring = KeyRing::new(keys)?;
+        tracing::info!(%kid, "signing key rotated");
+        Ok(kid)
+    }
+
+    /// Generates a new signing key and rotates to it.
+    pub fn rotate(&self) -> Result<Kid, String> {
+        let key = SigningKey::generate().map_err(|e| e.to_string())?;
+        self.rotate_to(key)
+    }
+
+    /// Mints an ID token for `grant`, with `at_hash` / `c_hash` when an access token / code is
+    /// issued with it, encrypted when the client asks for envelopes.
+    pub(crate) fn id_token(
+        &self,
+        client: &Client,
+        grant: &Grant,
+        nonce: Option<&Nonce>,
+        access_token: Option<&str>,
+        code: Option<&str>,
+    ) -> Result<String, OAuthError> {
+        let mut claims = IdTokenClaims::for_persona(
+            &grant.persona,
+            &self.issuer,
+            &client.id,
+            grant.scopes.claim_scopes(),
+            self.now(),
+            self.config.tokens.id_token_lifetime_secs,
+        );
+        claims.at_hash = access_token.map(left_half_sha256);
+        claims.c_hash = code.map(left_half_sha256);
+        claims.nonce = nonce.cloned();
+        self.seal(client, &claims)
+    }
+
+    /// Signs `claims` with the active key, then encrypts for the client if it wants envelopes.
+    pub(crate) fn seal(
+        &self,
+        client: &Client,
+        claims: &IdTokenClaims,
+    ) -> Result<String, OAuthError> {
+        let signer = self.key_ring().signer().ok_or(OAuthError::ServerError)?;
+        let signed = signer.sign(claims).map_err(|err| {
+            tracing::error!(%err, "signing failed");
+            OAuthError::ServerError
+        })?;
+        match &client.encrypter {
+            None => Ok(signed),
+            Some(encrypter) => encrypter.encrypt(&signed).map_err(|err| {
+                tracing::error!(%err, "encryption failed");
+                OAuthError::ServerError
+            }),
+        }
+    }
+
+    /// Issues an opaque access token shaped like Google's (`ya29.` + base64url).
+    pub(crate) fn issue_access_token(&self, grant: &Grant) -> String {
+        let token = format!("ya29.a0{}", random_token(120));
+        let now = self.now();
+        let expires = now + self.config.tokens.access_token_lifetime_secs;
+        self.access_tokens
+            .insert(token.clone(), grant.clone(), expires, now);
+        token
+    }
+
+    /// Issues a refresh token shaped like Google's (`1//0` + base64url).
+    pub(crate) fn issue_refresh_token(&self, grant: &Grant) -> String {
+        let token = format!("1//0{}", random_token(72));
+        let now = self.now();
+        let expires = now + self.config.tokens.refresh_token_lifetime_secs;
+        self.refresh_tokens
+            .insert(token.clone(), grant.clone(), expires, now);
+        token
+    }
+
+    /// Issues an authorization code shaped like Google's: `4/0A` and 69 more characters.
+    pub(crate) fn issue_code(&self, code: CodeGrant) -> String {
+        let value = format!("4/0A{}", &random_token(52)[..69]);
+        let now = self.now();
+        self.codes.insert(
+            value.clone(),
+            code,
+            now + self.config.tokens.code_lifetime_secs,
+            now,
+        );
+        value
+    }
+
+    /// Revokes every token of one authorization.
+    pub(crate) fn revoke_grant(&self, grant_id: &str) -> usize {
+        self.access_tokens
+            .remove_where(|g| &*g.grant_id == grant_id)
+            + self
+                .refresh_tokens
+                .remove_where(|g| &*g.grant_id == grant_id)
+    }
+
+    /// How many entries each store holds: `(codes, access, refresh, logins, devices)`.
+    pub fn store_sizes(&self) -> [usize; 5] {
+        [
+            self.codes.len(),
+            self.access_tokens.len(),
+            self.refresh_tokens.len(),
+            self.logins.len(),
+            self.devices.len(),
+        ]
+    }
+}

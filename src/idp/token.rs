@@ -1,0 +1,374 @@
+//! `POST /token` (also at `/oauth2/v3/token`): the authorization-code, refresh-token and
+//! device-code grants, client authentication by HTTP Basic or by body credentials, and bodies
+//! as form-urlencoded or JSON (the platform's docs show all of these, `liveperson-auth.md` §1.2).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde::Serialize;
+
+use super::config::ErrorStyle;
+use super::error::{json_response, OAuthError, Styled};
+use super::state::{Client, DeviceStatus, Grant, IdpState};
+
+/// The body parameters of a token, revoke or device request.
+#[derive(Debug, Default)]
+pub(crate) struct BodyParams(HashMap<String, String>);
+
+impl BodyParams {
+    /// Parses a form-urlencoded or JSON body; every parameter at most once, JSON values
+    /// strings only.
+    pub(crate) fn parse(headers: &HeaderMap, body: &[u8]) -> Result<Self, OAuthError> {
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let mut params = HashMap::new();
+        match content_type.as_str() {
+            "application/json" => {
+                let value: serde_json::Value = serde_json::from_slice(body)
+                    .map_err(|_| OAuthError::UnparseableBody("Invalid JSON payload received."))?;
+                let serde_json::Value::Object(map) = value else {
+                    return Err(OAuthError::UnparseableBody("The JSON body must be an object."));
+                };
+                for (key, value) in map {
+                    let serde_json::Value::String(value) = value else {
+                        return Err(OAuthError::InvalidRequest("Every parameter must be a string."));
+                    };
+                    params.insert(key, value);
+                }
+            }
+            "application/x-www-form-urlencoded" | "" => {
+                if std::str::from_utf8(body).is_err() {
+                    return Err(OAuthError::UnparseableBody("The body is not valid UTF-8."));
+                }
+                for (key, value) in form_urlencoded::parse(body) {
+                    if params.insert(key.into_owned(), value.into_owned()).is_some() {
+                        return Err(OAuthError::InvalidRequest("A parameter was repeated."));
+                    }
+                }
+            }
+            _ => return Err(OAuthError::InvalidRequest("Unsupported content type: use application/x-www-form-urlencoded or application/json.")),
+        }
+        Ok(Self(params))
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Reads the `Authorization: Basic` credentials, each part form-urldecoded (RFC 6749 §2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), OAuthError>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    let malformed = OAuthError::InvalidClient {
+        description: "Unauthorized",
+        basic: true,
+    };
+    let parsed = (|| {
+        let text = value.to_str().ok()?;
+        let (scheme, encoded) = text.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = String::from_utf8(STANDARD.decode(encoded.trim()).ok()?).ok()?;
+        let (id, secret) = decoded.split_once(':')?;
+        let unescape = |s: &str| -> String {
+            form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        Some((unescape(id), unescape(secret)))
+    })();
+    Some(parsed.ok_or(malformed))
+}
+
+/// Finds and authenticates the client: Basic header or body credentials, never both.
+pub(crate) fn authenticate<'a>(
+    state: &'a IdpState,
+    headers: &HeaderMap,
+    params: &BodyParams,
+) -> Result<&'a Client, OAuthError> {
+    let basic = basic_credentials(headers).transpose()?;
+    let used_basic = basic.is_some();
+    let (client_id, secret) = match basic {
+        Some((id, secret)) => {
+            if params.get("client_secret").is_some() {
+                return Err(OAuthError::InvalidRequest(
+                    "The client used more than one authentication method.",
+                ));
+            }
+            if params.get("client_id").is_some_and(|body_id| body_id != id) {
+                return Err(OAuthError::InvalidRequest(
+                    "client_id in the body differs from the Authorization header.",
+                ));
+            }
+            (id, Some(secret))
+        }
+        None => {
+            let id = params.get("client_id").ok_or(OAuthError::InvalidRequest(
+                "Could not determine client ID from request.",
+            ))?;
+            (
+                id.to_owned(),
+                params.get("client_secret").map(str::to_owned),
+            )
+        }
+    };
+    let client = state
+        .clients
+        .get(&client_id)
+        .ok_or(OAuthError::InvalidClient {
+            description: "The OAuth client was not found.",
+            basic: used_basic,
+        })?;
+    let secret_ok = secret.is_some_and(|s| client.config.client_secret.matches(&s));
+    if !secret_ok {
+        return Err(OAuthError::InvalidClient {
+            description: "Unauthorized",
+            basic: used_basic,
+        });
+    }
+    Ok(client)
+}
+
+/// Google's success body, members in Google's order (`google-oidc.md` §4.2).
+#[derive(Serialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<String>,
+    scope: String,
+    token_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+}
+
+/// Reads a request body up to the configured limit.
+pub(crate) async fn read_body(
+    state: &IdpState,
+    body: axum::body::Body,
+) -> Result<Bytes, OAuthError> {
+    axum::body::to_bytes(body, state.config.limits.max_body_bytes)
+        .await
+        .map_err(|_| OAuthError::BodyTooLarge)
+}
+
+/// `POST /token`.
+pub(crate) async fn token(
+    State(state): State<Arc<IdpState>>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    // The client's error style is only known once the client is; until then, peek at the
+    // claimed client id so a platform-style client gets platform names for body errors too.
+    let peek_style = |params: Option<&BodyParams>| {
+        let id = basic_credentials(&headers)
+            .and_then(Result::ok)
+            .map(|(id, _)| id)
+            .or_else(|| params.and_then(|p| p.get("client_id")).map(str::to_owned));
+        id.and_then(|id| state.clients.get(&id))
+            .map_or(ErrorStyle::Google, |c| c.config.error_style)
+    };
+    let bytes = match read_body(&state, body).await {
+        Ok(bytes) => bytes,
+        Err(err) => return Styled(err, peek_style(None)).into_response(),
+    };
+    let params = match BodyParams::parse(&headers, &bytes) {
+        Ok(params) => params,
+        Err(err) => return Styled(err, peek_style(None)).into_response(),
+    };
+    let client = match authenticate(&state, &headers, &params) {
+        Ok(client) => client,
+        Err(err) => return Styled(err, peek_style(Some(&params))).into_response(),
+    };
+    let result = match params.get("grant_type").unwrap_or("") {
+        "authorization_code" => authorization_code(&state, client, &params),
+        "refresh_token" => refresh(&state, client, &params),
+        "urn:ietf:params:oauth:grant-type:device_code" => device_code(&state, client, &params),
+        other => Err(OAuthError::UnsupportedGrantType(other.to_owned())),
+    };
+    match result {
+        Ok(body) => json_response(StatusCode::OK, &body),
+        Err(err) => Styled(err, client.config.error_style).into_response(),
+    }
+}
+
+fn authorization_code(
+    state: &IdpState,
+    client: &Client,
+    params: &BodyParams,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params.get("code").ok_or(OAuthError::InvalidRequest(
+        "Missing required parameter: code",
+    ))?;
+    if code.contains('%') {
+        return Err(OAuthError::InvalidGrant("Malformed auth code."));
+    }
+    let now = state.now();
+    // Taking the code is the single-use step: whatever happens next, it is gone.
+    let Some(grant) = state.codes.take(code, now) else {
+        if let Some(grant_id) = state.spent_codes.take(code, now) {
+            // RFC 6749 §4.1.2: a replayed code revokes what the first redemption issued.
+            let revoked = state.revoke_grant(&grant_id);
+            tracing::warn!(
+                revoked,
+                "authorization code replayed; its tokens are revoked"
+            );
+        }
+        return Err(OAuthError::InvalidGrant("Bad Request"));
+    };
+    let expires = now + state.config.tokens.code_lifetime_secs;
+    state.spent_codes.insert(
+        code.to_owned(),
+        Arc::clone(&grant.grant.grant_id),
+        expires,
+        now,
+    );
+    if grant.grant.client_id != client.id {
+        return Err(OAuthError::InvalidGrant("Bad Request"));
+    }
+    match params.get("redirect_uri") {
+        None => {
+            return Err(OAuthError::InvalidRequest(
+                "Missing parameter: redirect_uri",
+            ))
+        }
+        Some(uri) if uri != grant.redirect_uri => return Err(OAuthError::RedirectUriMismatch),
+        Some(_) => {}
+    }
+    match (&grant.pkce, params.get("code_verifier")) {
+        (Some(_), None) => return Err(OAuthError::InvalidGrant("Missing code verifier.")),
+        (Some(pkce), Some(verifier)) if !pkce.verify(verifier) => {
+            return Err(OAuthError::InvalidGrant("Invalid code verifier."))
+        }
+        // A verifier for a code issued without a challenge is a downgrade attempt.
+        (None, Some(_)) => return Err(OAuthError::InvalidGrant("Invalid code verifier.")),
+        _ => {}
+    }
+    let access_token = state.issue_access_token(&grant.grant);
+    let refresh_token = grant
+        .offline
+        .then(|| state.issue_refresh_token(&grant.grant));
+    let id_token = state.id_token(
+        client,
+        &grant.grant,
+        grant.nonce.as_ref(),
+        Some(&access_token),
+        None,
+    )?;
+    Ok(TokenResponse {
+        access_token,
+        expires_in: state.config.tokens.access_token_lifetime_secs,
+        refresh_token,
+        scope: grant.grant.scopes.token_form(),
+        token_type: "Bearer",
+        id_token: Some(id_token),
+    })
+}
+
+fn refresh(
+    state: &IdpState,
+    client: &Client,
+    params: &BodyParams,
+) -> Result<TokenResponse, OAuthError> {
+    let token = params
+        .get("refresh_token")
+        .ok_or(OAuthError::InvalidRequest(
+            "Missing required parameter: refresh_token",
+        ))?;
+    let now = state.now();
+    let expired = OAuthError::InvalidGrant("Token has been expired or revoked.");
+    let rotate = client.config.rotate_refresh_tokens;
+    // With rotation the old token is taken (one winner among concurrent refreshes).
+    let grant: Grant = if rotate {
+        state.refresh_tokens.take(token, now)
+    } else {
+        state.refresh_tokens.get(token, now)
+    }
+    .ok_or(expired)?;
+    if grant.client_id != client.id {
+        return Err(OAuthError::InvalidGrant("Bad Request"));
+    }
+    let access_token = state.issue_access_token(&grant);
+    let refresh_token = rotate.then(|| state.issue_refresh_token(&grant));
+    // Google's refreshed ID token has no nonce and a new at_hash.
+    let id_token = state.id_token(client, &grant, None, Some(&access_token), None)?;
+    Ok(TokenResponse {
+        access_token,
+        expires_in: state.config.tokens.access_token_lifetime_secs,
+        refresh_token,
+        scope: grant.scopes.token_form(),
+        token_type: "Bearer",
+        id_token: Some(id_token),
+    })
+}
+
+fn device_code(
+    state: &IdpState,
+    client: &Client,
+    params: &BodyParams,
+) -> Result<TokenResponse, OAuthError> {
+    let device_code = params.get("device_code").ok_or(OAuthError::InvalidRequest(
+        "Missing required parameter: device_code",
+    ))?;
+    let now = state.now();
+    let interval = state.config.tokens.device_poll_interval_secs;
+    let polled = state.devices.update(device_code, now, |d| {
+        let too_fast = d.last_poll.is_some_and(|last| now - last < interval);
+        d.last_poll = Some(now);
+        (d.client_id.clone(), d.status.clone(), too_fast)
+    });
+    let Some((client_id, status, too_fast)) = polled else {
+        return Err(OAuthError::ExpiredToken);
+    };
+    if client_id != client.id {
+        return Err(OAuthError::InvalidGrant("Bad Request"));
+    }
+    match status {
+        DeviceStatus::Pending if too_fast => Err(OAuthError::SlowDown),
+        DeviceStatus::Pending => Err(OAuthError::AuthorizationPending),
+        DeviceStatus::Denied => {
+            state.devices.take(device_code, now);
+            Err(OAuthError::AccessDenied)
+        }
+        DeviceStatus::Approved(persona) => {
+            let Some(device) = state.devices.take(device_code, now) else {
+                return Err(OAuthError::ExpiredToken);
+            };
+            let grant = Grant {
+                client_id: client.id.clone(),
+                persona: *persona,
+                scopes: device.scopes,
+                grant_id: Arc::from(super::state::random_token(12)),
+            };
+            let access_token = state.issue_access_token(&grant);
+            let refresh_token = Some(state.issue_refresh_token(&grant));
+            let id_token = state.id_token(client, &grant, None, Some(&access_token), None)?;
+            Ok(TokenResponse {
+                access_token,
+                expires_in: state.config.tokens.access_token_lifetime_secs,
+                refresh_token,
+                scope: grant.scopes.token_form(),
+                token_type: "Bearer",
+                id_token: Some(id_token),
+            })
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! `GET|POST /v1/userinfo` and `POST /revoke` (`google-oidc.md` §6).
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::error::{json_response, OAuthError};
+use super::state::IdpState;
+use super::token::{read_body, BodyParams};
+use crate::claims::UserInfo;
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// `GET /v1/userinfo` with `Authorization: Bearer <access token>`.
+pub(crate) async fn userinfo(State(state): State<Arc<IdpState>>, headers: HeaderMap) -> Response {
+    let Some(grant) =
+        bearer(&headers).and_then(|token| state.access_tokens.get(token, state.now()))
+    else {
+        return OAuthError::InvalidBearer.into_response();
+    };
+    json_response(
+        StatusCode::OK,
+        &UserInfo::for_persona(&grant.persona, grant.scopes.claim_scopes()),
+    )
+}
+
+/// `POST /revoke`: `token` as a query parameter or in a form body. Revoking either token of an
+/// authorization revokes both (Google: revocation removes the whole grant).
+pub(crate) async fn revoke(
+    State(state): State<Arc<IdpState>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let bytes = match read_body(&state, body).await {
+        Ok(bytes) => bytes,
+        Err(err) => return err.into_response(),
+    };
+    let params = match BodyParams::parse(&headers, &bytes) {
+        Ok(params) => params,
+        Err(err) => return err.into_response(),
+    };
+    let from_query = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty());
+    let Some(token) = params.get("token").map(str::to_owned).or(from_query) else {
+        return OAuthError::InvalidRequest("Missing required parameter: token").into_response();
+    };
+    let now = state.now();
+    let grant = state
+        .access_tokens
+        .get(&token, now)
+        .or_else(|| state.refresh_tokens.get(&token, now));
+    match grant {
+        Some(grant) => {
+            state.revoke_grant(&grant.grant_id);
+            json_response(StatusCode::OK, &serde_json::json!({}))
+        }
+        None => OAuthError::InvalidToken.into_response(),
+    }
+}

@@ -1,0 +1,38 @@
+//! oidc-harness: test consumer authentication for customer-care messaging.
+//!
+//! A brand wires its identity provider to the messaging platform with OpenID Connect (Code Flow
+//! or Implicit Flow, optionally with the ID token wrapped in a JWE envelope). This crate plays
+//! the brand's provider as Google would answer, so the platform side can be tested end to end.
+//!
+//! # Layout
+//!
+//! In the order data flows (`fixtures` -> `keys`/`claims` -> `jose` -> `idp` -> pages):
+//!
+//! - [`clock`]: the only source of "now" ([`clock::SystemClock`], [`clock::FixedClock`]).
+//! - [`keys`]: RSA keys from the committed fixtures or generated; `kid`s derived from the key;
+//!   JWK, one-line SPKI and PEM forms; X.509 and TLS certificates (rcgen).
+//! - [`claims`]: newtypes for protocol strings, Google-shaped ID token and UserInfo claims,
+//!   personas, and the platform's `lp_sdes` schema.
+//! - [`jose`]: sign (RS256) and encrypt (JWE) tokens; the only module that names `josekit`.
+//! - [`idp`]: the mock provider (axum): discovery, JWKS and PEM certs, authorize with a login
+//!   page or headless login, token, userinfo, revoke, device grant; [`idp::MockIdp`] runs it
+//!   in-process.
+//! - [`workspace`]: the pages people see, askama templates over plain view models.
+//!
+//! # Architecture invariants
+//!
+//! - The provider and the platform-side verifier never import each other: they meet only over
+//!   HTTP and through tokens, as the real provider and platform do.
+//! - Only `jose` names `josekit`; only `clock` reads the system time.
+//! - `workspace` imports neither side; it renders the plain data it is given, escaped.
+//! - Bad input gets an error in the caller's format (Google-shaped OAuth JSON, an error page),
+//!   never a panic.
+
+pub mod claims;
+pub mod clock;
+pub mod idp;
+pub mod jose;
+pub mod keys;
+pub mod workspace;
+
+pub use idp::{MockIdp, MockIdpBuilder};

@@ -1,0 +1,12 @@
+//! Integration tests: each talks to a real listening provider over HTTPS with reqwest.
+
+mod authorize_errors;
+mod cli;
+mod code_flow;
+mod discovery;
+mod encryption;
+mod implicit_flow;
+mod login_page;
+mod support;
+mod token_endpoint;
+mod tokens;
