@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{json_response, OAuthError};
 use super::scope::Scopes;
 use super::state::{random_token, DeviceGrant, DeviceStatus, IdpState};
-use super::token::{authenticate, read_body, BodyParams};
+use super::token::{authenticate, read_params};
 use crate::workspace::{self, DevicePage};
 
 #[derive(Serialize)]
@@ -44,11 +44,7 @@ pub(crate) async fn device_code(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let bytes = match read_body(&state, body).await {
-        Ok(bytes) => bytes,
-        Err(err) => return err.into_response(),
-    };
-    let params = match BodyParams::parse(&headers, &bytes) {
+    let params = match read_params(&state, &headers, body).await {
         Ok(params) => params,
         Err(err) => return err.into_response(),
     };

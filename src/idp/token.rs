@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::config::ErrorStyle;
 use super::error::{json_response, OAuthError, Styled};
 use super::state::{Client, DeviceStatus, Grant, IdpState};
+use crate::claims::Nonce;
 
 /// The body parameters of a token, revoke or device request.
 #[derive(Debug, Default)]
@@ -160,11 +161,42 @@ struct TokenResponse {
     id_token: Option<String>,
 }
 
-/// Reads a request body up to the configured limit.
-pub(crate) async fn read_body(
+impl TokenResponse {
+    /// Issues an access token, a refresh token when `refresh` says so, and an ID token with
+    /// the matching `at_hash`: the answer every grant gives.
+    fn issue(
+        state: &IdpState,
+        client: &Client,
+        grant: &Grant,
+        nonce: Option<&Nonce>,
+        refresh: bool,
+    ) -> Result<Self, OAuthError> {
+        let access_token = state.issue_access_token(grant);
+        let refresh_token = refresh.then(|| state.issue_refresh_token(grant));
+        let id_token = state.id_token(client, grant, nonce, Some(&access_token), None)?;
+        Ok(Self {
+            access_token,
+            expires_in: state.config.tokens.access_token_lifetime_secs,
+            refresh_token,
+            scope: grant.scopes.token_form(),
+            token_type: "Bearer",
+            id_token: Some(id_token),
+        })
+    }
+}
+
+/// Reads and parses a form or JSON body up to the configured limit.
+pub(crate) async fn read_params(
     state: &IdpState,
+    headers: &HeaderMap,
     body: axum::body::Body,
-) -> Result<Bytes, OAuthError> {
+) -> Result<BodyParams, OAuthError> {
+    let bytes = read_body(state, body).await?;
+    BodyParams::parse(headers, &bytes)
+}
+
+/// Reads a request body up to the configured limit.
+async fn read_body(state: &IdpState, body: axum::body::Body) -> Result<Bytes, OAuthError> {
     axum::body::to_bytes(body, state.config.limits.max_body_bytes)
         .await
         .map_err(|_| OAuthError::BodyTooLarge)
@@ -186,11 +218,7 @@ pub(crate) async fn token(
         id.and_then(|id| state.clients.get(&id))
             .map_or(ErrorStyle::Google, |c| c.config.error_style)
     };
-    let bytes = match read_body(&state, body).await {
-        Ok(bytes) => bytes,
-        Err(err) => return Styled(err, peek_style(None)).into_response(),
-    };
-    let params = match BodyParams::parse(&headers, &bytes) {
+    let params = match read_params(&state, &headers, body).await {
         Ok(params) => params,
         Err(err) => return Styled(err, peek_style(None)).into_response(),
     };
@@ -262,25 +290,13 @@ fn authorization_code(
         (None, Some(_)) => return Err(OAuthError::InvalidGrant("Invalid code verifier.")),
         _ => {}
     }
-    let access_token = state.issue_access_token(&grant.grant);
-    let refresh_token = grant
-        .offline
-        .then(|| state.issue_refresh_token(&grant.grant));
-    let id_token = state.id_token(
+    TokenResponse::issue(
+        state,
         client,
         &grant.grant,
         grant.nonce.as_ref(),
-        Some(&access_token),
-        None,
-    )?;
-    Ok(TokenResponse {
-        access_token,
-        expires_in: state.config.tokens.access_token_lifetime_secs,
-        refresh_token,
-        scope: grant.grant.scopes.token_form(),
-        token_type: "Bearer",
-        id_token: Some(id_token),
-    })
+        grant.offline,
+    )
 }
 
 fn refresh(
@@ -306,18 +322,8 @@ fn refresh(
     if grant.client_id != client.id {
         return Err(OAuthError::InvalidGrant("Bad Request"));
     }
-    let access_token = state.issue_access_token(&grant);
-    let refresh_token = rotate.then(|| state.issue_refresh_token(&grant));
     // Google's refreshed ID token has no nonce and a new at_hash.
-    let id_token = state.id_token(client, &grant, None, Some(&access_token), None)?;
-    Ok(TokenResponse {
-        access_token,
-        expires_in: state.config.tokens.access_token_lifetime_secs,
-        refresh_token,
-        scope: grant.scopes.token_form(),
-        token_type: "Bearer",
-        id_token: Some(id_token),
-    })
+    TokenResponse::issue(state, client, &grant, None, rotate)
 }
 
 fn device_code(
@@ -358,17 +364,7 @@ fn device_code(
                 scopes: device.scopes,
                 grant_id: Arc::from(super::state::random_token(12)),
             };
-            let access_token = state.issue_access_token(&grant);
-            let refresh_token = Some(state.issue_refresh_token(&grant));
-            let id_token = state.id_token(client, &grant, None, Some(&access_token), None)?;
-            Ok(TokenResponse {
-                access_token,
-                expires_in: state.config.tokens.access_token_lifetime_secs,
-                refresh_token,
-                scope: grant.scopes.token_form(),
-                token_type: "Bearer",
-                id_token: Some(id_token),
-            })
+            TokenResponse::issue(state, client, &grant, None, true)
         }
     }
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{json_response, OAuthError};
 use super::state::IdpState;
-use super::token::{read_body, BodyParams};
+use super::token::read_params;
 use crate::claims::UserInfo;
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -41,11 +41,7 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let bytes = match read_body(&state, body).await {
-        Ok(bytes) => bytes,
-        Err(err) => return err.into_response(),
-    };
-    let params = match BodyParams::parse(&headers, &bytes) {
+    let params = match read_params(&state, &headers, body).await {
         Ok(params) => params,
         Err(err) => return err.into_response(),
     };
