@@ -50,6 +50,6 @@ pub(crate) enum KeysCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
-    /// Print the provider's public signing keys in the forms the platform's console takes.
+    /// Print the fixture signing keys in the forms the platform's console takes.
     Show,
 }

@@ -33,6 +33,7 @@ pub mod clock;
 pub mod idp;
 pub mod jose;
 pub mod keys;
+pub mod verifier;
 pub mod workspace;
 
 pub use idp::{MockIdp, MockIdpBuilder};

@@ -14,6 +14,8 @@ use sha2::{Digest as _, Sha256};
 
 use crate::keys::{Kid, RsaKey, SigningKey};
 
+pub mod compact;
+
 /// Why a JOSE operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -200,30 +202,83 @@ impl Encrypter {
     }
 }
 
-/// Opens a compact JWE with an RSA private key, accepting only the key-management algorithms
-/// above. Returns the protected header and the plaintext.
-pub fn decrypt(jwe: &str, key: &RsaKey) -> Result<(serde_json::Value, Vec<u8>), JoseError> {
-    let pem = key
-        .private_pem()
-        .ok_or_else(|| JoseError::Key("decryption needs a private key".into()))?;
-    let oaep256 = josekit::jwe::RSA_OAEP_256
-        .decrypter_from_pem(pem)
-        .map_err(|e| JoseError::Key(e.to_string()))?;
-    let oaep = josekit::jwe::RSA_OAEP
-        .decrypter_from_pem(pem)
-        .map_err(|e| JoseError::Key(e.to_string()))?;
-    let (payload, header) = josekit::jwe::deserialize_compact_with_selector(jwe, |header| {
-        Ok(match header.algorithm() {
-            Some("RSA-OAEP-256") => Some(&oaep256 as &dyn josekit::jwe::JweDecrypter),
-            Some("RSA-OAEP") => Some(&oaep as &dyn josekit::jwe::JweDecrypter),
-            _ => None,
+/// Checks RS256 signatures for one public key, built once.
+pub struct Rs256Verifier {
+    inner: josekit::jws::alg::rsassa::RsassaJwsVerifier,
+}
+
+impl fmt::Debug for Rs256Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Rs256Verifier")
+    }
+}
+
+impl Rs256Verifier {
+    /// A verifier for `key`'s public half.
+    pub fn new(key: &RsaKey) -> Result<Self, JoseError> {
+        let inner = josekit::jws::RS256
+            .verifier_from_pem(key.public_pem())
+            .map_err(|e| JoseError::Key(e.to_string()))?;
+        Ok(Self { inner })
+    }
+
+    /// Whether `signature` is a valid RS256 signature of `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        use josekit::jws::JwsVerifier as _;
+        self.inner.verify(message, signature).is_ok()
+    }
+}
+
+/// Opens compact JWEs addressed to one RSA private key (`RSA-OAEP-256` or `RSA-OAEP`).
+pub struct Decrypter {
+    oaep256: josekit::jwe::alg::rsaes::RsaesJweDecrypter,
+    oaep: josekit::jwe::alg::rsaes::RsaesJweDecrypter,
+}
+
+impl fmt::Debug for Decrypter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Decrypter")
+    }
+}
+
+impl Decrypter {
+    /// A decrypter for `key`, which must hold its private half.
+    pub fn new(key: &RsaKey) -> Result<Self, JoseError> {
+        let pem = key
+            .private_pem()
+            .ok_or_else(|| JoseError::Key("decryption needs a private key".into()))?;
+        let key_err = |e: josekit::JoseError| JoseError::Key(e.to_string());
+        Ok(Self {
+            oaep256: josekit::jwe::RSA_OAEP_256
+                .decrypter_from_pem(pem)
+                .map_err(key_err)?,
+            oaep: josekit::jwe::RSA_OAEP
+                .decrypter_from_pem(pem)
+                .map_err(key_err)?,
         })
-    })
-    .map_err(op)?;
-    Ok((
-        serde_json::Value::Object(header.claims_set().clone()),
-        payload,
-    ))
+    }
+
+    /// Decrypts; returns the protected header and the plaintext. The caller checks the header
+    /// against its allow-lists first ([`compact::jwe_header`]).
+    pub fn decrypt(&self, jwe: &str) -> Result<(serde_json::Value, Vec<u8>), JoseError> {
+        let (payload, header) = josekit::jwe::deserialize_compact_with_selector(jwe, |header| {
+            Ok(match header.algorithm() {
+                Some("RSA-OAEP-256") => Some(&self.oaep256 as &dyn josekit::jwe::JweDecrypter),
+                Some("RSA-OAEP") => Some(&self.oaep as &dyn josekit::jwe::JweDecrypter),
+                _ => None,
+            })
+        })
+        .map_err(op)?;
+        Ok((
+            serde_json::Value::Object(header.claims_set().clone()),
+            payload,
+        ))
+    }
+}
+
+/// Opens a compact JWE with an RSA private key (see [`Decrypter`]).
+pub fn decrypt(jwe: &str, key: &RsaKey) -> Result<(serde_json::Value, Vec<u8>), JoseError> {
+    Decrypter::new(key)?.decrypt(jwe)
 }
 
 /// The left-most half of SHA-256 of `value`, base64url without padding: `at_hash` and `c_hash`

@@ -119,6 +119,29 @@ impl RsaKey {
         Self::from_public(&public, None)
     }
 
+    /// A public key from JWK members `n` and `e` (base64url).
+    pub fn from_jwk_components(n: &str, e: &str) -> Result<Self, KeyError> {
+        let decode = |v: &str, what: &str| {
+            URL_SAFE_NO_PAD
+                .decode(v)
+                .map_err(|err| KeyError::Parse(format!("JWK {what}: {err}")))
+        };
+        let n = rsa::BigUint::from_bytes_be(&decode(n, "n")?);
+        let e = rsa::BigUint::from_bytes_be(&decode(e, "e")?);
+        let public = RsaPublicKey::new(n, e).map_err(|err| KeyError::Parse(err.to_string()))?;
+        Self::from_public(&public, None)
+    }
+
+    /// The modulus size in bits.
+    pub fn bits(&self) -> usize {
+        URL_SAFE_NO_PAD.decode(&self.n).map_or(0, |n| {
+            let leading = n.iter().take_while(|b| **b == 0).count();
+            n.get(leading).map_or(0, |first| {
+                (n.len() - leading - 1) * 8 + (8 - first.leading_zeros() as usize)
+            })
+        })
+    }
+
     pub(crate) fn from_private(private: &RsaPrivateKey) -> Result<Self, KeyError> {
         let pem = private
             .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)

@@ -1,0 +1,167 @@
+//! Strict parsing of compact JWS and JWE: exactly the right number of segments, canonical
+//! base64url (no padding, no `+` or `/`, no whitespace), and headers that are JSON objects
+//! without duplicate members. Nothing here checks a signature: the names say "unverified".
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+/// Why a compact token could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CompactError(pub String);
+
+/// A JSON object whose top-level members are unique (RFC 7515 §5.2: a header with duplicate
+/// members must be rejected, or only the last used; we reject).
+struct UniqueObject(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Unique;
+        impl<'de> Visitor<'de> for Unique {
+            type Value = UniqueObject;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueObject, A::Error> {
+                let mut map = Map::new();
+                while let Some((key, value)) = access.next_entry::<String, Value>()? {
+                    if map.contains_key(&key) {
+                        return Err(de::Error::custom(format!("duplicate member {key:?}")));
+                    }
+                    map.insert(key, value);
+                }
+                Ok(UniqueObject(map))
+            }
+        }
+        deserializer.deserialize_map(Unique)
+    }
+}
+
+/// Parses `bytes` as a JSON object with unique top-level members.
+pub fn json_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>, CompactError> {
+    serde_json::from_slice::<UniqueObject>(bytes)
+        .map(|o| o.0)
+        .map_err(|err| CompactError(format!("{what} is not a JSON object: {err}")))
+}
+
+/// Canonical base64url without padding.
+pub fn b64url(segment: &str, what: &str) -> Result<Vec<u8>, CompactError> {
+    URL_SAFE_NO_PAD
+        .decode(segment)
+        .map_err(|err| CompactError(format!("{what} is not base64url: {err}")))
+}
+
+/// A compact JWS taken apart, signature not yet checked.
+#[derive(Debug, Clone)]
+pub struct UnverifiedJws {
+    header: Map<String, Value>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+    signing_input_len: usize,
+    raw: String,
+}
+
+impl UnverifiedJws {
+    /// Splits and decodes `token` (three segments).
+    pub fn parse(token: &str) -> Result<Self, CompactError> {
+        let parts: Vec<&str> = token.split('.').collect();
+        let [header_b64, payload_b64, signature_b64] = parts.as_slice() else {
+            return Err(CompactError(format!(
+                "a JWS has 3 segments, this has {}",
+                parts.len()
+            )));
+        };
+        let header = json_object(&b64url(header_b64, "the header")?, "the header")?;
+        let payload = b64url(payload_b64, "the payload")?;
+        let signature = b64url(signature_b64, "the signature")?;
+        Ok(Self {
+            header,
+            payload,
+            signature,
+            signing_input_len: header_b64.len() + 1 + payload_b64.len(),
+            raw: token.to_owned(),
+        })
+    }
+
+    /// The protected header.
+    pub fn unverified_header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// The payload bytes.
+    pub fn unverified_payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// `base64url(header) '.' base64url(payload)`, what the signature covers.
+    pub fn signing_input(&self) -> &[u8] {
+        &self.raw.as_bytes()[..self.signing_input_len]
+    }
+
+    /// The signature bytes.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// A header member as a string, if it is one.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header.get(name).and_then(Value::as_str)
+    }
+}
+
+/// The protected header of a compact JWE (five segments), decoded but not decrypted.
+pub fn jwe_header(token: &str) -> Result<Map<String, Value>, CompactError> {
+    let parts: Vec<&str> = token.split('.').collect();
+    if parts.len() != 5 {
+        return Err(CompactError(format!(
+            "a JWE has 5 segments, this has {}",
+            parts.len()
+        )));
+    }
+    for (segment, what) in
+        parts[1..]
+            .iter()
+            .zip(["the encrypted key", "the IV", "the ciphertext", "the tag"])
+    {
+        b64url(segment, what)?;
+    }
+    json_object(&b64url(parts[0], "the JWE header")?, "the JWE header")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_base64url() {
+        assert!(b64url("eyJhIjoxfQ", "x").is_ok());
+        assert!(b64url("eyJhIjoxfQ==", "x").is_err(), "padding");
+        assert!(b64url("eyJh+joxfQ", "x").is_err(), "+ is not base64url");
+        assert!(b64url("eyJh IjoxfQ", "x").is_err(), "whitespace");
+    }
+
+    #[test]
+    fn duplicate_header_members_are_refused() {
+        let err = json_object(br#"{"alg":"RS256","alg":"none"}"#, "the header").unwrap_err();
+        assert!(err.0.contains("duplicate member \"alg\""), "{err}");
+        assert!(json_object(b"[1]", "the header").is_err());
+        assert!(json_object(br#"{"a":{"b":1}}"#, "the header").is_ok());
+    }
+
+    #[test]
+    fn segment_counts() {
+        assert!(UnverifiedJws::parse("a.b")
+            .unwrap_err()
+            .0
+            .contains("3 segments"));
+        assert!(UnverifiedJws::parse("e30.e30.").is_ok());
+        assert!(jwe_header("e30.e30.e30")
+            .unwrap_err()
+            .0
+            .contains("5 segments"));
+    }
+}

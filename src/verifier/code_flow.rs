@@ -1,0 +1,186 @@
+//! The Code Flow's server-to-server half (`liveperson-auth.md` §1.2, §1.3): POST the code to
+//! the brand's token endpoint, read `id_token` from the answer, map every failure to a reason.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore as _;
+use serde_json::Value;
+use sha2::{Digest as _, Sha256};
+
+use super::config::ClientAuth;
+use super::reason::{RejectReason, Rejection};
+use super::Verifier;
+
+/// What a token endpoint returned that the verifier uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenSet {
+    /// The ID token (JWS or JWE), not yet verified.
+    pub id_token: String,
+    /// The access token, when there is one (the platform does not use it, §1.3; it checks
+    /// `at_hash` against it).
+    pub access_token: Option<String>,
+}
+
+/// A code to redeem.
+#[derive(Debug, Clone, Default)]
+pub struct CodeRedemption {
+    /// The code, as the page or redirect handed it over.
+    pub code: String,
+    /// The redirect URI the page supplied (§1.5 `{ssoKey, redirect_uri}`); the configured one
+    /// otherwise.
+    pub redirect_uri: Option<String>,
+    /// The PKCE verifier, when PKCE is on (§1.6).
+    pub code_verifier: Option<String>,
+}
+
+/// A fresh PKCE pair: `(code_verifier, S256 code_challenge)` (RFC 7636).
+pub fn pkce_pair() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let verifier = URL_SAFE_NO_PAD.encode(bytes);
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+/// Reads at most `max` bytes of a response body.
+pub(crate) async fn read_limited(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > max {
+            return Err(format!("the response is larger than {max} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn unreachable_reason(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        "timed out".to_owned()
+    } else if err.is_connect() {
+        // The chain says whether it was refused, unresolvable or a TLS failure.
+        let mut text = err.to_string();
+        let mut source = std::error::Error::source(err);
+        while let Some(inner) = source {
+            text = format!("{text}: {inner}");
+            source = inner.source();
+        }
+        text
+    } else {
+        err.to_string()
+    }
+}
+
+impl Verifier {
+    /// Redeems `code` at the configured token endpoint.
+    pub async fn redeem(&self, redemption: &CodeRedemption) -> Result<TokenSet, Rejection> {
+        let config = &self.config;
+        let Some(endpoint) = &config.token_endpoint else {
+            return Err(Rejection::new(
+                RejectReason::TokenEndpointError,
+                "no token endpoint is configured",
+            ));
+        };
+        if endpoint.scheme() != "https" && !config.insecure_allow_http {
+            return Err(Rejection::new(
+                RejectReason::InsecureTransport,
+                format!("the token endpoint {endpoint} is not HTTPS"),
+            ));
+        }
+        let redirect_uri = redemption
+            .redirect_uri
+            .as_deref()
+            .unwrap_or(&config.redirect_uri);
+        let mut params: Vec<(&str, &str)> = vec![
+            ("grant_type", "authorization_code"),
+            ("code", &redemption.code),
+            ("redirect_uri", redirect_uri),
+        ];
+        if config.pkce {
+            if let Some(verifier) = &redemption.code_verifier {
+                params.push(("code_verifier", verifier));
+            }
+        }
+        let client_id = config.client_id.as_ref().map(|c| c.as_str()).unwrap_or("");
+        let secret = config
+            .client_secret
+            .as_ref()
+            .map(|s| s.expose())
+            .unwrap_or("");
+        let request = self.http.post(endpoint.clone());
+        let request = match config.client_auth {
+            ClientAuth::Basic => request
+                .basic_auth(form_escape(client_id), Some(form_escape(secret)))
+                .form(&params),
+            ClientAuth::Body => {
+                params.push(("client_id", client_id));
+                params.push(("client_secret", secret));
+                request.form(&params)
+            }
+            ClientAuth::JsonBody => {
+                let body: serde_json::Map<String, Value> = params
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+                    .collect();
+                request
+                    .basic_auth(form_escape(client_id), Some(form_escape(secret)))
+                    .json(&body)
+            }
+        };
+        let response = request.send().await.map_err(|err| {
+            Rejection::new(
+                RejectReason::TokenEndpointUnreachable,
+                format!("{endpoint}: {}", unreachable_reason(&err)),
+            )
+        })?;
+        let status = response.status();
+        let body = read_limited(response, config.max_response_bytes)
+            .await
+            .map_err(|e| Rejection::new(RejectReason::TokenResponseInvalid, e))?;
+        let json: Option<Value> = serde_json::from_slice(&body).ok();
+        if !status.is_success() {
+            // Google's {"error", "error_description"} or the platform's {"error"} (§6.1).
+            let error = json
+                .as_ref()
+                .and_then(|j| j.get("error"))
+                .and_then(Value::as_str);
+            let description = json
+                .as_ref()
+                .and_then(|j| j.get("error_description"))
+                .and_then(Value::as_str);
+            let detail = match (error, description) {
+                (Some(e), Some(d)) => format!("HTTP {}: {e}: {d}", status.as_u16()),
+                (Some(e), None) => format!("HTTP {}: {e}", status.as_u16()),
+                _ => format!("HTTP {} without an OAuth error body", status.as_u16()),
+            };
+            return Err(Rejection::new(RejectReason::TokenEndpointError, detail));
+        }
+        let Some(Value::Object(json)) = json else {
+            return Err(Rejection::new(
+                RejectReason::TokenResponseInvalid,
+                "the token response is not a JSON object",
+            ));
+        };
+        let Some(Value::String(id_token)) = json.get("id_token") else {
+            return Err(Rejection::new(
+                RejectReason::TokenResponseInvalid,
+                "the token response has no id_token",
+            ));
+        };
+        Ok(TokenSet {
+            id_token: id_token.clone(),
+            access_token: json
+                .get("access_token")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+}
+
+/// RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
+fn form_escape(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}

@@ -1,0 +1,240 @@
+//! The platform side: the relying party that redeems codes, opens envelopes, verifies ID tokens
+//! and turns them into authenticated customer information, as `liveperson-auth.md` says the
+//! platform does. Each rule cites the section it follows.
+//!
+//! [`Verifier::verify`] returns an [`AuthenticatedConsumer`] (which nothing else can make) or a
+//! [`Rejection`] with a stable [`RejectReason`] code. It never panics on input.
+//!
+//! This module never imports `idp`: the verifier meets the provider only over HTTP and through
+//! tokens.
+
+mod code_flow;
+mod config;
+mod consumer;
+mod keyset;
+mod reason;
+mod rules;
+mod sdes;
+
+pub use code_flow::{pkce_pair, CodeRedemption, TokenSet};
+pub use config::{ClientAuth, Flow, KeySource, PhoneNumberMapping, VerifierConfig};
+pub use consumer::{
+    flatten_sdes, AuthenticatedConsumer, ConsumerProfile, Field, ProfileField, Provenance,
+    StandardClaims,
+};
+pub use reason::{RejectReason, Rejection};
+
+use crate::claims::Nonce;
+use crate::jose::compact::{self, UnverifiedJws};
+use crate::jose::Decrypter;
+
+use keyset::{KeyEntry, KeySet};
+
+/// What the caller knows about the exchange the token belongs to.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyContext {
+    /// Now, Unix seconds: the clock is an input, never read inside the rules.
+    pub now: i64,
+    /// The nonce sent with the authorization request, if one was.
+    pub nonce: Option<Nonce>,
+    /// The access token issued with the ID token, to check `at_hash`.
+    pub access_token: Option<String>,
+    /// The code issued with the ID token (hybrid responses), to check `c_hash`.
+    pub code: Option<String>,
+}
+
+impl VerifyContext {
+    /// A context at `now` with nothing else known.
+    pub fn at(now: i64) -> Self {
+        Self {
+            now,
+            ..Self::default()
+        }
+    }
+}
+
+/// Why a verifier could not be built from its configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifierError {
+    /// A key could not be used.
+    #[error("key: {0}")]
+    Key(String),
+    /// The HTTP client could not be built (for example a bad extra root certificate).
+    #[error("HTTP client: {0}")]
+    Http(String),
+}
+
+/// The platform-side verifier, built once from a [`VerifierConfig`].
+#[derive(Debug)]
+pub struct Verifier {
+    config: VerifierConfig,
+    http: reqwest::Client,
+    keys: KeySet,
+    decrypter: Option<Decrypter>,
+}
+
+impl Verifier {
+    /// Builds the HTTP client, the signature verifiers and the decrypter once.
+    pub fn new(config: VerifierConfig) -> Result<Self, VerifierError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(config.http_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(!config.insecure_allow_http);
+        if let Some(pem) = &config.extra_root_pem {
+            let cert = reqwest::Certificate::from_pem(pem.as_bytes())
+                .map_err(|e| VerifierError::Http(e.to_string()))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| VerifierError::Http(e.to_string()))?;
+        let keys = match &config.signing_key {
+            KeySource::PublicKey(key) => KeySet::Single(std::sync::Arc::new(
+                crate::jose::Rs256Verifier::new(key)
+                    .map_err(|e| VerifierError::Key(e.to_string()))?,
+            )),
+            KeySource::JwksDocument(text) => {
+                KeySet::Fixed(keyset::parse_jwks(text.as_bytes()).map_err(VerifierError::Key)?)
+            }
+            KeySource::JwksUrl(url) => {
+                if url.scheme() != "https" && !config.insecure_allow_http {
+                    return Err(VerifierError::Key(format!(
+                        "the JWKS URL {url} is not HTTPS"
+                    )));
+                }
+                KeySet::remote(
+                    url.clone(),
+                    http.clone(),
+                    config.max_response_bytes,
+                    config.jwks_refetch_interval_secs,
+                )
+            }
+        };
+        if let KeySource::PublicKey(key) = &config.signing_key {
+            KeyEntry::new(None, key).map_err(VerifierError::Key)?;
+        }
+        let decrypter = config
+            .decryption_key
+            .as_ref()
+            .map(Decrypter::new)
+            .transpose()
+            .map_err(|e| VerifierError::Key(e.to_string()))?;
+        Ok(Self {
+            config,
+            http,
+            keys,
+            decrypter,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &VerifierConfig {
+        &self.config
+    }
+
+    /// Verifies an ID token (compact JWS, or a JWE around one) handed over by a page, a popup
+    /// redirect or an app (Implicit Flow, §2), or returned by the token endpoint.
+    pub async fn verify(
+        &self,
+        token: &str,
+        ctx: &VerifyContext,
+    ) -> Result<AuthenticatedConsumer, Rejection> {
+        let config = &self.config;
+        // A maximum token size (§4.2 documents none; ours is configurable).
+        if token.len() > config.max_token_bytes {
+            return Err(Rejection::new(
+                RejectReason::TokenTooLarge,
+                format!(
+                    "{} bytes, more than the {} allowed",
+                    token.len(),
+                    config.max_token_bytes
+                ),
+            ));
+        }
+        let segments = token.split('.').count();
+        let (jws_text, encrypted) = match segments {
+            5 => (self.open_envelope(token)?, true),
+            3 if config.require_encryption => {
+                return Err(Rejection::new(
+                    RejectReason::EncryptionRequired,
+                    "a plain JWS where an envelope is required",
+                ))
+            }
+            3 => (token.to_owned(), false),
+            n => {
+                return Err(Rejection::new(
+                    RejectReason::Malformed,
+                    format!("{n} segments: neither a JWS (3) nor a JWE (5)"),
+                ))
+            }
+        };
+        let jws = UnverifiedJws::parse(&jws_text)
+            .map_err(|e| Rejection::new(RejectReason::Malformed, e.0))?;
+        rules::check_jws_header(jws.unverified_header(), config)?;
+        // Signature (§2 "Signing", §4.1): the key comes from configuration, never from the token.
+        let kid = jws.header_str("kid");
+        let verifier = self.keys.resolve(kid, ctx.now).await?;
+        if !verifier.verify(jws.signing_input(), jws.signature()) {
+            return Err(Rejection::new(
+                RejectReason::SignatureInvalid,
+                "the RS256 signature does not verify with the brand's key",
+            ));
+        }
+        let claims = compact::json_object(jws.unverified_payload(), "the payload")
+            .map_err(|e| Rejection::new(RejectReason::Malformed, e.0))?;
+        rules::consumer(&claims, ctx, config, kid.map(str::to_owned), encrypted)
+    }
+
+    /// Opens a JWE envelope and returns the signed JWT inside (§2 "Encryption").
+    fn open_envelope(&self, token: &str) -> Result<String, Rejection> {
+        let header =
+            compact::jwe_header(token).map_err(|e| Rejection::new(RejectReason::Malformed, e.0))?;
+        rules::check_jwe_header(&header, &self.config)?;
+        let Some(decrypter) = &self.decrypter else {
+            return Err(Rejection::new(
+                RejectReason::DecryptFailed,
+                "an envelope arrived and no platform key is configured",
+            ));
+        };
+        let (_, plaintext) = decrypter
+            .decrypt(token)
+            .map_err(|e| Rejection::new(RejectReason::DecryptFailed, e.to_string()))?;
+        let inner = String::from_utf8(plaintext).map_err(|_| {
+            Rejection::new(
+                RejectReason::EnvelopeInvalid,
+                "the envelope's content is not text",
+            )
+        })?;
+        // "JWS in JWE" (§2): the content must itself be a signed JWT, never claims in the clear
+        // or another envelope.
+        if inner.split('.').count() != 3 {
+            return Err(Rejection::new(
+                RejectReason::EnvelopeInvalid,
+                "the envelope does not contain a signed JWT",
+            ));
+        }
+        Ok(inner)
+    }
+
+    /// The Code Flow (§1): redeems the code, then verifies the ID token, checking `at_hash`
+    /// against the access token that came with it.
+    pub async fn authenticate_code(
+        &self,
+        redemption: &CodeRedemption,
+        ctx: &VerifyContext,
+    ) -> Result<AuthenticatedConsumer, Rejection> {
+        let tokens = self.redeem(redemption).await?;
+        let ctx = VerifyContext {
+            access_token: tokens
+                .access_token
+                .clone()
+                .or_else(|| ctx.access_token.clone()),
+            ..ctx.clone()
+        };
+        self.verify(&tokens.id_token, &ctx).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

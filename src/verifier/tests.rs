@@ -1,0 +1,756 @@
+//! Every rule, each asserting its exact reason code, with tokens from our `jose` layer and
+//! hand-built malformed ones (signed here with the `rsa` crate so any header can be made).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rsa::pkcs1v15::SigningKey as RsaSigningKey;
+use rsa::pkcs8::DecodePrivateKey as _;
+use rsa::signature::{SignatureEncoding as _, Signer as _};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use super::*;
+use crate::claims::{ClientId, Issuer};
+use crate::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
+use crate::keys::{fixture_platform_key, fixture_signing_keys, RsaKey};
+
+const NOW: i64 = 1_800_000_000;
+const ISS: &str = "https://idp.brand.example";
+
+fn brand_key() -> crate::keys::SigningKey {
+    fixture_signing_keys().unwrap().remove(0)
+}
+
+fn other_key() -> crate::keys::SigningKey {
+    fixture_signing_keys().unwrap().remove(1)
+}
+
+fn config() -> VerifierConfig {
+    VerifierConfig::new(
+        Issuer::new(ISS),
+        KeySource::PublicKey(
+            RsaKey::from_public_pem_or_base64(&brand_key().key().public_base64_line()).unwrap(),
+        ),
+    )
+    .decryption_key(fixture_platform_key().unwrap())
+}
+
+fn verifier(config: VerifierConfig) -> Verifier {
+    Verifier::new(config).unwrap()
+}
+
+fn claims() -> Value {
+    json!({
+        "iss": ISS, "azp": "demo-client", "aud": "demo-client", "sub": "110169484474386276334",
+        "email": "alice@example.com", "given_name": "Alice", "family_name": "Liddell",
+        "iat": NOW - 10, "exp": NOW + 3590,
+        "lp_sdes": [{"type": "ctmrinfo", "info": {"ctype": "vip", "customerId": "C-1", "storeNumber": "9"}},
+                    {"type": "personal", "personal": {"firstname": "Alice", "contacts": [{"email": "alice@example.com"}]}}]
+    })
+}
+
+fn sign(claims: &Value) -> String {
+    Signer::rs256(&brand_key()).unwrap().sign(claims).unwrap()
+}
+
+/// Signs `payload` under any `header` with `key`: the way to build tokens no honest library would.
+fn sign_raw(header: &Value, payload: &[u8], key: &crate::keys::SigningKey) -> String {
+    let private = rsa::RsaPrivateKey::from_pkcs8_pem(key.key().private_pem().unwrap()).unwrap();
+    let signer = RsaSigningKey::<Sha256>::new(private);
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = signer.sign(input.as_bytes()).to_vec();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+fn header() -> Value {
+    json!({"alg": "RS256", "kid": brand_key().kid().as_str(), "typ": "JWT"})
+}
+
+async fn check(
+    v: &Verifier,
+    token: &str,
+    ctx: &VerifyContext,
+) -> Result<AuthenticatedConsumer, RejectReason> {
+    v.verify(token, ctx).await.map_err(|r| r.reason)
+}
+
+async fn reason(token: &str) -> RejectReason {
+    check(&verifier(config()), token, &VerifyContext::at(NOW))
+        .await
+        .expect_err("must be rejected")
+}
+
+async fn reason_for_claims(claims: Value) -> RejectReason {
+    reason(&sign(&claims)).await
+}
+
+fn with(mut base: Value, key: &str, value: Value) -> Value {
+    base[key] = value;
+    base
+}
+
+fn without(mut base: Value, key: &str) -> Value {
+    base.as_object_mut().unwrap().remove(key);
+    base
+}
+
+#[tokio::test]
+async fn a_good_token_gives_the_authenticated_consumer() {
+    let consumer = check(
+        &verifier(config()),
+        &sign(&claims()),
+        &VerifyContext::at(NOW),
+    )
+    .await
+    .unwrap();
+    assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+    assert_eq!(consumer.iss().as_str(), ISS);
+    assert_eq!(consumer.expires_at(), NOW + 3590);
+    assert!(!consumer.encrypted());
+    assert_eq!(
+        consumer.field("consumer.customerId"),
+        Some("110169484474386276334")
+    );
+    assert_eq!(consumer.field("ctmrinfo.ctype"), Some("vip"));
+    assert_eq!(consumer.field("personal.firstname"), Some("Alice"));
+    assert_eq!(
+        consumer.field("personal.lastname"),
+        Some("Liddell"),
+        "family_name maps to the last name (§3.2)"
+    );
+    assert_eq!(
+        consumer.field("ctmrinfo.storeNumber"),
+        None,
+        "excluded from authenticated flows"
+    );
+    assert_eq!(
+        consumer.warnings(),
+        ["ctmrinfo.info.storeNumber dropped: not supported in authenticated flows"]
+    );
+    let keys: Vec<&str> = consumer.fields().iter().map(|f| f.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "consumer.customerId",
+            "ctmrinfo.ctype",
+            "ctmrinfo.customerId",
+            "personal.firstname",
+            "personal.contacts[0].email",
+            "personal.lastname"
+        ]
+    );
+    assert_eq!(consumer.fields()[5].source, "family_name");
+    assert_eq!(consumer.fields()[1].source, "lp_sdes.ctmrinfo.ctype");
+}
+
+#[tokio::test]
+async fn envelopes_with_every_alg_and_enc_open_and_verify() {
+    let platform = fixture_platform_key().unwrap();
+    for alg in [KeyAlg::RsaOaep256, KeyAlg::RsaOaep] {
+        for enc in ContentEnc::ALL {
+            let jwe = Encrypter::new(&platform, alg, enc)
+                .unwrap()
+                .encrypt(&sign(&claims()))
+                .unwrap();
+            let consumer = check(&verifier(config()), &jwe, &VerifyContext::at(NOW))
+                .await
+                .unwrap();
+            assert!(consumer.encrypted(), "{alg:?} {enc:?}");
+            assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+        }
+    }
+}
+
+#[tokio::test]
+async fn size_and_shape() {
+    let mut config = config();
+    config.max_token_bytes = 100;
+    assert_eq!(
+        check(&verifier(config), &sign(&claims()), &VerifyContext::at(NOW))
+            .await
+            .unwrap_err(),
+        RejectReason::TokenTooLarge
+    );
+    assert_eq!(reason("a.b").await, RejectReason::Malformed);
+    assert_eq!(reason("").await, RejectReason::Malformed);
+    assert_eq!(reason("a.b.c.d").await, RejectReason::Malformed);
+    let good = sign(&claims());
+    assert_eq!(
+        reason(&format!(" {good}")).await,
+        RejectReason::Malformed,
+        "whitespace"
+    );
+    assert_eq!(
+        reason(&format!("{good}=")).await,
+        RejectReason::Malformed,
+        "padding"
+    );
+    let (h, rest) = good.split_once('.').unwrap();
+    assert_eq!(
+        reason(&format!("{h}=.{rest}")).await,
+        RejectReason::Malformed
+    );
+    assert_eq!(
+        reason(&sign_raw(&header(), b"not json", &brand_key())).await,
+        RejectReason::Malformed
+    );
+    assert_eq!(
+        reason(&sign_raw(&header(), b"[1,2]", &brand_key())).await,
+        RejectReason::Malformed
+    );
+    let dup = r#"{"alg":"RS256","alg":"none"}"#;
+    let token = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(dup),
+        URL_SAFE_NO_PAD.encode(claims().to_string())
+    );
+    assert_eq!(reason(&token).await, RejectReason::Malformed);
+}
+
+#[tokio::test]
+async fn algorithms_off_the_list_are_refused_and_none_never_passes() {
+    let payload = claims().to_string();
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        let token = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(json!({"alg": alg}).to_string()),
+            URL_SAFE_NO_PAD.encode(&payload)
+        );
+        assert_eq!(reason(&token).await, RejectReason::AlgNotAllowed, "{alg}");
+    }
+    let mut relaxed = config();
+    relaxed.allowed_algs.push("none".into());
+    let token = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+        URL_SAFE_NO_PAD.encode(&payload)
+    );
+    assert_eq!(
+        check(&verifier(relaxed), &token, &VerifyContext::at(NOW))
+            .await
+            .unwrap_err(),
+        RejectReason::AlgNotAllowed,
+        "none even when listed"
+    );
+    for alg in ["HS256", "RS512", "PS256", "ES256", "rs256"] {
+        let token = sign_raw(
+            &json!({"alg": alg, "kid": brand_key().kid().as_str()}),
+            payload.as_bytes(),
+            &brand_key(),
+        );
+        assert_eq!(reason(&token).await, RejectReason::AlgNotAllowed, "{alg}");
+    }
+    let token = sign_raw(&json!({"kid": "x"}), payload.as_bytes(), &brand_key());
+    assert_eq!(
+        reason(&token).await,
+        RejectReason::Malformed,
+        "no alg at all"
+    );
+}
+
+#[tokio::test]
+async fn crit_is_refused() {
+    let token = sign_raw(
+        &json!({"alg": "RS256", "crit": ["exp"], "exp": 1}),
+        claims().to_string().as_bytes(),
+        &brand_key(),
+    );
+    assert_eq!(reason(&token).await, RejectReason::CritUnsupported);
+}
+
+#[tokio::test]
+async fn signatures() {
+    let good = sign(&claims());
+    let (head, rest) = good.split_once('.').unwrap();
+    let (_, sig) = rest.split_once('.').unwrap();
+    let forged_payload =
+        URL_SAFE_NO_PAD.encode(with(claims(), "sub", json!("someone-else")).to_string());
+    assert_eq!(
+        reason(&format!("{head}.{forged_payload}.{sig}")).await,
+        RejectReason::SignatureInvalid
+    );
+    assert_eq!(
+        reason(&format!("{head}.{}.", rest.split_once('.').unwrap().0)).await,
+        RejectReason::SignatureInvalid,
+        "empty signature"
+    );
+    // Signed by a key the brand never gave the platform.
+    let token = Signer::rs256(&other_key())
+        .unwrap()
+        .sign(&claims())
+        .unwrap();
+    assert_eq!(reason(&token).await, RejectReason::SignatureInvalid);
+    // The token cannot bring its own key: jwk, jku, x5u, x5c are never key sources.
+    let attacker = other_key();
+    let jwk = serde_json::to_value(attacker.key().jwk("sig", "RS256")).unwrap();
+    let header = json!({"alg": "RS256", "jwk": jwk, "jku": "https://evil.example/jwks", "x5u": "https://evil.example/x5u", "x5c": ["MIIB"]});
+    assert_eq!(
+        reason(&sign_raw(
+            &header,
+            claims().to_string().as_bytes(),
+            &attacker
+        ))
+        .await,
+        RejectReason::SignatureInvalid
+    );
+}
+
+#[tokio::test]
+async fn issuer_subject_and_timestamps() {
+    assert_eq!(
+        reason_for_claims(with(claims(), "iss", json!("https://IDP.brand.example"))).await,
+        RejectReason::IssuerMismatch
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "iss", json!(format!("{ISS}/")))).await,
+        RejectReason::IssuerMismatch
+    );
+    assert_eq!(
+        reason_for_claims(without(claims(), "iss")).await,
+        RejectReason::ClaimMissing
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "iss", json!(7))).await,
+        RejectReason::ClaimInvalid
+    );
+    assert_eq!(
+        reason_for_claims(without(claims(), "sub")).await,
+        RejectReason::ClaimMissing
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "sub", json!(""))).await,
+        RejectReason::ClaimMissing
+    );
+    assert_eq!(
+        reason_for_claims(without(claims(), "exp")).await,
+        RejectReason::ClaimMissing
+    );
+    assert_eq!(
+        reason_for_claims(without(claims(), "iat")).await,
+        RejectReason::ClaimMissing
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "exp", json!((NOW + 3590).to_string()))).await,
+        RejectReason::ClaimInvalid
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "exp", json!((NOW + 3590) * 1000))).await,
+        RejectReason::ClaimInvalid
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "iat", json!(-5))).await,
+        RejectReason::ClaimInvalid
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "exp", json!(true))).await,
+        RejectReason::ClaimInvalid
+    );
+    // The leeway is 60 s by default: exp exactly 60 s ago is expired, 59 s ago is not.
+    assert_eq!(
+        reason_for_claims(with(claims(), "exp", json!(NOW - 60))).await,
+        RejectReason::Expired
+    );
+    let v = verifier(config());
+    assert!(check(
+        &v,
+        &sign(&with(claims(), "exp", json!(NOW - 59))),
+        &VerifyContext::at(NOW)
+    )
+    .await
+    .is_ok());
+    assert_eq!(
+        reason_for_claims(with(claims(), "iat", json!(NOW + 61))).await,
+        RejectReason::IssuedInFuture
+    );
+    assert!(check(
+        &v,
+        &sign(&with(claims(), "iat", json!(NOW + 60))),
+        &VerifyContext::at(NOW)
+    )
+    .await
+    .is_ok());
+}
+
+#[tokio::test]
+async fn the_docs_timestamp_variants_pass_only_when_relaxed() {
+    let mut relaxed = config();
+    relaxed.insecure_allow_millisecond_timestamps = true;
+    relaxed.insecure_allow_string_timestamps = true;
+    assert_eq!(
+        relaxed.relaxations(),
+        [
+            "insecure_allow_millisecond_timestamps",
+            "insecure_allow_string_timestamps"
+        ]
+    );
+    let v = verifier(relaxed);
+    let ms = with(
+        with(claims(), "exp", json!((NOW + 3590) * 1000)),
+        "iat",
+        json!((NOW - 10) * 1000),
+    );
+    assert_eq!(
+        check(&v, &sign(&ms), &VerifyContext::at(NOW))
+            .await
+            .unwrap()
+            .expires_at(),
+        NOW + 3590
+    );
+    let strings = with(
+        with(claims(), "exp", json!((NOW + 3590).to_string())),
+        "iat",
+        json!((NOW - 10).to_string()),
+    );
+    assert!(check(&v, &sign(&strings), &VerifyContext::at(NOW))
+        .await
+        .is_ok());
+}
+
+#[tokio::test]
+async fn audience_and_azp_when_a_client_id_is_set() {
+    let v = verifier(config().client_id(ClientId::new("demo-client")));
+    let at = VerifyContext::at(NOW);
+    assert!(check(&v, &sign(&claims()), &at).await.is_ok());
+    assert_eq!(
+        check(&v, &sign(&with(claims(), "aud", json!("other"))), &at)
+            .await
+            .unwrap_err(),
+        RejectReason::AudienceMismatch
+    );
+    assert_eq!(
+        check(&v, &sign(&without(claims(), "aud")), &at)
+            .await
+            .unwrap_err(),
+        RejectReason::AudienceMismatch
+    );
+    assert_eq!(
+        check(&v, &sign(&with(claims(), "aud", json!(5))), &at)
+            .await
+            .unwrap_err(),
+        RejectReason::ClaimInvalid
+    );
+    let several = with(claims(), "aud", json!(["demo-client", "other"]));
+    assert!(
+        check(&v, &sign(&several), &at).await.is_ok(),
+        "azp is the client id"
+    );
+    assert_eq!(
+        check(
+            &v,
+            &sign(&with(several.clone(), "azp", json!("other"))),
+            &at
+        )
+        .await
+        .unwrap_err(),
+        RejectReason::AzpMismatch
+    );
+    assert_eq!(
+        check(&v, &sign(&without(several, "azp")), &at)
+            .await
+            .unwrap_err(),
+        RejectReason::AzpMismatch
+    );
+    // Without a configured client id the platform checks no audience (§4.2).
+    assert!(check(
+        &verifier(config()),
+        &sign(&with(claims(), "aud", json!("other"))),
+        &at
+    )
+    .await
+    .is_ok());
+}
+
+#[tokio::test]
+async fn nonce_at_hash_and_c_hash() {
+    let v = verifier(config());
+    let ctx = VerifyContext {
+        nonce: Some(crate::claims::Nonce::new("n-1")),
+        ..VerifyContext::at(NOW)
+    };
+    assert!(
+        check(&v, &sign(&with(claims(), "nonce", json!("n-1"))), &ctx)
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        check(&v, &sign(&with(claims(), "nonce", json!("n-11"))), &ctx)
+            .await
+            .unwrap_err(),
+        RejectReason::NonceMismatch
+    );
+    assert_eq!(
+        check(&v, &sign(&claims()), &ctx).await.unwrap_err(),
+        RejectReason::NonceMismatch
+    );
+    let ctx = VerifyContext {
+        access_token: Some("ya29.token".into()),
+        code: Some("4/0Acode".into()),
+        ..VerifyContext::at(NOW)
+    };
+    let good = with(
+        with(
+            claims(),
+            "at_hash",
+            json!(crate::jose::left_half_sha256("ya29.token")),
+        ),
+        "c_hash",
+        json!(crate::jose::left_half_sha256("4/0Acode")),
+    );
+    assert!(check(&v, &sign(&good), &ctx).await.is_ok());
+    assert_eq!(
+        check(
+            &v,
+            &sign(&with(
+                good.clone(),
+                "at_hash",
+                json!("AAAAAAAAAAAAAAAAAAAAAA")
+            )),
+            &ctx
+        )
+        .await
+        .unwrap_err(),
+        RejectReason::AtHashMismatch
+    );
+    assert_eq!(
+        check(
+            &v,
+            &sign(&with(good, "c_hash", json!("AAAAAAAAAAAAAAAAAAAAAA"))),
+            &ctx
+        )
+        .await
+        .unwrap_err(),
+        RejectReason::CHashMismatch
+    );
+}
+
+#[tokio::test]
+async fn lp_sdes_of_the_wrong_shape_is_refused() {
+    assert_eq!(
+        reason_for_claims(with(claims(), "lp_sdes", json!({"type": "ctmrinfo"}))).await,
+        RejectReason::LpSdesInvalid
+    );
+    assert_eq!(
+        reason_for_claims(with(
+            claims(),
+            "lp_sdes",
+            json!([{"type": "ctmrinfo", "info": {"balance": "x"}}])
+        ))
+        .await,
+        RejectReason::LpSdesInvalid
+    );
+}
+
+fn fake_jwe(header: Value) -> String {
+    let seg = URL_SAFE_NO_PAD.encode([7u8; 16]);
+    format!(
+        "{}.{seg}.{seg}.{seg}.{seg}",
+        URL_SAFE_NO_PAD.encode(header.to_string())
+    )
+}
+
+#[tokio::test]
+async fn envelope_rules() {
+    assert_eq!(
+        reason(&fake_jwe(json!({"alg": "dir", "enc": "A256GCM"}))).await,
+        RejectReason::AlgNotAllowed
+    );
+    assert_eq!(
+        reason(&fake_jwe(json!({"alg": "RSA1_5", "enc": "A256GCM"}))).await,
+        RejectReason::AlgNotAllowed
+    );
+    assert_eq!(
+        reason(&fake_jwe(json!({"alg": "RSA_OAEP_256", "enc": "A256GCM"}))).await,
+        RejectReason::AlgNotAllowed,
+        "the docs' old spelling"
+    );
+    assert_eq!(
+        reason(&fake_jwe(json!({"alg": "RSA-OAEP-256", "enc": "A192GCM"}))).await,
+        RejectReason::AlgNotAllowed
+    );
+    assert_eq!(
+        reason(&fake_jwe(
+            json!({"alg": "RSA-OAEP-256", "enc": "A256GCM", "zip": "DEF"})
+        ))
+        .await,
+        RejectReason::EnvelopeInvalid
+    );
+    assert_eq!(
+        reason(&fake_jwe(
+            json!({"alg": "RSA-OAEP-256", "enc": "A256GCM", "crit": ["x"], "x": 1})
+        ))
+        .await,
+        RejectReason::CritUnsupported
+    );
+    assert_eq!(
+        reason(&fake_jwe(
+            json!({"alg": "RSA-OAEP-256", "enc": "A256GCM", "cty": "json"})
+        ))
+        .await,
+        RejectReason::EnvelopeInvalid
+    );
+    assert_eq!(
+        reason(&fake_jwe(json!({"alg": "RSA-OAEP-256", "enc": "A256GCM"}))).await,
+        RejectReason::DecryptFailed,
+        "garbage ciphertext"
+    );
+
+    let platform = fixture_platform_key().unwrap();
+    let encrypter = Encrypter::new(&platform, KeyAlg::RsaOaep256, ContentEnc::A256Gcm).unwrap();
+    // Claims in the clear inside the envelope: not a signed JWT.
+    assert_eq!(
+        reason(&encrypter.encrypt(&claims().to_string()).unwrap()).await,
+        RejectReason::EnvelopeInvalid
+    );
+    // An envelope inside an envelope.
+    let inner = encrypter.encrypt(&sign(&claims())).unwrap();
+    assert_eq!(
+        reason(&encrypter.encrypt(&inner).unwrap()).await,
+        RejectReason::EnvelopeInvalid
+    );
+    // Addressed to another key.
+    let other = Encrypter::new(other_key().key(), KeyAlg::RsaOaep256, ContentEnc::A256Gcm).unwrap();
+    assert_eq!(
+        reason(&other.encrypt(&sign(&claims())).unwrap()).await,
+        RejectReason::DecryptFailed
+    );
+    // A flipped ciphertext byte breaks the tag.
+    let jwe = encrypter.encrypt(&sign(&claims())).unwrap();
+    let mut parts: Vec<String> = jwe.split('.').map(str::to_owned).collect();
+    let mut ciphertext = URL_SAFE_NO_PAD.decode(&parts[3]).unwrap();
+    ciphertext[0] ^= 1;
+    parts[3] = URL_SAFE_NO_PAD.encode(ciphertext);
+    assert_eq!(reason(&parts.join(".")).await, RejectReason::DecryptFailed);
+    // No platform key configured.
+    let mut no_key = config();
+    no_key.decryption_key = None;
+    assert_eq!(
+        check(&verifier(no_key), &jwe, &VerifyContext::at(NOW))
+            .await
+            .unwrap_err(),
+        RejectReason::DecryptFailed
+    );
+    // Envelopes required, plain JWS sent.
+    let mut required = config();
+    required.require_encryption = true;
+    let v = verifier(required);
+    assert_eq!(
+        check(&v, &sign(&claims()), &VerifyContext::at(NOW))
+            .await
+            .unwrap_err(),
+        RejectReason::EncryptionRequired
+    );
+    assert!(check(&v, &jwe, &VerifyContext::at(NOW)).await.is_ok());
+}
+
+fn jwks_config(jwks: Value) -> VerifierConfig {
+    VerifierConfig::new(Issuer::new(ISS), KeySource::JwksDocument(jwks.to_string()))
+}
+
+#[tokio::test]
+async fn keys_by_kid_from_a_jwks() {
+    let (a, b) = (brand_key(), other_key());
+    let jwk =
+        |k: &crate::keys::SigningKey| serde_json::to_value(k.key().jwk("sig", "RS256")).unwrap();
+    let both = verifier(jwks_config(
+        json!({"keys": [jwk(&a), jwk(&b), {"kty": "EC", "crv": "P-256"}, {"kty": "RSA", "n": "!!", "e": "AQAB"}]}),
+    ));
+    let at = VerifyContext::at(NOW);
+    assert!(check(&both, &sign(&claims()), &at).await.is_ok());
+    let by_b = Signer::rs256(&b).unwrap().sign(&claims()).unwrap();
+    assert!(
+        check(&both, &by_b, &at).await.is_ok(),
+        "unparseable entries are skipped"
+    );
+    let unknown = sign_raw(
+        &json!({"alg": "RS256", "kid": "0000"}),
+        claims().to_string().as_bytes(),
+        &a,
+    );
+    assert_eq!(
+        check(&both, &unknown, &at).await.unwrap_err(),
+        RejectReason::UnknownKid
+    );
+    let no_kid = sign_raw(
+        &json!({"alg": "RS256"}),
+        claims().to_string().as_bytes(),
+        &a,
+    );
+    assert_eq!(
+        check(&both, &no_kid, &at).await.unwrap_err(),
+        RejectReason::KidAmbiguous
+    );
+    let mut lone = jwk(&a);
+    lone.as_object_mut().unwrap().remove("kid");
+    let one = verifier(jwks_config(json!({"keys": [lone]})));
+    assert!(
+        check(&one, &no_kid, &at).await.is_ok(),
+        "a one-key JWKS without kids"
+    );
+    let enc_only = verifier(jwks_config(
+        json!({"keys": [with(jwk(&a), "use", json!("enc"))]}),
+    ));
+    assert_eq!(
+        check(&enc_only, &no_kid, &at).await.unwrap_err(),
+        RejectReason::KeyUnavailable
+    );
+}
+
+#[test]
+fn every_reason_has_a_unique_code_that_round_trips() {
+    let mut codes = std::collections::HashSet::new();
+    for reason in RejectReason::ALL {
+        assert!(codes.insert(reason.code()));
+        assert_eq!(RejectReason::from_code(reason.code()), Some(reason));
+        assert_eq!(serde_json::to_value(reason).unwrap(), reason.code());
+        assert_eq!(reason.to_string(), reason.code());
+    }
+}
+
+#[test]
+fn profile_merges_with_provenance_and_authenticated_values_win() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let consumer = rt
+        .block_on(check(
+            &verifier(config()),
+            &sign(&claims()),
+            &VerifyContext::at(NOW),
+        ))
+        .unwrap();
+    let page = json!([{"type": "ctmrinfo", "info": {"ctype": "bronze", "cstatus": "active"}}, {"type": "cart", "total": 12.5}]);
+    let profile = ConsumerProfile::merge(Some(&consumer), &page);
+    assert_eq!(profile.issuer.as_deref(), Some(ISS));
+    let ctype = profile
+        .fields
+        .iter()
+        .find(|f| f.key == "ctmrinfo.ctype")
+        .unwrap();
+    assert_eq!(ctype.value, "vip");
+    assert_eq!(ctype.overridden_page_value.as_deref(), Some("bronze"));
+    assert_eq!(
+        ctype.provenance,
+        Provenance::Authenticated {
+            source: "lp_sdes.ctmrinfo.ctype".into()
+        }
+    );
+    let cstatus = profile
+        .fields
+        .iter()
+        .find(|f| f.key == "ctmrinfo.cstatus")
+        .unwrap();
+    assert_eq!(cstatus.provenance, Provenance::FromPage);
+    assert!(profile.fields.iter().any(|f| f.key == "cart.total"
+        && f.value == "12.5"
+        && f.provenance == Provenance::FromPage));
+    let unauthenticated = ConsumerProfile::merge(None, &page);
+    assert!(unauthenticated.issuer.is_none());
+    assert!(unauthenticated
+        .fields
+        .iter()
+        .all(|f| f.provenance == Provenance::FromPage));
+}
