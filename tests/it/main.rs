@@ -7,6 +7,8 @@ mod discovery;
 mod encryption;
 mod implicit_flow;
 mod login_page;
+mod props;
 mod support;
 mod token_endpoint;
 mod tokens;
+mod verifier;

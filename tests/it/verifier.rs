@@ -1,0 +1,418 @@
+//! The verifier against the mock provider over HTTPS (and against deliberately broken token
+//! endpoints): the code flow, the implicit flow, envelopes, JWKS rotation, every transport
+//! failure mapped to its reason.
+
+use std::time::Duration;
+
+use axum::routing::post;
+use oidc_harness::claims::{ClientId, ClientSecret, Issuer, Nonce};
+use oidc_harness::idp::MockIdp;
+use oidc_harness::keys::fixture_platform_key;
+use oidc_harness::verifier::{
+    pkce_pair, ClientAuth, CodeRedemption, KeySource, RejectReason, Verifier, VerifierConfig,
+    VerifyContext,
+};
+
+use crate::support::*;
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The platform's connector for the mock provider's demo client.
+fn connector(idp: &MockIdp, client: &str) -> VerifierConfig {
+    let base = idp.base_url();
+    VerifierConfig::new(
+        Issuer::new(base),
+        KeySource::JwksUrl(format!("{base}/oauth2/v3/certs").parse().unwrap()),
+    )
+    .token_endpoint(
+        format!("{base}/token").parse().unwrap(),
+        ClientId::new(client),
+        ClientSecret::new("demo-secret"),
+    )
+    .decryption_key(fixture_platform_key().unwrap())
+    .extra_root_pem(idp.ca_cert_pem().unwrap())
+}
+
+fn redemption(code: String) -> CodeRedemption {
+    CodeRedemption {
+        code,
+        ..CodeRedemption::default()
+    }
+}
+
+fn ctx_with_nonce() -> VerifyContext {
+    VerifyContext {
+        nonce: Some(Nonce::new("n-0S6_WzA2Mj")),
+        ..VerifyContext::at(now())
+    }
+}
+
+#[tokio::test]
+async fn code_flow_with_every_client_authentication_style() {
+    let (idp, http) = spawn().await;
+    for auth in [ClientAuth::Basic, ClientAuth::Body, ClientAuth::JsonBody] {
+        let verifier = Verifier::new(connector(&idp, "demo-client").client_auth(auth)).unwrap();
+        let code = get_code(&idp, &http, &[]).await;
+        let consumer = verifier
+            .authenticate_code(&redemption(code), &ctx_with_nonce())
+            .await
+            .unwrap_or_else(|r| panic!("{auth:?}: {r}"));
+        assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+        assert_eq!(consumer.iss().as_str(), idp.base_url());
+        assert_eq!(
+            consumer.field("ctmrinfo.customerId"),
+            Some("CUST-0001-ALICE")
+        );
+        assert_eq!(
+            consumer.field("personal.contacts[1].phoneType"),
+            Some("WORK")
+        );
+        assert_eq!(
+            consumer.kid(),
+            Some(idp.state().published_kids()[0].as_str())
+        );
+        assert_eq!(
+            consumer.warnings().len(),
+            2,
+            "storeNumber and storeZipCode dropped: {:?}",
+            consumer.warnings()
+        );
+    }
+}
+
+#[tokio::test]
+async fn code_flow_with_pkce_and_every_token_endpoint_refusal() {
+    let (idp, http) = spawn().await;
+    let verifier = Verifier::new(connector(&idp, "demo-client").pkce(true)).unwrap();
+    let (code_verifier, challenge) = pkce_pair();
+    let code = get_code(
+        &idp,
+        &http,
+        &[
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    let consumer = verifier
+        .authenticate_code(
+            &CodeRedemption {
+                code,
+                code_verifier: Some(code_verifier),
+                redirect_uri: None,
+            },
+            &ctx_with_nonce(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+
+    let code = get_code(
+        &idp,
+        &http,
+        &[
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    let rejection = verifier
+        .authenticate_code(
+            &CodeRedemption {
+                code,
+                code_verifier: Some(pkce_pair().0),
+                redirect_uri: None,
+            },
+            &ctx_with_nonce(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::TokenEndpointError);
+    assert_eq!(
+        rejection.detail,
+        "HTTP 400: invalid_grant: Invalid code verifier."
+    );
+
+    let rejection = verifier
+        .authenticate_code(&redemption("4/0Anope".into()), &ctx_with_nonce())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (rejection.reason, rejection.detail.as_str()),
+        (
+            RejectReason::TokenEndpointError,
+            "HTTP 400: invalid_grant: Bad Request"
+        )
+    );
+
+    let mut wrong_secret = connector(&idp, "demo-client");
+    wrong_secret.client_secret = Some(ClientSecret::new("nope"));
+    let rejection = Verifier::new(wrong_secret)
+        .unwrap()
+        .authenticate_code(&redemption("4/0Ax".into()), &ctx_with_nonce())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (rejection.reason, rejection.detail.as_str()),
+        (
+            RejectReason::TokenEndpointError,
+            "HTTP 401: invalid_client: Unauthorized"
+        )
+    );
+
+    let platform = Verifier::new(connector(&idp, "demo-platform-errors")).unwrap();
+    let rejection = platform
+        .authenticate_code(&redemption("4/0Ax".into()), &ctx_with_nonce())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (rejection.reason, rejection.detail.as_str()),
+        (RejectReason::TokenEndpointError, "HTTP 400: invalid_code")
+    );
+}
+
+#[tokio::test]
+async fn a_page_supplied_redirect_uri_is_sent_with_the_code() {
+    let (idp, http) = spawn().await;
+    let verifier = Verifier::new(connector(&idp, "demo-client")).unwrap();
+    let redirect = "http://127.0.0.1:5000/after-login";
+    let code = get_code(&idp, &http, &[("redirect_uri", redirect)]).await;
+    let rejection = verifier
+        .authenticate_code(&redemption(code), &ctx_with_nonce())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        rejection.detail, "HTTP 400: redirect_uri_mismatch: Bad Request",
+        "the default https://liveperson.net was sent"
+    );
+    let code = get_code(&idp, &http, &[("redirect_uri", redirect)]).await;
+    let consumer = verifier
+        .authenticate_code(
+            &CodeRedemption {
+                code,
+                redirect_uri: Some(redirect.into()),
+                code_verifier: None,
+            },
+            &ctx_with_nonce(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+}
+
+#[tokio::test]
+async fn transport_failures() {
+    let (idp, _) = spawn().await;
+    // Not HTTPS.
+    let mut plain = connector(&idp, "demo-client");
+    plain.token_endpoint = Some(format!("http://{}/token", idp.addr()).parse().unwrap());
+    let rejection = Verifier::new(plain)
+        .unwrap()
+        .redeem(&redemption("c".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::InsecureTransport);
+    // Nobody listening.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut gone = connector(&idp, "demo-client");
+    gone.token_endpoint = Some(format!("https://{closed}/token").parse().unwrap());
+    let rejection = Verifier::new(gone)
+        .unwrap()
+        .redeem(&redemption("c".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::TokenEndpointUnreachable);
+    // A certificate the platform does not trust.
+    let mut untrusted = connector(&idp, "demo-client");
+    untrusted.extra_root_pem = None;
+    let rejection = Verifier::new(untrusted)
+        .unwrap()
+        .redeem(&redemption("c".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::TokenEndpointUnreachable);
+    assert!(
+        rejection.detail.to_lowercase().contains("certificate"),
+        "{}",
+        rejection.detail
+    );
+}
+
+/// A token endpoint that misbehaves in one way per path.
+async fn broken_endpoint() -> String {
+    let app = axum::Router::new()
+        .route(
+            "/html",
+            post(|| async { ([("content-type", "text/html")], "<html>Welcome</html>") }),
+        )
+        .route(
+            "/no-id-token",
+            post(|| async {
+                axum::Json(serde_json::json!({"access_token": "x", "token_type": "Bearer"}))
+            }),
+        )
+        .route(
+            "/500",
+            post(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "oops") }),
+        )
+        .route("/huge", post(|| async { "x".repeat(200_000) }))
+        .route(
+            "/slow",
+            post(|| async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                "late"
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn broken_token_responses_map_to_reasons() {
+    let base = broken_endpoint().await;
+    let redeem = |path: &str| {
+        let mut config = VerifierConfig::new(
+            Issuer::new("https://i"),
+            KeySource::PublicKey(
+                oidc_harness::keys::fixture_signing_keys().unwrap()[0]
+                    .key()
+                    .clone(),
+            ),
+        )
+        .token_endpoint(
+            format!("{base}{path}").parse().unwrap(),
+            ClientId::new("c"),
+            ClientSecret::new("s"),
+        );
+        config.insecure_allow_http = true;
+        config.http_timeout = Duration::from_millis(300);
+        async move {
+            Verifier::new(config)
+                .unwrap()
+                .redeem(&redemption("c".into()))
+                .await
+                .unwrap_err()
+        }
+    };
+    let r = redeem("/html").await;
+    assert_eq!(
+        (r.reason, r.detail.as_str()),
+        (
+            RejectReason::TokenResponseInvalid,
+            "the token response is not a JSON object"
+        )
+    );
+    let r = redeem("/no-id-token").await;
+    assert_eq!(
+        (r.reason, r.detail.as_str()),
+        (
+            RejectReason::TokenResponseInvalid,
+            "the token response has no id_token"
+        )
+    );
+    let r = redeem("/500").await;
+    assert_eq!(
+        (r.reason, r.detail.as_str()),
+        (
+            RejectReason::TokenEndpointError,
+            "HTTP 500 without an OAuth error body"
+        )
+    );
+    let r = redeem("/huge").await;
+    assert_eq!(r.reason, RejectReason::TokenResponseInvalid);
+    let r = redeem("/slow").await;
+    assert_eq!(r.reason, RejectReason::TokenEndpointUnreachable);
+    assert!(r.detail.ends_with("timed out"), "{}", r.detail);
+}
+
+#[tokio::test]
+async fn implicit_flow_with_an_envelope() {
+    let (idp, http) = spawn().await;
+    let verifier = Verifier::new(connector(&idp, "demo-encrypted")).unwrap();
+    let location = authorize(
+        &idp,
+        &http,
+        &code_request(&[
+            ("client_id", "demo-encrypted"),
+            ("response_type", "id_token"),
+        ]),
+    )
+    .await;
+    let jwe = redirect_params(&location).remove("id_token").unwrap();
+    let consumer = verifier.verify(&jwe, &ctx_with_nonce()).await.unwrap();
+    assert!(consumer.encrypted());
+    assert_eq!(
+        consumer.claims().email.as_deref(),
+        Some("alice.liddell@example.com")
+    );
+    // The same token without the platform key cannot be opened.
+    let mut keyless = connector(&idp, "demo-encrypted");
+    keyless.decryption_key = None;
+    let rejection = Verifier::new(keyless)
+        .unwrap()
+        .verify(&jwe, &ctx_with_nonce())
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::DecryptFailed);
+}
+
+#[tokio::test]
+async fn jwks_rotation_is_followed_with_a_rate_limited_refetch() {
+    // A clock on a 6-hour mark, so the JWKS max-age is the full 21600 s and the cache holds.
+    let t = 1_800_000_000 - 1_800_000_000 % 21_600;
+    let idp = MockIdp::builder()
+        .clock(std::sync::Arc::new(oidc_harness::clock::FixedClock::at(t)))
+        .start()
+        .await
+        .unwrap();
+    let verifier = Verifier::new(connector(&idp, "demo-client")).unwrap();
+    let before = idp.mint_id_token("bob", &Default::default()).unwrap();
+    verifier
+        .verify(&before, &VerifyContext::at(t))
+        .await
+        .unwrap();
+    idp.rotate_keys().unwrap();
+    let after = idp.mint_id_token("bob", &Default::default()).unwrap();
+    // The cache was filled at t: an unknown kid within the refetch interval is not refetched.
+    let rejection = verifier
+        .verify(&after, &VerifyContext::at(t + 1))
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::UnknownKid);
+    // After the interval one refetch finds the new key; the old token still verifies.
+    verifier
+        .verify(&after, &VerifyContext::at(t + 30))
+        .await
+        .unwrap();
+    verifier
+        .verify(&before, &VerifyContext::at(t + 30))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn expiry_follows_the_injected_clock() {
+    let (idp, _) = spawn().await;
+    let verifier = Verifier::new(connector(&idp, "demo-client")).unwrap();
+    let token = idp.mint_id_token("alice", &Default::default()).unwrap();
+    let exp = verifier
+        .verify(&token, &VerifyContext::at(now()))
+        .await
+        .unwrap()
+        .expires_at();
+    let rejection = verifier
+        .verify(&token, &VerifyContext::at(exp + 60))
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::Expired);
+}
