@@ -126,7 +126,7 @@ proptest! {
         let consumer = block_on(verifier().verify(&token, &VerifyContext::at(NOW))).map_err(|r| TestCaseError::fail(r.to_string()))?;
         prop_assert_eq!(consumer.sub(), &persona.sub);
         prop_assert_eq!(consumer.encrypted(), encrypt);
-        let sdes: Vec<Sde> = serde_json::from_value(persona.lp_sdes.clone().unwrap()).unwrap();
+        let sdes: Vec<Sde> = serde_json::from_value(persona.lp_sdes.unwrap()).unwrap();
         for sde in sdes {
             match sde {
                 Sde::CustomerInfo { info } => {
