@@ -1,9 +1,9 @@
-//! The command line: clap types (raw arguments) and the plans they resolve to.
+//! The command line: clap types (raw arguments), resolved by the `cmd` modules.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Test consumer authentication for customer-care messaging: a mock OpenID Connect provider
 /// that answers like Google, and the platform side that verifies what it issues.
@@ -18,6 +18,12 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Run the mock provider (HTTPS on 127.0.0.1:8443 by default).
     Serve(ServeArgs),
+    /// Verify an ID token (JWS or JWE) as the platform does; exit 0 authenticated, 1 rejected.
+    Verify(VerifyArgs),
+    /// Print an ID token for a fixture persona, signed with the fixture key.
+    Mint(MintArgs),
+    /// Redeem a code at a token endpoint as the platform does; print the ID token.
+    Redeem(RedeemArgs),
     /// Make or inspect key material.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -40,6 +46,160 @@ pub(crate) struct ServeArgs {
     /// Where the local CA and server certificate are kept [default: .oidc-harness].
     #[arg(long, value_name = "DIR")]
     pub(crate) state_dir: Option<PathBuf>,
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// For people.
+    Text,
+    /// For machines.
+    Json,
+}
+
+/// The default issuer: what `serve` uses with its defaults.
+pub(crate) const DEFAULT_ISSUER: &str = "https://127.0.0.1:8443";
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The token, in a file, or - (the default) for standard input.
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    pub(crate) input: String,
+    /// The expected issuer, exact.
+    #[arg(long, value_name = "ISS", default_value = DEFAULT_ISSUER)]
+    pub(crate) issuer: String,
+    /// The brand's public key: PEM, or the console's one-line base64 SPKI.
+    #[arg(long, value_name = "FILE", conflicts_with = "jwks")]
+    pub(crate) key: Option<PathBuf>,
+    /// The brand's JWKS: an https:// URL or a file [default: the fixture signing keys].
+    #[arg(long, value_name = "URL|FILE")]
+    pub(crate) jwks: Option<String>,
+    /// The platform's private key for envelopes [default: the fixture platform key].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) decrypt_key: Option<PathBuf>,
+    /// Require aud to contain this client id.
+    #[arg(long, value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+    /// The nonce that was sent.
+    #[arg(long, value_name = "N")]
+    pub(crate) nonce: Option<String>,
+    /// The access token issued with the ID token, to check at_hash.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) access_token: Option<String>,
+    /// Verify as of this time (RFC 3339) [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) now: Option<String>,
+    /// Clock skew allowed on exp and iat, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub(crate) leeway: i64,
+    /// A CA certificate (PEM) to trust for an https JWKS URL, such as serve's.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+    /// Refuse plain JWS: only envelopes.
+    #[arg(long)]
+    pub(crate) require_encryption: bool,
+    /// Accept exp/iat in milliseconds (the platform docs' example token).
+    #[arg(long)]
+    pub(crate) insecure_allow_millisecond_timestamps: bool,
+    /// Accept exp/iat as numeric strings (the platform docs' S5/S6 examples).
+    #[arg(long)]
+    pub(crate) insecure_allow_string_timestamps: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MintArgs {
+    /// The fixture persona.
+    #[arg(long, value_name = "NAME", default_value = "alice")]
+    pub(crate) persona: String,
+    /// The audience client id.
+    #[arg(long = "client", value_name = "ID", default_value = "demo-client")]
+    pub(crate) client_id: String,
+    /// The issuer.
+    #[arg(long, value_name = "ISS", default_value = DEFAULT_ISSUER)]
+    pub(crate) issuer: String,
+    /// A nonce to echo.
+    #[arg(long, value_name = "N")]
+    pub(crate) nonce: Option<String>,
+    /// iat, RFC 3339 [default: now].
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) now: Option<String>,
+    /// exp - iat, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    pub(crate) lifetime: i64,
+    /// Wrap the signed token in a JWE to the platform key.
+    #[arg(long)]
+    pub(crate) encrypt: bool,
+    /// The platform public key to encrypt to [default: the fixture platform key].
+    #[arg(long, value_name = "FILE", requires = "encrypt")]
+    pub(crate) encrypt_to: Option<PathBuf>,
+    /// JWE key management.
+    #[arg(
+        long,
+        value_name = "ALG",
+        default_value = "RSA-OAEP-256",
+        requires = "encrypt"
+    )]
+    pub(crate) alg: String,
+    /// JWE content encryption.
+    #[arg(
+        long,
+        value_name = "ENC",
+        default_value = "A256GCM",
+        requires = "encrypt"
+    )]
+    pub(crate) enc: String,
+}
+
+/// How `redeem` authenticates the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ClientAuthArg {
+    /// Authorization: Basic, form body.
+    Basic,
+    /// client_id and client_secret in the form body.
+    Body,
+    /// Authorization: Basic, JSON body.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RedeemArgs {
+    /// The code.
+    #[arg(long, value_name = "CODE")]
+    pub(crate) code: String,
+    /// The token endpoint.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://127.0.0.1:8443/token"
+    )]
+    pub(crate) token_endpoint: String,
+    /// The client id.
+    #[arg(long, value_name = "ID", default_value = "demo-client")]
+    pub(crate) client_id: String,
+    /// The client secret.
+    #[arg(long, value_name = "S", default_value = "demo-secret")]
+    pub(crate) client_secret: String,
+    /// The redirect_uri to send.
+    #[arg(long, value_name = "URI", default_value = "https://liveperson.net")]
+    pub(crate) redirect_uri: String,
+    /// A PKCE code_verifier to send.
+    #[arg(long, value_name = "V")]
+    pub(crate) code_verifier: Option<String>,
+    /// Client authentication.
+    #[arg(long, value_enum, default_value_t = ClientAuthArg::Basic)]
+    pub(crate) client_auth: ClientAuthArg,
+    /// A CA certificate (PEM) to trust, such as serve's .oidc-harness/ca.pem.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+    /// Allow an http:// token endpoint.
+    #[arg(long)]
+    pub(crate) insecure_allow_http: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //!
-//! In the order data flows (`fixtures` -> `keys`/`claims` -> `jose` -> `idp` -> pages):
+//! In the order data flows (`fixtures` -> `keys`/`claims` -> `jose` -> `idp` | `verifier` -> pages):
 //!
 //! - [`clock`]: the only source of "now" ([`clock::SystemClock`], [`clock::FixedClock`]).
 //! - [`keys`]: RSA keys from the committed fixtures or generated; `kid`s derived from the key;
@@ -17,13 +17,17 @@
 //! - [`idp`]: the mock provider (axum): discovery, JWKS and PEM certs, authorize with a login
 //!   page or headless login, token, userinfo, revoke, device grant; [`idp::MockIdp`] runs it
 //!   in-process.
+//! - [`verifier`]: the platform side: redeem codes, open envelopes, verify ID tokens, keep the
+//!   supported `lp_sdes`; an [`verifier::AuthenticatedConsumer`] or a [`verifier::Rejection`].
 //! - [`workspace`]: the pages people see, askama templates over plain view models.
 //!
 //! # Architecture invariants
 //!
 //! - The provider and the platform-side verifier never import each other: they meet only over
 //!   HTTP and through tokens, as the real provider and platform do.
-//! - Only `jose` names `josekit`; only `clock` reads the system time.
+//! - Only `jose` names `josekit`; only `clock` reads the system time; the verifier's rules take
+//!   "now" as an input.
+//! - The verifier never panics on input: every refusal is a `Rejection` with a stable code.
 //! - `workspace` imports neither side; it renders the plain data it is given, escaped.
 //! - Bad input gets an error in the caller's format (Google-shaped OAuth JSON, an error page),
 //!   never a panic.

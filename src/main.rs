@@ -2,7 +2,7 @@
 //! failed) or 2 (the harness itself could not run).
 
 mod cli;
-mod serve;
+mod cmd;
 
 use std::process::ExitCode;
 
@@ -31,7 +31,10 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve(args) => serve::run(args, started),
+        Command::Serve(args) => cmd::serve::run(args, started),
+        Command::Verify(args) => cmd::verify(args),
+        Command::Mint(args) => cmd::mint(args),
+        Command::Redeem(args) => cmd::redeem(args),
         Command::Keys(KeysCommand::Generate { out }) => {
             for file in oidc_harness::keys::generate_fixture_set(&out)? {
                 println!("{:<30} {}", file.name, file.why);

@@ -225,3 +225,200 @@ fn keys_generate_writes_the_fixture_set() {
         include_str!("../../fixtures/keys/idp-signing-1.key.pem")
     );
 }
+
+/// Runs the binary with `stdin` as standard input.
+fn run_with_input(args: &[&str], stdin: &str) -> (i32, String, String) {
+    use std::io::Write as _;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn mint_then_verify_with_no_configuration() {
+    let (code, token, _) = run(&[
+        "mint",
+        "--persona",
+        "alice",
+        "--nonce",
+        "n1",
+        "--now",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(token.trim().split('.').count(), 3);
+    let (code, out, _) = run_with_input(
+        &["verify", "--now", "2026-01-01T00:10:00Z", "--nonce", "n1"],
+        &token,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with(
+            "authenticated  sub 110169484474386276334  iss https://127.0.0.1:8443  (signed, kid "
+        ),
+        "{out}"
+    );
+    assert!(out.contains("  expires 2026-01-01T01:00:00Z\n"), "{out}");
+    assert!(out.contains("ctmrinfo.customerId"), "{out}");
+    assert!(out.contains(
+        "warning: ctmrinfo.info.storeNumber dropped: not supported in authenticated flows"
+    ));
+
+    let (code, out, _) = run_with_input(
+        &[
+            "verify",
+            "--now",
+            "2026-01-01T02:00:00Z",
+            "--format",
+            "json",
+        ],
+        &token,
+    );
+    assert_eq!(code, 1);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["verdict"], "rejected");
+    assert_eq!(json["reason"], "expired");
+
+    let (code, out, _) = run_with_input(
+        &[
+            "verify",
+            "--now",
+            "2026-01-01T00:10:00Z",
+            "--nonce",
+            "other",
+        ],
+        &token,
+    );
+    assert_eq!(code, 1);
+    assert!(out.starts_with("rejected  nonce_mismatch: "), "{out}");
+    let (code, out, _) = run_with_input(
+        &[
+            "verify",
+            "--now",
+            "2026-01-01T00:10:00Z",
+            "--issuer",
+            "https://accounts.google.com",
+        ],
+        &token,
+    );
+    assert_eq!(code, 1);
+    assert!(out.starts_with("rejected  issuer_mismatch: "), "{out}");
+}
+
+#[test]
+fn encrypted_mint_and_a_console_style_key() {
+    let (code, token, _) = run(&[
+        "mint",
+        "--persona",
+        "zoe",
+        "--encrypt",
+        "--alg",
+        "RSA-OAEP",
+        "--enc",
+        "A256CBC-HS512",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(token.trim().split('.').count(), 5);
+    let key = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/keys/idp-signing-1.pub.b64"
+    );
+    let (code, out, _) = run_with_input(&["verify", "--key", key, "--format", "json"], &token);
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["consumer"]["encrypted"], true);
+    assert_eq!(json["consumer"]["claims"]["given_name"], "Zoë");
+    // The second fixture key did not sign it.
+    let other = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/keys/idp-signing-2.pub.pem"
+    );
+    let (code, out, _) = run_with_input(&["verify", "--key", other], &token);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("rejected  signature_invalid: "), "{out}");
+}
+
+#[test]
+fn usage_errors_are_one_line_and_exit_2() {
+    let (code, _, stderr) = run(&["mint", "--persona", "nobody"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr.trim(),
+        "error: unknown persona \"nobody\"; the fixtures have alice, bob, zoe, mallory"
+    );
+    let (code, _, stderr) = run(&["verify", "/nonexistent/token.jwt"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: /nonexistent/token.jwt: "),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["mint", "--encrypt", "--enc", "A192GCM"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: --enc \"A192GCM\": use A256GCM"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_with_input(&["verify", "--now", "yesterday"], "x");
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: --now \"yesterday\" is not RFC 3339"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn redeem_against_a_running_provider() {
+    let idp = oidc_harness::idp::MockIdp::start().await.unwrap();
+    let http = idp.http_client();
+    let code = crate::support::get_code(&idp, &http, &[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, idp.ca_cert_pem().unwrap()).unwrap();
+    let endpoint = format!("{}/token", idp.base_url());
+    let args = [
+        "redeem",
+        "--code",
+        code.as_str(),
+        "--token-endpoint",
+        endpoint.as_str(),
+        "--ca",
+        ca.to_str().unwrap(),
+    ];
+    let (status, id_token, stderr) = tokio::task::spawn_blocking({
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        move || run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 0, "{stderr}");
+    let claims = crate::support::verify_with_jwks(&idp, &http, id_token.trim()).await;
+    assert_eq!(claims["sub"], "110169484474386276334");
+    // The same code again: the provider's refusal, as a reason.
+    let (status, out, _) = tokio::task::spawn_blocking({
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        move || run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 1);
+    assert_eq!(
+        out.trim(),
+        "rejected  token_endpoint_error: HTTP 400: invalid_grant: Bad Request"
+    );
+}

@@ -1,0 +1,263 @@
+//! `verify`, `mint` and `redeem`: the token-level commands, for reproducing an edge case and
+//! keeping it as a fixture.
+
+use std::io::Read as _;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use oidc_harness::claims::{ClaimScopes, ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce};
+use oidc_harness::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
+use oidc_harness::keys::{self, RsaKey};
+use oidc_harness::verifier::{
+    AuthenticatedConsumer, ClientAuth, CodeRedemption, KeySource, Rejection, Verifier,
+    VerifierConfig, VerifyContext,
+};
+
+use super::{now, read};
+use crate::cli::{ClientAuthArg, Format, MintArgs, RedeemArgs, VerifyArgs};
+
+/// A key file: public (PEM or one-line base64 SPKI), or a private PEM whose public half is used.
+fn public_key(path: &std::path::Path) -> anyhow::Result<RsaKey> {
+    let text = read(path)?;
+    RsaKey::from_public_pem_or_base64(&text)
+        .or_else(|_| RsaKey::from_private_pem(&text))
+        .with_context(|| {
+            format!(
+                "{}: not an RSA public key (PEM or one-line base64 SPKI)",
+                path.display()
+            )
+        })
+}
+
+fn private_key(path: &std::path::Path) -> anyhow::Result<RsaKey> {
+    RsaKey::from_private_pem(&read(path)?)
+        .with_context(|| format!("{}: not an RSA private key in PEM", path.display()))
+}
+
+/// The fixture signing keys as a JWKS document.
+fn fixture_jwks() -> anyhow::Result<String> {
+    let keys: Vec<_> = keys::fixture_signing_keys()?
+        .iter()
+        .map(|k| k.key().jwk("sig", "RS256"))
+        .collect();
+    Ok(serde_json::json!({ "keys": keys }).to_string())
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let token = if args.input == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("standard input")?;
+        text
+    } else {
+        read(std::path::Path::new(&args.input))?
+    };
+    // One token, possibly followed by a newline from `mint` or an editor.
+    let token = token.strip_suffix('\n').unwrap_or(&token);
+    let token = token.strip_suffix('\r').unwrap_or(token);
+    let signing_key = match (&args.key, &args.jwks) {
+        (Some(path), _) => KeySource::PublicKey(public_key(path)?),
+        (None, Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
+            KeySource::JwksUrl(url.parse().with_context(|| format!("--jwks {url:?}"))?)
+        }
+        (None, Some(path)) => KeySource::JwksDocument(read(std::path::Path::new(path))?),
+        (None, None) => KeySource::JwksDocument(fixture_jwks()?),
+    };
+    let mut config = VerifierConfig::new(Issuer::new(&args.issuer), signing_key);
+    config.decryption_key = Some(match &args.decrypt_key {
+        Some(path) => private_key(path)?,
+        None => keys::fixture_platform_key()?,
+    });
+    config.client_id = args.client_id.map(ClientId::new);
+    config.leeway_secs = args.leeway;
+    config.require_encryption = args.require_encryption;
+    config.insecure_allow_millisecond_timestamps = args.insecure_allow_millisecond_timestamps;
+    config.insecure_allow_string_timestamps = args.insecure_allow_string_timestamps;
+    if let Some(ca) = &args.ca {
+        config.extra_root_pem = Some(read(ca)?);
+    }
+    let relaxations: Vec<&str> = config.relaxations();
+    let verifier = Verifier::new(config)?;
+    let ctx = VerifyContext {
+        now: now(args.now.as_deref())?,
+        nonce: args.nonce.map(Nonce::new),
+        access_token: args.access_token,
+        code: None,
+    };
+    let verdict = runtime()?.block_on(verifier.verify(token, &ctx));
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&verdict_json(&verdict, &relaxations))?
+        ),
+        Format::Text => print_verdict(&verdict, &relaxations),
+    }
+    Ok(if verdict.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn verdict_json(
+    verdict: &Result<AuthenticatedConsumer, Rejection>,
+    relaxations: &[&str],
+) -> serde_json::Value {
+    match verdict {
+        Ok(consumer) => {
+            serde_json::json!({ "verdict": "authenticated", "relaxations": relaxations, "consumer": consumer })
+        }
+        Err(rejection) => serde_json::json!({
+            "verdict": "rejected", "relaxations": relaxations, "reason": rejection.reason, "detail": rejection.detail,
+        }),
+    }
+}
+
+fn print_verdict(verdict: &Result<AuthenticatedConsumer, Rejection>, relaxations: &[&str]) {
+    match verdict {
+        Ok(consumer) => {
+            let envelope = if consumer.encrypted() {
+                "signed and encrypted"
+            } else {
+                "signed"
+            };
+            println!(
+                "authenticated  sub {}  iss {}  ({envelope}, kid {})",
+                consumer.sub(),
+                consumer.iss(),
+                consumer.kid().unwrap_or("-")
+            );
+            let expires = time::OffsetDateTime::from_unix_timestamp(consumer.expires_at())
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default();
+            println!("  expires {expires}");
+            let width = consumer
+                .fields()
+                .iter()
+                .map(|f| f.key.len())
+                .max()
+                .unwrap_or(0);
+            for field in consumer.fields() {
+                println!(
+                    "  {:<width$}  {}  ({})",
+                    field.key, field.value, field.source
+                );
+            }
+            for warning in consumer.warnings() {
+                println!("warning: {warning}");
+            }
+        }
+        Err(rejection) => println!("rejected  {rejection}"),
+    }
+    if !relaxations.is_empty() {
+        println!("relaxed: {}", relaxations.join(", "));
+    }
+}
+
+pub(crate) fn mint(args: MintArgs) -> anyhow::Result<ExitCode> {
+    let personas = oidc_harness::claims::fixture_personas();
+    let Some(persona) = personas.find(&args.persona) else {
+        bail!(
+            "unknown persona {:?}; the fixtures have {}",
+            args.persona,
+            personas.ids().join(", ")
+        );
+    };
+    let mut claims = IdTokenClaims::for_persona(
+        persona,
+        &Issuer::new(&args.issuer),
+        &ClientId::new(&args.client_id),
+        ClaimScopes {
+            email: true,
+            profile: true,
+        },
+        now(args.now.as_deref())?,
+        args.lifetime,
+    );
+    claims.nonce = args.nonce.map(Nonce::new);
+    let signer = Signer::rs256(&keys::fixture_signing_keys()?[0])?;
+    let mut token = signer.sign(&claims)?;
+    if args.encrypt {
+        let alg: KeyAlg = serde_json::from_value(args.alg.clone().into())
+            .with_context(|| format!("--alg {:?}: use RSA-OAEP-256 or RSA-OAEP", args.alg))?;
+        let enc: ContentEnc =
+            serde_json::from_value(args.enc.clone().into()).with_context(|| {
+                format!(
+                    "--enc {:?}: use A256GCM, A128GCM, A128CBC-HS256 or A256CBC-HS512",
+                    args.enc
+                )
+            })?;
+        let to = match &args.encrypt_to {
+            Some(path) => public_key(path)?,
+            None => keys::fixture_platform_key()?,
+        };
+        token = Encrypter::new(&to, alg, enc)?.encrypt(&token)?;
+    }
+    println!("{token}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn redeem(args: RedeemArgs) -> anyhow::Result<ExitCode> {
+    let endpoint: url::Url = args
+        .token_endpoint
+        .parse()
+        .with_context(|| format!("--token-endpoint {:?}", args.token_endpoint))?;
+    // The verifier is only used for its token-endpoint half here; its key is never consulted.
+    let placeholder = KeySource::JwksDocument(fixture_jwks()?);
+    let mut config = VerifierConfig::new(Issuer::new("-"), placeholder)
+        .token_endpoint(
+            endpoint,
+            ClientId::new(&args.client_id),
+            ClientSecret::new(&args.client_secret),
+        )
+        .client_auth(match args.client_auth {
+            ClientAuthArg::Basic => ClientAuth::Basic,
+            ClientAuthArg::Body => ClientAuth::Body,
+            ClientAuthArg::Json => ClientAuth::JsonBody,
+        })
+        .pkce(args.code_verifier.is_some());
+    config.redirect_uri = args.redirect_uri;
+    config.insecure_allow_http = args.insecure_allow_http;
+    if let Some(ca) = &args.ca {
+        config.extra_root_pem = Some(read(ca)?);
+    }
+    let verifier = Verifier::new(config)?;
+    let redemption = CodeRedemption {
+        code: args.code,
+        redirect_uri: None,
+        code_verifier: args.code_verifier,
+    };
+    let outcome = runtime()?.block_on(verifier.redeem(&redemption));
+    match (&outcome, args.format) {
+        (Ok(tokens), Format::Text) => println!("{}", tokens.id_token),
+        (Ok(tokens), Format::Json) => {
+            println!(
+                "{}",
+                serde_json::json!({ "id_token": tokens.id_token, "access_token": tokens.access_token })
+            )
+        }
+        (Err(rejection), Format::Text) => println!("rejected  {rejection}"),
+        (Err(rejection), Format::Json) => {
+            println!(
+                "{}",
+                serde_json::json!({ "verdict": "rejected", "reason": rejection.reason, "detail": rejection.detail })
+            )
+        }
+    }
+    Ok(if outcome.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
