@@ -11,10 +11,12 @@ use crate::keys::RsaKey;
 /// Type"; one per account).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Flow {
-    /// The platform redeems a code at the token endpoint (§1). The default.
-    #[default]
+    /// The platform redeems a code at the token endpoint (§1); needs the token endpoint, the
+    /// client id and the client secret.
     Code,
-    /// The page or app hands over the ID token itself (§2).
+    /// The page or app hands over the ID token itself (§2). The default, as it needs nothing
+    /// but the issuer and the key.
+    #[default]
     Implicit,
 }
 
@@ -56,7 +58,8 @@ pub enum PhoneNumberMapping {
 /// How the verifier behaves. Build with [`VerifierConfig::new`] and the setters.
 #[derive(Debug, Clone)]
 pub struct VerifierConfig {
-    /// The flow. Defaults to [`Flow::Code`].
+    /// The flow. Defaults to [`Flow::Implicit`]; [`VerifierConfig::token_endpoint`] sets
+    /// [`Flow::Code`].
     pub flow: Flow,
     /// "JWT issuer (iss)": compared exactly and case-sensitively (§1.1, §4.1). Required.
     pub issuer: Issuer,
@@ -121,7 +124,7 @@ impl VerifierConfig {
     /// A configuration with every default, for `issuer` and its signing key.
     pub fn new(issuer: Issuer, signing_key: KeySource) -> Self {
         Self {
-            flow: Flow::Code,
+            flow: Flow::Implicit,
             issuer,
             client_id: None,
             client_secret: None,
@@ -162,13 +165,14 @@ impl VerifierConfig {
         self
     }
 
-    /// The token endpoint and client credentials for the code flow.
+    /// The token endpoint and client credentials: the code flow.
     pub fn token_endpoint(
         mut self,
         url: url::Url,
         client_id: ClientId,
         secret: ClientSecret,
     ) -> Self {
+        self.flow = Flow::Code;
         self.token_endpoint = Some(url);
         self.client_id = Some(client_id);
         self.client_secret = Some(secret);

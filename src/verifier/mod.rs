@@ -63,6 +63,9 @@ pub enum VerifierError {
     /// The HTTP client could not be built (for example a bad extra root certificate).
     #[error("HTTP client: {0}")]
     Http(String),
+    /// The configuration is incomplete for its flow.
+    #[error("{0}")]
+    Config(&'static str),
 }
 
 /// The platform-side verifier, built once from a [`VerifierConfig`].
@@ -77,6 +80,15 @@ pub struct Verifier {
 impl Verifier {
     /// Builds the HTTP client, the signature verifiers and the decrypter once.
     pub fn new(config: VerifierConfig) -> Result<Self, VerifierError> {
+        if config.flow == Flow::Code
+            && (config.token_endpoint.is_none()
+                || config.client_id.is_none()
+                || config.client_secret.is_none())
+        {
+            return Err(VerifierError::Config(
+                "the code flow needs a token endpoint, a client id and a client secret",
+            ));
+        }
         let mut builder = reqwest::Client::builder()
             .timeout(config.http_timeout)
             .redirect(reqwest::redirect::Policy::none())

@@ -754,3 +754,17 @@ fn profile_merges_with_provenance_and_authenticated_values_win() {
         .iter()
         .all(|f| f.provenance == Provenance::FromPage));
 }
+
+#[test]
+fn the_code_flow_needs_its_endpoint_and_credentials() {
+    let err = Verifier::new(config().flow(Flow::Code)).unwrap_err();
+    assert!(matches!(err, VerifierError::Config(_)), "{err}");
+    let code = config().token_endpoint(
+        "https://idp.brand.example/token".parse().unwrap(),
+        ClientId::new("c"),
+        crate::claims::ClientSecret::new("s"),
+    );
+    assert_eq!(code.flow, Flow::Code);
+    assert!(Verifier::new(code).is_ok());
+    assert_eq!(config().flow, Flow::Implicit);
+}
