@@ -97,6 +97,9 @@ pub struct VerifierConfig {
     pub leeway_secs: i64,
     /// Largest token accepted, in bytes. Defaults to `32768`.
     pub max_token_bytes: usize,
+    /// Longest `exp - iat` accepted, in seconds: an older `iat` with a far `exp` is refused.
+    /// Defaults to `86400`, the limit Google's Node library applies (Google's tokens live 3600).
+    pub max_lifetime_secs: i64,
     /// Where `phone_number` goes. Defaults to [`PhoneNumberMapping::CustomerImei`].
     pub phone_number_mapping: PhoneNumberMapping,
     /// Token endpoint and JWKS request timeout. Defaults to 10 s (the platform's is not
@@ -142,6 +145,7 @@ impl VerifierConfig {
                 .to_vec(),
             leeway_secs: 60,
             max_token_bytes: 32_768,
+            max_lifetime_secs: 86_400,
             phone_number_mapping: PhoneNumberMapping::CustomerImei,
             http_timeout: Duration::from_secs(10),
             max_response_bytes: 65_536,

@@ -23,6 +23,10 @@ pub enum RejectReason {
     /// A `crit` header naming extensions the verifier does not understand (RFC 7515 §4.1.11).
     #[error("crit_unsupported")]
     CritUnsupported,
+    /// A JWS header that says this is not an ID token: `typ` other than `JWT` (`at+jwt`,
+    /// `logout+jwt`), or a `cty` announcing nested content (RFC 8725 §3.11, §3.12).
+    #[error("typ_not_allowed")]
+    TypNotAllowed,
     /// An envelope the platform does not take: compressed (`zip`), or not wrapping a signed JWT.
     #[error("envelope_invalid")]
     EnvelopeInvalid,
@@ -59,6 +63,12 @@ pub enum RejectReason {
     /// `iat` is in the future (beyond the leeway).
     #[error("issued_in_future")]
     IssuedInFuture,
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("not_yet_valid")]
+    NotYetValid,
+    /// `exp - iat` is longer than `max_lifetime_secs`, or `exp` comes before `iat`.
+    #[error("lifetime_invalid")]
+    LifetimeInvalid,
     /// A required claim (`iss`, `sub`, `exp`, `iat`) is absent or empty.
     #[error("claim_missing")]
     ClaimMissing,
@@ -93,11 +103,12 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in documentation order.
-    pub const ALL: [RejectReason; 26] = [
+    pub const ALL: [RejectReason; 29] = [
         Self::Malformed,
         Self::TokenTooLarge,
         Self::AlgNotAllowed,
         Self::CritUnsupported,
+        Self::TypNotAllowed,
         Self::EnvelopeInvalid,
         Self::DecryptFailed,
         Self::EncryptionRequired,
@@ -110,6 +121,8 @@ impl RejectReason {
         Self::AzpMismatch,
         Self::Expired,
         Self::IssuedInFuture,
+        Self::NotYetValid,
+        Self::LifetimeInvalid,
         Self::ClaimMissing,
         Self::ClaimInvalid,
         Self::NonceMismatch,
@@ -129,6 +142,7 @@ impl RejectReason {
             Self::TokenTooLarge => "token_too_large",
             Self::AlgNotAllowed => "alg_not_allowed",
             Self::CritUnsupported => "crit_unsupported",
+            Self::TypNotAllowed => "typ_not_allowed",
             Self::EnvelopeInvalid => "envelope_invalid",
             Self::DecryptFailed => "decrypt_failed",
             Self::EncryptionRequired => "encryption_required",
@@ -141,6 +155,8 @@ impl RejectReason {
             Self::AzpMismatch => "azp_mismatch",
             Self::Expired => "expired",
             Self::IssuedInFuture => "issued_in_future",
+            Self::NotYetValid => "not_yet_valid",
+            Self::LifetimeInvalid => "lifetime_invalid",
             Self::ClaimMissing => "claim_missing",
             Self::ClaimInvalid => "claim_invalid",
             Self::NonceMismatch => "nonce_mismatch",

@@ -49,7 +49,37 @@ pub(super) fn check_jws_header(
             format!("alg {alg:?} is not in {:?}", config.allowed_algs),
         ));
     }
-    check_crit(header)
+    check_crit(header)?;
+    // An ID token is a plain JWT: typ absent or JWT, nothing nested (RFC 8725 §3.11, §3.12).
+    match header.get("typ") {
+        None => {}
+        Some(Value::String(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
+        Some(other) => {
+            return Err(reject(
+                RejectReason::TypNotAllowed,
+                format!("typ {other} is not JWT"),
+            ))
+        }
+    }
+    if let Some(cty) = header.get("cty") {
+        return Err(reject(
+            RejectReason::TypNotAllowed,
+            format!("cty {cty} announces nested content"),
+        ));
+    }
+    // zip is JWE-only (RFC 7516 §4.1.3); JWTs never use b64 (RFC 7797 §7).
+    for member in ["zip", "b64"] {
+        if header.contains_key(member) {
+            return Err(reject(
+                RejectReason::Malformed,
+                format!("{member} has no place in a JWS header"),
+            ));
+        }
+    }
+    if header.get("kid").is_some_and(|kid| !kid.is_string()) {
+        return Err(reject(RejectReason::Malformed, "kid must be a string"));
+    }
+    Ok(())
 }
 
 /// The JWE header (§2 "Encryption"): `alg` and `enc` on the allow-lists (`dir` and `RSA1_5`
@@ -182,6 +212,13 @@ pub(super) fn consumer(
     let sub = string_claim(claims, "sub")?
         .filter(|s| !s.is_empty())
         .ok_or_else(|| reject(RejectReason::ClaimMissing, "sub is missing or empty"))?;
+    // OIDC Core §2: at most 255 ASCII characters.
+    if sub.len() > 255 || !sub.is_ascii() {
+        return Err(reject(
+            RejectReason::ClaimInvalid,
+            "sub must be at most 255 ASCII characters",
+        ));
+    }
     // exp and iat: mandatory numbers of seconds (§3.1), checked against the injected clock.
     let exp = timestamp(claims, "exp", config)?;
     let iat = timestamp(claims, "iat", config)?;
@@ -201,12 +238,42 @@ pub(super) fn consumer(
             ),
         ));
     }
+    if exp < iat || exp - iat > config.max_lifetime_secs {
+        return Err(reject(
+            RejectReason::LifetimeInvalid,
+            format!(
+                "exp - iat is {} s; it must be between 0 and {}",
+                exp - iat,
+                config.max_lifetime_secs
+            ),
+        ));
+    }
+    // nbf: optional, but honoured when present (RFC 7519 §4.1.5).
+    if claims.get("nbf").is_some() {
+        let nbf = timestamp(claims, "nbf", config)?;
+        if nbf > ctx.now.saturating_add(leeway) {
+            return Err(reject(
+                RejectReason::NotYetValid,
+                format!("nbf {nbf} is in the future (now {})", ctx.now),
+            ));
+        }
+    }
     // aud / azp: only when the connector sets a client id (§4.2: no aud rule is documented);
     // then OIDC Core §3.1.3.7 items 3 to 5.
     if let Some(client_id) = &config.client_id {
         let audiences: Vec<&str> = match claims.get("aud") {
             Some(Value::String(a)) => vec![a.as_str()],
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str().ok_or_else(|| {
+                        reject(
+                            RejectReason::ClaimInvalid,
+                            format!("aud holds a non-string {v}"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
             None => return Err(reject(RejectReason::AudienceMismatch, "aud is missing")),
             Some(other) => {
                 return Err(reject(
@@ -224,10 +291,17 @@ pub(super) fn consumer(
                 ),
             ));
         }
-        if audiences.len() > 1 && string_claim(claims, "azp")? != Some(client_id.as_str()) {
+        let azp = string_claim(claims, "azp")?;
+        if audiences.len() > 1 && azp.is_none() {
             return Err(reject(
                 RejectReason::AzpMismatch,
-                "aud has several values and azp is not the client id",
+                "aud has several values and there is no azp",
+            ));
+        }
+        if azp.is_some_and(|azp| azp != client_id.as_str()) {
+            return Err(reject(
+                RejectReason::AzpMismatch,
+                "azp is not the client id",
             ));
         }
     }

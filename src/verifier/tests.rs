@@ -357,7 +357,11 @@ async fn issuer_subject_and_timestamps() {
     let v = verifier(config());
     assert!(check(
         &v,
-        &sign(&with(claims(), "exp", json!(NOW - 59))),
+        &sign(&with(
+            with(claims(), "exp", json!(NOW - 59)),
+            "iat",
+            json!(NOW - 3600)
+        )),
         &VerifyContext::at(NOW)
     )
     .await
@@ -369,6 +373,96 @@ async fn issuer_subject_and_timestamps() {
     assert!(check(
         &v,
         &sign(&with(claims(), "iat", json!(NOW + 60))),
+        &VerifyContext::at(NOW)
+    )
+    .await
+    .is_ok());
+}
+
+#[tokio::test]
+async fn lifetime_nbf_and_subject_shape() {
+    assert_eq!(
+        reason_for_claims(with(claims(), "iat", json!(NOW - 30 * 86_400))).await,
+        RejectReason::LifetimeInvalid,
+        "iat a month old, exp ahead"
+    );
+    assert_eq!(
+        reason_for_claims(with(
+            with(claims(), "exp", json!(NOW + 10)),
+            "iat",
+            json!(NOW + 20)
+        ))
+        .await,
+        RejectReason::LifetimeInvalid,
+        "exp before iat"
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "nbf", json!(NOW + 120))).await,
+        RejectReason::NotYetValid
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "nbf", json!("soon"))).await,
+        RejectReason::ClaimInvalid
+    );
+    let v = verifier(config());
+    assert!(check(
+        &v,
+        &sign(&with(claims(), "nbf", json!(NOW - 300))),
+        &VerifyContext::at(NOW)
+    )
+    .await
+    .is_ok());
+    assert!(
+        check(
+            &v,
+            &sign(&with(claims(), "exp", json!(NOW as f64 + 3590.5))),
+            &VerifyContext::at(NOW)
+        )
+        .await
+        .is_ok(),
+        "a fractional NumericDate is legal"
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "sub", json!("x".repeat(256)))).await,
+        RejectReason::ClaimInvalid
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "sub", json!("Zoë"))).await,
+        RejectReason::ClaimInvalid
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "sub", json!(42))).await,
+        RejectReason::ClaimInvalid
+    );
+}
+
+#[tokio::test]
+async fn jws_headers_that_are_not_an_id_tokens() {
+    let payload = claims().to_string();
+    let kid = brand_key().kid().as_str().to_owned();
+    for (extra, expected) in [
+        (json!({"typ": "at+jwt"}), RejectReason::TypNotAllowed),
+        (json!({"typ": "logout+jwt"}), RejectReason::TypNotAllowed),
+        (json!({"cty": "JWT"}), RejectReason::TypNotAllowed),
+        (json!({"zip": "DEF"}), RejectReason::Malformed),
+        (json!({"b64": false}), RejectReason::Malformed),
+        (json!({"kid": 1}), RejectReason::Malformed),
+    ] {
+        let mut header = json!({"alg": "RS256", "kid": kid});
+        header
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        assert_eq!(
+            reason(&sign_raw(&header, payload.as_bytes(), &brand_key())).await,
+            expected,
+            "{header}"
+        );
+    }
+    let lower = json!({"alg": "RS256", "kid": kid, "typ": "jwt"});
+    assert!(check(
+        &verifier(config()),
+        &sign_raw(&lower, payload.as_bytes(), &brand_key()),
         &VerifyContext::at(NOW)
     )
     .await
