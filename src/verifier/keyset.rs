@@ -105,6 +105,8 @@ pub(crate) struct Cached {
     keys: Vec<KeyEntry>,
     expires_at: i64,
     last_fetch: Option<i64>,
+    /// The last refetch an unknown kid caused: these are rate-limited.
+    last_forced: Option<i64>,
 }
 
 /// The brand's keys as configured.
@@ -140,6 +142,24 @@ impl KeySet {
         }
     }
 
+    /// Fetches a remote key set now if it is not cached (a no-op for configured keys).
+    pub(crate) async fn prefetch(&self, now: i64) -> Result<(), Rejection> {
+        if let Self::Remote {
+            url,
+            http,
+            max_bytes,
+            cache,
+            ..
+        } = self
+        {
+            let mut cache = cache.lock().await;
+            if cache.last_fetch.is_none() || now >= cache.expires_at {
+                refresh(&mut cache, url, http, *max_bytes, now).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The verifier for a token whose header names `kid`, at time `now`.
     pub(crate) async fn resolve(
         &self,
@@ -164,11 +184,12 @@ impl KeySet {
                 match pick(&cache.keys, kid) {
                     Err(rejection) if rejection.reason == RejectReason::UnknownKid => {
                         let recent = cache
-                            .last_fetch
+                            .last_forced
                             .is_some_and(|at| now - at < *refetch_interval);
                         if recent {
                             return Err(rejection);
                         }
+                        cache.last_forced = Some(now);
                         refresh(&mut cache, url, http, *max_bytes, now).await?;
                         pick(&cache.keys, kid)
                     }

@@ -13,6 +13,7 @@ mod config;
 mod consumer;
 mod keyset;
 mod reason;
+mod redirect;
 mod rules;
 mod sdes;
 
@@ -23,6 +24,7 @@ pub use consumer::{
     StandardClaims,
 };
 pub use reason::{RejectReason, Rejection};
+pub use redirect::{read_redirect, Handover};
 
 use crate::claims::Nonce;
 use crate::jose::compact::{self, UnverifiedJws};
@@ -140,6 +142,11 @@ impl Verifier {
         })
     }
 
+    /// Fetches the brand's JWKS now if it is not cached yet (configured keys need nothing).
+    pub async fn prefetch_keys(&self, now: i64) -> Result<(), Rejection> {
+        self.keys.prefetch(now).await
+    }
+
     /// The configuration.
     pub fn config(&self) -> &VerifierConfig {
         &self.config
@@ -203,6 +210,11 @@ impl Verifier {
         let header =
             compact::jwe_header(token).map_err(|e| Rejection::new(RejectReason::Malformed, e.0))?;
         rules::check_jwe_header(&header, &self.config)?;
+        let enc = header
+            .get("enc")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("");
+        rules::check_jwe_sizes(token, enc)?;
         let Some(decrypter) = &self.decrypter else {
             return Err(Rejection::new(
                 RejectReason::DecryptFailed,

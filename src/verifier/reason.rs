@@ -87,6 +87,15 @@ pub enum RejectReason {
     /// `lp_sdes` is not an array of SDEs, or a supported SDE has a field of the wrong type.
     #[error("lp_sdes_invalid")]
     LpSdesInvalid,
+    /// The authorization redirect's `state` is missing or not the one sent (RFC 6749 §10.12).
+    #[error("state_mismatch")]
+    StateMismatch,
+    /// The authorization redirect carries an `error` instead of a code or a token.
+    #[error("authorization_error")]
+    AuthorizationError,
+    /// The authorization redirect carries neither a code nor an ID token.
+    #[error("handover_missing")]
+    HandoverMissing,
     /// An `http://` endpoint without `insecure_allow_http`.
     #[error("insecure_transport")]
     InsecureTransport,
@@ -103,7 +112,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in documentation order.
-    pub const ALL: [RejectReason; 29] = [
+    pub const ALL: [RejectReason; 32] = [
         Self::Malformed,
         Self::TokenTooLarge,
         Self::AlgNotAllowed,
@@ -129,6 +138,9 @@ impl RejectReason {
         Self::AtHashMismatch,
         Self::CHashMismatch,
         Self::LpSdesInvalid,
+        Self::StateMismatch,
+        Self::AuthorizationError,
+        Self::HandoverMissing,
         Self::InsecureTransport,
         Self::TokenEndpointUnreachable,
         Self::TokenEndpointError,
@@ -163,6 +175,9 @@ impl RejectReason {
             Self::AtHashMismatch => "at_hash_mismatch",
             Self::CHashMismatch => "c_hash_mismatch",
             Self::LpSdesInvalid => "lp_sdes_invalid",
+            Self::StateMismatch => "state_mismatch",
+            Self::AuthorizationError => "authorization_error",
+            Self::HandoverMissing => "handover_missing",
             Self::InsecureTransport => "insecure_transport",
             Self::TokenEndpointUnreachable => "token_endpoint_unreachable",
             Self::TokenEndpointError => "token_endpoint_error",

@@ -119,6 +119,37 @@ pub(super) fn check_jwe_header(
     }
 }
 
+/// The sizes RFC 7518 fixes for each `enc`: IV and authentication tag, in bytes (§5.2.3 to
+/// §5.2.5, §5.3). A shorter GCM tag would weaken the integrity check, so only the exact sizes
+/// are accepted, before any decryption.
+pub(super) fn check_jwe_sizes(token: &str, enc: &str) -> Result<(), Rejection> {
+    let (iv_len, tag_len) = match enc {
+        "A128GCM" | "A256GCM" => (12, 16),
+        "A128CBC-HS256" => (16, 16),
+        "A256CBC-HS512" => (16, 32),
+        _ => {
+            return Err(reject(
+                RejectReason::AlgNotAllowed,
+                format!("JWE enc {enc:?}"),
+            ))
+        }
+    };
+    let parts: Vec<&str> = token.split('.').collect();
+    let decoded = |i: usize| {
+        crate::jose::compact::b64url(parts.get(i).copied().unwrap_or(""), "a JWE segment")
+            .map(|b| b.len())
+    };
+    let iv = decoded(2).map_err(|e| reject(RejectReason::Malformed, e.0))?;
+    let tag = decoded(4).map_err(|e| reject(RejectReason::Malformed, e.0))?;
+    if iv != iv_len || tag != tag_len {
+        return Err(reject(
+            RejectReason::DecryptFailed,
+            format!("{enc} needs a {iv_len}-byte IV and a {tag_len}-byte tag, not {iv} and {tag}"),
+        ));
+    }
+    Ok(())
+}
+
 /// A NumericDate claim (§3.1: "number, seconds since 1970"), with the documented tolerances.
 fn timestamp(
     claims: &Map<String, Value>,

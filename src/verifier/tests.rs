@@ -718,6 +718,18 @@ async fn envelope_rules() {
     ciphertext[0] ^= 1;
     parts[3] = URL_SAFE_NO_PAD.encode(ciphertext);
     assert_eq!(reason(&parts.join(".")).await, RejectReason::DecryptFailed);
+    // A GCM tag cut to 8 bytes, or an IV cut short, is refused before decryption (OpenSSL
+    // would check a short tag as given).
+    for (index, keep) in [(4usize, 8usize), (2, 8)] {
+        let mut parts: Vec<String> = jwe.split('.').map(str::to_owned).collect();
+        let bytes = URL_SAFE_NO_PAD.decode(&parts[index]).unwrap();
+        parts[index] = URL_SAFE_NO_PAD.encode(&bytes[..keep]);
+        assert_eq!(
+            reason(&parts.join(".")).await,
+            RejectReason::DecryptFailed,
+            "segment {index}"
+        );
+    }
     // No platform key configured.
     let mut no_key = config();
     no_key.decryption_key = None;

@@ -1,0 +1,67 @@
+//! The platform's window receiving the provider's redirect (`liveperson-auth.md` §1.4): `state`
+//! echoed unchanged, then a code or a token, or an error.
+
+use std::collections::HashMap;
+
+use super::reason::{RejectReason, Rejection};
+
+/// What the redirect handed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handover {
+    /// A code to redeem (Code Flow), with the ID token of a hybrid response if one came too.
+    Code(String),
+    /// An ID token (Implicit Flow), with the access token if one came too.
+    IdToken {
+        /// The ID token, JWS or JWE.
+        id_token: String,
+        /// The access token, for `at_hash`.
+        access_token: Option<String>,
+    },
+}
+
+/// Reads the redirect's parameters (query or fragment). `expected_state` is the `state` the
+/// window sent; it must come back unchanged (§1.4: "must echo state unchanged").
+pub fn read_redirect(
+    params: &HashMap<String, String>,
+    expected_state: Option<&str>,
+) -> Result<Handover, Rejection> {
+    if let Some(expected) = expected_state {
+        match params.get("state") {
+            Some(got) if got == expected => {}
+            Some(_) => {
+                return Err(Rejection::new(
+                    RejectReason::StateMismatch,
+                    "state differs from the one sent",
+                ))
+            }
+            None => {
+                return Err(Rejection::new(
+                    RejectReason::StateMismatch,
+                    "state is missing",
+                ))
+            }
+        }
+    }
+    if let Some(error) = params.get("error") {
+        let detail = match params.get("error_description") {
+            Some(description) => format!("{error}: {description}"),
+            None => error.clone(),
+        };
+        return Err(Rejection::new(RejectReason::AuthorizationError, detail));
+    }
+    // A code wins: in the code flow the platform trusts only the token endpoint's ID token
+    // (OIDC Core §3.1.2.5), whatever else the redirect carries.
+    if let Some(code) = params.get("code") {
+        return Ok(Handover::Code(code.clone()));
+    }
+    match params.get("id_token") {
+        Some(id_token) => Ok(Handover::IdToken {
+            id_token: id_token.clone(),
+            access_token: params.get("access_token").cloned(),
+        }),
+        None => Err(Rejection::new(
+            RejectReason::HandoverMissing,
+            "the redirect carries neither a code nor an id_token",
+        )),
+    }
+}
