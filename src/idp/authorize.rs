@@ -426,9 +426,21 @@ fn complete(
         mode: request.response_mode,
         client_state: request.state.as_deref(),
     };
+    let fault = state.faults().redirect;
+    if fault == Some(super::faults::RedirectFault::Error) {
+        return target.error(
+            "server_error",
+            "The provider failed (a fault set on purpose).",
+        );
+    }
     let mut params: Vec<(&str, String)> = Vec::with_capacity(10);
     if let Some(s) = &request.state {
-        params.push(("state", s.clone()));
+        let s = if fault == Some(super::faults::RedirectFault::WrongState) {
+            format!("{s}-forged")
+        } else {
+            s.clone()
+        };
+        params.push(("state", s));
     }
     let rt = request.response_type;
     let code = rt.code.then(|| {
@@ -440,7 +452,10 @@ fn complete(
             offline: request.offline,
         })
     });
-    if let Some(code) = &code {
+    if let Some(code) = code
+        .as_ref()
+        .filter(|_| fault != Some(super::faults::RedirectFault::NoCode))
+    {
         params.push(("code", code.clone()));
     }
     let access_token = rt.token.then(|| state.issue_access_token(&grant));

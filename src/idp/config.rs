@@ -35,6 +35,8 @@ pub struct IdpConfig {
     pub limits: LimitsConfig,
     /// Optional discovery fields.
     pub discovery: DiscoveryConfig,
+    /// Faults in force from the start. Defaults to none.
+    pub faults: super::faults::Faults,
     /// Registered clients. Defaults to the three clients of `fixtures/clients.toml`.
     #[serde(rename = "client")]
     pub clients: Vec<ClientConfig>,
@@ -52,6 +54,7 @@ impl Default for IdpConfig {
             tokens: TokensConfig::default(),
             limits: LimitsConfig::default(),
             discovery: DiscoveryConfig::default(),
+            faults: super::faults::Faults::default(),
             clients: fixture_clients(),
         }
     }

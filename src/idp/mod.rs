@@ -9,6 +9,7 @@ mod config;
 mod device;
 pub mod discovery;
 mod error;
+mod faults;
 mod mock;
 mod scope;
 mod server;
@@ -22,6 +23,7 @@ pub use config::{
     IdpConfig, KeysConfig, LimitsConfig, TokensConfig,
 };
 pub use error::OAuthError;
+pub use faults::{Faults, RedirectFault, TokenFault};
 pub use mock::{MintOptions, MockIdp, MockIdpBuilder, MockIdpError};
 pub use server::{serve, tls_config, ServeError};
 pub use state::IdpState;
@@ -65,6 +67,12 @@ pub fn router(state: Arc<IdpState>) -> Router {
             get(device::device_page).post(device::device_decide),
         )
         .route("/_harness/keys/rotate", post(rotate))
+        .route(
+            "/_harness/faults",
+            get(faults::get_faults)
+                .put(faults::put_faults)
+                .delete(faults::clear_faults),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))

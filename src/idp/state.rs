@@ -144,6 +144,9 @@ pub struct IdpState {
     pub(crate) clients: HashMap<String, Client>,
     pub(crate) personas: Personas,
     pub(crate) keys: RwLock<KeyRing>,
+    pub(crate) faults: RwLock<super::faults::Faults>,
+    /// The key forged signatures use: never published.
+    pub(crate) attacker: SigningKey,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) discovery_json: Bytes,
     pub(crate) codes: Store<CodeGrant>,
@@ -231,7 +234,11 @@ impl IdpState {
         let personas = config.load_personas()?;
         let discovery_json = super::discovery::document(&issuer, config.discovery.rfc9207);
         let cap = config.limits.max_store_entries;
+        let attacker =
+            keys::fixture_attacker_key().map_err(|e| invalid(format!("fixture keys: {e}")))?;
         Ok(Self {
+            faults: RwLock::new(config.faults.clone()),
+            attacker,
             issuer,
             clients,
             personas,
@@ -296,7 +303,7 @@ impl IdpState {
             .collect();
         keys.truncate(self.config.keys.max_published);
         *ring = KeyRing::new(keys)?;
-        tracing::info!(%kid, "signing key rotated");
+        tracing::debug!(%kid, "signing key rotated");
         Ok(kid)
     }
 
@@ -331,11 +338,47 @@ impl IdpState {
     }
 
     /// Signs `claims` with the active key, then encrypts for the client if it wants envelopes.
+    /// With `mutate` faults in force, the token is forged instead (`jose::malform`).
     pub(crate) fn seal(
         &self,
         client: &Client,
         claims: &IdTokenClaims,
     ) -> Result<String, OAuthError> {
+        let mutations = self
+            .faults
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .mutate
+            .clone();
+        if !mutations.is_empty() {
+            let genuine = self
+                .key_ring()
+                .keys
+                .first()
+                .map(|(key, _)| key.clone())
+                .ok_or(OAuthError::ServerError)?;
+            let serde_json::Value::Object(claims) =
+                serde_json::to_value(claims).map_err(|_| OAuthError::ServerError)?
+            else {
+                return Err(OAuthError::ServerError);
+            };
+            let header = serde_json::Map::from_iter([
+                ("alg".to_owned(), "RS256".into()),
+                ("kid".to_owned(), genuine.kid().as_str().into()),
+                ("typ".to_owned(), "JWT".into()),
+            ]);
+            let keys = crate::jose::malform::ForgeKeys {
+                genuine: &genuine,
+                unpublished: &self.attacker,
+                client_secret: client.config.client_secret.expose(),
+                envelope: client.encrypter.as_ref(),
+                now: self.now(),
+            };
+            return crate::jose::malform::forge(&mutations, header, claims, &keys).map_err(|err| {
+                tracing::error!(%err, "forging failed");
+                OAuthError::ServerError
+            });
+        }
         let signer = self.key_ring().signer().ok_or(OAuthError::ServerError)?;
         let signed = signer.sign(claims).map_err(|err| {
             tracing::error!(%err, "signing failed");

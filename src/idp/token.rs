@@ -218,6 +218,12 @@ pub(crate) async fn token(
         id.and_then(|id| state.clients.get(&id))
             .map_or(ErrorStyle::Google, |c| c.config.error_style)
     };
+    let fault = state.faults().token_response;
+    if let Some(fault) = fault {
+        if let Some(response) = fault.respond().await {
+            return response;
+        }
+    }
     let params = match read_params(&state, &headers, body).await {
         Ok(params) => params,
         Err(err) => return Styled(err, peek_style(None)).into_response(),

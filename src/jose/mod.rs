@@ -15,6 +15,7 @@ use sha2::{Digest as _, Sha256};
 use crate::keys::{Kid, RsaKey, SigningKey};
 
 pub mod compact;
+pub mod malform;
 
 /// Why a JOSE operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -66,6 +66,12 @@ pub fn generate_fixture_set(dir: &Path) -> Result<Vec<FixtureFile>, KeyError> {
             "its self-signed X.509 certificate (served at /oauth2/v1/certs)",
         )?;
     }
+    let attacker = deterministic_key("attacker-signing")?;
+    put(
+        "attacker-signing.key.pem".into(),
+        attacker.private_pem().unwrap_or_default(),
+        "a key the provider never publishes: forgeries sign with it",
+    )?;
     let platform = deterministic_key("platform-encryption")?;
     put(
         "platform-encryption.key.pem".into(),

@@ -283,6 +283,8 @@ pub mod fixtures {
     pub const SIGNING_2_KEY: &str = include_str!("../../fixtures/keys/idp-signing-2.key.pem");
     /// Its X.509 certificate.
     pub const SIGNING_2_CERT: &str = include_str!("../../fixtures/keys/idp-signing-2.cert.pem");
+    /// A key the provider never publishes, for forged signatures, PKCS#8 PEM.
+    pub const ATTACKER_KEY: &str = include_str!("../../fixtures/keys/attacker-signing.key.pem");
     /// The platform's RSA encryption key pair (private half), PKCS#8 PEM.
     pub const PLATFORM_ENCRYPTION_KEY: &str =
         include_str!("../../fixtures/keys/platform-encryption.key.pem");
@@ -300,6 +302,11 @@ pub fn fixture_signing_keys() -> Result<Vec<SigningKey>, KeyError> {
     .into_iter()
     .map(|(key, cert)| SigningKey::new(RsaKey::from_private_pem(key)?, Some(cert.to_owned())))
     .collect()
+}
+
+/// The fixture key the provider never publishes (forgeries sign with it).
+pub fn fixture_attacker_key() -> Result<SigningKey, KeyError> {
+    SigningKey::new(RsaKey::from_private_pem(fixtures::ATTACKER_KEY)?, None)
 }
 
 /// The platform's fixture encryption key pair.
