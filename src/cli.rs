@@ -24,9 +24,41 @@ pub(crate) enum Command {
     Mint(MintArgs),
     /// Redeem a code at a token endpoint as the platform does; print the ID token.
     Redeem(RedeemArgs),
+    /// Run scenario files through the provider and the verifier; exit 0 all passed, 1 some failed.
+    Run(RunArgs),
     /// Make or inspect key material.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+/// Report format for `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// One line per scenario and a closing summary.
+    Text,
+    /// The whole report as JSON.
+    Json,
+    /// JUnit XML for CI systems.
+    Junit,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RunArgs {
+    /// Scenario files or folders [default: scenarios].
+    #[arg(value_name = "PATH")]
+    pub(crate) paths: Vec<std::path::PathBuf>,
+    /// Only scenarios whose id matches this glob (rp-*, *nonce*).
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) filter: Option<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+    /// Write the report here instead of standard output (the summary still goes to stderr).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<std::path::PathBuf>,
+    /// Scenarios run at once [default: 4 per core].
+    #[arg(long, value_name = "N")]
+    pub(crate) jobs: Option<usize>,
 }
 
 #[derive(Debug, Args)]

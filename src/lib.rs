@@ -37,6 +37,7 @@ pub mod clock;
 pub mod idp;
 pub mod jose;
 pub mod keys;
+pub mod scenario;
 pub mod verifier;
 pub mod workspace;
 

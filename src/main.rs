@@ -35,6 +35,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
         Command::Verify(args) => cmd::verify(args),
         Command::Mint(args) => cmd::mint(args),
         Command::Redeem(args) => cmd::redeem(args),
+        Command::Run(args) => cmd::run(args),
         Command::Keys(KeysCommand::Generate { out }) => {
             for file in oidc_harness::keys::generate_fixture_set(&out)? {
                 println!("{:<30} {}", file.name, file.why);

@@ -1,9 +1,11 @@
 //! The commands behind the command line: each resolves its raw arguments, calls the library
 //! and says what exit code the outcome deserves.
 
+mod run;
 pub(crate) mod serve;
 mod tokens;
 
+pub(crate) use run::run;
 pub(crate) use tokens::{mint, redeem, verify};
 
 use std::path::Path;

@@ -422,3 +422,58 @@ async fn redeem_against_a_running_provider() {
         "rejected  token_endpoint_error: HTTP 400: invalid_grant: Bad Request"
     );
 }
+
+#[test]
+fn run_reports_and_exits_0_1_or_2() {
+    let flows = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/flows");
+    let (code, out, _) = run(&["run", flows, "--filter", "flow-code-*", "--jobs", "2"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines()
+            .all(|l| l.starts_with("PASS  flow-code-") || l.ends_with(" passed, 0 failed")),
+        "{out}"
+    );
+    assert_eq!(out.lines().last(), Some("5 passed, 0 failed"));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let failing = tmp.path().join("failing.toml");
+    std::fs::write(&failing, "id = \"f\"\ntitle = \"t\"\nflow = \"implicit\"\n[provider]\nmutate = [\"exp-past\"]\n[expect]\nverdict = \"authenticated\"\n").unwrap();
+    let junit = tmp.path().join("report.xml");
+    let (code, out, stderr) = run(&[
+        "run",
+        failing.to_str().unwrap(),
+        "--format",
+        "junit",
+        "--out",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert_eq!(stderr.trim(), "0 passed, 1 failed");
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<failure message=\"expected authenticated, got rejected (expired)\">"));
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "id = \"b\"\ntitle = \"t\"\nflow = \"code\"\n[expect]\nverdict = \"maybe\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["run", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {}: 5: unknown variant `maybe`",
+            bad.display()
+        )),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["run", "/nonexistent/scenarios"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: /nonexistent/scenarios: 1: "),
+        "{stderr}"
+    );
+}

@@ -9,6 +9,7 @@ mod encryption;
 mod implicit_flow;
 mod login_page;
 mod props;
+mod scenarios_dir;
 mod support;
 mod token_endpoint;
 mod tokens;

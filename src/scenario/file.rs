@@ -1,0 +1,326 @@
+//! Scenario files: TOML, one scenario a file, read strictly. A bad file is an error that names
+//! the file and the line.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::idp::{ErrorStyle, RedirectFault, TokenFault};
+use crate::jose::malform::Mutation;
+use crate::jose::{ContentEnc, KeyAlg};
+use crate::verifier::RejectReason;
+
+/// How the consumer's token reaches the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlowKind {
+    /// Code Flow, embedded window: the page's JS method hands the platform a code.
+    Code,
+    /// Implicit Flow, embedded window: the page hands the platform an ID token.
+    Implicit,
+    /// Code Flow through the provider's authorization endpoint in a separate window: the
+    /// redirect brings the code back with `state`, which the window checks.
+    Popup,
+    /// A mobile app's backend hands the platform an ID token (Implicit Flow).
+    Mobile,
+}
+
+/// The outcome a scenario expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The consumer is authenticated.
+    Authenticated,
+    /// The token or code is refused.
+    Rejected,
+    /// Either is acceptable (behaviour the platform's docs leave open).
+    Either,
+}
+
+/// `[provider]`: what the mock provider does differently.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProviderSpec {
+    /// Malformations applied to the ID token.
+    pub mutate: Vec<Mutation>,
+    /// Sign, then encrypt to the platform key.
+    pub encrypt: bool,
+    /// JWE key management when encrypting. Defaults to `RSA-OAEP-256`.
+    pub alg: KeyAlg,
+    /// JWE content encryption when encrypting. Defaults to `A256GCM`.
+    pub enc: ContentEnc,
+    /// The token endpoint's error names.
+    pub error_style: ErrorStyle,
+    /// A broken token endpoint.
+    pub token_response: Option<TokenFault>,
+    /// A broken authorization redirect.
+    pub redirect: Option<RedirectFault>,
+    /// Rotate to a new signing key just before the token is signed (the verifier's cached
+    /// keys are then stale).
+    pub rotate_before_signing: bool,
+}
+
+/// How the platform authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientAuthSpec {
+    /// HTTP Basic, form body. The default.
+    #[default]
+    Basic,
+    /// Credentials in the form body.
+    Body,
+    /// HTTP Basic, JSON body.
+    Json,
+}
+
+/// How the platform gets the brand's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeySpec {
+    /// The provider's JWKS URL. The default.
+    #[default]
+    Jwks,
+    /// The console's one-line public key (the active signing key).
+    PublicKey,
+}
+
+/// `[verifier]`: how the platform side is configured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VerifierSpec {
+    /// Client authentication at the token endpoint.
+    pub client_auth: ClientAuthSpec,
+    /// Send a PKCE challenge and verifier.
+    pub pkce: bool,
+    /// Check `aud` against the client id. Defaults to `true`.
+    pub check_audience: bool,
+    /// Send a nonce and check it. Defaults to `true`.
+    pub nonce: bool,
+    /// Where the key comes from.
+    pub key: KeySpec,
+    /// Refuse plain JWS.
+    pub require_encryption: bool,
+    /// Give the verifier the platform's private key. Defaults to `true`.
+    pub decryption_key: bool,
+    /// The docs' millisecond timestamps.
+    pub insecure_allow_millisecond_timestamps: bool,
+    /// The docs' string timestamps.
+    pub insecure_allow_string_timestamps: bool,
+    /// Token endpoint and JWKS timeout, milliseconds. Defaults to `1000`.
+    pub http_timeout_ms: u64,
+    /// Verify this many seconds after the token was issued. Defaults to `0`.
+    pub verify_after_secs: i64,
+}
+
+impl Default for VerifierSpec {
+    fn default() -> Self {
+        Self {
+            client_auth: ClientAuthSpec::Basic,
+            pkce: false,
+            check_audience: true,
+            nonce: true,
+            key: KeySpec::Jwks,
+            require_encryption: false,
+            decryption_key: true,
+            insecure_allow_millisecond_timestamps: false,
+            insecure_allow_string_timestamps: false,
+            http_timeout_ms: 1000,
+            verify_after_secs: 0,
+        }
+    }
+}
+
+/// `[expect]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The reason code, for `rejected` (and allowed with `either`).
+    pub reason: Option<String>,
+}
+
+/// One scenario as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Stable id: the OpenID RP test id or the catalog entry.
+    pub id: String,
+    /// Why this case matters.
+    pub title: String,
+    /// The flow.
+    pub flow: FlowKind,
+    /// The persona to log in. Defaults to `alice`.
+    #[serde(default = "alice")]
+    pub persona: String,
+    /// The fixed time the scenario runs at (RFC 3339). Defaults to `2026-06-01T12:00:00Z`.
+    #[serde(default)]
+    pub now: Option<String>,
+    /// Why this scenario is not run; it is reported as SKIP.
+    #[serde(default)]
+    pub skip: Option<String>,
+    /// Provider behaviour.
+    #[serde(default)]
+    pub provider: ProviderSpec,
+    /// Verifier configuration.
+    #[serde(default)]
+    pub verifier: VerifierSpec,
+    /// The expectation.
+    pub expect: Expect,
+    /// Where it was read from.
+    #[serde(skip)]
+    pub path: PathBuf,
+    /// The expected reason, checked.
+    #[serde(skip)]
+    pub reason: Option<RejectReason>,
+    /// The fixed time, parsed.
+    #[serde(skip)]
+    pub now_unix: i64,
+}
+
+fn alice() -> String {
+    "alice".to_owned()
+}
+
+/// The time scenarios run at unless they say otherwise.
+pub const DEFAULT_NOW: &str = "2026-06-01T12:00:00Z";
+
+/// A scenario file that could not be used: `file: line: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {line}: {message}", path.display())]
+pub struct ScenarioError {
+    /// The file.
+    pub path: PathBuf,
+    /// The line (1-based; 1 when the problem is the whole file).
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Scenario {
+    /// Parses and checks one scenario file's text.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ScenarioError> {
+        let err = |line: usize, message: String| ScenarioError {
+            path: path.to_owned(),
+            line,
+            message,
+        };
+        let mut scenario: Scenario = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(1, |span| line_of(text, span.start));
+            err(line, e.message().to_owned())
+        })?;
+        let line_of_key = |key: &str| {
+            text.lines()
+                .position(|l| l.trim_start().starts_with(key))
+                .map_or(1, |i| i + 1)
+        };
+        if scenario.id.trim().is_empty() || scenario.id.contains(char::is_whitespace) {
+            return Err(err(
+                line_of_key("id"),
+                "id must be non-empty and without spaces".into(),
+            ));
+        }
+        if scenario.title.trim().is_empty() {
+            return Err(err(
+                line_of_key("title"),
+                "title must say why this scenario matters".into(),
+            ));
+        }
+        if let Some(code) = &scenario.expect.reason {
+            let reason = RejectReason::from_code(code).ok_or_else(|| {
+                err(
+                    line_of_key("reason"),
+                    format!("unknown reason code {code:?}"),
+                )
+            })?;
+            scenario.reason = Some(reason);
+        }
+        match (scenario.expect.verdict, &scenario.reason) {
+            (Verdict::Rejected, None) => {
+                return Err(err(
+                    line_of_key("verdict"),
+                    "a rejected verdict needs a reason".into(),
+                ))
+            }
+            (Verdict::Authenticated, Some(_)) => {
+                return Err(err(
+                    line_of_key("reason"),
+                    "an authenticated verdict has no reason".into(),
+                ))
+            }
+            _ => {}
+        }
+        let now = scenario.now.as_deref().unwrap_or(DEFAULT_NOW);
+        scenario.now_unix = crate::clock::parse_rfc3339(now)
+            .map_err(|e| err(line_of_key("now"), format!("now {now:?}: {e}")))?;
+        if crate::claims::fixture_personas()
+            .find(&scenario.persona)
+            .is_none()
+        {
+            return Err(err(
+                line_of_key("persona"),
+                format!("unknown persona {:?}", scenario.persona),
+            ));
+        }
+        scenario.path = path.to_owned();
+        Ok(scenario)
+    }
+}
+
+/// Reads every `*.toml` under `paths` (files or folders, recursively, in name order) and checks
+/// that ids are unique. The first bad file stops the load.
+pub fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
+    let mut files = Vec::new();
+    for path in paths {
+        collect(path, &mut files)?;
+    }
+    files.sort();
+    let mut scenarios: Vec<Scenario> = Vec::with_capacity(files.len());
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| ScenarioError {
+            path: file.clone(),
+            line: 1,
+            message: e.to_string(),
+        })?;
+        let scenario = Scenario::parse(&file, &text)?;
+        if let Some(other) = scenarios.iter().find(|s| s.id == scenario.id) {
+            return Err(ScenarioError {
+                path: file,
+                line: 1,
+                message: format!(
+                    "id {:?} is also used by {}",
+                    scenario.id,
+                    other.path.display()
+                ),
+            });
+        }
+        scenarios.push(scenario);
+    }
+    Ok(scenarios)
+}
+
+fn collect(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), ScenarioError> {
+    let io = |e: std::io::Error| ScenarioError {
+        path: path.to_owned(),
+        line: 1,
+        message: e.to_string(),
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if meta.is_file() {
+        out.push(path.to_owned());
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(path).map_err(io)? {
+        let entry = entry.map_err(io)?.path();
+        if entry.is_dir() {
+            collect(&entry, out)?;
+        } else if entry.extension().is_some_and(|e| e == "toml") {
+            out.push(entry);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! One report, three forms: text for people, JSON for scripts, JUnit XML for CI systems.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::runner::{Outcome, Status};
+
+/// The outcomes of a run, with their totals.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Every scenario, in run order.
+    pub outcomes: Vec<Outcome>,
+    /// How many passed.
+    pub passed: usize,
+    /// How many failed.
+    pub failed: usize,
+    /// How many were skipped.
+    pub skipped: usize,
+    /// Wall time of the run, milliseconds.
+    pub millis: u64,
+}
+
+impl Report {
+    /// Totals `outcomes`.
+    pub fn new(outcomes: Vec<Outcome>, millis: u64) -> Self {
+        let count = |status| outcomes.iter().filter(|o| o.status == status).count();
+        Self {
+            passed: count(Status::Pass),
+            failed: count(Status::Fail),
+            skipped: count(Status::Skip),
+            outcomes,
+            millis,
+        }
+    }
+
+    /// The closing line: `N passed, N failed` (and `, N skipped`).
+    pub fn summary(&self) -> String {
+        let mut line = format!("{} passed, {} failed", self.passed, self.failed);
+        if self.skipped > 0 {
+            let _ = write!(line, ", {} skipped", self.skipped);
+        }
+        line
+    }
+
+    /// One line per scenario (status, id, verdict and reason, time), then the summary.
+    pub fn text(&self) -> String {
+        let width = self.outcomes.iter().map(|o| o.id.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for o in &self.outcomes {
+            let status = match o.status {
+                Status::Pass => "PASS",
+                Status::Fail => "FAIL",
+                Status::Skip => "SKIP",
+            };
+            let got = match (o.verdict, o.reason) {
+                (_, Some(reason)) => format!("rejected ({reason})"),
+                (Some(super::file::Verdict::Authenticated), None) => "authenticated".to_owned(),
+                _ => "-".to_owned(),
+            };
+            let _ = write!(
+                out,
+                "{status}  {:<width$}  {got:<32} {:>5} ms",
+                o.id, o.millis
+            );
+            match o.status {
+                Status::Fail => {
+                    let _ = write!(out, "\n      expected {}; {}", o.expected, o.detail);
+                }
+                Status::Skip => {
+                    let _ = write!(out, "  {}", o.detail);
+                }
+                Status::Pass => {}
+            }
+            out.push('\n');
+        }
+        out.push_str(&self.summary());
+        out.push('\n');
+        out
+    }
+
+    /// The report as pretty JSON.
+    pub fn json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// JUnit XML: one testsuite per folder, one testcase per scenario, a `<failure>` with the
+    /// expected and the observed verdict, a `<skipped>` with the reason.
+    pub fn junit(&self) -> String {
+        let mut groups: Vec<&str> = self.outcomes.iter().map(|o| o.group.as_str()).collect();
+        groups.dedup();
+        groups.sort_unstable();
+        groups.dedup();
+        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            xml,
+            "<testsuites name=\"oidc-harness\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+            self.outcomes.len(),
+            self.failed,
+            self.skipped,
+            self.millis as f64 / 1000.0
+        );
+        for group in groups {
+            let cases: Vec<&Outcome> = self.outcomes.iter().filter(|o| o.group == group).collect();
+            let failures = cases.iter().filter(|o| o.status == Status::Fail).count();
+            let skipped = cases.iter().filter(|o| o.status == Status::Skip).count();
+            let time: u64 = cases.iter().map(|o| o.millis).sum();
+            let _ = writeln!(
+                xml,
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{:.3}\">",
+                escape(group),
+                cases.len(),
+                time as f64 / 1000.0
+            );
+            for o in cases {
+                let _ = write!(
+                    xml,
+                    "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+                    escape(group),
+                    escape(&o.id),
+                    o.millis as f64 / 1000.0
+                );
+                match o.status {
+                    Status::Pass => xml.push_str("/>\n"),
+                    Status::Fail => {
+                        let got = o.reason.map_or_else(
+                            || format!("{:?}", o.verdict),
+                            |r| format!("rejected ({r})"),
+                        );
+                        let _ = writeln!(
+                            xml,
+                            ">\n      <failure message=\"expected {}, got {}\">{}</failure>\n    </testcase>",
+                            escape(&o.expected),
+                            escape(&got),
+                            escape(&format!("{}\n{}", o.title, o.detail))
+                        );
+                    }
+                    Status::Skip => {
+                        let _ = writeln!(
+                            xml,
+                            ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                            escape(&o.detail)
+                        );
+                    }
+                }
+            }
+            xml.push_str("  </testsuite>\n");
+        }
+        xml.push_str("</testsuites>\n");
+        xml
+    }
+}
+
+/// XML text and attribute escaping; characters XML 1.0 forbids are dropped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
