@@ -467,6 +467,13 @@ fn complete(
             state.config.tokens.access_token_lifetime_secs.to_string(),
         ));
     }
+    if fault == Some(super::faults::RedirectFault::InjectIdToken) && !rt.id_token {
+        // An unsigned token slipped into the front channel: a code flow must ignore it.
+        params.push((
+            "id_token",
+            "eyJhbGciOiJub25lIn0.eyJzdWIiOiJtYWxsb3J5In0.".to_owned(),
+        ));
+    }
     if rt.id_token {
         match state.id_token(
             client,

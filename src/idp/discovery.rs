@@ -177,6 +177,10 @@ fn certs_response(state: &IdpState, body: Bytes) -> Response {
 /// `GET /oauth2/v3/certs`: the JWKS.
 pub(crate) async fn jwks(State(state): State<Arc<IdpState>>) -> Response {
     let body = state.key_ring().jwks_json.clone();
+    let body = match state.faults().jwks {
+        Some(fault) => Bytes::from(fault.body(&body, &state.attacker).await),
+        None => body,
+    };
     certs_response(&state, body)
 }
 

@@ -24,6 +24,28 @@ pub struct Faults {
     pub token_response: Option<TokenFault>,
     /// How the authorization redirect is broken.
     pub redirect: Option<RedirectFault>,
+    /// How the JWKS is broken.
+    pub jwks: Option<JwksFault>,
+}
+
+/// A broken JWKS (`/oauth2/v3/certs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JwksFault {
+    /// Unparseable entries (an unknown `kty`, a broken modulus) before the good keys.
+    BadEntry,
+    /// A second key with the active key's kid, listed first.
+    DupKid,
+    /// The active key published with `use: enc`.
+    UseEnc,
+    /// The active kid published with a 1024-bit modulus.
+    WeakRsa,
+    /// The active kid published with `e = 1`.
+    AbsurdRsa,
+    /// A JWKS of about 2 MB.
+    Huge,
+    /// The JWKS answers after 3 seconds.
+    Slow,
 }
 
 /// A broken token endpoint.
@@ -54,6 +76,8 @@ pub enum RedirectFault {
     NoCode,
     /// `error=server_error` instead of a response.
     Error,
+    /// An extra, unsigned `id_token` next to the code (a front-channel injection).
+    InjectIdToken,
 }
 
 impl TokenFault {
@@ -85,6 +109,66 @@ impl TokenFault {
                 return None;
             }
         })
+    }
+}
+
+impl JwksFault {
+    /// The JWKS body this fault serves, from the honest one.
+    pub(crate) async fn body(self, honest: &[u8], attacker: &crate::keys::SigningKey) -> Vec<u8> {
+        use serde_json::{json, Value};
+        let mut doc: Value = serde_json::from_slice(honest).unwrap_or_else(|_| json!({"keys": []}));
+        let keys = doc["keys"]
+            .as_array_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let active_kid = keys
+            .first()
+            .and_then(|k| k["kid"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut keys = keys;
+        match self {
+            Self::BadEntry => {
+                keys.insert(
+                    0,
+                    json!({"kty": "AKP", "alg": "ML-DSA-44", "pub": "bm90IGEga2V5", "kid": "pq-1"}),
+                );
+                keys.insert(0, json!({"kty": "RSA", "alg": "RS256", "use": "sig", "kid": "broken", "n": "!!", "e": "AQAB"}));
+            }
+            Self::DupKid => {
+                let mut twin =
+                    serde_json::to_value(attacker.key().jwk("sig", "RS256")).unwrap_or_default();
+                twin["kid"] = json!(active_kid);
+                keys.insert(0, twin);
+            }
+            Self::UseEnc => {
+                if let Some(first) = keys.first_mut() {
+                    first["use"] = json!("enc");
+                }
+            }
+            Self::WeakRsa => {
+                if let Some(first) = keys.first_mut() {
+                    let mut n = vec![0xffu8; 128];
+                    n[127] = 0xfd;
+                    first["n"] = json!(base64::Engine::encode(
+                        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                        n
+                    ));
+                }
+            }
+            Self::AbsurdRsa => {
+                if let Some(first) = keys.first_mut() {
+                    first["e"] = json!("AQ");
+                }
+            }
+            Self::Huge => {
+                let filler = json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "filler", "e": "AQAB", "n": "A".repeat(342)});
+                keys.extend(std::iter::repeat_n(filler, 5_000));
+            }
+            Self::Slow => tokio::time::sleep(Duration::from_secs(3)).await,
+        }
+        doc["keys"] = Value::Array(keys);
+        serde_json::to_vec(&doc).unwrap_or_default()
     }
 }
 

@@ -23,7 +23,7 @@ pub use config::{
     IdpConfig, KeysConfig, LimitsConfig, TokensConfig,
 };
 pub use error::OAuthError;
-pub use faults::{Faults, RedirectFault, TokenFault};
+pub use faults::{Faults, JwksFault, RedirectFault, TokenFault};
 pub use mock::{MintOptions, MockIdp, MockIdpBuilder, MockIdpError};
 pub use server::{serve, tls_config, ServeError};
 pub use state::IdpState;

@@ -152,24 +152,40 @@ catalog! {
     EcdsaZero = "ecdsa-zero", "C03";
     /// ES256 with a DER-encoded signature.
     EcdsaDer = "ecdsa-der", "C05";
+    /// ES256 with r = n (out of range).
+    EcdsaRange = "ecdsa-range", "C04";
+    /// ES256 with a 63-byte signature.
+    EcdsaLen = "ecdsa-len", "C06";
+    /// ES256 with a high-s signature: valid ECDSA, but the platform allows RS256 only.
+    EcdsaHighS = "ecdsa-high-s", "C07";
     /// The RS256 signature one byte short.
     RsaSigLen = "rsa-sig-len", "C08";
     /// A PSS signature under an RS256 header.
     PssPkcs1Swap = "pss-pkcs1-swap", "C09";
+    /// EdDSA with a non-canonical S.
+    EddsaNoncanonical = "eddsa-noncanonical", "C10";
     /// HS256 MAC cut to 16 bytes.
     MacTruncated = "mac-truncated", "C11";
     /// A signature by a key the provider never published.
     SignWithUnpublishedKey = "sign-with-unpublished-key", "rp-id_token-bad-sig-rs256";
     /// An envelope around bare claims (not a signed JWT).
     JweUnsignedInner = "jwe-unsigned-inner", "E01";
+    /// An envelope where no envelope was registered.
+    JweShapeToJws = "jwe-shape-to-jws", "S03";
     /// An envelope header saying `RSA1_5`.
     JweAlgDowngrade = "jwe-alg-downgrade", "E02";
     /// An envelope header saying `dir`.
     JweDir = "jwe-dir", "E03";
     /// An envelope header saying `ECDH-ES` with a bogus `epk`.
     JweInvalidCurve = "jwe-invalid-curve", "E04";
+    /// `ECDH-ES` with a P-384 `epk` carrying a private `d`, against an RSA platform key.
+    JweEpkMismatch = "jwe-epk-mismatch", "E05";
+    /// `RSA1_5` with a bad PKCS#1 padding (the padding-oracle setup).
+    JweRsa15Oracle = "jwe-rsa1_5-oracle", "E06";
     /// The GCM tag cut to 8 bytes.
     JweGcmTagLen = "jwe-gcm-tag-len", "E07";
+    /// A CBC-HS tag of the full HMAC length instead of the truncated one.
+    JweCbcHsTag = "jwe-cbc-hs-tag", "E08";
     /// The IV cut to 8 bytes.
     JweIvLen = "jwe-iv-len", "E09";
     /// One byte of the protected header changed.
@@ -283,6 +299,7 @@ pub struct ForgeKeys<'a> {
 
 #[derive(Debug, Clone)]
 enum Signing {
+    Fixed(Vec<u8>),
     Genuine,
     Unpublished,
     Empty,
@@ -315,6 +332,8 @@ enum After {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Envelope {
     AsConfigured,
+    Forced,
+    TagLong,
     BareClaims,
     Header(&'static str),
     TagShort,
@@ -501,6 +520,22 @@ impl Mutation {
                 set(h, "alg", json!("ES256"));
                 f.signing = Signing::Zero(71);
             }
+            M::EcdsaRange => {
+                set(h, "alg", json!("ES256"));
+                f.signing = Signing::Fixed(P256_ORDER_R_AND_ONE_S.to_vec());
+            }
+            M::EcdsaLen => {
+                set(h, "alg", json!("ES256"));
+                f.signing = Signing::Zero(63);
+            }
+            M::EcdsaHighS => {
+                set(h, "alg", json!("ES256"));
+                f.signing = Signing::Fixed([[1u8; 32], [0xff; 32]].concat());
+            }
+            M::EddsaNoncanonical => {
+                set(h, "alg", json!("EdDSA"));
+                f.signing = Signing::Fixed(vec![0xff; 64]);
+            }
             M::RsaSigLen => f.after.push(After::SigShort),
             M::PssPkcs1Swap => f.signing = Signing::Pss,
             M::MacTruncated => {
@@ -519,6 +554,16 @@ impl Mutation {
                     r#"{"alg":"ECDH-ES","enc":"A256GCM","epk":{"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}"#,
                 )
             }
+            M::JweEpkMismatch => {
+                f.envelope = Envelope::Header(
+                    r#"{"alg":"ECDH-ES","enc":"A256GCM","epk":{"kty":"EC","crv":"P-384","x":"AAAA","y":"AAAA","d":"AAAA"}}"#,
+                )
+            }
+            M::JweRsa15Oracle => {
+                f.envelope = Envelope::Header(r#"{"alg":"RSA1_5","enc":"A128CBC-HS256"}"#)
+            }
+            M::JweCbcHsTag => f.envelope = Envelope::TagLong,
+            M::JweShapeToJws => f.envelope = Envelope::Forced,
             M::JweGcmTagLen => f.envelope = Envelope::TagShort,
             M::JweIvLen => f.envelope = Envelope::IvShort,
             M::JweAadTamper => f.envelope = Envelope::AadTamper,
@@ -639,6 +684,23 @@ impl Mutation {
     }
 }
 
+/// An ES256 signature whose r is the P-256 group order n and whose s is 1.
+const P256_ORDER_R_AND_ONE_S: [u8; 64] = {
+    let n: [u8; 32] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63,
+        0x25, 0x51,
+    ];
+    let mut out = [0u8; 64];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = n[i];
+        i += 1;
+    }
+    out[63] = 1;
+    out
+};
+
 /// SHA-256, as bytes.
 struct Sha256Digest;
 
@@ -719,6 +781,7 @@ pub fn forge(
         Signing::Empty => Vec::new(),
         Signing::Hs256(key) => hs256(key, input.as_bytes()),
         Signing::Zero(len) => vec![0; *len],
+        Signing::Fixed(bytes) => bytes.clone(),
     };
     let mut token = format!("{input}.{}", b64(&signature));
     for after in &f.after {
@@ -800,15 +863,32 @@ fn envelope(
         let seg = b64(&[7u8; 16]);
         format!("{}.{seg}.{seg}.{seg}.{seg}", b64(header.as_bytes()))
     };
-    let Some(encrypter) = keys.envelope else {
-        return Ok(match f.envelope {
-            Envelope::Header(header) => fake(header),
-            _ => signed,
-        });
+    let forced;
+    let encrypter = match (keys.envelope, f.envelope) {
+        (Some(encrypter), _) => encrypter,
+        (None, Envelope::Forced) => {
+            let platform =
+                crate::keys::fixture_platform_key().map_err(|e| JoseError::Key(e.to_string()))?;
+            forced = Encrypter::new(
+                &platform,
+                super::KeyAlg::RsaOaep256,
+                super::ContentEnc::A256Gcm,
+            )?;
+            &forced
+        }
+        (None, Envelope::Header(header)) => return Ok(fake(header)),
+        (None, _) => return Ok(signed),
     };
     let segments = |jwe: &str| jwe.split('.').map(str::to_owned).collect::<Vec<_>>();
     Ok(match f.envelope {
-        Envelope::AsConfigured => encrypter.encrypt(&signed)?,
+        Envelope::AsConfigured | Envelope::Forced => encrypter.encrypt(&signed)?,
+        Envelope::TagLong => {
+            let mut parts = segments(&encrypter.encrypt(&signed)?);
+            let mut tag = URL_SAFE_NO_PAD.decode(&parts[4]).unwrap_or_default();
+            tag.extend_from_slice(&[0u8; 16]);
+            parts[4] = b64(&tag);
+            parts.join(".")
+        }
         Envelope::BareClaims => encrypter.encrypt(claims_json)?,
         Envelope::Header(header) => fake(header),
         Envelope::Nested => encrypter.encrypt(&encrypter.encrypt(&signed)?)?,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::idp::{ErrorStyle, RedirectFault, TokenFault};
+use crate::idp::{ErrorStyle, JwksFault, RedirectFault, TokenFault};
 use crate::jose::malform::Mutation;
 use crate::jose::{ContentEnc, KeyAlg};
 use crate::verifier::RejectReason;
@@ -55,6 +55,8 @@ pub struct ProviderSpec {
     pub token_response: Option<TokenFault>,
     /// A broken authorization redirect.
     pub redirect: Option<RedirectFault>,
+    /// A broken JWKS.
+    pub jwks: Option<JwksFault>,
     /// Rotate to a new signing key just before the token is signed (the verifier's cached
     /// keys are then stale).
     pub rotate_before_signing: bool,

@@ -184,6 +184,7 @@ async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection
         mutate: p.mutate.clone(),
         token_response: p.token_response,
         redirect: p.redirect,
+        jwks: p.jwks,
     };
     let idp = MockIdp::builder()
         .config(config)

@@ -6,6 +6,7 @@ mod cli;
 mod code_flow;
 mod discovery;
 mod encryption;
+mod faults;
 mod implicit_flow;
 mod login_page;
 mod props;

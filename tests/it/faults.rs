@@ -1,0 +1,87 @@
+//! Faults on demand over the admin API, as an outside user of `serve` sets them.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn faults_are_set_read_and_cleared_over_the_admin_api() {
+    let (idp, http) = spawn().await;
+    let url = format!("{}/_harness/faults", idp.base_url());
+    let response = http
+        .put(&url)
+        .json(&json!({"mutate": ["alg-none", "exp-past"], "jwks": "use-enc"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let current: serde_json::Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        current,
+        json!({"mutate": ["alg-none", "exp-past"], "token_response": null, "redirect": null, "jwks": "use-enc"})
+    );
+
+    let location = authorize(&idp, &http, &code_request(&[("response_type", "id_token")])).await;
+    let (header, claims) = decode(&redirect_params(&location)["id_token"]);
+    assert_eq!(header, json!({"alg": "none"}));
+    assert!(
+        claims["exp"].as_i64().unwrap() < claims["iat"].as_i64().unwrap(),
+        "exp-past applied too"
+    );
+    let jwks: serde_json::Value = http
+        .get(format!("{}/oauth2/v3/certs", idp.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(jwks["keys"][0]["use"], "enc");
+
+    let response = http.delete(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let location = authorize(&idp, &http, &code_request(&[("response_type", "id_token")])).await;
+    verify_with_jwks(&idp, &http, &redirect_params(&location)["id_token"]).await;
+}
+
+#[tokio::test]
+async fn unknown_faults_are_a_400_and_change_nothing() {
+    let (idp, http) = spawn().await;
+    let url = format!("{}/_harness/faults", idp.base_url());
+    for body in [
+        json!({"mutate": ["alg-nothing"]}),
+        json!({"colour": "red"}),
+        json!({"token_response": "teapot"}),
+    ] {
+        let response = http.put(&url).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["error"], "invalid_request");
+    }
+    let current: serde_json::Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(current["mutate"], json!([]));
+}
+
+#[tokio::test]
+async fn a_broken_token_endpoint_and_redirect() {
+    let (idp, http) = spawn().await;
+    let url = format!("{}/_harness/faults", idp.base_url());
+    http.put(&url)
+        .json(&json!({"token_response": "html", "redirect": "no-code"}))
+        .send()
+        .await
+        .unwrap();
+    let location = authorize(&idp, &http, &code_request(&[])).await;
+    let params = redirect_params(&location);
+    assert_eq!(params["state"], "st-1");
+    assert!(!params.contains_key("code"));
+    let response = http
+        .post(format!("{}/token", idp.base_url()))
+        .form(&[("grant_type", "authorization_code")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/html");
+}
