@@ -26,9 +26,45 @@ pub(crate) enum Command {
     Redeem(RedeemArgs),
     /// Run scenario files through the provider and the verifier; exit 0 all passed, 1 some failed.
     Run(RunArgs),
+    /// Check a brand's own provider against the platform's expectations and Google's format.
+    Check(CheckArgs),
     /// Make or inspect key material.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The provider's discovery URL (https://idp.example/.well-known/openid-configuration).
+    #[arg(long, value_name = "URL")]
+    pub(crate) discovery: String,
+    /// The platform's client id at the provider.
+    #[arg(long, value_name = "ID")]
+    pub(crate) client_id: String,
+    /// The platform's client secret.
+    #[arg(long, value_name = "S")]
+    pub(crate) client_secret: String,
+    /// A shell command that prints a fresh authorization code; run once per token-endpoint check.
+    #[arg(long, value_name = "CMD")]
+    pub(crate) code_from: Option<String>,
+    /// A shell command that prints an ID token (JWS or JWE) as the page would hand it over.
+    #[arg(long, value_name = "CMD")]
+    pub(crate) token_from: Option<String>,
+    /// The redirect_uri the codes were issued for.
+    #[arg(long, value_name = "URI", default_value = "https://liveperson.net")]
+    pub(crate) redirect_uri: String,
+    /// The platform's private key for envelopes.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) decrypt_key: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub(crate) format: ReportFormat,
+    /// Write the report here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// Report format for `run`.

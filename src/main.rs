@@ -36,6 +36,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
         Command::Mint(args) => cmd::mint(args),
         Command::Redeem(args) => cmd::redeem(args),
         Command::Run(args) => cmd::run(args),
+        Command::Check(args) => cmd::check(args),
         Command::Keys(KeysCommand::Generate { out }) => {
             for file in oidc_harness::keys::generate_fixture_set(&out)? {
                 println!("{:<30} {}", file.name, file.why);

@@ -5,7 +5,7 @@ mod run;
 pub(crate) mod serve;
 mod tokens;
 
-pub(crate) use run::run;
+pub(crate) use run::{check, run};
 pub(crate) use tokens::{mint, redeem, verify};
 
 use std::path::Path;

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use oidc_harness::scenario::{self, Report};
 
-use crate::cli::{ReportFormat, RunArgs};
+use crate::cli::{CheckArgs, ReportFormat, RunArgs};
 
 pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let paths = if args.paths.is_empty() {
@@ -31,12 +31,21 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         outcomes,
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     );
-    let body = match args.format {
+    emit(&report, args.format, args.out.as_deref())
+}
+
+/// Prints or writes the report; the exit code says whether everything passed.
+fn emit(
+    report: &Report,
+    format: ReportFormat,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let body = match format {
         ReportFormat::Text => report.text(),
         ReportFormat::Json => report.json(),
         ReportFormat::Junit => report.junit(),
     };
-    match &args.out {
+    match out {
         Some(path) => {
             std::fs::write(path, body).with_context(|| format!("{}", path.display()))?;
             eprintln!("{}", report.summary());
@@ -48,4 +57,38 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let plan = scenario::CheckPlan {
+        discovery: args
+            .discovery
+            .parse()
+            .with_context(|| format!("--discovery {:?}", args.discovery))?,
+        client_id: args.client_id,
+        client_secret: args.client_secret,
+        redirect_uri: args.redirect_uri,
+        code_from: args.code_from,
+        token_from: args.token_from,
+        decrypt_key: match &args.decrypt_key {
+            Some(path) => Some(
+                oidc_harness::keys::RsaKey::from_private_pem(&super::read(path)?).with_context(
+                    || format!("{}: not an RSA private key in PEM", path.display()),
+                )?,
+            ),
+            None => None,
+        },
+        extra_root_pem: args.ca.as_deref().map(super::read).transpose()?,
+        now: super::now(None)?,
+    };
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let outcomes = runtime.block_on(scenario::run_check(&plan));
+    let report = Report::new(
+        outcomes,
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
+    emit(&report, args.format, args.out.as_deref())
 }

@@ -3,10 +3,12 @@
 //!
 //! Nothing below this module reads scenario files.
 
+mod check;
 mod file;
 mod report;
 mod runner;
 
+pub use check::{run_check, CheckPlan};
 pub use file::{
     load, ClientAuthSpec, Expect, FlowKind, KeySpec, ProviderSpec, Scenario, ScenarioError,
     Verdict, VerifierSpec, DEFAULT_NOW,

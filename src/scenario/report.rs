@@ -58,6 +58,15 @@ impl Report {
                 (Some(super::file::Verdict::Authenticated), None) => "authenticated".to_owned(),
                 _ => "-".to_owned(),
             };
+            if o.group == "check" {
+                // A checklist line: what was found, or what is wrong.
+                let _ = writeln!(
+                    out,
+                    "{status}  {:<width$}  {:>5} ms  {}",
+                    o.id, o.millis, o.detail
+                );
+                continue;
+            }
             let _ = write!(
                 out,
                 "{status}  {:<width$}  {got:<32} {:>5} ms",
