@@ -59,15 +59,22 @@ pub async fn serve(
         stopper.graceful_shutdown(Some(Duration::from_secs(10)));
     });
     let app = super::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // TCP_NODELAY: a response written in two pieces must not wait for a delayed ACK.
+    let nodelay = axum_server::accept::NoDelayAcceptor::new();
     match tls {
         Some(config) => {
-            axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(config))
+            let acceptor =
+                axum_server::tls_rustls::RustlsAcceptor::new(RustlsConfig::from_config(config))
+                    .acceptor(nodelay);
+            axum_server::from_tcp(listener)
+                .acceptor(acceptor)
                 .handle(handle)
                 .serve(app)
                 .await?
         }
         None => {
             axum_server::from_tcp(listener)
+                .acceptor(nodelay)
                 .handle(handle)
                 .serve(app)
                 .await?
