@@ -219,6 +219,10 @@ pub(crate) struct MintArgs {
         requires = "encrypt"
     )]
     pub(crate) enc: String,
+    /// Break the token on purpose: names from the malformation catalog, comma-separated
+    /// (alg-none,exp-past); `--mutate list` prints them all.
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+    pub(crate) mutate: Vec<String>,
 }
 
 /// How `redeem` authenticates the client.

@@ -1,6 +1,15 @@
 //! `oidc-harness`: parse the command line, call the library, exit 0 (ok), 1 (some checks
 //! failed) or 2 (the harness itself could not run).
 
+/// `println!` that hands back the write error instead of panicking: a reader that closes the
+/// pipe early (`| head`) ends the program quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod cli;
 mod cmd;
 
@@ -22,11 +31,18 @@ fn main() -> ExitCode {
         .init();
     match run(cli, started) {
         Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
@@ -39,18 +55,18 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
         Command::Check(args) => cmd::check(args),
         Command::Keys(KeysCommand::Generate { out }) => {
             for file in oidc_harness::keys::generate_fixture_set(&out)? {
-                println!("{:<30} {}", file.name, file.why);
+                out!("{:<30} {}", file.name, file.why);
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCommand::Show) => {
             for key in oidc_harness::keys::fixture_signing_keys()? {
-                println!("kid {}", key.kid());
-                println!(
+                out!("kid {}", key.kid());
+                out!(
                     "  one-line SPKI (platform console \"JWT Public Key\"):\n  {}",
                     key.key().public_base64_line()
                 );
-                print!("{}", key.key().public_pem());
+                out!("{}", key.key().public_pem().trim_end());
             }
             Ok(ExitCode::SUCCESS)
         }

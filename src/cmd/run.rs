@@ -50,7 +50,7 @@ fn emit(
             std::fs::write(path, body).with_context(|| format!("{}", path.display()))?;
             eprintln!("{}", report.summary());
         }
-        None => print!("{body}"),
+        None => out!("{}", body.trim_end()),
     }
     Ok(if report.failed == 0 {
         ExitCode::SUCCESS

@@ -70,11 +70,15 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
         .build()?;
     runtime.block_on(async move {
         let ready = started.elapsed();
-        println!("ready in {} ms; Ctrl-C to stop", ready.as_millis());
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "ready in {} ms; Ctrl-C to stop",
+            ready.as_millis()
+        );
         let _ = std::io::stdout().flush();
         idp::serve(listener, state, server_config, shutdown_signal()).await
     })?;
-    println!("stopped");
+    let _ = writeln!(std::io::stdout().lock(), "stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -168,5 +172,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    println!("shutting down");
+    let _ = writeln!(std::io::stdout().lock(), "shutting down");
 }

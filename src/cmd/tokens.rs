@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use oidc_harness::claims::{ClaimScopes, ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce};
+use oidc_harness::jose::malform::{forge, ForgeKeys, Mutation};
 use oidc_harness::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
 use oidc_harness::keys::{self, RsaKey};
 use oidc_harness::verifier::{
@@ -93,11 +94,11 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let verdict = runtime()?.block_on(verifier.verify(token, &ctx));
     match args.format {
-        Format::Json => println!(
+        Format::Json => out!(
             "{}",
             serde_json::to_string_pretty(&verdict_json(&verdict, &relaxations))?
         ),
-        Format::Text => print_verdict(&verdict, &relaxations),
+        Format::Text => print_verdict(&verdict, &relaxations)?,
     }
     Ok(if verdict.is_ok() {
         ExitCode::SUCCESS
@@ -120,7 +121,10 @@ fn verdict_json(
     }
 }
 
-fn print_verdict(verdict: &Result<AuthenticatedConsumer, Rejection>, relaxations: &[&str]) {
+fn print_verdict(
+    verdict: &Result<AuthenticatedConsumer, Rejection>,
+    relaxations: &[&str],
+) -> anyhow::Result<()> {
     match verdict {
         Ok(consumer) => {
             let envelope = if consumer.encrypted() {
@@ -128,7 +132,7 @@ fn print_verdict(verdict: &Result<AuthenticatedConsumer, Rejection>, relaxations
             } else {
                 "signed"
             };
-            println!(
+            out!(
                 "authenticated  sub {}  iss {}  ({envelope}, kid {})",
                 consumer.sub(),
                 consumer.iss(),
@@ -141,7 +145,7 @@ fn print_verdict(verdict: &Result<AuthenticatedConsumer, Rejection>, relaxations
                         .ok()
                 })
                 .unwrap_or_default();
-            println!("  expires {expires}");
+            out!("  expires {expires}");
             let width = consumer
                 .fields()
                 .iter()
@@ -149,23 +153,40 @@ fn print_verdict(verdict: &Result<AuthenticatedConsumer, Rejection>, relaxations
                 .max()
                 .unwrap_or(0);
             for field in consumer.fields() {
-                println!(
+                out!(
                     "  {:<width$}  {}  ({})",
-                    field.key, field.value, field.source
+                    field.key,
+                    field.value,
+                    field.source
                 );
             }
             for warning in consumer.warnings() {
-                println!("warning: {warning}");
+                out!("warning: {warning}");
             }
         }
-        Err(rejection) => println!("rejected  {rejection}"),
+        Err(rejection) => out!("rejected  {rejection}"),
     }
     if !relaxations.is_empty() {
-        println!("relaxed: {}", relaxations.join(", "));
+        out!("relaxed: {}", relaxations.join(", "));
     }
+    Ok(())
 }
 
 pub(crate) fn mint(args: MintArgs) -> anyhow::Result<ExitCode> {
+    if args.mutate.iter().any(|m| m == "list") {
+        for mutation in Mutation::ALL {
+            out!("{:<28} {}", mutation.name(), mutation.catalog_id());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mutations = args
+        .mutate
+        .iter()
+        .map(|name| {
+            Mutation::from_name(name)
+                .with_context(|| format!("--mutate {name:?}: not in the catalog (--mutate list)"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let personas = oidc_harness::claims::fixture_personas();
     let Some(persona) = personas.find(&args.persona) else {
         bail!(
@@ -186,9 +207,8 @@ pub(crate) fn mint(args: MintArgs) -> anyhow::Result<ExitCode> {
         args.lifetime,
     );
     claims.nonce = args.nonce.map(Nonce::new);
-    let signer = Signer::rs256(&keys::fixture_signing_keys()?[0])?;
-    let mut token = signer.sign(&claims)?;
-    if args.encrypt {
+    let signing = keys::fixture_signing_keys()?.remove(0);
+    let encrypter = if args.encrypt {
         let alg: KeyAlg = serde_json::from_value(args.alg.clone().into())
             .with_context(|| format!("--alg {:?}: use RSA-OAEP-256 or RSA-OAEP", args.alg))?;
         let enc: ContentEnc =
@@ -202,9 +222,39 @@ pub(crate) fn mint(args: MintArgs) -> anyhow::Result<ExitCode> {
             Some(path) => public_key(path)?,
             None => keys::fixture_platform_key()?,
         };
-        token = Encrypter::new(&to, alg, enc)?.encrypt(&token)?;
-    }
-    println!("{token}");
+        Some(Encrypter::new(&to, alg, enc)?)
+    } else {
+        None
+    };
+    let token = if mutations.is_empty() {
+        let signed = Signer::rs256(&signing)?.sign(&claims)?;
+        match &encrypter {
+            Some(encrypter) => encrypter.encrypt(&signed)?,
+            None => signed,
+        }
+    } else {
+        let serde_json::Value::Object(claims) = serde_json::to_value(&claims)? else {
+            bail!("claims are not an object")
+        };
+        let header = serde_json::Map::from_iter([
+            ("alg".to_owned(), "RS256".into()),
+            ("kid".to_owned(), signing.kid().as_str().into()),
+            ("typ".to_owned(), "JWT".into()),
+        ]);
+        let attacker = keys::fixture_attacker_key()?;
+        let forge_keys = ForgeKeys {
+            genuine: &signing,
+            unpublished: &attacker,
+            client_secret: "demo-secret",
+            envelope: encrypter.as_ref(),
+            now: claims
+                .get("iat")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or_default(),
+        };
+        forge(&mutations, header, claims, &forge_keys)?
+    };
+    out!("{token}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -240,16 +290,16 @@ pub(crate) fn redeem(args: RedeemArgs) -> anyhow::Result<ExitCode> {
     };
     let outcome = runtime()?.block_on(verifier.redeem(&redemption));
     match (&outcome, args.format) {
-        (Ok(tokens), Format::Text) => println!("{}", tokens.id_token),
+        (Ok(tokens), Format::Text) => out!("{}", tokens.id_token),
         (Ok(tokens), Format::Json) => {
-            println!(
+            out!(
                 "{}",
                 serde_json::json!({ "id_token": tokens.id_token, "access_token": tokens.access_token })
             )
         }
-        (Err(rejection), Format::Text) => println!("rejected  {rejection}"),
+        (Err(rejection), Format::Text) => out!("rejected  {rejection}"),
         (Err(rejection), Format::Json) => {
-            println!(
+            out!(
                 "{}",
                 serde_json::json!({ "verdict": "rejected", "reason": rejection.reason, "detail": rejection.detail })
             )

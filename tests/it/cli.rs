@@ -594,3 +594,33 @@ fn check_passes_a_conforming_provider_and_names_what_a_broken_one_gets_wrong() {
     );
     assert_eq!(status("implicit-token").0, "skip");
 }
+
+#[test]
+fn mint_mutate_reproduces_catalog_entries_and_a_closed_pipe_is_not_a_crash() {
+    let (code, token, _) = run(&["mint", "--mutate", "exp-past,typ-wrong"]);
+    assert_eq!(code, 0);
+    let (code, out, _) = run_with_input(&["verify"], &token);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("rejected  typ_not_allowed: "), "{out}");
+    let (code, _, stderr) = run(&["mint", "--mutate", "alg-nothing"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr.trim(),
+        "error: --mutate \"alg-nothing\": not in the catalog (--mutate list)"
+    );
+    // A reader that has gone before the first line (`| head -0`): no panic, exit 0.
+    let mut child = Command::new(BIN)
+        .args(["mint", "--mutate", "list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        output.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
