@@ -133,7 +133,16 @@ fn json(body: Bytes, content_type: &'static str) -> Response {
 
 /// `GET /.well-known/openid-configuration`.
 pub(crate) async fn discovery(State(state): State<Arc<IdpState>>) -> Response {
-    let mut response = json(state.discovery_json.clone(), "application/json");
+    let body = match state.faults().discovery_issuer {
+        Some(issuer) => {
+            let mut doc: serde_json::Value =
+                serde_json::from_slice(&state.discovery_json).unwrap_or_default();
+            doc["issuer"] = issuer.into();
+            Bytes::from(serde_json::to_vec_pretty(&doc).unwrap_or_default())
+        }
+        None => state.discovery_json.clone(),
+    };
+    let mut response = json(body, "application/json");
     let headers = response.headers_mut();
     headers.insert(
         header::CACHE_CONTROL,

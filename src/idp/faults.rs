@@ -26,6 +26,11 @@ pub struct Faults {
     pub redirect: Option<RedirectFault>,
     /// How the JWKS is broken.
     pub jwks: Option<JwksFault>,
+    /// Serve discovery with this `issuer` instead of the real one (OpenID RP test
+    /// `rp-discovery-issuer-not-matching-config`).
+    pub discovery_issuer: Option<String>,
+    /// Answer userinfo with this `sub` instead of the ID token's (`rp-userinfo-bad-sub-claim`).
+    pub userinfo_sub: Option<String>,
 }
 
 /// A broken JWKS (`/oauth2/v3/certs`).

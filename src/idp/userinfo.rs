@@ -27,10 +27,11 @@ pub(crate) async fn userinfo(State(state): State<Arc<IdpState>>, headers: Header
     else {
         return OAuthError::InvalidBearer.into_response();
     };
-    json_response(
-        StatusCode::OK,
-        &UserInfo::for_persona(&grant.persona, grant.scopes.claim_scopes()),
-    )
+    let mut info = UserInfo::for_persona(&grant.persona, grant.scopes.claim_scopes());
+    if let Some(sub) = state.faults().userinfo_sub {
+        info.sub = crate::claims::Subject::new(sub);
+    }
+    json_response(StatusCode::OK, &info)
 }
 
 /// `POST /revoke`: `token` as a query parameter or in a form body. Revoking either token of an

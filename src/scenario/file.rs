@@ -12,7 +12,7 @@ use crate::verifier::RejectReason;
 
 /// How the consumer's token reaches the platform.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum FlowKind {
     /// Code Flow, embedded window: the page's JS method hands the platform a code.
     Code,
@@ -21,6 +21,9 @@ pub enum FlowKind {
     /// Code Flow through the provider's authorization endpoint in a separate window: the
     /// redirect brings the code back with `state`, which the window checks.
     Popup,
+    /// Implicit Flow through the provider's authorization endpoint in a separate window: the ID
+    /// token comes back in the redirect's fragment with `state`, which the window checks.
+    PopupImplicit,
     /// A mobile app's backend hands the platform an ID token (Implicit Flow).
     Mobile,
 }

@@ -185,6 +185,8 @@ async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection
         token_response: p.token_response,
         redirect: p.redirect,
         jwks: p.jwks,
+        discovery_issuer: None,
+        userinfo_sub: None,
     };
     let idp = MockIdp::builder()
         .config(config)
@@ -197,6 +199,7 @@ async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection
 
     let flow = s.flow;
     let code_flow = matches!(flow, FlowKind::Code | FlowKind::Popup);
+    let popup = matches!(flow, FlowKind::Popup | FlowKind::PopupImplicit);
     let nonce = s.verifier.nonce.then(|| format!("n-{}", s.id));
     let state = format!("st-{}", s.id);
     let (code_verifier, challenge) = if s.verifier.pkce {
@@ -264,7 +267,7 @@ async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection
 
     // Only the separate window sees the redirect's state; embedded and mobile flows get the code
     // or token from the page or app.
-    let expected_state = (flow == FlowKind::Popup).then_some(state.as_str());
+    let expected_state = popup.then_some(state.as_str());
     let ctx = VerifyContext {
         now: s.now_unix + s.verifier.verify_after_secs,
         nonce: nonce.map(Nonce::new),

@@ -19,7 +19,7 @@ async fn faults_are_set_read_and_cleared_over_the_admin_api() {
     let current: serde_json::Value = http.get(&url).send().await.unwrap().json().await.unwrap();
     assert_eq!(
         current,
-        json!({"mutate": ["alg-none", "exp-past"], "token_response": null, "redirect": null, "jwks": "use-enc"})
+        json!({"mutate": ["alg-none", "exp-past"], "token_response": null, "redirect": null, "jwks": "use-enc", "discovery_issuer": null, "userinfo_sub": null})
     );
 
     let location = authorize(&idp, &http, &code_request(&[("response_type", "id_token")])).await;
@@ -84,4 +84,48 @@ async fn a_broken_token_endpoint_and_redirect() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "text/html");
+}
+
+#[tokio::test]
+async fn discovery_issuer_and_userinfo_sub_faults() {
+    let (idp, http) = spawn().await;
+    let url = format!("{}/_harness/faults", idp.base_url());
+    http.put(&url)
+        .json(&json!({"discovery_issuer": "https://other.example", "userinfo_sub": "someone-else"}))
+        .send()
+        .await
+        .unwrap();
+    let doc: serde_json::Value = http
+        .get(format!(
+            "{}/.well-known/openid-configuration",
+            idp.base_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], "https://other.example");
+    assert_eq!(
+        doc["token_endpoint"],
+        format!("{}/token", idp.base_url()),
+        "only the issuer changes"
+    );
+    let code = get_code(&idp, &http, &[]).await;
+    let (_, body) = redeem(&idp, &http, &code, &[]).await;
+    let info: serde_json::Value = http
+        .get(format!("{}/v1/userinfo", idp.base_url()))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], "someone-else");
+    assert_eq!(
+        decode(body["id_token"].as_str().unwrap()).1["sub"],
+        "110169484474386276334"
+    );
 }
