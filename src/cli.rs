@@ -28,9 +28,24 @@ pub(crate) enum Command {
     Run(RunArgs),
     /// Check a brand's own provider against the platform's expectations and Google's format.
     Check(CheckArgs),
+    /// Measure mint, verify, flows, start-up and memory against the raw RSA operations.
+    Bench(BenchArgs),
     /// Make or inspect key material.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Seconds per measurement.
+    #[arg(long, value_name = "N", default_value_t = 2.0)]
+    pub(crate) seconds: f64,
+    /// Concurrent clients in the flow measurements.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub(crate) clients: usize,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -53,6 +53,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
         Command::Redeem(args) => cmd::redeem(args),
         Command::Run(args) => cmd::run(args),
         Command::Check(args) => cmd::check(args),
+        Command::Bench(args) => cmd::bench(args),
         Command::Keys(KeysCommand::Generate { out }) => {
             for file in oidc_harness::keys::generate_fixture_set(&out)? {
                 out!("{:<30} {}", file.name, file.why);

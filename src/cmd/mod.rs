@@ -1,10 +1,12 @@
 //! The commands behind the command line: each resolves its raw arguments, calls the library
 //! and says what exit code the outcome deserves.
 
+mod bench;
 mod run;
 pub(crate) mod serve;
 mod tokens;
 
+pub(crate) use bench::bench;
 pub(crate) use run::{check, run};
 pub(crate) use tokens::{mint, redeem, verify};
 

@@ -340,9 +340,9 @@ pub(crate) async fn authorize(
         let persona = request
             .login_hint
             .as_deref()
-            .and_then(|hint| state.personas.find(hint));
+            .and_then(|hint| state.find_persona(hint));
         return match persona {
-            Some(persona) => complete(&state, client, &request, persona.clone(), false),
+            Some(persona) => complete(&state, client, &request, persona, false),
             None => target.error(
                 "login_required",
                 "No persona matches login_hint; prompt=none needs one.",
@@ -411,7 +411,7 @@ fn complete(
     state: &IdpState,
     client: &Client,
     request: &AuthRequest,
-    persona: Persona,
+    persona: Arc<Persona>,
     consent_shown: bool,
 ) -> Response {
     let grant = Grant {
@@ -622,7 +622,7 @@ pub(crate) async fn login(
             "This sign-in request was already used.",
         );
     }
-    complete(&state, client, &request, persona, true)
+    complete(&state, client, &request, Arc::new(persona), true)
 }
 
 #[cfg(test)]

@@ -161,8 +161,8 @@ pub(crate) async fn device_decide(
     let status = if form.action == "deny" {
         DeviceStatus::Denied
     } else {
-        match form.persona.as_deref().and_then(|p| state.personas.find(p)) {
-            Some(persona) => DeviceStatus::Approved(Box::new(persona.clone())),
+        match form.persona.as_deref().and_then(|p| state.find_persona(p)) {
+            Some(persona) => DeviceStatus::Approved(persona),
             None => {
                 return page(
                     &state,

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 use super::config::{ClientConfig, ConfigError, IdpConfig};
 use super::server::{serve, tls_config, ServeError};
 use super::state::{Grant, IdpState};
-use crate::claims::{ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce, Persona};
+use crate::claims::{ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce};
 use crate::clock::{Clock, SystemClock};
 use crate::keys::tls::{self, TlsMaterial};
 use crate::keys::Kid;
@@ -219,11 +219,9 @@ impl MockIdp {
         persona: &str,
         options: &MintOptions,
     ) -> Result<String, MockIdpError> {
-        let persona: Persona = self
+        let persona = self
             .state
-            .personas()
-            .find(persona)
-            .cloned()
+            .find_persona(persona)
             .ok_or_else(|| MockIdpError::Mint(format!("unknown persona {persona:?}")))?;
         let client_id = options.client_id.as_deref().unwrap_or("demo-client");
         let client = self

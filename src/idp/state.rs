@@ -96,7 +96,8 @@ impl KeyRing {
 #[derive(Debug, Clone)]
 pub(crate) struct Grant {
     pub(crate) client_id: ClientId,
-    pub(crate) persona: Persona,
+    /// Shared: every code and token of the grant points at one copy.
+    pub(crate) persona: Arc<Persona>,
     pub(crate) scopes: Scopes,
     /// Ties codes, access and refresh tokens of one authorization together for revocation.
     pub(crate) grant_id: Arc<str>,
@@ -132,7 +133,7 @@ pub(crate) struct DeviceGrant {
 #[derive(Debug, Clone)]
 pub(crate) enum DeviceStatus {
     Pending,
-    Approved(Box<Persona>),
+    Approved(Arc<Persona>),
     Denied,
 }
 
@@ -143,6 +144,8 @@ pub struct IdpState {
     pub(crate) issuer: Issuer,
     pub(crate) clients: HashMap<String, Client>,
     pub(crate) personas: Personas,
+    /// The personas once more, shared, so grants of unedited personas copy nothing.
+    pub(crate) shared_personas: Vec<Arc<Persona>>,
     pub(crate) keys: RwLock<KeyRing>,
     pub(crate) faults: RwLock<super::faults::Faults>,
     /// The key forged signatures use: never published.
@@ -241,6 +244,7 @@ impl IdpState {
             attacker,
             issuer,
             clients,
+            shared_personas: personas.list.iter().cloned().map(Arc::new).collect(),
             personas,
             keys: RwLock::new(keys),
             clock,
@@ -264,6 +268,15 @@ impl IdpState {
     /// The personas this provider can log in.
     pub fn personas(&self) -> &Personas {
         &self.personas
+    }
+
+    /// The shared persona for a `login_hint` (id, sub or e-mail).
+    pub(crate) fn find_persona(&self, hint: &str) -> Option<Arc<Persona>> {
+        let found = self.personas.find(hint)?;
+        self.shared_personas
+            .iter()
+            .find(|p| p.id == found.id)
+            .cloned()
     }
 
     pub(crate) fn now(&self) -> i64 {

@@ -366,7 +366,7 @@ fn device_code(
             };
             let grant = Grant {
                 client_id: client.id.clone(),
-                persona: *persona,
+                persona,
                 scopes: device.scopes,
                 grant_id: Arc::from(super::state::random_token(12)),
             };

@@ -624,3 +624,38 @@ fn mint_mutate_reproduces_catalog_entries_and_a_closed_pipe_is_not_a_crash() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn bench_measures_every_figure_against_its_baseline() {
+    // A smoke run: the figures exist and are positive; their size is the benchmark's business.
+    let (code, out, stderr) = run(&["bench", "--seconds", "0.05", "--clients", "2", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let figures: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = figures
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "raw RSA-2048 PKCS#1 v1.5 SHA-256 sign",
+        "mint: signed ID token (alice)",
+        "verify: JWS (alice, all rules)",
+        "verify: JWE envelope",
+        "code flows over HTTPS (authorize, token, verify)",
+        "serve: start to first discovery answer",
+        "serve: resident memory idle",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for f in &figures {
+        assert!(f["value"].as_f64().unwrap() > 0.0, "{f}");
+    }
+    let mint = figures
+        .iter()
+        .find(|f| f["name"] == "mint: signed ID token (alice)")
+        .unwrap();
+    assert_eq!(mint["baseline"], "raw sign");
+    assert!(mint["ratio"].as_f64().unwrap() > 0.0);
+}

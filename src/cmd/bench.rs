@@ -1,0 +1,489 @@
+//! `oidc-harness bench`: every figure beside the raw RSA operation it is bounded by, measured in
+//! one run on this machine with the same backend (OpenSSL, through josekit and directly).
+
+use std::process::{ExitCode, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use oidc_harness::claims::{ClaimScopes, ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce};
+use oidc_harness::idp::MockIdp;
+use oidc_harness::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
+use oidc_harness::keys;
+use oidc_harness::verifier::{CodeRedemption, KeySource, Verifier, VerifierConfig, VerifyContext};
+use openssl::hash::MessageDigest;
+use openssl::pkey::PKey;
+use openssl::rsa::Padding;
+use serde::Serialize;
+
+use crate::cli::BenchArgs;
+
+/// Runs `f` repeatedly for `seconds` and returns calls per second.
+fn rate(seconds: f64, mut f: impl FnMut()) -> f64 {
+    let budget = Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let mut calls = 0u64;
+    while started.elapsed() < budget {
+        for _ in 0..16 {
+            f();
+        }
+        calls += 16;
+    }
+    calls as f64 / started.elapsed().as_secs_f64()
+}
+
+#[derive(Debug, Serialize)]
+struct Figure {
+    name: &'static str,
+    value: f64,
+    unit: &'static str,
+    baseline: Option<&'static str>,
+    ratio: Option<f64>,
+    target: Option<&'static str>,
+}
+
+fn figure(name: &'static str, value: f64, unit: &'static str) -> Figure {
+    Figure {
+        name,
+        value,
+        unit,
+        baseline: None,
+        ratio: None,
+        target: None,
+    }
+}
+
+fn versus(
+    name: &'static str,
+    value: f64,
+    unit: &'static str,
+    baseline: &'static str,
+    base: f64,
+    target: &'static str,
+) -> Figure {
+    Figure {
+        name,
+        value,
+        unit,
+        baseline: Some(baseline),
+        ratio: Some(value / base),
+        target: Some(target),
+    }
+}
+
+/// Drives full flows against `base` with `clients` concurrent clients for `seconds`; returns
+/// completed flows per second. Every flow is verified as the platform would.
+async fn flows(
+    base: &str,
+    ca_pem: &str,
+    clients: usize,
+    seconds: f64,
+    implicit: bool,
+) -> anyhow::Result<f64> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem.as_bytes())?)
+        .build()?;
+    let config = VerifierConfig::new(
+        Issuer::new(base),
+        KeySource::JwksUrl(format!("{base}/oauth2/v3/certs").parse()?),
+    )
+    .token_endpoint(
+        format!("{base}/token").parse()?,
+        ClientId::new("demo-client"),
+        ClientSecret::new("demo-secret"),
+    )
+    .extra_root_pem(ca_pem);
+    let verifier = Arc::new(Verifier::new(config)?);
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let response_type = if implicit { "id_token" } else { "code" };
+    let url = format!(
+        "{base}/o/oauth2/v2/auth?client_id=demo-client&redirect_uri=https://liveperson.net&response_type={response_type}&scope=openid%20email%20profile&nonce=n1&login_hint=alice&prompt=none"
+    );
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (http, verifier, done, url) = (
+                http.clone(),
+                Arc::clone(&verifier),
+                Arc::clone(&done),
+                url.clone(),
+            );
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    let response = http.get(&url).send().await?;
+                    let location = response
+                        .headers()
+                        .get("location")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    let part = location.split_once(['?', '#']).map_or("", |(_, p)| p);
+                    let params: std::collections::HashMap<String, String> =
+                        form_urlencoded::parse(part.as_bytes())
+                            .into_owned()
+                            .collect();
+                    let now = oidc_harness::clock::Clock::now(&oidc_harness::clock::SystemClock);
+                    let ctx = VerifyContext {
+                        nonce: Some(Nonce::new("n1")),
+                        ..VerifyContext::at(now)
+                    };
+                    let verdict = if implicit {
+                        verifier
+                            .verify(params.get("id_token").map_or("", String::as_str), &ctx)
+                            .await
+                    } else {
+                        let code = params.get("code").cloned().unwrap_or_default();
+                        verifier
+                            .authenticate_code(
+                                &CodeRedemption {
+                                    code,
+                                    ..CodeRedemption::default()
+                                },
+                                &ctx,
+                            )
+                            .await
+                    };
+                    verdict.map_err(|r| anyhow::anyhow!("a benchmark flow was rejected: {r}"))?;
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Resident memory of a process, in MB, from /proc.
+fn rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let secs = args.seconds;
+    let signing = keys::fixture_signing_keys()?.remove(0);
+    let platform = keys::fixture_platform_key()?;
+    let mut figures = Vec::new();
+
+    // 1. The baseline, straight on OpenSSL.
+    let pkey =
+        PKey::private_key_from_pem(signing.key().private_pem().unwrap_or_default().as_bytes())?;
+    let message = vec![b'x'; 1500];
+    let raw_sign = rate(secs, || {
+        let mut signer =
+            openssl::sign::Signer::new(MessageDigest::sha256(), &pkey).expect("signer");
+        signer.update(&message).expect("update");
+        std::hint::black_box(signer.sign_to_vec().expect("sign"));
+    });
+    let signature = {
+        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &pkey)?;
+        signer.update(&message)?;
+        signer.sign_to_vec()?
+    };
+    let raw_verify = rate(secs, || {
+        let mut verifier =
+            openssl::sign::Verifier::new(MessageDigest::sha256(), &pkey).expect("verifier");
+        verifier.update(&message).expect("update");
+        assert!(verifier.verify(&signature).expect("verify"));
+    });
+    let platform_pkey =
+        PKey::private_key_from_pem(platform.private_pem().unwrap_or_default().as_bytes())?;
+    let wrapped = {
+        let mut encrypter = openssl::encrypt::Encrypter::new(&platform_pkey)?;
+        encrypter.set_rsa_padding(Padding::PKCS1_OAEP)?;
+        encrypter.set_rsa_oaep_md(MessageDigest::sha256())?;
+        encrypter.set_rsa_mgf1_md(MessageDigest::sha256())?;
+        let mut out = vec![0; encrypter.encrypt_len(&[7u8; 32])?];
+        let n = encrypter.encrypt(&[7u8; 32], &mut out)?;
+        out.truncate(n);
+        out
+    };
+    let raw_decrypt = rate(secs, || {
+        let mut decrypter = openssl::encrypt::Decrypter::new(&platform_pkey).expect("decrypter");
+        decrypter
+            .set_rsa_padding(Padding::PKCS1_OAEP)
+            .expect("padding");
+        decrypter
+            .set_rsa_oaep_md(MessageDigest::sha256())
+            .expect("md");
+        decrypter
+            .set_rsa_mgf1_md(MessageDigest::sha256())
+            .expect("mgf1");
+        let mut out = vec![0; decrypter.decrypt_len(&wrapped).expect("len")];
+        std::hint::black_box(decrypter.decrypt(&wrapped, &mut out).expect("decrypt"));
+    });
+    figures.push(figure(
+        "raw RSA-2048 PKCS#1 v1.5 SHA-256 sign",
+        raw_sign,
+        "/s",
+    ));
+    figures.push(figure(
+        "raw RSA-2048 PKCS#1 v1.5 SHA-256 verify",
+        raw_verify,
+        "/s",
+    ));
+    figures.push(figure("raw RSA-OAEP-256 decrypt", raw_decrypt, "/s"));
+
+    // 2. Mint through the jose layer, with a real persona.
+    let alice = oidc_harness::claims::fixture_personas()
+        .find("alice")
+        .cloned()
+        .context("alice")?;
+    let now = oidc_harness::clock::Clock::now(&oidc_harness::clock::SystemClock);
+    let issuer = Issuer::new("https://127.0.0.1:8443");
+    let claims = IdTokenClaims::for_persona(
+        &alice,
+        &issuer,
+        &ClientId::new("demo-client"),
+        ClaimScopes {
+            email: true,
+            profile: true,
+        },
+        now,
+        3600,
+    );
+    let signer = Signer::rs256(&signing)?;
+    let encrypter = Encrypter::new(&platform, KeyAlg::RsaOaep256, ContentEnc::A256Gcm)?;
+    let mint = rate(secs, || {
+        std::hint::black_box(signer.sign(&claims).expect("mint"));
+    });
+    let mint_enc = rate(secs, || {
+        std::hint::black_box(
+            encrypter
+                .encrypt(&signer.sign(&claims).expect("mint"))
+                .expect("encrypt"),
+        );
+    });
+    figures.push(versus(
+        "mint: signed ID token (alice)",
+        mint,
+        "/s",
+        "raw sign",
+        raw_sign,
+        ">= 0.9",
+    ));
+    figures.push(versus(
+        "mint: signed, then encrypted",
+        mint_enc,
+        "/s",
+        "raw sign",
+        raw_sign,
+        "-",
+    ));
+
+    // 3. Verify through the verifier, every rule on.
+    let config = VerifierConfig::new(issuer.clone(), KeySource::PublicKey(signing.key().clone()))
+        .client_id(ClientId::new("demo-client"))
+        .decryption_key(platform);
+    let verifier = Verifier::new(config)?;
+    let jws = signer.sign(&claims)?;
+    let jwe = encrypter.encrypt(&jws)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let ctx = VerifyContext::at(now);
+    let verify = rate(secs, || {
+        runtime
+            .block_on(verifier.verify(&jws, &ctx))
+            .expect("verify");
+    });
+    let bob = oidc_harness::claims::fixture_personas()
+        .find("bob")
+        .cloned()
+        .context("bob")?;
+    let bob_claims = IdTokenClaims::for_persona(
+        &bob,
+        &issuer,
+        &ClientId::new("demo-client"),
+        ClaimScopes {
+            email: true,
+            profile: true,
+        },
+        now,
+        3600,
+    );
+    let bob_jws = signer.sign(&bob_claims)?;
+    let verify_bob = rate(secs, || {
+        runtime
+            .block_on(verifier.verify(&bob_jws, &ctx))
+            .expect("verify");
+    });
+    let verify_enc = rate(secs, || {
+        runtime
+            .block_on(verifier.verify(&jwe, &ctx))
+            .expect("verify");
+    });
+    figures.push(versus(
+        "verify: JWS (alice, all rules)",
+        verify,
+        "/s",
+        "raw verify",
+        raw_verify,
+        ">= 0.8",
+    ));
+    figures.push(versus(
+        "verify: JWS (bob: sub and name only)",
+        verify_bob,
+        "/s",
+        "raw verify",
+        raw_verify,
+        "-",
+    ));
+    figures.push(versus(
+        "verify: JWE envelope",
+        verify_enc,
+        "/s",
+        "raw OAEP decrypt",
+        raw_decrypt,
+        ">= 0.8",
+    ));
+
+    // 4. Full flows over loopback HTTPS, in-process, both cores.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (code_flows, implicit_flows) = runtime.block_on(async {
+        let idp = MockIdp::start().await?;
+        let ca = idp.ca_cert_pem().unwrap_or_default().to_owned();
+        let code = flows(idp.base_url(), &ca, args.clients, secs, false).await?;
+        let implicit = flows(idp.base_url(), &ca, args.clients, secs, true).await?;
+        anyhow::Ok((code, implicit))
+    })?;
+    figures.push(versus(
+        "code flows over HTTPS (authorize, token, verify)",
+        code_flows,
+        "/s",
+        "2 x raw sign",
+        2.0 * raw_sign,
+        ">= 0.6",
+    ));
+    figures.push(versus(
+        "implicit flows over HTTPS (authorize, verify)",
+        implicit_flows,
+        "/s",
+        "2 x raw sign",
+        2.0 * raw_sign,
+        "-",
+    ));
+
+    // 5. A separate `serve`: start-up to the first discovery answer, memory idle and under load.
+    let state = std::env::temp_dir().join(format!("oidc-harness-bench-{}", std::process::id()));
+    let exe = std::env::current_exe()?;
+    let spawn = || {
+        std::process::Command::new(&exe)
+            .args(["serve", "--addr", "127.0.0.1:0", "--state-dir"])
+            .arg(&state)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+    };
+    // The first start makes the CA; the measured one only loads it.
+    let mut first = spawn()?;
+    let first_base = read_listening(&mut first)?;
+    let _ = first.kill();
+    let _ = first.wait();
+    drop(first_base);
+    let started = Instant::now();
+    let mut child = spawn()?;
+    let base = read_listening(&mut child)?;
+    let ca = std::fs::read_to_string(state.join("ca.pem"))?;
+    let (ready_ms, rss_idle, rss_early, rss_late) = runtime.block_on(async {
+        let http = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes())?)
+            .build()?;
+        let discovery = format!("{base}/.well-known/openid-configuration");
+        while !http
+            .get(&discovery)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        let ready = started.elapsed().as_secs_f64() * 1000.0;
+        let idle = rss_mb(child.id()).unwrap_or(0.0);
+        flows(&base, &ca, args.clients, secs, false).await?;
+        let early = rss_mb(child.id()).unwrap_or(0.0);
+        flows(&base, &ca, args.clients, secs * 2.0, false).await?;
+        let late = rss_mb(child.id()).unwrap_or(0.0);
+        anyhow::Ok((ready, idle, early, late))
+    })?;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&state);
+    figures.push(Figure {
+        target: Some("< 20 ms (with process start)"),
+        ..figure("serve: start to first discovery answer", ready_ms, "ms")
+    });
+    figures.push(Figure {
+        target: Some("< 25 MB"),
+        ..figure("serve: resident memory idle", rss_idle, "MB")
+    });
+    figures.push(Figure {
+        target: Some("bounded"),
+        ..figure("serve: resident memory after one load", rss_early, "MB")
+    });
+    figures.push(Figure {
+        target: Some("no growth"),
+        ..figure(
+            "serve: resident memory after three times the load",
+            rss_late,
+            "MB",
+        )
+    });
+
+    if args.json {
+        out!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        out!(
+            "{:<52} {:>12} {:>20} {:>7} {:>10}",
+            "figure",
+            "value",
+            "ratio to",
+            "ratio",
+            "target"
+        );
+        for f in &figures {
+            let ratio = f.ratio.map(|r| format!("{r:.2}")).unwrap_or_default();
+            out!(
+                "{:<52} {:>9.1} {:<2} {:>20} {:>7} {:>10}",
+                f.name,
+                f.value,
+                f.unit,
+                f.baseline.unwrap_or(""),
+                ratio,
+                f.target.unwrap_or("")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads the banner of a starting `serve` up to its `listening` line.
+fn read_listening(child: &mut std::process::Child) -> anyhow::Result<String> {
+    use std::io::BufRead as _;
+    let stdout = child.stdout.take().context("serve's stdout")?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        if let Some(url) = line?.trim_start().strip_prefix("listening") {
+            let url = url.trim().to_owned();
+            std::thread::spawn(move || for _ in lines {});
+            return Ok(url);
+        }
+    }
+    anyhow::bail!("serve stopped before saying where it listens")
+}
