@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::config::{PhoneNumberMapping, VerifierConfig};
-use super::consumer::{flatten, AuthenticatedConsumer, Field, StandardClaims};
+use super::consumer::{AuthenticatedConsumer, Field, StandardClaims};
 use super::reason::{RejectReason, Rejection};
 use super::{sdes, VerifyContext};
 use crate::claims::{Issuer, Subject};
@@ -384,11 +384,13 @@ pub(super) fn consumer(
         preferred_username: string_claim(claims, "preferred_username")?.map(str::to_owned),
         phone_number: string_claim(claims, "phone_number")?.map(str::to_owned),
     };
-    let mut warnings = authenticated.warnings.clone();
+    let mut authenticated = authenticated;
+    let mut warnings = std::mem::take(&mut authenticated.warnings);
+    let flat = std::mem::take(&mut authenticated.flat);
     let fields = fields(
         sub,
         &standard,
-        &authenticated,
+        flat,
         config.phone_number_mapping,
         &mut warnings,
     );
@@ -412,30 +414,16 @@ pub(super) fn consumer(
 fn fields(
     sub: &str,
     claims: &StandardClaims,
-    sdes: &sdes::AuthenticatedSdes,
+    flat: Vec<(String, String)>,
     phone: PhoneNumberMapping,
     warnings: &mut Vec<String>,
 ) -> Vec<Field> {
-    let mut fields = vec![Field {
+    let mut fields = Vec::with_capacity(flat.len() + 8);
+    fields.push(Field {
         key: "consumer.customerId".into(),
         value: sub.to_owned(),
         source: "sub".into(),
-    }];
-    let mut flat = Vec::new();
-    if let Some(info) = &sdes.customer_info {
-        flatten(
-            "ctmrinfo",
-            &serde_json::to_value(info).unwrap_or_default(),
-            &mut flat,
-        );
-    }
-    if let Some(info) = &sdes.personal_info {
-        flatten(
-            "personal",
-            &serde_json::to_value(info).unwrap_or_default(),
-            &mut flat,
-        );
-    }
+    });
     for (key, value) in flat {
         let source = format!("lp_sdes.{key}");
         fields.push(Field { key, value, source });

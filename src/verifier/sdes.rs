@@ -57,6 +57,9 @@ pub(crate) struct AuthenticatedSdes {
     pub(crate) customer_info: Option<CustomerInfo>,
     pub(crate) personal_info: Option<PersonalInfo>,
     pub(crate) warnings: Vec<String>,
+    /// The kept fields as the agent sees them (`ctmrinfo.balance`, `personal.contacts[0].email`),
+    /// in the brand's order.
+    pub(crate) flat: Vec<(String, String)>,
 }
 
 fn invalid(detail: impl Into<String>) -> Rejection {
@@ -104,41 +107,43 @@ pub(crate) fn authenticate(value: &Value) -> Result<AuthenticatedSdes, Rejection
         match kind.as_str() {
             "ctmrinfo" => {
                 let info = body(sde, "info", i)?;
-                let kept = keep_known(
+                let parsed: CustomerInfo = typed(
                     info,
                     &CUSTOMER_FIELDS,
                     &CUSTOMER_EXCLUDED,
                     "ctmrinfo.info",
                     &mut out.warnings,
-                );
-                let parsed: CustomerInfo = serde_json::from_value(Value::Object(kept))
-                    .map_err(|err| invalid(format!("lp_sdes[{i}] ctmrinfo: {err}")))?;
+                )
+                .map_err(|err| invalid(format!("lp_sdes[{i}] ctmrinfo: {err}")))?;
                 check_customer(&parsed)
                     .map_err(|m| invalid(format!("lp_sdes[{i}] ctmrinfo: {m}")))?;
                 if out.customer_info.replace(parsed).is_some() {
                     out.warnings.push(format!(
                         "lp_sdes[{i}]: a second ctmrinfo replaces the first"
                     ));
+                    out.flat.retain(|(k, _)| !k.starts_with("ctmrinfo."));
                 }
+                flatten_kept(info, &CUSTOMER_FIELDS, "ctmrinfo", &mut out.flat);
             }
             "personal" => {
                 let personal = body(sde, "personal", i)?;
-                let kept = keep_known(
+                let parsed: PersonalInfo = typed(
                     personal,
                     &PERSONAL_FIELDS,
                     &[],
                     "personal.personal",
                     &mut out.warnings,
-                );
-                let parsed: PersonalInfo = serde_json::from_value(Value::Object(kept))
-                    .map_err(|err| invalid(format!("lp_sdes[{i}] personal: {err}")))?;
+                )
+                .map_err(|err| invalid(format!("lp_sdes[{i}] personal: {err}")))?;
                 check_personal(&parsed)
                     .map_err(|m| invalid(format!("lp_sdes[{i}] personal: {m}")))?;
                 if out.personal_info.replace(parsed).is_some() {
                     out.warnings.push(format!(
                         "lp_sdes[{i}]: a second personal replaces the first"
                     ));
+                    out.flat.retain(|(k, _)| !k.starts_with("personal."));
                 }
+                flatten_kept(personal, &PERSONAL_FIELDS, "personal", &mut out.flat);
             }
             other if UNSUPPORTED_TYPES.contains(&other) => {
                 out.warnings.push(format!(
@@ -153,16 +158,41 @@ pub(crate) fn authenticate(value: &Value) -> Result<AuthenticatedSdes, Rejection
     Ok(out)
 }
 
-fn body<'a>(
-    sde: &'a Map<String, Value>,
-    key: &str,
-    i: usize,
-) -> Result<&'a Map<String, Value>, Rejection> {
+/// The SDE's object member `key` (`info`, `personal`), as a JSON value that is an object.
+fn body<'a>(sde: &'a Map<String, Value>, key: &str, i: usize) -> Result<&'a Value, Rejection> {
     match sde.get(key) {
-        Some(Value::Object(body)) => Ok(body),
+        Some(body @ Value::Object(_)) => Ok(body),
         _ => Err(invalid(format!(
             "lp_sdes[{i}] needs an object member {key:?}"
         ))),
+    }
+}
+
+/// Parses an SDE body into its typed form. When every member is one the schema allows (the usual
+/// case) the JSON is read in place; otherwise the others are dropped with a warning first.
+fn typed<T: serde::de::DeserializeOwned>(
+    body: &Value,
+    allowed: &[&str],
+    excluded: &[&str],
+    path: &str,
+    warnings: &mut Vec<String>,
+) -> Result<T, serde_json::Error> {
+    let Value::Object(map) = body else {
+        return T::deserialize(body);
+    };
+    if map.keys().all(|k| allowed.contains(&k.as_str())) {
+        return T::deserialize(body);
+    }
+    let kept = keep_known(map, allowed, excluded, path, warnings);
+    serde_json::from_value(Value::Object(kept))
+}
+
+/// Flattens the allowed members of an SDE body under `prefix`.
+fn flatten_kept(body: &Value, allowed: &[&str], prefix: &str, out: &mut Vec<(String, String)>) {
+    for (key, value) in body.as_object().into_iter().flatten() {
+        if allowed.contains(&key.as_str()) {
+            super::consumer::flatten(&format!("{prefix}.{key}"), value, out);
+        }
     }
 }
 
