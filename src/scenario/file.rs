@@ -111,7 +111,8 @@ pub struct VerifierSpec {
     pub insecure_allow_millisecond_timestamps: bool,
     /// The docs' string timestamps.
     pub insecure_allow_string_timestamps: bool,
-    /// Token endpoint and JWKS timeout, milliseconds. Defaults to `1000`.
+    /// Token endpoint and JWKS timeout, milliseconds. Defaults to `5000`; the slow-provider
+    /// scenarios set it under the provider's 3-second delay.
     pub http_timeout_ms: u64,
     /// Verify this many seconds after the token was issued. Defaults to `0`.
     pub verify_after_secs: i64,
@@ -129,7 +130,7 @@ impl Default for VerifierSpec {
             decryption_key: true,
             insecure_allow_millisecond_timestamps: false,
             insecure_allow_string_timestamps: false,
-            http_timeout_ms: 1000,
+            http_timeout_ms: 5000,
             verify_after_secs: 0,
         }
     }

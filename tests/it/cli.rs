@@ -659,3 +659,236 @@ fn bench_measures_every_figure_against_its_baseline() {
     assert_eq!(mint["baseline"], "raw sign");
     assert!(mint["ratio"].as_f64().unwrap() > 0.0);
 }
+
+/// Starts `serve` with stderr captured to a file.
+fn start_logged(args: &[&str], log: &Path) -> Server {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut banner = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let ready = line.starts_with("ready in ");
+        banner.push(line);
+        if ready {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, banner }
+}
+
+#[tokio::test]
+async fn logs_at_the_default_level_hold_no_secret_code_or_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let config = dir.path().join("harness.toml");
+    std::fs::write(&config, "tls = false\naddr = \"127.0.0.1:0\"\n").unwrap();
+    let mut server = start_logged(&["--config", config.to_str().unwrap()], &log);
+    let base = field(&server.banner, "listening").to_owned();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let auth = format!("{base}/o/oauth2/v2/auth?client_id=demo-client&redirect_uri=https://liveperson.net&response_type=code&scope=openid&login_hint=alice&prompt=none&access_type=offline");
+    let location = http.get(auth).send().await.unwrap().headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let code = crate::support::redirect_params(&location)["code"].clone();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", "https://liveperson.net"),
+    ];
+    let body: serde_json::Value = http
+        .post(format!("{base}/token"))
+        .basic_auth("demo-client", Some("demo-secret"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // A replay and a wrong secret are logged as events, not with their values.
+    http.post(format!("{base}/token"))
+        .basic_auth("demo-client", Some("demo-secret"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    http.post(format!("{base}/token"))
+        .basic_auth("demo-client", Some("wrong-secret"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    sigterm(&server.child);
+    server.child.wait().unwrap();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logs.contains("authorization code replayed"),
+        "the replay is logged: {logs}"
+    );
+    for secret in [
+        code.as_str(),
+        body["access_token"].as_str().unwrap(),
+        body["refresh_token"].as_str().unwrap(),
+        body["id_token"].as_str().unwrap(),
+        "demo-secret",
+        "wrong-secret",
+    ] {
+        assert!(!logs.contains(secret), "the log holds {secret}");
+    }
+}
+
+#[test]
+fn listening_beyond_loopback_is_announced() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let mut server = start_logged(&["--addr", "0.0.0.0:0", "--no-tls"], &log);
+    assert!(field(&server.banner, "listening").starts_with("http://0.0.0.0:"));
+    sigterm(&server.child);
+    server.child.wait().unwrap();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(logs.contains("listening beyond loopback"), "{logs}");
+}
+
+#[tokio::test]
+async fn shutdown_finishes_the_requests_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("harness.toml");
+    std::fs::write(
+        &config,
+        "tls = false\naddr = \"127.0.0.1:0\"\n[faults]\ntoken_response = \"slow\"\n",
+    )
+    .unwrap();
+    let mut server = start(&["--config", config.to_str().unwrap()]);
+    let base = field(&server.banner, "listening").to_owned();
+    // The slow token endpoint answers after 3 s; SIGTERM arrives while it waits.
+    let in_flight = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(format!("{base}/token"))
+            .form(&[("grant_type", "password")])
+            .send()
+            .await
+            .map(|r| r.status())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sigterm(&server.child);
+    let status = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request got its answer");
+    assert_eq!(
+        status,
+        reqwest::StatusCode::BAD_REQUEST,
+        "answered normally after the delay"
+    );
+    assert!(server.child.wait().unwrap().success());
+}
+
+#[test]
+fn missing_or_wrong_key_files_are_one_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("harness.toml");
+    std::fs::write(
+        &config,
+        "tls = false\naddr = \"127.0.0.1:0\"\n[keys]\nsigning = [\"nope.pem\"]\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["serve", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("nope.pem") && stderr.contains("No such file"),
+        "{stderr}"
+    );
+    let public = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/keys/idp-signing-1.pub.pem"
+    );
+    std::fs::write(
+        &config,
+        format!("tls = false\naddr = \"127.0.0.1:0\"\n[keys]\nsigning = [\"{public}\"]\n"),
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["serve", "--config", config.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("idp-signing-1.pub.pem") && stderr.contains("not an RSA key"),
+        "{stderr}"
+    );
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_flow_load_leaves_resident_memory_flat() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("harness.toml");
+    std::fs::write(
+        &config,
+        "tls = false\naddr = \"127.0.0.1:0\"\n[limits]\nmax_store_entries = 200\n",
+    )
+    .unwrap();
+    let mut server = start(&["--config", config.to_str().unwrap()]);
+    let base = field(&server.banner, "listening").to_owned();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let auth = format!("{base}/o/oauth2/v2/auth?client_id=demo-client&redirect_uri=https://liveperson.net&response_type=code&scope=openid%20email%20profile&login_hint=alice&prompt=none&access_type=offline");
+    let flows = |n: usize| {
+        let (http, auth, base) = (http.clone(), auth.clone(), base.clone());
+        async move {
+            for _ in 0..n {
+                let location = http.get(&auth).send().await.unwrap().headers()["location"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                let code = crate::support::redirect_params(&location)["code"].clone();
+                let form = [
+                    ("grant_type", "authorization_code"),
+                    ("code", code.as_str()),
+                    ("redirect_uri", "https://liveperson.net"),
+                ];
+                let response = http
+                    .post(format!("{base}/token"))
+                    .basic_auth("demo-client", Some("demo-secret"))
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), reqwest::StatusCode::OK);
+            }
+        }
+    };
+    flows(400).await; // fill every store to its cap
+    let warm = rss_kb(server.child.id());
+    flows(1600).await;
+    let after = rss_kb(server.child.id());
+    sigterm(&server.child);
+    server.child.wait().unwrap();
+    assert!(
+        after < warm + 4096,
+        "resident memory grew from {warm} kB to {after} kB over 1600 more flows"
+    );
+}

@@ -7,6 +7,7 @@ mod code_flow;
 mod discovery;
 mod encryption;
 mod faults;
+mod hardening;
 mod implicit_flow;
 mod login_page;
 mod props;
