@@ -21,11 +21,20 @@ impl Drop for Server {
 
 /// Starts `serve` with `args` and reads its banner up to the "ready" line.
 fn start(args: &[&str]) -> Server {
+    start_with(args, Stdio::null())
+}
+
+/// Starts `serve` with stderr captured to `log`.
+fn start_logged(args: &[&str], log: &Path) -> Server {
+    start_with(args, Stdio::from(std::fs::File::create(log).unwrap()))
+}
+
+fn start_with(args: &[&str], stderr: Stdio) -> Server {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut banner = Vec::new();
@@ -658,29 +667,6 @@ fn bench_measures_every_figure_against_its_baseline() {
         .unwrap();
     assert_eq!(mint["baseline"], "raw sign");
     assert!(mint["ratio"].as_f64().unwrap() > 0.0);
-}
-
-/// Starts `serve` with stderr captured to a file.
-fn start_logged(args: &[&str], log: &Path) -> Server {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut banner = Vec::new();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let ready = line.starts_with("ready in ");
-        banner.push(line);
-        if ready {
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Server { child, banner }
 }
 
 #[tokio::test]
