@@ -737,12 +737,11 @@ fn rs_sign(key: &SigningKey, input: &[u8], pss: bool) -> Result<Vec<u8>, JoseErr
         .map_err(|e| JoseError::Operation(e.to_string()))
 }
 
-fn hs256(key: &[u8], input: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length, including the empty and short keys these forgeries need.
-    let mut mac = <Hmac<Sha256>>::new_from_slice(key)
-        .unwrap_or_else(|_| <Hmac<Sha256>>::new_from_slice(&[0]).expect("a one-byte key"));
+fn hs256(key: &[u8], input: &[u8]) -> Result<Vec<u8>, JoseError> {
+    // HMAC takes keys of any length, including the empty and short keys these forgeries need.
+    let mut mac = <Hmac<Sha256>>::new_from_slice(key).map_err(|e| JoseError::Key(e.to_string()))?;
     mac.update(input);
-    mac.finalize().into_bytes().to_vec()
+    Ok(mac.finalize().into_bytes().to_vec())
 }
 
 /// Makes the token an honest provider would sign from `header` and `claims`, then breaks it as
@@ -779,7 +778,7 @@ pub fn forge(
         Signing::Unpublished => rs_sign(keys.unpublished, input.as_bytes(), false)?,
         Signing::Pss => rs_sign(keys.genuine, input.as_bytes(), true)?,
         Signing::Empty => Vec::new(),
-        Signing::Hs256(key) => hs256(key, input.as_bytes()),
+        Signing::Hs256(key) => hs256(key, input.as_bytes())?,
         Signing::Zero(len) => vec![0; *len],
         Signing::Fixed(bytes) => bytes.clone(),
     };
