@@ -20,6 +20,8 @@
 //! - [`verifier`]: the platform side: redeem codes, open envelopes, verify ID tokens, keep the
 //!   supported `lp_sdes`; an [`verifier::AuthenticatedConsumer`] or a [`verifier::Rejection`].
 //! - [`workspace`]: the pages people see, askama templates over plain view models.
+//! - [`scenario`]: scenario files, the runner that drives them through a provider of their own
+//!   and the verifier, the reports (text, JSON, JUnit), and `check` for a brand's provider.
 //!
 //! # Architecture invariants
 //!
@@ -29,6 +31,8 @@
 //!   "now" as an input.
 //! - The verifier never panics on input: every refusal is a `Rejection` with a stable code.
 //! - `workspace` imports neither side; it renders the plain data it is given, escaped.
+//! - Nothing below `scenario` reads scenario files; only `jose::malform` breaks tokens on
+//!   purpose.
 //! - Bad input gets an error in the caller's format (Google-shaped OAuth JSON, an error page),
 //!   never a panic.
 
