@@ -138,6 +138,11 @@ impl Personas {
 
 /// The committed personas (`fixtures/personas.toml`).
 pub fn fixture_personas() -> Personas {
+    static PERSONAS: std::sync::OnceLock<Personas> = std::sync::OnceLock::new();
     // The fixture is checked by a unit test, so a broken file fails `cargo test`, not users.
-    Personas::from_toml(include_str!("../../fixtures/personas.toml")).unwrap_or_default()
+    PERSONAS
+        .get_or_init(|| {
+            Personas::from_toml(include_str!("../../fixtures/personas.toml")).unwrap_or_default()
+        })
+        .clone()
 }

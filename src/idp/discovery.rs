@@ -133,7 +133,7 @@ fn json(body: Bytes, content_type: &'static str) -> Response {
 
 /// `GET /.well-known/openid-configuration`.
 pub(crate) async fn discovery(State(state): State<Arc<IdpState>>) -> Response {
-    let body = match state.faults().discovery_issuer {
+    let body = match state.faults().discovery_issuer.clone() {
         Some(issuer) => {
             let mut doc: serde_json::Value =
                 serde_json::from_slice(&state.discovery_json).unwrap_or_default();
@@ -187,7 +187,10 @@ fn certs_response(state: &IdpState, body: Bytes) -> Response {
 pub(crate) async fn jwks(State(state): State<Arc<IdpState>>) -> Response {
     let body = state.key_ring().jwks_json.clone();
     let body = match state.faults().jwks {
-        Some(fault) => Bytes::from(fault.body(&body, &state.attacker).await),
+        Some(fault) => match crate::keys::fixture_attacker_key() {
+            Ok(attacker) => Bytes::from(fault.body(&body, &attacker).await),
+            Err(_) => body,
+        },
         None => body,
     };
     certs_response(&state, body)

@@ -178,12 +178,14 @@ impl JwksFault {
 }
 
 impl IdpState {
-    /// The faults in force.
-    pub fn faults(&self) -> Faults {
-        self.faults
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
+    /// The faults in force (a shared snapshot: reading them copies nothing).
+    pub fn faults(&self) -> Arc<Faults> {
+        Arc::clone(
+            &self
+                .faults
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
     }
 
     /// Replaces the faults in force.
@@ -191,7 +193,7 @@ impl IdpState {
         *self
             .faults
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = faults;
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(faults);
     }
 }
 
@@ -210,7 +212,7 @@ pub(crate) async fn get_faults(
     State(state): State<Arc<IdpState>>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
 ) -> Response {
-    loopback_only(peer).unwrap_or_else(|| Json(state.faults()).into_response())
+    loopback_only(peer).unwrap_or_else(|| Json(&*state.faults()).into_response())
 }
 
 /// `PUT /_harness/faults` with a JSON [`Faults`]; unknown members or mutation names are a 400.

@@ -147,9 +147,7 @@ pub struct IdpState {
     /// The personas once more, shared, so grants of unedited personas copy nothing.
     pub(crate) shared_personas: Vec<Arc<Persona>>,
     pub(crate) keys: RwLock<KeyRing>,
-    pub(crate) faults: RwLock<super::faults::Faults>,
-    /// The key forged signatures use: never published.
-    pub(crate) attacker: SigningKey,
+    pub(crate) faults: RwLock<Arc<super::faults::Faults>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) discovery_json: Bytes,
     pub(crate) codes: Store<CodeGrant>,
@@ -237,11 +235,9 @@ impl IdpState {
         let personas = config.load_personas()?;
         let discovery_json = super::discovery::document(&issuer, config.discovery.rfc9207);
         let cap = config.limits.max_store_entries;
-        let attacker =
-            keys::fixture_attacker_key().map_err(|e| invalid(format!("fixture keys: {e}")))?;
+
         Ok(Self {
-            faults: RwLock::new(config.faults.clone()),
-            attacker,
+            faults: RwLock::new(Arc::new(config.faults.clone())),
             issuer,
             clients,
             shared_personas: personas.list.iter().cloned().map(Arc::new).collect(),
@@ -357,13 +353,11 @@ impl IdpState {
         client: &Client,
         claims: &IdTokenClaims,
     ) -> Result<String, OAuthError> {
-        let mutations = self
-            .faults
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .mutate
-            .clone();
+        let faults = self.faults();
+        let mutations = &faults.mutate;
         if !mutations.is_empty() {
+            // Loaded only when forging: serve's start-up never pays for it.
+            let attacker = keys::fixture_attacker_key().map_err(|_| OAuthError::ServerError)?;
             let genuine = self
                 .key_ring()
                 .keys
@@ -382,12 +376,12 @@ impl IdpState {
             ]);
             let keys = crate::jose::malform::ForgeKeys {
                 genuine: &genuine,
-                unpublished: &self.attacker,
+                unpublished: &attacker,
                 client_secret: client.config.client_secret.expose(),
                 envelope: client.encrypter.as_ref(),
                 now: self.now(),
             };
-            return crate::jose::malform::forge(&mutations, header, claims, &keys).map_err(|err| {
+            return crate::jose::malform::forge(mutations, header, claims, &keys).map_err(|err| {
                 tracing::error!(%err, "forging failed");
                 OAuthError::ServerError
             });

@@ -28,7 +28,7 @@ pub(crate) async fn userinfo(State(state): State<Arc<IdpState>>, headers: Header
         return OAuthError::InvalidBearer.into_response();
     };
     let mut info = UserInfo::for_persona(&grant.persona, grant.scopes.claim_scopes());
-    if let Some(sub) = state.faults().userinfo_sub {
+    if let Some(sub) = state.faults().userinfo_sub.clone() {
         info.sub = crate::claims::Subject::new(sub);
     }
     json_response(StatusCode::OK, &info)

@@ -10,6 +10,7 @@ pub mod tls;
 pub use generate::{generate_fixture_set, FixtureFile};
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
@@ -293,25 +294,45 @@ pub mod fixtures {
         include_str!("../../fixtures/keys/platform-encryption.pub.pem");
 }
 
+/// Parses an embedded fixture once per process; later calls get a copy. Parsing an RSA key
+/// validates it, which costs more than copying the result.
+fn once<T: Clone>(
+    cell: &'static OnceLock<Result<T, String>>,
+    make: impl FnOnce() -> Result<T, KeyError>,
+) -> Result<T, KeyError> {
+    cell.get_or_init(|| make().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(KeyError::Parse)
+}
+
 /// The fixture signing keys, first one active.
 pub fn fixture_signing_keys() -> Result<Vec<SigningKey>, KeyError> {
-    [
-        (fixtures::SIGNING_1_KEY, fixtures::SIGNING_1_CERT),
-        (fixtures::SIGNING_2_KEY, fixtures::SIGNING_2_CERT),
-    ]
-    .into_iter()
-    .map(|(key, cert)| SigningKey::new(RsaKey::from_private_pem(key)?, Some(cert.to_owned())))
-    .collect()
+    static KEYS: OnceLock<Result<Vec<SigningKey>, String>> = OnceLock::new();
+    once(&KEYS, || {
+        [
+            (fixtures::SIGNING_1_KEY, fixtures::SIGNING_1_CERT),
+            (fixtures::SIGNING_2_KEY, fixtures::SIGNING_2_CERT),
+        ]
+        .into_iter()
+        .map(|(key, cert)| SigningKey::new(RsaKey::from_private_pem(key)?, Some(cert.to_owned())))
+        .collect()
+    })
 }
 
 /// The fixture key the provider never publishes (forgeries sign with it).
 pub fn fixture_attacker_key() -> Result<SigningKey, KeyError> {
-    SigningKey::new(RsaKey::from_private_pem(fixtures::ATTACKER_KEY)?, None)
+    static KEY: OnceLock<Result<SigningKey, String>> = OnceLock::new();
+    once(&KEY, || {
+        SigningKey::new(RsaKey::from_private_pem(fixtures::ATTACKER_KEY)?, None)
+    })
 }
 
 /// The platform's fixture encryption key pair.
 pub fn fixture_platform_key() -> Result<RsaKey, KeyError> {
-    RsaKey::from_private_pem(fixtures::PLATFORM_ENCRYPTION_KEY)
+    static KEY: OnceLock<Result<RsaKey, String>> = OnceLock::new();
+    once(&KEY, || {
+        RsaKey::from_private_pem(fixtures::PLATFORM_ENCRYPTION_KEY)
+    })
 }
 
 #[cfg(test)]
