@@ -58,7 +58,7 @@ catalog! {
     EmptyPayload = "empty-payload", "S04";
     /// The signature removed, the dot kept: `h.p.`.
     EmptySig = "empty-sig", "S05";
-    /// The last four characters of the signature cut.
+    /// The signature three bytes short.
     TruncatedSig = "truncated-sig", "S06";
     /// `=` padding appended to the header segment.
     B64Padding = "b64-padding", "S07";
@@ -805,7 +805,12 @@ fn apply_after(
         After::TwoSegments => format!("{h}.{p}"),
         After::ExtraSegment => format!("{token}.foo"),
         After::EmptyPayload => format!("{h}..{s}"),
-        After::TruncatedSig => format!("{h}.{p}.{}", &s[..s.len().saturating_sub(4)]),
+        After::TruncatedSig => {
+            // Three bytes short, encoded canonically: the outcome never depends on which
+            // spare bits the shortened text happens to carry.
+            let sig = URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
+            format!("{h}.{p}.{}", b64(&sig[..sig.len().saturating_sub(3)]))
+        }
         After::Padding => format!("{h}==.{p}.{s}"),
         After::StdAlphabet => {
             // Force at least one character that differs between the alphabets.
@@ -824,7 +829,15 @@ fn apply_after(
             }
             format!("{h}.{p}.{sig}")
         }
-        After::BadLength => format!("{h}.{p}A.{s}"),
+        After::BadLength => {
+            // A length of 1 mod 4 is never base64, whatever the payload's own length.
+            let mut payload = p.to_owned();
+            payload.push('A');
+            while payload.len() % 4 != 1 {
+                payload.push('A');
+            }
+            format!("{h}.{payload}.{s}")
+        }
         After::Bitflip => {
             let flipped: Vec<u8> = URL_SAFE_NO_PAD.decode(s).unwrap_or_default().iter().map(|b| b ^ 0x5A).collect();
             format!("{h}.{p}.{}", b64(&flipped))
