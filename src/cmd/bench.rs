@@ -11,7 +11,9 @@ use oidc_harness::claims::{ClaimScopes, ClientId, ClientSecret, IdTokenClaims, I
 use oidc_harness::idp::MockIdp;
 use oidc_harness::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
 use oidc_harness::keys;
-use oidc_harness::verifier::{CodeRedemption, KeySource, Verifier, VerifierConfig, VerifyContext};
+use oidc_harness::verifier::{
+    redirect_params, CodeRedemption, KeySource, Verifier, VerifierConfig, VerifyContext,
+};
 use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::rsa::Padding;
@@ -120,11 +122,7 @@ async fn flows(
                         .and_then(|v| v.to_str().ok())
                         .unwrap_or("")
                         .to_owned();
-                    let part = location.split_once(['?', '#']).map_or("", |(_, p)| p);
-                    let params: std::collections::HashMap<String, String> =
-                        form_urlencoded::parse(part.as_bytes())
-                            .into_owned()
-                            .collect();
+                    let params = redirect_params(&location);
                     let now = oidc_harness::clock::Clock::now(&oidc_harness::clock::SystemClock);
                     let ctx = VerifyContext {
                         nonce: Some(Nonce::new("n1")),

@@ -2,7 +2,6 @@
 //! faults), headless login, the redirect, then the verifier (redemption, decryption,
 //! verification), and compares the verdict with the expectation.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,8 +12,8 @@ use crate::claims::{ClientId, ClientSecret, Issuer, Nonce};
 use crate::clock::FixedClock;
 use crate::idp::{ClientConfig, EncryptConfig, Faults, IdpConfig, MockIdp};
 use crate::verifier::{
-    pkce_pair, read_redirect, ClientAuth, CodeRedemption, Handover, KeySource, RejectReason,
-    Verifier, VerifierConfig, VerifyContext,
+    pkce_pair, read_redirect, redirect_params, ClientAuth, CodeRedemption, Handover, KeySource,
+    RejectReason, Verifier, VerifierConfig, VerifyContext,
 };
 
 /// The client every scenario registers at its provider.
@@ -256,14 +255,7 @@ async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection
         .and_then(|v| v.to_str().ok())
         .ok_or("authorize redirected without a Location")?
         .to_owned();
-    let part = location
-        .split_once('#')
-        .map(|(_, f)| f)
-        .or_else(|| location.split_once('?').map(|(_, q)| q))
-        .unwrap_or("");
-    let redirect: HashMap<String, String> = form_urlencoded::parse(part.as_bytes())
-        .into_owned()
-        .collect();
+    let redirect = redirect_params(&location);
 
     // Only the separate window sees the redirect's state; embedded and mobile flows get the code
     // or token from the page or app.

@@ -24,7 +24,7 @@ pub use consumer::{
     StandardClaims,
 };
 pub use reason::{RejectReason, Rejection};
-pub use redirect::{read_redirect, Handover};
+pub use redirect::{read_redirect, redirect_params, Handover};
 
 use crate::claims::Nonce;
 use crate::jose::compact::{self, UnverifiedJws};

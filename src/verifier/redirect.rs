@@ -19,6 +19,18 @@ pub enum Handover {
     },
 }
 
+/// The parameters a redirect `Location` carries: its fragment when it has one (implicit and
+/// fragment responses), its query otherwise.
+pub fn redirect_params(location: &str) -> HashMap<String, String> {
+    let part = match location.split_once('#') {
+        Some((_, fragment)) => fragment,
+        None => location.split_once('?').map_or("", |(_, query)| query),
+    };
+    form_urlencoded::parse(part.as_bytes())
+        .into_owned()
+        .collect()
+}
+
 /// Reads the redirect's parameters (query or fragment). `expected_state` is the `state` the
 /// window sent; it must come back unchanged (§1.4: "must echo state unchanged").
 pub fn read_redirect(

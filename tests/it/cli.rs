@@ -100,14 +100,8 @@ async fn serve_prints_its_banner_serves_https_and_stops_on_sigterm() {
         .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
         .build()
         .unwrap();
-    let doc: serde_json::Value = http
-        .get(format!("{base}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value =
+        crate::support::get_json(&http, format!("{base}/.well-known/openid-configuration")).await;
     assert_eq!(doc["issuer"], base);
 
     sigterm(&server.child);

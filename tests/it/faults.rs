@@ -16,7 +16,7 @@ async fn faults_are_set_read_and_cleared_over_the_admin_api() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let current: serde_json::Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+    let current: serde_json::Value = get_json(&http, &url).await;
     assert_eq!(
         current,
         json!({"mutate": ["alg-none", "exp-past"], "token_response": null, "redirect": null, "jwks": "use-enc", "discovery_issuer": null, "userinfo_sub": null})
@@ -29,14 +29,8 @@ async fn faults_are_set_read_and_cleared_over_the_admin_api() {
         claims["exp"].as_i64().unwrap() < claims["iat"].as_i64().unwrap(),
         "exp-past applied too"
     );
-    let jwks: serde_json::Value = http
-        .get(format!("{}/oauth2/v3/certs", idp.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: serde_json::Value =
+        get_json(&http, format!("{}/oauth2/v3/certs", idp.base_url())).await;
     assert_eq!(jwks["keys"][0]["use"], "enc");
 
     let response = http.delete(&url).send().await.unwrap();
@@ -59,7 +53,7 @@ async fn unknown_faults_are_a_400_and_change_nothing() {
         let error: serde_json::Value = response.json().await.unwrap();
         assert_eq!(error["error"], "invalid_request");
     }
-    let current: serde_json::Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+    let current: serde_json::Value = get_json(&http, &url).await;
     assert_eq!(current["mutate"], json!([]));
 }
 
@@ -95,17 +89,11 @@ async fn discovery_issuer_and_userinfo_sub_faults() {
         .send()
         .await
         .unwrap();
-    let doc: serde_json::Value = http
-        .get(format!(
-            "{}/.well-known/openid-configuration",
-            idp.base_url()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: serde_json::Value = get_json(
+        &http,
+        format!("{}/.well-known/openid-configuration", idp.base_url()),
+    )
+    .await;
     assert_eq!(doc["issuer"], "https://other.example");
     assert_eq!(
         doc["token_endpoint"],

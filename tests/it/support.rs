@@ -1,8 +1,6 @@
 //! Shared helpers: start a provider, drive the authorization endpoint headlessly, decode and
 //! verify tokens independently of the code under test (RS256 checked with the `rsa` crate).
 
-use std::collections::HashMap;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use oidc_harness::idp::MockIdp;
@@ -77,14 +75,11 @@ pub(crate) fn location(response: &Response) -> String {
 }
 
 /// Parameters of a redirect: the query, or the fragment when there is one.
-pub(crate) fn redirect_params(location: &str) -> HashMap<String, String> {
-    let part = match location.split_once('#') {
-        Some((_, fragment)) => fragment,
-        None => location.split_once('?').map_or("", |(_, q)| q),
-    };
-    form_urlencoded::parse(part.as_bytes())
-        .into_owned()
-        .collect()
+pub(crate) use oidc_harness::verifier::redirect_params;
+
+/// GETs `url` and reads the JSON body.
+pub(crate) async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 /// Runs the headless code flow up to the code.

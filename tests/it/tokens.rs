@@ -352,14 +352,7 @@ async fn rotation_puts_a_new_key_first_and_keeps_the_old_one_published() {
     let body: Value = response.json().await.unwrap();
     let new_kid = body["kid"].as_str().unwrap().to_owned();
     assert!(!before.iter().any(|k| k.as_str() == new_kid));
-    let jwks: Value = http
-        .get(format!("{}/oauth2/v3/certs", idp.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = get_json(&http, format!("{}/oauth2/v3/certs", idp.base_url())).await;
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()
@@ -370,14 +363,7 @@ async fn rotation_puts_a_new_key_first_and_keeps_the_old_one_published() {
         kids,
         [new_kid.as_str(), before[0].as_str(), before[1].as_str()]
     );
-    let pem: Value = http
-        .get(format!("{}/oauth2/v1/certs", idp.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let pem: Value = get_json(&http, format!("{}/oauth2/v1/certs", idp.base_url())).await;
     assert_eq!(keys(&pem), kids);
     // New tokens are signed with the new key; old tokens still verify.
     let code = get_code(&idp, &http, &[]).await;
