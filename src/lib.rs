@@ -42,6 +42,7 @@ pub mod idp;
 pub mod jose;
 pub mod keys;
 pub mod scenario;
+mod store;
 pub mod verifier;
 pub mod workspace;
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -179,9 +179,47 @@ impl Params {
     }
 }
 
+/// The cookie that remembers a sign-in at the login page.
+const SESSION_COOKIE: &str = "oidc_harness_session";
+
+/// The session cookie's value, if the request carries one.
+fn session_id(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// Remembers who signed in, and sets the cookie on `response`: `HttpOnly`, `SameSite=Lax`
+/// (sent on the same site's silent `prompt=none` frames, never cross-site), `Secure` over HTTPS.
+fn start_session(state: &IdpState, persona: Arc<Persona>, response: &mut Response) {
+    let id = random_token(24);
+    let now = state.now();
+    let lifetime = state.config.tokens.session_lifetime_secs;
+    state
+        .sessions
+        .insert(id.clone(), persona, now + lifetime, now);
+    let secure = if state.issuer.as_str().starts_with("https:") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={id}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Lax{secure}"
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
 /// `GET /o/oauth2/v2/auth`.
 pub(crate) async fn authorize(
     State(state): State<Arc<IdpState>>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let params = Params::parse(raw.as_deref());
@@ -335,17 +373,17 @@ pub(crate) async fn authorize(
         offline,
     };
 
-    // 3. Headless login for CI, or the login page.
+    // 3. Headless login for CI (`login_hint`), the sign-in session, or the login page.
     if prompt_none {
-        let persona = request
-            .login_hint
-            .as_deref()
-            .and_then(|hint| state.find_persona(hint));
+        let persona = match request.login_hint.as_deref() {
+            Some(hint) => state.find_persona(hint),
+            None => session_id(&headers).and_then(|id| state.sessions.get(id, state.now())),
+        };
         return match persona {
             Some(persona) => complete(&state, client, &request, persona, false),
             None => target.error(
                 "login_required",
-                "No persona matches login_hint; prompt=none needs one.",
+                "No signed-in session, and no persona matches login_hint.",
             ),
         };
     }
@@ -622,7 +660,10 @@ pub(crate) async fn login(
             "This sign-in request was already used.",
         );
     }
-    complete(&state, client, &request, Arc::new(persona), true)
+    let persona = Arc::new(persona);
+    let mut response = complete(&state, client, &request, Arc::clone(&persona), true);
+    start_session(&state, persona, &mut response);
+    response
 }
 
 #[cfg(test)]

@@ -99,6 +99,10 @@ pub struct TokensConfig {
     pub refresh_token_lifetime_secs: i64,
     /// How long the login page's sign-in request stays open. Defaults to `900`.
     pub login_lifetime_secs: i64,
+    /// How long a sign-in at the login page is remembered (the provider's session cookie), so
+    /// that `prompt=none` without `login_hint` answers for the same person. Defaults to
+    /// `43200` (12 hours).
+    pub session_lifetime_secs: i64,
     /// Device code lifetime. Defaults to `1800`, Google's value.
     pub device_code_lifetime_secs: i64,
     /// Minimum seconds between device-code polls. Defaults to `5`, Google's value.
@@ -113,6 +117,7 @@ impl Default for TokensConfig {
             code_lifetime_secs: 600,
             refresh_token_lifetime_secs: 15_552_000,
             login_lifetime_secs: 900,
+            session_lifetime_secs: 43_200,
             device_code_lifetime_secs: 1800,
             device_poll_interval_secs: 5,
         }
@@ -349,6 +354,7 @@ impl IdpConfig {
             t.code_lifetime_secs,
             t.refresh_token_lifetime_secs,
             t.login_lifetime_secs,
+            t.session_lifetime_secs,
             t.device_code_lifetime_secs,
         ]
         .iter()

@@ -14,7 +14,7 @@ mod mock;
 mod scope;
 mod server;
 mod state;
-mod store;
+
 mod token;
 mod userinfo;
 

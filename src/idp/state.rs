@@ -12,11 +12,11 @@ use rand::RngCore as _;
 use super::config::{ClientConfig, ConfigError, IdpConfig};
 use super::error::OAuthError;
 use super::scope::Scopes;
-use super::store::Store;
 use crate::claims::{ClientId, IdTokenClaims, Issuer, Nonce, Persona, Personas};
 use crate::clock::Clock;
 use crate::jose::{left_half_sha256, Encrypter, Signer};
 use crate::keys::{self, Kid, RsaKey, SigningKey};
+use crate::store::Store;
 
 /// A registered client with its encrypter built once.
 #[derive(Debug)]
@@ -159,6 +159,8 @@ pub struct IdpState {
     pub(crate) devices: Store<DeviceGrant>,
     /// user_code -> device_code.
     pub(crate) user_codes: Store<String>,
+    /// Sign-in sessions (the session cookie's value -> who signed in, as edited).
+    pub(crate) sessions: Store<Arc<Persona>>,
 }
 
 /// Random base64url text from `bytes` random bytes.
@@ -252,6 +254,7 @@ impl IdpState {
             logins: Store::new(cap),
             devices: Store::new(cap),
             user_codes: Store::new(cap),
+            sessions: Store::new(cap),
             config,
         })
     }

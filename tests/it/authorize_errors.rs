@@ -219,7 +219,7 @@ async fn errors_after_the_redirect_uri_is_trusted_go_back_to_it() {
     expect_error(
         &[("login_hint", "nobody")],
         "login_required",
-        "No persona matches login_hint; prompt=none needs one.",
+        "No signed-in session, and no persona matches login_hint.",
     )
     .await;
 }

@@ -187,3 +187,62 @@ async fn an_unknown_sign_in_request_is_an_error_page() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.headers().get("location").is_none());
 }
+
+#[tokio::test]
+async fn a_sign_in_is_remembered_for_prompt_none_and_only_with_its_cookie() {
+    let (idp, http) = spawn().await;
+    let (request, _) = open_login(&idp, &http, &[]).await;
+    let response = http
+        .post(format!("{}/o/oauth2/v2/auth/login", idp.base_url()))
+        .form(&[
+            ("request", request.as_str()),
+            ("persona", "zoe"),
+            ("action", "allow"),
+            ("sub", "edited-zoe"),
+            ("name", "Zoë Edited"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (pair, attributes) = cookie.split_once(';').unwrap();
+    assert!(pair.starts_with("oidc_harness_session="), "{cookie}");
+    assert_eq!(
+        attributes.trim(),
+        "Path=/; Max-Age=43200; HttpOnly; SameSite=Lax; Secure"
+    );
+
+    // prompt=none with no login_hint answers for whoever signed in, as edited.
+    let mut params = code_request(&[]);
+    params.retain(|(k, _)| *k != "login_hint");
+    let silent = http
+        .get(auth_url(&idp, &params))
+        .header("cookie", format!("other=1; {pair}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(silent.status(), StatusCode::FOUND);
+    let answer = redirect_params(&location(&silent));
+    assert_eq!(answer["prompt"], "none");
+    let (status, body) = redeem(&idp, &http, &answer["code"], &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let claims = verify_with_jwks(&idp, &http, body["id_token"].as_str().unwrap()).await;
+    assert_eq!(claims["sub"], "edited-zoe");
+    assert_eq!(claims["name"], "Zoë Edited");
+
+    // Without the cookie, or with a made-up one, nobody is signed in.
+    for cookie in [None, Some("oidc_harness_session=forged")] {
+        let mut request = http.get(auth_url(&idp, &params));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let answer = redirect_params(&location(&response));
+        assert_eq!(answer["error"], "login_required", "{cookie:?}");
+    }
+}

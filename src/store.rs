@@ -1,4 +1,5 @@
-//! A bounded, expiring map for codes, tokens and sign-in requests.
+//! A bounded, expiring map for codes, tokens, sign-in requests and conversations: used by the
+//! provider and the platform alike, so it lives below both.
 //!
 //! The lock is a plain `std::sync::Mutex` held only for map operations, never across `.await`.
 
