@@ -19,6 +19,9 @@
 //!   in-process.
 //! - [`verifier`]: the platform side: redeem codes, open envelopes, verify ID tokens, keep the
 //!   supported `lp_sdes`; an [`verifier::AuthenticatedConsumer`] or a [`verifier::Rejection`].
+//! - [`platform`]: the platform's web side for people: the brand demo page with the JS method
+//!   the platform calls, the conversation window (embedded or popup), and the agent workspace
+//!   showing which customer information is verified and which only the page said.
 //! - [`workspace`]: the pages people see, askama templates over plain view models.
 //! - [`scenario`]: scenario files, the runner that drives them through a provider of their own
 //!   and the verifier, the reports (text, JSON, JUnit), and `check` for a brand's provider.
@@ -31,6 +34,7 @@
 //!   "now" as an input.
 //! - The verifier never panics on input: every refusal is a `Rejection` with a stable code.
 //! - `workspace` imports neither side; it renders the plain data it is given, escaped.
+//! - `platform` drives the verifier and never imports `idp`: it reaches the provider over HTTP.
 //! - Nothing below `scenario` reads scenario files; only `jose::malform` breaks tokens on
 //!   purpose.
 //! - Bad input gets an error in the caller's format (Google-shaped OAuth JSON, an error page),
@@ -41,6 +45,7 @@ pub mod clock;
 pub mod idp;
 pub mod jose;
 pub mod keys;
+pub mod platform;
 pub mod scenario;
 mod store;
 pub mod verifier;

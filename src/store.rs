@@ -6,6 +6,16 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+/// Random base64url text from `bytes` random bytes (the OS's generator): codes, tokens and
+/// the keys the stores are looked up by.
+pub(crate) fn random_token(bytes: usize) -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
 /// A map whose entries expire and whose size is capped.
 #[derive(Debug)]
 pub(crate) struct Store<T> {

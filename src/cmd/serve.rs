@@ -6,10 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use oidc_harness::claims::Issuer;
+use oidc_harness::claims::{ClientId, ClientSecret, Issuer};
 use oidc_harness::clock::SystemClock;
+use oidc_harness::idp::discovery::paths;
 use oidc_harness::idp::{self, IdpConfig, IdpState};
-use oidc_harness::keys::tls;
+use oidc_harness::keys::{self, tls};
+use oidc_harness::platform::{self, Connector, Platform, PlatformConfig};
 
 use crate::cli::ServeArgs;
 
@@ -63,7 +65,14 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
     };
     let server_config = tls_material.as_ref().map(idp::tls_config).transpose()?;
     let state = Arc::new(IdpState::new(config, issuer, Arc::new(SystemClock))?);
+    let origin = format!("{scheme}://{addr}");
+    let platform = platform_side(&state, &origin, tls_material.as_ref())?;
     banner(&state, addr, tls_material.as_ref())?;
+    demo_banner(platform.as_deref(), &origin)?;
+    let mut app = idp::router(Arc::clone(&state));
+    if let Some(platform) = platform {
+        app = app.merge(platform::router(platform));
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -76,10 +85,71 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
             ready.as_millis()
         );
         let _ = std::io::stdout().flush();
-        idp::serve(listener, state, server_config, shutdown_signal()).await
+        idp::serve_app(listener, app, server_config, shutdown_signal()).await
     })?;
     let _ = writeln!(std::io::stdout().lock(), "stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The platform's side of the demo, connected to this provider as a brand would register it:
+/// the first client that takes loopback redirects with signed ID tokens, and the first with
+/// ID tokens encrypted to the platform's fixture key. `None` when no client fits.
+fn platform_side(
+    state: &IdpState,
+    origin: &str,
+    tls: Option<&tls::TlsMaterial>,
+) -> anyhow::Result<Option<Arc<Platform>>> {
+    let clients = &state.config().clients;
+    let connector = |c: &idp::ClientConfig| Connector {
+        client_id: ClientId::new(&c.client_id),
+        client_secret: ClientSecret::new(c.client_secret.expose()),
+    };
+    let Some(plain) = clients
+        .iter()
+        .find(|c| c.allow_loopback_redirects && c.encrypt_id_token.is_none())
+    else {
+        return Ok(None);
+    };
+    let encrypted = clients.iter().find(|c| {
+        c.allow_loopback_redirects
+            && c.encrypt_id_token
+                .as_ref()
+                .is_some_and(|e| e.public_key.is_none())
+    });
+    let config = PlatformConfig {
+        origin: origin.to_owned(),
+        issuer: state.issuer().clone(),
+        authorization_endpoint: format!("{origin}{}", paths::AUTHORIZE),
+        token_endpoint: url::Url::parse(&format!("{origin}{}", paths::TOKEN))?,
+        jwks_uri: url::Url::parse(&format!("{origin}{}", paths::JWKS))?,
+        plain: connector(plain),
+        encrypted: encrypted.map(connector),
+        decryption_key: encrypted
+            .map(|_| keys::fixture_platform_key())
+            .transpose()?,
+        extra_root_pem: tls.map(|t| t.ca_cert_pem.clone()),
+        insecure_allow_http: tls.is_none(),
+        max_conversations: state.config().limits.max_store_entries,
+    };
+    Ok(Some(Arc::new(Platform::new(
+        config,
+        Arc::new(SystemClock),
+    )?)))
+}
+
+fn demo_banner(platform: Option<&Platform>, origin: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match platform {
+        Some(_) => {
+            writeln!(out, "  brand demo    {origin}/demo/brand")?;
+            writeln!(out, "  agent         {origin}/platform/agent")?;
+        }
+        None => writeln!(
+            out,
+            "  brand demo    off: no client takes loopback redirects with signed ID tokens"
+        )?,
+    }
+    Ok(())
 }
 
 fn banner(

@@ -25,7 +25,7 @@ pub use config::{
 pub use error::OAuthError;
 pub use faults::{Faults, JwksFault, RedirectFault, TokenFault};
 pub use mock::{MintOptions, MockIdp, MockIdpBuilder, MockIdpError};
-pub use server::{serve, tls_config, ServeError};
+pub use server::{serve, serve_app, tls_config, ServeError};
 pub use state::IdpState;
 
 use std::net::SocketAddr;

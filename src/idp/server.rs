@@ -51,6 +51,17 @@ pub async fn serve(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    serve_app(listener, super::router(state), tls, shutdown).await
+}
+
+/// Serves any app the same way: the provider's routes merged with others (the platform's
+/// demo pages) share one listener, one TLS configuration and one shutdown.
+pub async fn serve_app(
+    listener: std::net::TcpListener,
+    app: axum::Router,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();
     let stopper = handle.clone();
@@ -58,7 +69,7 @@ pub async fn serve(
         shutdown.await;
         stopper.graceful_shutdown(Some(Duration::from_secs(10)));
     });
-    let app = super::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     // TCP_NODELAY: a response written in two pieces must not wait for a delayed ACK.
     let nodelay = axum_server::accept::NoDelayAcceptor::new();
     match tls {

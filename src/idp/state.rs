@@ -5,9 +5,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use rand::RngCore as _;
 
 use super::config::{ClientConfig, ConfigError, IdpConfig};
 use super::error::OAuthError;
@@ -163,12 +160,7 @@ pub struct IdpState {
     pub(crate) sessions: Store<Arc<Persona>>,
 }
 
-/// Random base64url text from `bytes` random bytes.
-pub(crate) fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
-}
+pub(crate) use crate::store::random_token;
 
 impl IdpState {
     /// Resolves a configuration into a provider: loads keys, personas and client keys.
@@ -257,6 +249,11 @@ impl IdpState {
             sessions: Store::new(cap),
             config,
         })
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &IdpConfig {
+        &self.config
     }
 
     /// The issuer.

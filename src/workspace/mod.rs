@@ -183,5 +183,116 @@ pub struct IndexPage<'a> {
     pub overview: &'a Overview,
 }
 
+/// The brand's demo page: its own sign-in, what it pushes to the platform's tag, and the
+/// JavaScript method the platform calls. Everything the page's script needs is in data
+/// attributes, so no script is inline.
+#[derive(Template)]
+#[template(path = "brand.html")]
+pub struct BrandPage<'a> {
+    /// The provider's authorization endpoint.
+    pub authorize_endpoint: &'a str,
+    /// The connector with signed ID tokens.
+    pub client_id: &'a str,
+    /// The connector with encrypted ID tokens, if one is configured.
+    pub encrypted_client_id: Option<&'a str>,
+    /// What the page pushes by default, pretty JSON.
+    pub page_sdes: &'a str,
+}
+
+/// The brand page's silent sign-in frame: hands the provider's answer to the page.
+#[derive(Template)]
+#[template(path = "brand_silent.html")]
+pub struct BrandSilentPage;
+
+/// The popup conversation window: receives the provider's redirect.
+#[derive(Template)]
+#[template(path = "window.html")]
+pub struct WindowPage;
+
+/// One field of the agent's consumer panel.
+#[derive(Debug, Clone)]
+pub struct AgentField {
+    /// Where it is shown (`consumer.customerId`, `personal.firstname`).
+    pub key: String,
+    /// The value.
+    pub value: String,
+    /// The claim it came from, when verified.
+    pub source: Option<String>,
+    /// What the page said for this field, when the verified value replaced it.
+    pub overridden_page_value: Option<String>,
+}
+
+/// The agent's view of one conversation.
+#[derive(Debug, Clone)]
+pub struct AgentView {
+    /// Conversation id.
+    pub id: String,
+    /// `authenticated`, `expired`, `rejected` or `pending`.
+    pub status: String,
+    /// `embedded` or `popup`.
+    pub mode: String,
+    /// `Code Flow` or `Implicit Flow`.
+    pub flow: String,
+    /// Whether the connector encrypts ID tokens.
+    pub encrypted: bool,
+    /// The issuer that vouched for the consumer.
+    pub issuer: Option<String>,
+    /// The consumer id.
+    pub sub: Option<String>,
+    /// The signing key's id.
+    pub kid: Option<String>,
+    /// Whether the last verified token came in a JWE envelope.
+    pub envelope: Option<bool>,
+    /// `iat`, as text.
+    pub issued_at: Option<String>,
+    /// `exp`, as text.
+    pub expires_at: Option<String>,
+    /// The reason code of a rejection.
+    pub reason: Option<String>,
+    /// What exactly was wrong.
+    pub detail: Option<String>,
+    /// How many tokens verified so far.
+    pub authentications: u32,
+    /// Verified fields.
+    pub verified: Vec<AgentField>,
+    /// Fields only the page gave: not verified.
+    pub from_page: Vec<AgentField>,
+    /// What dropped out of the token, for people.
+    pub warnings: Vec<String>,
+    /// `(time, text)`, oldest first.
+    pub events: Vec<(String, String)>,
+    /// Changes whenever the conversation does.
+    pub version: u64,
+}
+
+/// `GET /platform/agent/{id}`: the agent workspace.
+#[derive(Template)]
+#[template(path = "agent.html")]
+pub struct AgentPage<'a> {
+    /// The conversation.
+    pub view: &'a AgentView,
+}
+
+/// One line of the agent's conversation list.
+#[derive(Debug, Clone)]
+pub struct AgentListRow {
+    /// Conversation id.
+    pub id: String,
+    /// Status word.
+    pub status: String,
+    /// Who, when known.
+    pub sub: String,
+    /// How it was started.
+    pub how: String,
+}
+
+/// `GET /platform/agent`: recent conversations.
+#[derive(Template)]
+#[template(path = "agents.html")]
+pub struct AgentListPage {
+    /// Newest first.
+    pub rows: Vec<AgentListRow>,
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,5 @@
 //! The layout's invariants, checked on the source: the provider and the verifier never import
-//! each other, only `jose` names josekit, only `clock` reads the system time.
+//! each other (nor does the platform side import the provider), only `jose` names josekit, only `clock` reads the system time.
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +38,9 @@ fn idp_and_verifier_never_import_each_other() {
     assert_absent("src/verifier", "idp::", &[]);
     assert_absent("src/workspace", "crate::idp", &[]);
     assert_absent("src/workspace", "crate::verifier", &[]);
+    // The platform reaches the provider over HTTP, like the verifier it drives.
+    assert_absent("src/platform", "idp::", &[]);
+    assert_absent("src/idp", "platform::", &[]);
 }
 
 #[test]

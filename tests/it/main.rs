@@ -10,6 +10,7 @@ mod faults;
 mod hardening;
 mod implicit_flow;
 mod login_page;
+mod platform;
 mod props;
 mod scenarios_dir;
 mod support;

@@ -1,0 +1,175 @@
+'use strict';
+// The platform's tag, as a brand's page loads it (liveperson-auth.md §1.4, §1.5, §4.3, §4.4):
+// lpTag.sdes.push for what the page says on its own (never verified), and the chat window,
+// which either asks the page's lpGetAuthenticationToken for a code or an ID token (embedded)
+// or sends the consumer to the provider's authorization endpoint in a popup.
+(function () {
+  const lpTag = (window.lpTag = window.lpTag || {});
+
+  // What the page pushed. A later SDE of a type replaces the earlier one.
+  const pushed = [];
+  lpTag.sdes = {
+    push(sdes) {
+      for (const sde of [].concat(sdes)) {
+        if (!sde || typeof sde !== 'object') continue;
+        const same = pushed.findIndex((s) => s.type === sde.type);
+        if (same >= 0) pushed.splice(same, 1);
+        pushed.push(sde);
+      }
+    },
+    get() {
+      return pushed.slice();
+    },
+  };
+
+  async function api(path, body) {
+    const init = {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body === undefined ? {} : body),
+    };
+    const response = await fetch(path, body === null ? {} : init);
+    const json = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(json.error_description || json.error || 'HTTP ' + response.status);
+    return json;
+  }
+
+  const MESSAGES = {
+    pending: 'Connecting you to an agent…',
+    authenticated: "You're chatting with us as a signed-in customer. An agent will be with you shortly.",
+    expired: 'Your session expired. Asking for a fresh sign-in…',
+    rejected: "We can't start a secure conversation right now. Please leave us a message and we'll get back to you.",
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // Shows a conversation in the window: the embedded panel, or the popup's page.
+  function render(view, note) {
+    const window_ = $('lp-window');
+    window_.hidden = false;
+    window_.dataset.status = view.status;
+    window_.dataset.conversation = view.id;
+    $('lp-status').textContent = note || MESSAGES[view.status] || view.status;
+    $('lp-detail').textContent = view.status === 'authenticated' ? 'Signed in as customer ' + view.sub + '.' : '';
+    const link = $('lp-workspace');
+    link.href = view.workspace_url;
+    link.hidden = false;
+  }
+
+  function renderError(message) {
+    const window_ = $('lp-window');
+    window_.hidden = false;
+    window_.dataset.status = 'error';
+    $('lp-status').textContent = 'The chat is unavailable: ' + message;
+    $('lp-detail').textContent = '';
+  }
+
+  // Calls back when the token expires (§4.4: the window then asks for a fresh one).
+  let expiryTimer = null;
+  function watchExpiry(view, onExpired) {
+    clearTimeout(expiryTimer);
+    if (view.status === 'authenticated' && typeof view.expires_in_secs === 'number') {
+      expiryTimer = setTimeout(onExpired, view.expires_in_secs * 1000 + 250);
+    } else if (view.status === 'expired') {
+      // Verified within the clock leeway but already past exp: ask again, without hurrying.
+      expiryTimer = setTimeout(onExpired, 5000);
+    }
+  }
+
+  // The page's method, called as the platform calls it: fn(callback[, code_challenge]).
+  function askPage(methodName, request) {
+    return new Promise((resolve) => {
+      const method = window[methodName];
+      if (typeof method !== 'function') {
+        resolve({ token: '', error: methodName + ' is not defined on the page' });
+        return;
+      }
+      let answered = false;
+      const callback = (token, error) => {
+        if (answered) return;
+        answered = true;
+        resolve({ token, error });
+      };
+      try {
+        if (request.code_challenge) method(callback, request.code_challenge);
+        else method(callback);
+      } catch (err) {
+        callback('', String(err));
+      }
+    });
+  }
+
+  // Any value but null and undefined is an error (§1.5); the platform gets it as text.
+  function errorText(error) {
+    if (error === undefined || error === null) return null;
+    if (typeof error === 'string') return error;
+    if (error instanceof Error) return error.message;
+    return JSON.stringify(error) ?? String(error);
+  }
+
+  const conversationPath = (id) => '/platform/api/conversations/' + encodeURIComponent(id);
+
+  async function authenticateEmbedded(methodName, request) {
+    const answer = await askPage(methodName, request);
+    const token = answer.token === undefined || answer.token === null ? '' : answer.token;
+    const view = await api(conversationPath(request.conversation) + '/token', {
+      token,
+      error: errorText(answer.error),
+    });
+    render(view);
+    watchExpiry(view, async () => {
+      render(Object.assign({}, view, { status: 'expired' }));
+      try {
+        const fresh = await api(conversationPath(request.conversation) + '/renew');
+        await authenticateEmbedded(methodName, fresh);
+      } catch (err) {
+        renderError(err.message);
+      }
+    });
+  }
+
+  // "Chat with us": options are {mode: 'embedded'|'popup', flow: 'code'|'implicit',
+  // encrypted: bool, methodName?}.
+  lpTag.startChat = async function (options) {
+    const { mode, flow, encrypted } = options;
+    const methodName = options.methodName || 'lpGetAuthenticationToken';
+    const start = { mode, flow, encrypted: !!encrypted, page_sdes: pushed.slice() };
+    if (mode === 'popup') {
+      // Opened during the click, so no popup blocker objects, then sent to the provider.
+      const popup = window.open('about:blank', 'lp-window', 'popup,width=560,height=780');
+      if (!popup) {
+        renderError('the browser blocked the popup window');
+        return;
+      }
+      try {
+        const request = await api('/platform/api/conversations', start);
+        render(
+          { id: request.conversation, status: 'pending', workspace_url: '/platform/agent/' + request.conversation },
+          'Continue in the popup window: sign in there to chat.',
+        );
+        popup.location.href = request.authorize_url;
+      } catch (err) {
+        popup.close();
+        renderError(err.message);
+      }
+      return;
+    }
+    try {
+      const request = await api('/platform/api/conversations', start);
+      render({ id: request.conversation, status: 'pending', workspace_url: '/platform/agent/' + request.conversation });
+      await authenticateEmbedded(methodName, request);
+    } catch (err) {
+      renderError(err.message);
+    }
+  };
+
+  // The popup tells the page how its conversation is going.
+  window.addEventListener('message', (event) => {
+    if (event.origin !== location.origin || !event.data || event.data.type !== 'lp-conversation') return;
+    if (!$('lp-window') || event.source === window) return;
+    const view = event.data.view;
+    render(view, view.status === 'authenticated' ? 'Your conversation continues in the popup window, signed in.' : undefined);
+  });
+
+  lpTag.window = { api, render, renderError, watchExpiry, conversationPath };
+})();

@@ -1,0 +1,206 @@
+//! One conversation as the platform keeps it: how it was started, what the page pushed, the
+//! request the window is waiting on, and the verdict on the last token.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::store::random_token;
+use crate::verifier::{AuthenticatedConsumer, ConsumerProfile, Rejection};
+
+/// Where the conversation window runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// In the brand's page: the window calls the page's JS method (§1.5).
+    Embedded,
+    /// A separate window through the provider's authorization endpoint (§1.4).
+    Popup,
+}
+
+/// The connector's authentication type (§1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowKind {
+    /// The platform redeems a code at the token endpoint.
+    Code,
+    /// The page or the redirect hands over the ID token itself.
+    Implicit,
+}
+
+/// The verdict on the last code or token the window handed over.
+#[derive(Debug, Clone)]
+pub(super) enum Outcome {
+    /// Nothing handed over yet.
+    Pending,
+    /// The consumer is authenticated.
+    Authenticated(Box<AuthenticatedConsumer>),
+    /// Refused, with the verifier's reason.
+    Rejected(Rejection),
+}
+
+/// Something that happened, for the agent's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct Event {
+    /// Unix seconds.
+    pub(super) at: i64,
+    /// What happened.
+    pub(super) text: String,
+}
+
+/// The request the window is waiting on: PKCE, `state` and `nonce` are the platform's own and
+/// never leave it, but for the challenge and the values sent to the provider.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Pending {
+    pub(super) code_verifier: Option<String>,
+    pub(super) code_challenge: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) nonce: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Conversation {
+    pub(super) id: String,
+    pub(super) mode: Mode,
+    pub(super) flow: FlowKind,
+    pub(super) encrypted: bool,
+    pub(super) page_sdes: Value,
+    pub(super) pending: Pending,
+    pub(super) outcome: Outcome,
+    pub(super) authentications: u32,
+    pub(super) events: Vec<Event>,
+    /// Bumped on every change, so a watching page knows when to reload.
+    pub(super) version: u64,
+}
+
+/// Events kept per conversation; the oldest go first.
+const MAX_EVENTS: usize = 50;
+
+impl Conversation {
+    pub(super) fn new(mode: Mode, flow: FlowKind, encrypted: bool, page_sdes: Value) -> Self {
+        Self {
+            id: random_token(12),
+            mode,
+            flow,
+            encrypted,
+            page_sdes,
+            pending: Pending::default(),
+            outcome: Outcome::Pending,
+            authentications: 0,
+            events: Vec::new(),
+            version: 0,
+        }
+    }
+
+    pub(super) fn log(&mut self, at: i64, text: impl Into<String>) {
+        if self.events.len() == MAX_EVENTS {
+            self.events.remove(0);
+        }
+        self.events.push(Event {
+            at,
+            text: text.into(),
+        });
+        self.version += 1;
+    }
+
+    /// A fresh request for the window: a new PKCE pair (Code Flow), and for the popup a new
+    /// `state` (naming this conversation) and `nonce`.
+    pub(super) fn renew(&mut self) {
+        let (verifier, challenge) = match self.flow {
+            FlowKind::Code => {
+                let (v, c) = crate::verifier::pkce_pair();
+                (Some(v), Some(c))
+            }
+            FlowKind::Implicit => (None, None),
+        };
+        let popup = self.mode == Mode::Popup;
+        self.pending = Pending {
+            code_verifier: verifier,
+            code_challenge: challenge,
+            state: popup.then(|| format!("{}.{}", self.id, random_token(16))),
+            nonce: (popup && self.flow == FlowKind::Implicit).then(|| random_token(16)),
+        };
+    }
+
+    /// `authenticated`, `expired` (at or past `exp`: the window asks for a fresh token, §4.4),
+    /// `rejected` or `pending`.
+    pub(super) fn status(&self, now: i64) -> &'static str {
+        match &self.outcome {
+            Outcome::Pending => "pending",
+            Outcome::Authenticated(c) if now >= c.expires_at() => "expired",
+            Outcome::Authenticated(_) => "authenticated",
+            Outcome::Rejected(_) => "rejected",
+        }
+    }
+
+    pub(super) fn consumer(&self) -> Option<&AuthenticatedConsumer> {
+        match &self.outcome {
+            Outcome::Authenticated(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub(super) fn rejection(&self) -> Option<&Rejection> {
+        match &self.outcome {
+            Outcome::Rejected(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// What the agent sees: the authenticated fields, and what only the page said.
+    pub(super) fn profile(&self) -> ConsumerProfile {
+        ConsumerProfile::merge(self.consumer(), &self.page_sdes)
+    }
+
+    /// The conversation as the API shows it.
+    pub(super) fn view(&self, now: i64) -> ConversationView {
+        let consumer = self.consumer();
+        ConversationView {
+            id: self.id.clone(),
+            mode: self.mode,
+            flow: self.flow,
+            encrypted: self.encrypted,
+            status: self.status(now),
+            reason: self.rejection().map(|r| r.reason.code()),
+            detail: self.rejection().map(|r| r.detail.clone()),
+            sub: consumer.map(|c| c.sub().to_string()),
+            issuer: consumer.map(|c| c.iss().to_string()),
+            token_encrypted: consumer.map(AuthenticatedConsumer::encrypted),
+            expires_at: consumer.map(AuthenticatedConsumer::expires_at),
+            expires_in_secs: consumer.map(|c| (c.expires_at() - now).max(0)),
+            authentications: self.authentications,
+            version: self.version,
+            workspace_url: format!("/platform/agent/{}", self.id),
+            profile: self.profile(),
+            events: self.events.clone(),
+        }
+    }
+}
+
+/// A conversation as `GET /platform/api/conversations/{id}` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct ConversationView {
+    pub(super) id: String,
+    pub(super) mode: Mode,
+    pub(super) flow: FlowKind,
+    pub(super) encrypted: bool,
+    pub(super) status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) issuer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) token_encrypted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) expires_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) expires_in_secs: Option<i64>,
+    pub(super) authentications: u32,
+    pub(super) version: u64,
+    pub(super) workspace_url: String,
+    pub(super) profile: ConsumerProfile,
+    pub(super) events: Vec<Event>,
+}

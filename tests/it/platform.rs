@@ -1,0 +1,589 @@
+//! The platform side over HTTP: the window API that hands codes and tokens to the verifier,
+//! and the agent workspace page. The provider and the platform listen on different origins, as
+//! a brand's provider and the platform do; both share one clock so expiry can be stepped.
+
+use std::sync::Arc;
+
+use oidc_harness::claims::{ClientId, ClientSecret};
+use oidc_harness::clock::FixedClock;
+use oidc_harness::idp::MockIdp;
+use oidc_harness::keys;
+use oidc_harness::platform::{self, Connector, Platform, PlatformConfig};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const NOW: i64 = 1_800_000_000;
+const ALICE: &str = "110169484474386276334";
+
+struct Demo {
+    idp: MockIdp,
+    http: reqwest::Client,
+    base: String,
+    clock: Arc<FixedClock>,
+}
+
+async fn demo() -> Demo {
+    let clock = Arc::new(FixedClock::at(NOW));
+    let idp = MockIdp::builder()
+        .clock(clock.clone())
+        .start()
+        .await
+        .expect("provider starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let connector = |id: &str| Connector {
+        client_id: ClientId::new(id),
+        client_secret: ClientSecret::new("demo-secret"),
+    };
+    let config = PlatformConfig {
+        origin: base.clone(),
+        issuer: idp.issuer().clone(),
+        authorization_endpoint: format!("{}/o/oauth2/v2/auth", idp.base_url()),
+        token_endpoint: format!("{}/token", idp.base_url()).parse().unwrap(),
+        jwks_uri: format!("{}/oauth2/v3/certs", idp.base_url())
+            .parse()
+            .unwrap(),
+        plain: connector("demo-client"),
+        encrypted: Some(connector("demo-encrypted")),
+        decryption_key: Some(keys::fixture_platform_key().unwrap()),
+        extra_root_pem: idp.ca_cert_pem().map(str::to_owned),
+        insecure_allow_http: false,
+        max_conversations: 100,
+    };
+    let platform = Arc::new(Platform::new(config, clock.clone()).expect("platform builds"));
+    tokio::spawn(async move { axum::serve(listener, platform::router(platform)).await });
+    let http = idp.http_client();
+    Demo {
+        idp,
+        http,
+        base,
+        clock,
+    }
+}
+
+const PAGE_SDES: &str = r#"[
+    {"type": "ctmrinfo", "info": {"customerId": "WEB-1", "ctype": "silver", "storeNumber": "77"}},
+    {"type": "personal", "personal": {"firstname": "<i>Alicia</i>"}}
+]"#;
+
+impl Demo {
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    async fn start(&self, mode: &str, flow: &str, encrypted: bool) -> Value {
+        let page_sdes: Value = serde_json::from_str(PAGE_SDES).unwrap();
+        let (status, body) = self
+            .post(
+                "/platform/api/conversations",
+                json!({"mode": mode, "flow": flow, "encrypted": encrypted, "page_sdes": page_sdes}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
+    /// A code for alice from the provider's headless login, bound to `challenge`.
+    async fn code(&self, challenge: &str) -> String {
+        get_code(
+            &self.idp,
+            &self.http,
+            &[
+                ("code_challenge", challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await
+    }
+
+    async fn hand_over(&self, id: &str, body: Value) -> Value {
+        let (status, view) = self
+            .post(&format!("/platform/api/conversations/{id}/token"), body)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{view}");
+        view
+    }
+
+    async fn workspace(&self, id: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let response = self
+            .http
+            .get(format!("{}/platform/agent/{id}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.unwrap())
+    }
+}
+
+fn field<'a>(view: &'a Value, key: &str) -> &'a Value {
+    view["profile"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == key)
+        .unwrap_or_else(|| panic!("no field {key} in {view}"))
+}
+
+/// The query of a URL, as a map.
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+impl Demo {
+    /// The popup's round trip for alice (headless at the provider): the authorization
+    /// request with `state` and `nonce`, then the redirect's fragment to the window.
+    async fn popup_implicit(&self, state: &str, nonce: &str) -> (StatusCode, Value) {
+        let redirect_uri = format!("{}/platform/window/callback", self.base);
+        let location = authorize(
+            &self.idp,
+            &self.http,
+            &[
+                ("client_id", "demo-encrypted"),
+                ("redirect_uri", redirect_uri.as_str()),
+                ("response_type", "id_token"),
+                ("scope", "openid"),
+                ("state", state),
+                ("nonce", nonce),
+                ("login_hint", "alice"),
+                ("prompt", "none"),
+            ],
+        )
+        .await;
+        let fragment = location.split_once('#').unwrap().1.to_owned();
+        self.post(
+            "/platform/api/window/callback",
+            json!({"response": fragment}),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn embedded_code_flow_redeems_with_pkce_and_the_pages_redirect_uri() {
+    let demo = demo().await;
+    let started = demo.start("embedded", "code", false).await;
+    let id = started["conversation"].as_str().unwrap();
+    let challenge = started["code_challenge"].as_str().unwrap();
+    assert_eq!(challenge.len(), 43);
+    assert!(started.get("authorize_url").is_none());
+
+    let code = demo.code(challenge).await;
+    let view = demo
+        .hand_over(
+            id,
+            json!({"token": {"ssoKey": code, "redirect_uri": REDIRECT}}),
+        )
+        .await;
+    assert_eq!(view["status"], "authenticated");
+    assert_eq!(view["sub"], ALICE);
+    assert_eq!(view["issuer"], demo.idp.issuer().as_str());
+    assert_eq!(view["token_encrypted"], false);
+    assert_eq!(view["authentications"], 1);
+    assert_eq!(view["expires_in_secs"], 3600);
+    assert_eq!(view["expires_at"], NOW + 3600);
+    assert_eq!(
+        field(&view, "ctmrinfo.customerId"),
+        &json!({"key": "ctmrinfo.customerId", "value": "CUST-0001-ALICE",
+                "provenance": {"kind": "authenticated", "source": "lp_sdes.ctmrinfo.customerId"},
+                "overridden_page_value": "WEB-1"})
+    );
+    assert_eq!(
+        field(&view, "ctmrinfo.storeNumber"),
+        &json!({"key": "ctmrinfo.storeNumber", "value": "77", "provenance": {"kind": "from_page"}})
+    );
+
+    // The code and its PKCE verifier were spent: handing the code over again fails at the
+    // provider, and the latest verdict is what the conversation shows.
+    let again = demo
+        .hand_over(
+            id,
+            json!({"token": {"ssoKey": code, "redirect_uri": REDIRECT}}),
+        )
+        .await;
+    assert_eq!(again["status"], "rejected");
+    assert_eq!(again["reason"], "token_endpoint_error");
+    assert!(again.get("sub").is_none());
+}
+
+#[tokio::test]
+async fn the_workspace_marks_every_field_and_escapes_values() {
+    let demo = demo().await;
+    let started = demo.start("embedded", "implicit", false).await;
+    let id = started["conversation"].as_str().unwrap();
+    assert!(started.get("code_challenge").is_none());
+    let token = demo
+        .idp
+        .mint_id_token("mallory", &Default::default())
+        .unwrap();
+    let view = demo.hand_over(id, json!({"token": token})).await;
+    assert_eq!(view["status"], "authenticated", "{view}");
+
+    let (status, headers, html) = demo.workspace(id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'"
+    );
+    assert!(html.contains(r#"<div id="agent" data-conversation=""#));
+    assert!(html.contains(r#"data-status="authenticated""#));
+    assert!(html.contains(r#"<tr data-key="ctmrinfo.customerId" data-provenance="verified">"#));
+    assert!(html.contains(r#"<span class="value">&#60;img src=x onerror=alert(1)&#62;</span>"#));
+    // The page's values are escaped too.
+    assert!(html.contains(r#"<tr data-key="personal.firstname" data-provenance="page">"#));
+    assert!(html.contains(r#"<span class="value">&#60;i&#62;Alicia&#60;/i&#62;</span>"#));
+    assert!(!html.contains("<img src=x"), "a value became markup");
+    assert!(!html.contains("<i>Alicia"), "a value became markup");
+    // The page's customerId lost to the verified one and is shown struck through.
+    assert!(html.contains(r#"<del class="page-value" title="what the page said">WEB-1</del>"#));
+    assert!(html.contains(r#"<tr data-key="ctmrinfo.storeNumber" data-provenance="page">"#));
+    assert!(html.contains(r#"<span class="badge page">from page, not verified</span>"#));
+}
+
+#[tokio::test]
+async fn a_page_that_reports_an_error_or_nothing_gets_no_conversation() {
+    let demo = demo().await;
+    let id = demo.start("embedded", "code", false).await["conversation"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let view = demo
+        .hand_over(
+            &id,
+            json!({"token": "", "error": "the consumer is not signed in"}),
+        )
+        .await;
+    assert_eq!(view["status"], "rejected");
+    assert_eq!(view["reason"], "handover_missing");
+    assert_eq!(
+        view["detail"],
+        "the page reported an error: the consumer is not signed in"
+    );
+    // Any value but null is an error (§1.5), objects included.
+    let view = demo
+        .hand_over(&id, json!({"token": {}, "error": {"code": 7}}))
+        .await;
+    assert_eq!(view["detail"], r#"the page reported an error: {"code":7}"#);
+    let view = demo.hand_over(&id, json!({"token": {}})).await;
+    assert_eq!(view["reason"], "handover_missing");
+    assert_eq!(
+        view["detail"],
+        "the page called back without a code or token"
+    );
+    // Page fields are still shown, none verified.
+    let fields = view["profile"]["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 4);
+    assert!(fields
+        .iter()
+        .all(|f| f["provenance"]["kind"] == "from_page"));
+
+    let (status, _, html) = demo.workspace(&id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"<code id="reason">handover_missing</code>"#));
+}
+
+#[tokio::test]
+async fn popup_implicit_flow_checks_state_and_nonce_once() {
+    let demo = demo().await;
+    let started = demo.start("popup", "implicit", true).await;
+    let id = started["conversation"].as_str().unwrap();
+    let query = query_of(started["authorize_url"].as_str().unwrap());
+    assert!(started["authorize_url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}/o/oauth2/v2/auth?", demo.idp.base_url())));
+    assert_eq!(query["client_id"], "demo-encrypted");
+    assert_eq!(query["response_type"], "id_token");
+    assert_eq!(
+        query["redirect_uri"],
+        format!("{}/platform/window/callback", demo.base)
+    );
+    assert!(query["state"].starts_with(&format!("{id}.")));
+    assert!(!query.contains_key("code_challenge"));
+
+    let (status, view) = demo.popup_implicit(&query["state"], &query["nonce"]).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["status"], "authenticated", "{view}");
+    assert_eq!(view["mode"], "popup");
+    assert_eq!(view["token_encrypted"], true);
+
+    // The same state again: it was used.
+    let (_, view) = demo.popup_implicit(&query["state"], &query["nonce"]).await;
+    assert_eq!(view["status"], "rejected");
+    assert_eq!(view["reason"], "state_mismatch");
+
+    // A token minted for another nonce is refused after a fresh request.
+    let renewed = demo
+        .post(
+            &format!("/platform/api/conversations/{id}/renew"),
+            json!({}),
+        )
+        .await
+        .1;
+    let state = &query_of(renewed["authorize_url"].as_str().unwrap())["state"];
+    assert_ne!(state, &query["state"]);
+    let (_, view) = demo.popup_implicit(state, "somebody-elses-nonce").await;
+    assert_eq!(view["reason"], "nonce_mismatch", "{view}");
+}
+
+#[tokio::test]
+async fn popup_errors_from_the_provider_are_rejections_with_the_reason() {
+    let demo = demo().await;
+    let started = demo.start("popup", "code", false).await;
+    let state = &query_of(started["authorize_url"].as_str().unwrap())["state"];
+    let response = form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", "access_denied")
+        .append_pair("error_description", "The user denied the request.")
+        .append_pair("state", state)
+        .finish();
+    let (status, view) = demo
+        .post(
+            "/platform/api/window/callback",
+            json!({"response": response}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["status"], "rejected");
+    assert_eq!(view["reason"], "authorization_error");
+    assert_eq!(
+        view["detail"],
+        "access_denied: The user denied the request."
+    );
+}
+
+#[tokio::test]
+async fn expiry_then_a_fresh_token_re_authenticates() {
+    let demo = demo().await;
+    let started = demo.start("embedded", "code", false).await;
+    let id = started["conversation"].as_str().unwrap();
+    let code = demo.code(started["code_challenge"].as_str().unwrap()).await;
+    demo.hand_over(
+        id,
+        json!({"token": {"ssoKey": code, "redirect_uri": REDIRECT}}),
+    )
+    .await;
+
+    demo.clock.advance(3600);
+    let view = get_json(
+        &demo.http,
+        format!("{}/platform/api/conversations/{id}", demo.base),
+    )
+    .await;
+    assert_eq!(view["status"], "expired");
+    assert_eq!(view["expires_in_secs"], 0);
+    let (_, _, html) = demo.workspace(id).await;
+    assert!(html.contains(r#"data-status="expired""#));
+    assert!(html.contains("Token expired at 2027-01-15 09:00:00 UTC"));
+
+    let (status, renewed) = demo
+        .post(
+            &format!("/platform/api/conversations/{id}/renew"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let challenge = renewed["code_challenge"].as_str().unwrap();
+    assert_ne!(challenge, started["code_challenge"].as_str().unwrap());
+    let code = demo.code(challenge).await;
+    let view = demo
+        .hand_over(
+            id,
+            json!({"token": {"ssoKey": code, "redirect_uri": REDIRECT}}),
+        )
+        .await;
+    assert_eq!(view["status"], "authenticated");
+    assert_eq!(view["authentications"], 2);
+    let events: Vec<&str> = view["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "embedded window opened; asking the page for a token (Code Flow)",
+            &format!(
+                "authenticated from the page: sub {ALICE} vouched for by {}",
+                demo.idp.issuer()
+            ),
+            "the token expired; the window asks for a fresh one",
+            "re-authenticated from the page with a fresh token (#2)",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors() {
+    let demo = demo().await;
+    let url = format!("{}/platform/api/conversations", demo.base);
+    let expect = |status: StatusCode, body: Value, error: &str, description: &str| {
+        assert_eq!(body["error"], error, "{body}");
+        assert_eq!(body["error_description"], description, "{body}");
+        status
+    };
+
+    let response = demo
+        .http
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body(r#"{"mode":"embedded","flow":"code"}"#)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert_eq!(
+        expect(
+            status,
+            response.json().await.unwrap(),
+            "invalid_request",
+            "send the body as application/json"
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+
+    let response = demo
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with("the body is not the JSON expected: "));
+
+    let (status, body) = demo
+        .post(
+            "/platform/api/conversations",
+            json!({"mode": "embedded", "flow": "code", "page_sdes": {"type": "ctmrinfo"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    expect(
+        status,
+        body,
+        "invalid_request",
+        "page_sdes must be an array of SDEs",
+    );
+
+    let (status, body) = demo
+        .post(
+            "/platform/api/conversations",
+            json!({"mode": "sideways", "flow": "code"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let (status, body) = demo
+        .post(
+            "/platform/api/conversations/nope/token",
+            json!({"token": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    expect(
+        status,
+        body,
+        "not_found",
+        "no such conversation (it may have ended)",
+    );
+
+    let (status, body) = demo
+        .post(
+            "/platform/api/window/callback",
+            json!({"response": "code=abc"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    expect(
+        status,
+        body,
+        "invalid_request",
+        "the redirect carries no state naming a conversation",
+    );
+
+    let huge = "x".repeat(70_000);
+    let response = demo
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"mode":"embedded","flow":"code","page_sdes":["{huge}"]}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+
+    let (status, _, html) = demo.workspace("nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("No such conversation"));
+}
+
+#[tokio::test]
+async fn the_brand_page_names_the_connectors_and_loads_only_its_own_scripts() {
+    let demo = demo().await;
+    let response = demo
+        .http
+        .get(format!("{}/demo/brand", demo.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&format!(
+        r#"<div id="brand" data-authorize="{}/o/oauth2/v2/auth" data-client="demo-client" data-encrypted-client="demo-encrypted">"#,
+        demo.idp.base_url()
+    )));
+    assert!(!html.contains("<script>"), "no inline script");
+    assert!(html.contains(r#"<script src="/platform/assets/tag.js"></script>"#));
+    assert!(html.contains(r#"<script src="/demo/assets/brand.js"></script>"#));
+
+    let response = demo
+        .http
+        .get(format!("{}/platform/assets/tag.js", demo.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("lpTag.startChat = async function"));
+    let missing = demo
+        .http
+        .get(format!("{}/platform/assets/../Cargo.toml", demo.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
