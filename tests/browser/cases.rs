@@ -1,0 +1,420 @@
+//! The cases: what a consumer does on the brand page, and what the agent then sees.
+
+use std::time::{Duration, Instant};
+
+use crate::harness::{Case, Context as _, Ctx};
+use crate::{ensure, ensure_eq};
+
+/// Every case, in the order they run.
+pub(crate) const ALL: &[Case] = &[
+    ("embedded_code_flow", |ctx| {
+        Box::pin(embedded_code_flow(ctx))
+    }),
+    ("embedded_implicit_flow_encrypted", |ctx| {
+        Box::pin(embedded_implicit_flow_encrypted(ctx))
+    }),
+    ("popup_code_flow", |ctx| Box::pin(popup_code_flow(ctx))),
+    ("deny_at_the_login_page", |ctx| {
+        Box::pin(deny_at_the_login_page(ctx))
+    }),
+    ("rejected_token", |ctx| Box::pin(rejected_token(ctx))),
+    ("expiry_and_reauthentication", |ctx| {
+        Box::pin(expiry_and_reauthentication(ctx))
+    }),
+    ("markup_renders_as_text", |ctx| {
+        Box::pin(markup_renders_as_text(ctx))
+    }),
+];
+
+const ALICE: &str = "110169484474386276334";
+const BOB: &str = "104785613201744552819";
+const ZOE: &str = "117033125970118273645";
+const MALLORY: &str = "109876543210987654321";
+
+const OFFLINE: &str =
+    "We can't start a secure conversation right now. Please leave us a message and we'll get back to you.";
+
+fn verified(value: &str, page: Option<&str>) -> (String, String, Option<String>) {
+    ("verified".into(), value.into(), page.map(Into::into))
+}
+
+fn from_page(value: &str) -> (String, String, Option<String>) {
+    ("page".into(), value.into(), None)
+}
+
+/// The brand page's default SDEs, all from the page: what a rejected conversation shows.
+async fn only_page_fields(ctx: &Ctx) -> Result<(), String> {
+    ensure_eq!(
+        ctx.count("tr[data-provenance='verified']").await?,
+        0,
+        "verified rows"
+    );
+    ensure_eq!(
+        ctx.count("tr[data-provenance='page']").await?,
+        5,
+        "page rows"
+    );
+    ensure_eq!(
+        ctx.field("ctmrinfo.customerId").await?,
+        from_page("WEB-SESSION-4411"),
+        "ctmrinfo.customerId"
+    );
+    ensure_eq!(
+        ctx.field("personal.firstname").await?,
+        from_page("Alicia"),
+        "firstname"
+    );
+    Ok(())
+}
+
+async fn embedded_code_flow(ctx: Ctx) -> Result<(), String> {
+    ctx.sign_in("alice").await?;
+    ensure_eq!(
+        ctx.text("#signed-in-as").await?,
+        format!("Signed in as Alice Liddell (sub {ALICE})."),
+        "the brand page's own sign-in"
+    );
+    ctx.chat("code", "plain", "embedded").await?;
+    let workspace = ctx.window_settles("authenticated").await?;
+    ensure_eq!(
+        ctx.text("#lp-detail").await?,
+        format!("Signed in as customer {ALICE}."),
+        "the consumer's window"
+    );
+
+    ctx.goto(&workspace).await?;
+    ctx.wait("#agent[data-status='authenticated']").await?;
+    ctx.screenshot("embedded-code-flow").await?;
+    ensure_eq!(ctx.text("#issuer").await?, ctx.origin, "issuer");
+    ensure_eq!(ctx.text("#sub").await?, ALICE, "sub");
+    ensure_eq!(ctx.text("#how").await?, "Code Flow, embedded window", "how");
+    ensure_eq!(ctx.text("#envelope").await?, "signed JWT (JWS)", "token");
+    ensure_eq!(ctx.text("#authentications").await?, "1", "tokens verified");
+    ensure_eq!(
+        ctx.field("consumer.customerId").await?,
+        verified(ALICE, None),
+        "customerId"
+    );
+    ensure_eq!(
+        ctx.text("tr[data-key='consumer.customerId'] .source")
+            .await?,
+        "from sub",
+        "source"
+    );
+    // Both gave a value: the verified one wins, the page's is struck through.
+    ensure_eq!(
+        ctx.field("ctmrinfo.customerId").await?,
+        verified("CUST-0001-ALICE", Some("WEB-SESSION-4411")),
+        "ctmrinfo.customerId"
+    );
+    ensure_eq!(
+        ctx.field("ctmrinfo.ctype").await?,
+        verified("vip", Some("silver")),
+        "ctype"
+    );
+    ensure_eq!(
+        ctx.field("personal.firstname").await?,
+        verified("Alice", Some("Alicia")),
+        "firstname"
+    );
+    // Both said the same: nothing to strike.
+    ensure_eq!(
+        ctx.field("personal.language").await?,
+        verified("en-GB", None),
+        "language"
+    );
+    ensure_eq!(
+        ctx.field("ctmrinfo.balance").await?,
+        verified("-400.99", None),
+        "balance"
+    );
+    ensure_eq!(
+        ctx.field("personal.contacts[0].email").await?,
+        verified("alice.liddell@example.com", None),
+        "email"
+    );
+    // storeNumber is not supported in an authenticated flow (§3.3): only the page's shows.
+    ensure_eq!(
+        ctx.field("ctmrinfo.storeNumber").await?,
+        from_page("123865"),
+        "storeNumber"
+    );
+    ensure_eq!(
+        ctx.count("tr[data-provenance='page']").await?,
+        1,
+        "page-only rows"
+    );
+    Ok(())
+}
+
+async fn embedded_implicit_flow_encrypted(ctx: Ctx) -> Result<(), String> {
+    ctx.sign_in("bob").await?;
+    ctx.chat("implicit", "encrypted", "embedded").await?;
+    let workspace = ctx.window_settles("authenticated").await?;
+    ctx.goto(&workspace).await?;
+    ctx.wait("#agent[data-status='authenticated']").await?;
+    ctx.screenshot("embedded-implicit-flow-encrypted").await?;
+    ensure_eq!(
+        ctx.text("#how").await?,
+        "Implicit Flow, ID tokens encrypted, embedded window",
+        "how"
+    );
+    ensure_eq!(
+        ctx.text("#envelope").await?,
+        "JWE envelope, opened with the platform's key, around a signed JWT",
+        "token"
+    );
+    // Bob's token has a subject and a name only: everything else is the page's.
+    ensure_eq!(
+        ctx.field("consumer.customerId").await?,
+        verified(BOB, None),
+        "customerId"
+    );
+    ensure_eq!(
+        ctx.count("tr[data-provenance='verified']").await?,
+        1,
+        "verified rows"
+    );
+    ensure_eq!(
+        ctx.count("tr[data-provenance='page']").await?,
+        5,
+        "page rows"
+    );
+    ensure_eq!(
+        ctx.field("ctmrinfo.ctype").await?,
+        from_page("silver"),
+        "ctype"
+    );
+    Ok(())
+}
+
+async fn popup_code_flow(ctx: Ctx) -> Result<(), String> {
+    ctx.open("/demo/brand").await?;
+    let page = ctx.browser.window().await.ctx("window")?;
+    ctx.chat("code", "plain", "popup").await?;
+    ctx.other_window(&page).await?;
+    // The popup went to the provider's authorization endpoint: its login page.
+    ctx.login_as("zoe").await?;
+    let workspace = ctx.window_settles("authenticated").await?;
+    let url = ctx.browser.current_url().await.ctx("popup URL")?;
+    ensure_eq!(url.path(), "/platform/window/callback", "the popup's page");
+    ensure!(
+        url.query().is_none(),
+        "the code stays in the address bar: {url}"
+    );
+    ensure_eq!(
+        ctx.text("#lp-detail").await?,
+        format!("Signed in as customer {ZOE}."),
+        "the popup window"
+    );
+
+    // The brand page heard from its popup.
+    ctx.browser
+        .switch_to_window(page)
+        .await
+        .ctx("back to the page")?;
+    ctx.window_settles("authenticated").await?;
+    ensure_eq!(
+        ctx.text("#lp-status").await?,
+        "Your conversation continues in the popup window, signed in.",
+        "the brand page's window"
+    );
+
+    ctx.goto(&workspace).await?;
+    ctx.wait("#agent[data-status='authenticated']").await?;
+    ctx.screenshot("popup-code-flow").await?;
+    ensure_eq!(ctx.text("#how").await?, "Code Flow, popup window", "how");
+    ensure_eq!(
+        ctx.field("consumer.customerId").await?,
+        verified(ZOE, None),
+        "customerId"
+    );
+    ensure_eq!(
+        ctx.field("personal.firstname").await?,
+        verified("Zoë", Some("Alicia")),
+        "firstname"
+    );
+    ensure_eq!(
+        ctx.field("personal.language").await?,
+        verified("pl-PL", Some("en-GB")),
+        "language"
+    );
+    ensure_eq!(
+        ctx.field("personal.lastname").await?,
+        verified("Ångström-Łukasiewicz", None),
+        "lastname"
+    );
+    Ok(())
+}
+
+async fn deny_at_the_login_page(ctx: Ctx) -> Result<(), String> {
+    ctx.open("/demo/brand").await?;
+    let page = ctx.browser.window().await.ctx("window")?;
+    ctx.chat("code", "plain", "popup").await?;
+    ctx.other_window(&page).await?;
+    ctx.click("#deny").await?;
+    let workspace = ctx.window_settles("rejected").await?;
+    ensure_eq!(
+        ctx.text("#lp-status").await?,
+        OFFLINE,
+        "the consumer's window"
+    );
+
+    ctx.goto(&workspace).await?;
+    ctx.wait("#agent[data-status='rejected']").await?;
+    ctx.screenshot("deny-at-the-login-page").await?;
+    ensure_eq!(ctx.text("#reason").await?, "authorization_error", "reason");
+    ensure_eq!(
+        ctx.text("#reason-detail").await?,
+        "access_denied: The user denied the request.",
+        "detail"
+    );
+    only_page_fields(&ctx).await
+}
+
+async fn rejected_token(ctx: Ctx) -> Result<(), String> {
+    ctx.sign_in("alice").await?;
+    ctx.choose("tamper", "corrupt").await?;
+    ctx.chat("implicit", "plain", "embedded").await?;
+    let workspace = ctx.window_settles("rejected").await?;
+    ensure_eq!(
+        ctx.text("#lp-status").await?,
+        OFFLINE,
+        "the consumer's window"
+    );
+
+    ctx.goto(&workspace).await?;
+    ctx.wait("#agent[data-status='rejected']").await?;
+    ctx.screenshot("rejected-token").await?;
+    ensure_eq!(ctx.text("#reason").await?, "signature_invalid", "reason");
+    ensure_eq!(
+        ctx.text("#reason-detail").await?,
+        "the RS256 signature does not verify with the brand's key",
+        "detail"
+    );
+    only_page_fields(&ctx).await
+}
+
+/// On the server whose ID tokens live 4 s, the window asks the page again when each expires.
+async fn expiry_and_reauthentication(ctx: Ctx) -> Result<(), String> {
+    let origin = ctx.short_lived_origin.clone();
+    ctx.sign_in_at(&origin, "alice").await?;
+    ctx.chat("code", "plain", "embedded").await?;
+    ctx.window_settles("authenticated").await?;
+    let id = ctx
+        .wait("#lp-window")
+        .await?
+        .attr("data-conversation")
+        .await
+        .ctx("conversation id")?
+        .ok_or("the window names no conversation")?;
+    let api = format!("{origin}/platform/api/conversations/{id}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let view = loop {
+        let view: serde_json::Value = ctx
+            .http
+            .get(&api)
+            .send()
+            .await
+            .ctx("conversation")?
+            .json()
+            .await
+            .ctx("conversation")?;
+        if view["authentications"].as_u64() >= Some(2) {
+            break view;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "no re-authentication within 20 s: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    ensure_eq!(
+        view["status"],
+        "authenticated",
+        "status after re-authentication"
+    );
+    let events: Vec<&str> = view["events"]
+        .as_array()
+        .ok_or("no events")?
+        .iter()
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    ensure!(
+        events.contains(&"the token expired; the window asks for a fresh one"),
+        "events: {events:?}"
+    );
+    ensure!(
+        events.contains(&"re-authenticated from the page with a fresh token (#2)"),
+        "events: {events:?}"
+    );
+    ctx.window_settles("authenticated").await?;
+
+    ctx.goto(&format!("{origin}/platform/agent/{id}")).await?;
+    ctx.wait("#agent").await?;
+    ctx.screenshot("expiry-and-reauthentication").await?;
+    let shown: u32 = ctx
+        .text("#authentications")
+        .await?
+        .parse()
+        .map_err(|e| format!("tokens verified: {e}"))?;
+    ensure!(shown >= 2, "tokens verified: {shown}");
+    let timeline = ctx.text("#events").await?;
+    ensure!(
+        timeline.contains("re-authenticated from the page with a fresh token (#2)"),
+        "timeline: {timeline}"
+    );
+    Ok(())
+}
+
+async fn markup_renders_as_text(ctx: Ctx) -> Result<(), String> {
+    ctx.sign_in("mallory").await?;
+    ensure_eq!(
+        ctx.text("#signed-in-as").await?,
+        format!("Signed in as <script>alert('mallory')</script> (sub {MALLORY})."),
+        "the brand page shows the name as text"
+    );
+    let sdes = ctx.wait("#page-sdes").await?;
+    sdes.clear().await.ctx("page SDEs")?;
+    sdes.send_keys(
+        r#"[{"type":"ctmrinfo","info":{"companyBranch":"<script>document.title='pwned'</script>"}}]"#,
+    )
+    .await
+    .ctx("page SDEs")?;
+    ctx.chat("code", "plain", "embedded").await?;
+    let workspace = ctx.window_settles("authenticated").await?;
+    ctx.goto(&workspace).await?;
+    ctx.wait("#agent[data-status='authenticated']").await?;
+    ctx.screenshot("markup-renders-as-text").await?;
+    ensure_eq!(
+        ctx.field("ctmrinfo.customerId").await?,
+        verified("<img src=x onerror=alert(1)>", None),
+        "customerId"
+    );
+    ensure_eq!(
+        ctx.field("personal.firstname").await?,
+        verified("<b>Mallory</b>", None),
+        "firstname"
+    );
+    ensure_eq!(
+        ctx.field("personal.lastname").await?,
+        verified("\"O'Brien\" & Co", None),
+        "lastname"
+    );
+    ensure_eq!(
+        ctx.field("ctmrinfo.companyBranch").await?,
+        from_page("<script>document.title='pwned'</script>"),
+        "companyBranch"
+    );
+    ensure_eq!(
+        ctx.count("#agent img, #agent b, #agent script").await?,
+        0,
+        "elements made from values"
+    );
+    let title = ctx.browser.title().await.ctx("title")?;
+    ensure!(
+        title.starts_with("Agent workspace"),
+        "the title changed: {title}"
+    );
+    Ok(())
+}
