@@ -81,6 +81,7 @@ async fn embedded_code_flow(ctx: Ctx) -> Result<(), String> {
         format!("Signed in as customer {ALICE}."),
         "the consumer's window"
     );
+    ctx.screenshot("brand-page").await?;
 
     ctx.goto(&workspace).await?;
     ctx.wait("#agent[data-status='authenticated']").await?;
@@ -194,6 +195,8 @@ async fn popup_code_flow(ctx: Ctx) -> Result<(), String> {
     ctx.chat("code", "plain", "popup").await?;
     ctx.other_window(&page).await?;
     // The popup went to the provider's authorization endpoint: its login page.
+    ctx.wait("#persona-zoe").await?;
+    ctx.screenshot("login-page").await?;
     ctx.login_as("zoe").await?;
     let workspace = ctx.window_settles("authenticated").await?;
     let url = ctx.browser.current_url().await.ctx("popup URL")?;
