@@ -587,3 +587,52 @@ async fn the_brand_page_names_the_connectors_and_loads_only_its_own_scripts() {
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_agent_index_lists_the_newest_conversations_first() {
+    let demo = demo().await;
+    let html = |demo: &Demo| {
+        let http = demo.http.clone();
+        let url = format!("{}/platform/agent", demo.base);
+        async move { http.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(html(&demo).await.contains("None yet"));
+
+    let first = demo.start("embedded", "code", false).await;
+    let second = demo.start("popup", "implicit", true).await;
+    let token = demo
+        .idp
+        .mint_id_token("alice", &Default::default())
+        .unwrap();
+    let first_id = first["conversation"].as_str().unwrap();
+    let second_id = second["conversation"].as_str().unwrap();
+    let (status, _) = demo
+        .post(
+            &format!("/platform/api/conversations/{second_id}/token"),
+            json!({"token": token}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a popup takes no page handover"
+    );
+
+    let page = html(&demo).await;
+    let row = |id: &str, status: &str, how: &str| {
+        format!(
+            r#"<tr><td><a class="mono" href="/platform/agent/{id}">{id}</a></td><td>{status}</td><td class="mono"></td><td>{how}</td></tr>"#
+        )
+    };
+    let newest = page
+        .find(&row(
+            second_id,
+            "pending",
+            "Implicit Flow (JWE), popup window",
+        ))
+        .expect("the popup conversation is listed");
+    let older = page
+        .find(&row(first_id, "pending", "Code Flow, embedded window"))
+        .expect("the embedded conversation is listed");
+    assert!(newest < older, "newest first");
+}
