@@ -154,6 +154,9 @@
     sessionStorage.removeItem('brand.user');
     showUser();
   });
+  $('flow').addEventListener('change', () => {
+    $('pkce').disabled = $('flow').value !== 'code';
+  });
   $('chat').addEventListener('click', () => {
     let sdes;
     try {
@@ -164,7 +167,7 @@
     }
     lpTag.sdes.push(sdes);
     const { mode, flow, encrypted } = choice();
-    lpTag.startChat({ mode, flow, encrypted });
+    lpTag.startChat({ mode, flow, encrypted, pkce: $('pkce').value === 'on' });
   });
   showUser(finishSignIn());
 })();

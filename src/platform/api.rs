@@ -89,9 +89,16 @@ pub(super) struct StartRequest {
     flow: FlowKind,
     #[serde(default)]
     encrypted: bool,
+    /// PKCE for the Code Flow; on unless turned off.
+    #[serde(default = "on")]
+    pkce: bool,
     /// What the page pushed with `lpTag.sdes.push` (unauthenticated).
     #[serde(default)]
     page_sdes: Value,
+}
+
+fn on() -> bool {
+    true
 }
 
 /// What the window needs to ask for a code or token.
@@ -175,15 +182,23 @@ pub(super) async fn start(
         request.mode,
         request.flow,
         request.encrypted,
+        request.pkce,
         request.page_sdes,
     );
     conversation.renew();
-    let flow = match (request.flow, request.encrypted) {
-        (FlowKind::Code, false) => "Code Flow",
-        (FlowKind::Code, true) => "Code Flow, encrypted ID token",
-        (FlowKind::Implicit, false) => "Implicit Flow",
-        (FlowKind::Implicit, true) => "Implicit Flow, encrypted ID token",
-    };
+    let flow = format!(
+        "{}{}{}",
+        match request.flow {
+            FlowKind::Code => "Code Flow",
+            FlowKind::Implicit => "Implicit Flow",
+        },
+        if conversation.pkce { " with PKCE" } else { "" },
+        if request.encrypted {
+            ", encrypted ID token"
+        } else {
+            ""
+        },
+    );
     let window = match request.mode {
         Mode::Embedded => "embedded window opened; asking the page for a token",
         Mode::Popup => "popup window opened at the provider's authorization endpoint",

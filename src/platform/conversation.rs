@@ -63,6 +63,8 @@ pub(crate) struct Conversation {
     pub(super) mode: Mode,
     pub(super) flow: FlowKind,
     pub(super) encrypted: bool,
+    /// The connector's PKCE toggle (§1.1, §1.6): Code Flow only.
+    pub(super) pkce: bool,
     pub(super) page_sdes: Value,
     pub(super) pending: Pending,
     pub(super) outcome: Outcome,
@@ -76,12 +78,19 @@ pub(crate) struct Conversation {
 const MAX_EVENTS: usize = 50;
 
 impl Conversation {
-    pub(super) fn new(mode: Mode, flow: FlowKind, encrypted: bool, page_sdes: Value) -> Self {
+    pub(super) fn new(
+        mode: Mode,
+        flow: FlowKind,
+        encrypted: bool,
+        pkce: bool,
+        page_sdes: Value,
+    ) -> Self {
         Self {
             id: random_token(12),
             mode,
             flow,
             encrypted,
+            pkce: pkce && flow == FlowKind::Code,
             page_sdes,
             pending: Pending::default(),
             outcome: Outcome::Pending,
@@ -102,15 +111,14 @@ impl Conversation {
         self.version += 1;
     }
 
-    /// A fresh request for the window: a new PKCE pair (Code Flow), and for the popup a new
-    /// `state` (naming this conversation) and `nonce`.
+    /// A fresh request for the window: a new PKCE pair (Code Flow with PKCE on), and for the
+    /// popup a new `state` (naming this conversation) and `nonce`.
     pub(super) fn renew(&mut self) {
-        let (verifier, challenge) = match self.flow {
-            FlowKind::Code => {
-                let (v, c) = crate::verifier::pkce_pair();
-                (Some(v), Some(c))
-            }
-            FlowKind::Implicit => (None, None),
+        let (verifier, challenge) = if self.pkce {
+            let (v, c) = crate::verifier::pkce_pair();
+            (Some(v), Some(c))
+        } else {
+            (None, None)
         };
         let popup = self.mode == Mode::Popup;
         self.pending = Pending {
@@ -159,6 +167,7 @@ impl Conversation {
             mode: self.mode,
             flow: self.flow,
             encrypted: self.encrypted,
+            pkce: self.pkce,
             status: self.status(now),
             reason: self.rejection().map(|r| r.reason.code()),
             detail: self.rejection().map(|r| r.detail.clone()),
@@ -183,6 +192,7 @@ pub(super) struct ConversationView {
     pub(super) mode: Mode,
     pub(super) flow: FlowKind,
     pub(super) encrypted: bool,
+    pub(super) pkce: bool,
     pub(super) status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) reason: Option<&'static str>,

@@ -131,6 +131,7 @@ fn agent_view(conversation: &Conversation, now: i64) -> AgentView {
         .to_owned(),
         flow: flow_name(conversation.flow).to_owned(),
         encrypted: conversation.encrypted,
+        pkce: conversation.pkce,
         issuer: consumer.map(|c| c.iss().to_string()),
         sub: consumer.map(|c| c.sub().to_string()),
         kid: consumer.and_then(|c| c.kid().map(str::to_owned)),

@@ -235,6 +235,8 @@ pub struct AgentView {
     pub flow: String,
     /// Whether the connector encrypts ID tokens.
     pub encrypted: bool,
+    /// Whether codes are bound to a PKCE challenge.
+    pub pkce: bool,
     /// The issuer that vouched for the consumer.
     pub issuer: Option<String>,
     /// The consumer id.

@@ -86,9 +86,14 @@ async fn embedded_code_flow(ctx: Ctx) -> Result<(), String> {
     ctx.goto(&workspace).await?;
     ctx.wait("#agent[data-status='authenticated']").await?;
     ctx.screenshot("embedded-code-flow").await?;
+    ctx.every_row_matches_the_api(&ctx.origin).await?;
     ensure_eq!(ctx.text("#issuer").await?, ctx.origin, "issuer");
     ensure_eq!(ctx.text("#sub").await?, ALICE, "sub");
-    ensure_eq!(ctx.text("#how").await?, "Code Flow, embedded window", "how");
+    ensure_eq!(
+        ctx.text("#how").await?,
+        "Code Flow with PKCE, embedded window",
+        "how"
+    );
     ensure_eq!(ctx.text("#envelope").await?, "signed JWT (JWS)", "token");
     ensure_eq!(ctx.text("#authentications").await?, "1", "tokens verified");
     ensure_eq!(
@@ -155,6 +160,7 @@ async fn embedded_implicit_flow_encrypted(ctx: Ctx) -> Result<(), String> {
     ctx.goto(&workspace).await?;
     ctx.wait("#agent[data-status='authenticated']").await?;
     ctx.screenshot("embedded-implicit-flow-encrypted").await?;
+    ctx.every_row_matches_the_api(&ctx.origin).await?;
     ensure_eq!(
         ctx.text("#how").await?,
         "Implicit Flow, ID tokens encrypted, embedded window",
@@ -226,7 +232,12 @@ async fn popup_code_flow(ctx: Ctx) -> Result<(), String> {
     ctx.goto(&workspace).await?;
     ctx.wait("#agent[data-status='authenticated']").await?;
     ctx.screenshot("popup-code-flow").await?;
-    ensure_eq!(ctx.text("#how").await?, "Code Flow, popup window", "how");
+    ctx.every_row_matches_the_api(&ctx.origin).await?;
+    ensure_eq!(
+        ctx.text("#how").await?,
+        "Code Flow with PKCE, popup window",
+        "how"
+    );
     ensure_eq!(
         ctx.field("consumer.customerId").await?,
         verified(ZOE, None),
@@ -266,6 +277,7 @@ async fn deny_at_the_login_page(ctx: Ctx) -> Result<(), String> {
     ctx.goto(&workspace).await?;
     ctx.wait("#agent[data-status='rejected']").await?;
     ctx.screenshot("deny-at-the-login-page").await?;
+    ctx.every_row_matches_the_api(&ctx.origin).await?;
     ensure_eq!(ctx.text("#reason").await?, "authorization_error", "reason");
     ensure_eq!(
         ctx.text("#reason-detail").await?,
@@ -289,6 +301,7 @@ async fn rejected_token(ctx: Ctx) -> Result<(), String> {
     ctx.goto(&workspace).await?;
     ctx.wait("#agent[data-status='rejected']").await?;
     ctx.screenshot("rejected-token").await?;
+    ctx.every_row_matches_the_api(&ctx.origin).await?;
     ensure_eq!(ctx.text("#reason").await?, "signature_invalid", "reason");
     ensure_eq!(
         ctx.text("#reason-detail").await?,
@@ -356,6 +369,7 @@ async fn expiry_and_reauthentication(ctx: Ctx) -> Result<(), String> {
     ctx.goto(&format!("{origin}/platform/agent/{id}")).await?;
     ctx.wait("#agent").await?;
     ctx.screenshot("expiry-and-reauthentication").await?;
+    ctx.every_row_matches_the_api(&origin).await?;
     let shown: u32 = ctx
         .text("#authentications")
         .await?
@@ -389,6 +403,7 @@ async fn markup_renders_as_text(ctx: Ctx) -> Result<(), String> {
     ctx.goto(&workspace).await?;
     ctx.wait("#agent[data-status='authenticated']").await?;
     ctx.screenshot("markup-renders-as-text").await?;
+    ctx.every_row_matches_the_api(&ctx.origin).await?;
     ensure_eq!(
         ctx.field("ctmrinfo.customerId").await?,
         verified("<img src=x onerror=alert(1)>", None),

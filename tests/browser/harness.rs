@@ -223,6 +223,62 @@ impl Ctx {
             .ok_or_else(|| "the workspace link has no href".to_owned())
     }
 
+    /// Checks every row of the open workspace against the platform's own record of the
+    /// conversation (its JSON API on `origin`): the same keys in the same order, each with the
+    /// same value, provenance marker and struck-through page value. Returns the row count.
+    pub(crate) async fn every_row_matches_the_api(&self, origin: &str) -> Result<usize, String> {
+        let id = self
+            .wait("#agent")
+            .await?
+            .attr("data-conversation")
+            .await
+            .ctx("conversation id")?
+            .ok_or("the workspace names no conversation")?;
+        let shown = self
+            .browser
+            .execute(
+                "return [...document.querySelectorAll('tr[data-key]')].map((row) => [
+                    row.dataset.key,
+                    row.dataset.provenance,
+                    row.querySelector('.value').textContent,
+                    (row.querySelector('del.page-value') || {}).textContent ?? null,
+                ]);",
+                vec![],
+            )
+            .await
+            .ctx("reading the rows")?;
+        let view: serde_json::Value = self
+            .http
+            .get(format!("{origin}/platform/api/conversations/{id}"))
+            .send()
+            .await
+            .ctx("the conversation")?
+            .json()
+            .await
+            .ctx("the conversation")?;
+        let expected: Vec<serde_json::Value> = view["profile"]["fields"]
+            .as_array()
+            .ok_or("no profile in the API's answer")?
+            .iter()
+            .map(|f| {
+                let provenance = match f["provenance"]["kind"].as_str() {
+                    Some("authenticated") => "verified",
+                    _ => "page",
+                };
+                serde_json::json!([f["key"], provenance, f["value"], f["overridden_page_value"]])
+            })
+            .collect();
+        let shown = shown.as_array().ok_or("the rows are not a list")?;
+        if shown != &expected {
+            return Err(format!(
+                "the workspace's rows differ from the conversation's fields:\n  shown    {}\n  expected {}",
+                serde_json::Value::from(shown.clone()),
+                serde_json::Value::from(expected)
+            ));
+        }
+        Ok(shown.len())
+    }
+
     /// One field of the agent's consumer panel: (provenance, value, struck-through page value).
     pub(crate) async fn field(
         &self,

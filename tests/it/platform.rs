@@ -418,7 +418,7 @@ async fn expiry_then_a_fresh_token_re_authenticates() {
     assert_eq!(
         events,
         [
-            "embedded window opened; asking the page for a token (Code Flow)",
+            "embedded window opened; asking the page for a token (Code Flow with PKCE)",
             &format!(
                 "authenticated from the page: sub {ALICE} vouched for by {}",
                 demo.idp.issuer()
@@ -635,4 +635,43 @@ async fn the_agent_index_lists_the_newest_conversations_first() {
         .find(&row(first_id, "pending", "Code Flow, embedded window"))
         .expect("the embedded conversation is listed");
     assert!(newest < older, "newest first");
+}
+
+#[tokio::test]
+async fn with_pkce_off_the_code_is_redeemed_without_a_verifier() {
+    let demo = demo().await;
+    let page_sdes: Value = serde_json::from_str(PAGE_SDES).unwrap();
+    let (status, started) = demo
+        .post(
+            "/platform/api/conversations",
+            json!({"mode": "embedded", "flow": "code", "pkce": false, "page_sdes": page_sdes}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(started.get("code_challenge").is_none(), "{started}");
+    let id = started["conversation"].as_str().unwrap();
+    let code = get_code(&demo.idp, &demo.http, &[]).await;
+    let view = demo
+        .hand_over(
+            id,
+            json!({"token": {"ssoKey": code, "redirect_uri": REDIRECT}}),
+        )
+        .await;
+    assert_eq!(view["status"], "authenticated", "{view}");
+    assert_eq!(view["pkce"], false);
+    let (_, _, html) = demo.workspace(id).await;
+    assert!(html.contains(r#"<td id="how">Code Flow, embedded window</td>"#));
+
+    // With PKCE on, a code bound to no challenge is refused by the provider.
+    let started = demo.start("embedded", "code", false).await;
+    let id = started["conversation"].as_str().unwrap();
+    let code = get_code(&demo.idp, &demo.http, &[]).await;
+    let view = demo
+        .hand_over(
+            id,
+            json!({"token": {"ssoKey": code, "redirect_uri": REDIRECT}}),
+        )
+        .await;
+    assert_eq!(view["status"], "rejected", "{view}");
+    assert_eq!(view["reason"], "token_endpoint_error");
 }
