@@ -19,6 +19,11 @@ use clap::Parser as _;
 
 use cli::{Cli, Command, KeysCommand};
 
+/// jemalloc's per-thread caches: the system allocator cost a fifth of every flow under load.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let cli = Cli::parse();
