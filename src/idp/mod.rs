@@ -4,6 +4,7 @@
 //! [`router`] builds the app from an [`IdpState`]; [`serve`] runs it on a listener the caller
 //! bound; [`MockIdp`] does both in-process on a free port for tests.
 
+mod access_token;
 mod authorize;
 mod config;
 mod device;

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
 
+use super::access_token;
 use super::config::{ClientConfig, ConfigError, IdpConfig};
 use super::error::OAuthError;
 use super::scope::Scopes;
@@ -150,7 +151,12 @@ pub struct IdpState {
     pub(crate) codes: Store<CodeGrant>,
     /// Codes already redeemed, kept until they would have expired, to spot replays.
     pub(crate) spent_codes: Store<Arc<str>>,
-    pub(crate) access_tokens: Store<Grant>,
+    /// Access tokens carry their grant (`access_token.rs`); this keys their MAC.
+    token_key: [u8; 32],
+    /// Grants revoked while their access tokens could still be live.
+    revoked_grants: Store<()>,
+    /// Grants whose persona was edited at the login page, which a token cannot name by index.
+    edited_grants: Store<Grant>,
     pub(crate) refresh_tokens: Store<Grant>,
     pub(crate) logins: Store<super::authorize::AuthRequest>,
     pub(crate) devices: Store<DeviceGrant>,
@@ -241,7 +247,13 @@ impl IdpState {
             discovery_json,
             codes: Store::new(cap),
             spent_codes: Store::new(cap),
-            access_tokens: Store::new(cap),
+            token_key: {
+                let mut key = [0u8; 32];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+                key
+            },
+            revoked_grants: Store::new(cap),
+            edited_grants: Store::new(cap),
             refresh_tokens: Store::new(cap),
             logins: Store::new(cap),
             devices: Store::new(cap),
@@ -400,14 +412,54 @@ impl IdpState {
         }
     }
 
-    /// Issues an opaque access token shaped like Google's (`ya29.` + base64url).
+    /// Issues an access token shaped like Google's (`ya29.a0` + base64url) that carries its
+    /// grant, so nothing is stored per token.
     pub(crate) fn issue_access_token(&self, grant: &Grant) -> String {
-        let token = format!("ya29.a0{}", random_token(120));
         let now = self.now();
-        let expires = now + self.config.tokens.access_token_lifetime_secs;
-        self.access_tokens
-            .insert(token.clone(), grant.clone(), expires, now);
-        token
+        let expires_at = now + self.config.tokens.access_token_lifetime_secs;
+        let persona = self
+            .shared_personas
+            .iter()
+            .position(|p| Arc::ptr_eq(p, &grant.persona))
+            .and_then(|i| u16::try_from(i).ok())
+            .filter(|&i| i != access_token::EDITED)
+            .unwrap_or_else(|| {
+                self.edited_grants.insert(
+                    grant.grant_id.to_string(),
+                    grant.clone(),
+                    expires_at,
+                    now,
+                );
+                access_token::EDITED
+            });
+        access_token::issue(
+            &self.token_key,
+            &access_token::Claims {
+                expires_at,
+                scopes: grant.scopes,
+                persona,
+                grant_id: grant.grant_id.to_string(),
+                client_id: grant.client_id.to_string(),
+            },
+        )
+    }
+
+    /// The grant behind a live access token this provider issued and nobody revoked.
+    pub(crate) fn access_grant(&self, token: &str) -> Option<Grant> {
+        let claims = access_token::read(&self.token_key, token)?;
+        let now = self.now();
+        if claims.expires_at <= now || self.revoked_grants.get(&claims.grant_id, now).is_some() {
+            return None;
+        }
+        if claims.persona == access_token::EDITED {
+            return self.edited_grants.get(&claims.grant_id, now);
+        }
+        Some(Grant {
+            client_id: ClientId::new(claims.client_id),
+            persona: Arc::clone(self.shared_personas.get(usize::from(claims.persona))?),
+            scopes: claims.scopes,
+            grant_id: Arc::from(claims.grant_id),
+        })
     }
 
     /// Issues a refresh token shaped like Google's (`1//0` + base64url).
@@ -433,20 +485,24 @@ impl IdpState {
         value
     }
 
-    /// Revokes every token of one authorization.
+    /// Revokes every token of one authorization: its access tokens stop working and its refresh
+    /// tokens are dropped (how many, for the log).
     pub(crate) fn revoke_grant(&self, grant_id: &str) -> usize {
-        self.access_tokens
+        let now = self.now();
+        let until = now + self.config.tokens.access_token_lifetime_secs;
+        self.revoked_grants
+            .insert(grant_id.to_owned(), (), until, now);
+        self.edited_grants.take(grant_id, now);
+        self.refresh_tokens
             .remove_where(|g| &*g.grant_id == grant_id)
-            + self
-                .refresh_tokens
-                .remove_where(|g| &*g.grant_id == grant_id)
     }
 
-    /// How many entries each store holds: `(codes, access, refresh, logins, devices)`.
+    /// How many entries each store holds: `(codes, edited grants of access tokens, refresh,
+    /// logins, devices)`. Access tokens themselves are not stored.
     pub fn store_sizes(&self) -> [usize; 5] {
         [
             self.codes.len(),
-            self.access_tokens.len(),
+            self.edited_grants.len(),
             self.refresh_tokens.len(),
             self.logins.len(),
             self.devices.len(),

@@ -22,9 +22,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 /// `GET /v1/userinfo` with `Authorization: Bearer <access token>`.
 pub(crate) async fn userinfo(State(state): State<Arc<IdpState>>, headers: HeaderMap) -> Response {
-    let Some(grant) =
-        bearer(&headers).and_then(|token| state.access_tokens.get(token, state.now()))
-    else {
+    let Some(grant) = bearer(&headers).and_then(|token| state.access_grant(token)) else {
         return OAuthError::InvalidBearer.into_response();
     };
     let mut info = UserInfo::for_persona(&grant.persona, grant.scopes.claim_scopes());
@@ -55,8 +53,7 @@ pub(crate) async fn revoke(
     };
     let now = state.now();
     let grant = state
-        .access_tokens
-        .get(&token, now)
+        .access_grant(&token)
         .or_else(|| state.refresh_tokens.get(&token, now));
     match grant {
         Some(grant) => {

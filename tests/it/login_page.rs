@@ -97,6 +97,24 @@ async fn consenting_with_edited_claims_puts_the_edits_in_the_token() {
         claims["lp_sdes"],
         serde_json::json!([{"type": "ctmrinfo", "info": {"ctype": "gold"}}])
     );
+    // UserInfo answers for the edited person too, and stops once the grant is revoked.
+    let access_token = body["access_token"].as_str().unwrap();
+    let userinfo = || {
+        http.get(format!("{}/v1/userinfo", idp.base_url()))
+            .bearer_auth(access_token)
+            .send()
+    };
+    let info: serde_json::Value = userinfo().await.unwrap().json().await.unwrap();
+    assert_eq!(info["sub"], "999");
+    assert_eq!(info["name"], "Robert Stone");
+    let revoked = http
+        .post(format!("{}/revoke", idp.base_url()))
+        .form(&[("token", access_token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 
     // The sign-in request was single-use.
     let again = http
