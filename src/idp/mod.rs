@@ -4,7 +4,6 @@
 //! [`router`] builds the app from an [`IdpState`]; [`serve`] runs it on a listener the caller
 //! bound; [`MockIdp`] does both in-process on a free port for tests.
 
-mod access_token;
 mod authorize;
 mod config;
 mod device;
@@ -13,6 +12,7 @@ mod error;
 mod faults;
 mod mock;
 mod scope;
+mod sealed;
 mod server;
 mod state;
 

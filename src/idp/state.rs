@@ -6,10 +6,10 @@ use std::sync::{Arc, RwLock};
 
 use axum::body::Bytes;
 
-use super::access_token;
 use super::config::{ClientConfig, ConfigError, IdpConfig};
 use super::error::OAuthError;
 use super::scope::Scopes;
+use super::sealed;
 use crate::claims::{ClientId, IdTokenClaims, Issuer, Nonce, Persona, Personas};
 use crate::clock::Clock;
 use crate::jose::{left_half_sha256, Encrypter, Signer};
@@ -149,9 +149,7 @@ pub struct IdpState {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) discovery_json: Bytes,
     pub(crate) codes: Store<CodeGrant>,
-    /// Codes already redeemed, kept until they would have expired, to spot replays.
-    pub(crate) spent_codes: Store<Arc<str>>,
-    /// Access tokens carry their grant (`access_token.rs`); this keys their MAC.
+    /// Access tokens and codes carry what they need (`sealed.rs`); this keys their MAC.
     token_key: [u8; 32],
     /// Grants revoked while their access tokens could still be live.
     revoked_grants: Store<()>,
@@ -246,7 +244,6 @@ impl IdpState {
             clock,
             discovery_json,
             codes: Store::new(cap),
-            spent_codes: Store::new(cap),
             token_key: {
                 let mut key = [0u8; 32];
                 rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
@@ -422,7 +419,7 @@ impl IdpState {
             .iter()
             .position(|p| Arc::ptr_eq(p, &grant.persona))
             .and_then(|i| u16::try_from(i).ok())
-            .filter(|&i| i != access_token::EDITED)
+            .filter(|&i| i != sealed::EDITED)
             .unwrap_or_else(|| {
                 self.edited_grants.insert(
                     grant.grant_id.to_string(),
@@ -430,11 +427,11 @@ impl IdpState {
                     expires_at,
                     now,
                 );
-                access_token::EDITED
+                sealed::EDITED
             });
-        access_token::issue(
+        sealed::issue(
             &self.token_key,
-            &access_token::Claims {
+            &sealed::Claims {
                 expires_at,
                 scopes: grant.scopes,
                 persona,
@@ -446,12 +443,12 @@ impl IdpState {
 
     /// The grant behind a live access token this provider issued and nobody revoked.
     pub(crate) fn access_grant(&self, token: &str) -> Option<Grant> {
-        let claims = access_token::read(&self.token_key, token)?;
+        let claims = sealed::read(&self.token_key, token)?;
         let now = self.now();
         if claims.expires_at <= now || self.revoked_grants.get(&claims.grant_id, now).is_some() {
             return None;
         }
-        if claims.persona == access_token::EDITED {
+        if claims.persona == sealed::EDITED {
             return self.edited_grants.get(&claims.grant_id, now);
         }
         Some(Grant {
@@ -472,17 +469,27 @@ impl IdpState {
         token
     }
 
-    /// Issues an authorization code shaped like Google's: `4/0A` and 69 more characters.
+    /// Issues an authorization code shaped like Google's (`4/0A`, 73 characters) that names
+    /// its grant (`sealed.rs`), and keeps it pending until redeemed.
     pub(crate) fn issue_code(&self, code: CodeGrant) -> String {
-        let value = format!("4/0A{}", &random_token(52)[..69]);
         let now = self.now();
-        self.codes.insert(
-            value.clone(),
-            code,
-            now + self.config.tokens.code_lifetime_secs,
-            now,
+        let expires_at = now + self.config.tokens.code_lifetime_secs;
+        let value = sealed::issue_code(
+            &self.token_key,
+            &sealed::CodeClaims {
+                expires_at,
+                grant_id: code.grant.grant_id.to_string(),
+            },
         );
+        self.codes.insert(value.clone(), code, expires_at, now);
         value
+    }
+
+    /// The grant of a code this provider issued, still within its lifetime, that is no longer
+    /// pending: a replay (RFC 6749 §4.1.2).
+    pub(crate) fn replayed_code(&self, code: &str) -> Option<String> {
+        let claims = sealed::read_code(&self.token_key, code)?;
+        (claims.expires_at > self.now()).then_some(claims.grant_id)
     }
 
     /// Revokes every token of one authorization: its access tokens stop working and its refresh

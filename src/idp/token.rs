@@ -258,7 +258,7 @@ fn authorization_code(
     let now = state.now();
     // Taking the code is the single-use step: whatever happens next, it is gone.
     let Some(grant) = state.codes.take(code, now) else {
-        if let Some(grant_id) = state.spent_codes.take(code, now) {
+        if let Some(grant_id) = state.replayed_code(code) {
             // RFC 6749 §4.1.2: a replayed code revokes what the first redemption issued.
             let revoked = state.revoke_grant(&grant_id);
             tracing::warn!(
@@ -268,13 +268,6 @@ fn authorization_code(
         }
         return Err(OAuthError::InvalidGrant("Bad Request"));
     };
-    let expires = now + state.config.tokens.code_lifetime_secs;
-    state.spent_codes.insert(
-        code.to_owned(),
-        Arc::clone(&grant.grant.grant_id),
-        expires,
-        now,
-    );
     if grant.grant.client_id != client.id {
         return Err(OAuthError::InvalidGrant("Bad Request"));
     }

@@ -1,8 +1,16 @@
-//! Access tokens that carry their grant: `ya29.a0` + base64url(grant, expiry, MAC). Issuing
-//! one stores nothing, so memory stays flat however many flows are served; revocation keeps a
-//! small set of revoked grant ids until the tokens would have expired anyway.
+//! Tokens that carry what the provider needs to know about them, under a MAC, so that serving
+//! a flow leaves nothing behind: memory stays flat however many flows are served.
 //!
-//! Layout (before base64url): version `1`, 12 random bytes (two tokens of one grant issued in
+//! **Access tokens**: `ya29.a0` + base64url(grant, expiry, MAC). Revocation keeps a small set
+//! of revoked grant ids until the tokens would have expired anyway.
+//!
+//! **Codes**: `4/0Ab` + 68 base64url characters (73 in all, Google's length) of 10 random
+//! bytes, the expiry, the grant id and a MAC. A pending code still lives in the code store
+//! (its redirect URI, nonce and PKCE challenge); the code itself tells a replay (genuine,
+//! unexpired, no longer pending) from a made-up code, and names the grant to revoke, without
+//! a store of spent codes.
+//!
+//! Access token layout (before base64url): version `1`, 12 random bytes (two tokens of one grant issued in
 //! the same second still differ, as Google's do), `exp` (i64, big-endian), scopes (bit 0 `openid`,
 //! 1 `email`, 2 `profile`), persona (u16 index into the configured personas, or `u16::MAX`
 //! when the person edited their claims at the login page and the grant is kept aside), the
@@ -22,6 +30,54 @@ const MAC_LEN: usize = 16;
 const RANDOM_LEN: usize = 12;
 /// The persona slot of a grant whose persona was edited (kept in a store by grant id).
 pub(crate) const EDITED: u16 = u16::MAX;
+
+const CODE_PREFIX: &str = "4/0Ab";
+const CODE_RANDOM_LEN: usize = 10;
+const CODE_GRANT_LEN: usize = 16;
+
+/// What a code says, once its MAC checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CodeClaims {
+    pub(crate) expires_at: i64,
+    pub(crate) grant_id: String,
+}
+
+/// Issues a code for `claims`: 51 bytes before base64url, whatever the grant id's length (up
+/// to 16 bytes are kept).
+pub(crate) fn issue_code(key: &[u8; 32], claims: &CodeClaims) -> String {
+    let mut data = Vec::with_capacity(51);
+    let mut random = [0u8; CODE_RANDOM_LEN];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
+    data.extend_from_slice(&random);
+    data.extend_from_slice(&claims.expires_at.to_be_bytes());
+    let grant = &claims.grant_id.as_bytes()[..claims.grant_id.len().min(CODE_GRANT_LEN)];
+    data.push(grant.len() as u8);
+    data.extend_from_slice(grant);
+    data.resize(data.len() + CODE_GRANT_LEN - grant.len(), 0);
+    let tag = mac(key, &data).finalize().into_bytes();
+    data.extend_from_slice(&tag[..MAC_LEN]);
+    let mut code = String::with_capacity(73);
+    code.push_str(CODE_PREFIX);
+    URL_SAFE_NO_PAD.encode_string(&data, &mut code);
+    code
+}
+
+/// Reads a code this provider issued; `None` for anything else.
+pub(crate) fn read_code(key: &[u8; 32], code: &str) -> Option<CodeClaims> {
+    let data = URL_SAFE_NO_PAD
+        .decode(code.strip_prefix(CODE_PREFIX)?)
+        .ok()?;
+    let (data, tag) = data.split_at_checked(data.len().checked_sub(MAC_LEN)?)?;
+    mac(key, data).verify_truncated_left(tag).ok()?;
+    let (_random, rest) = data.split_first_chunk::<CODE_RANDOM_LEN>()?;
+    let (exp, rest) = rest.split_first_chunk::<8>()?;
+    let (&len, rest) = rest.split_first()?;
+    let grant = rest.get(..usize::from(len).min(CODE_GRANT_LEN))?;
+    Some(CodeClaims {
+        expires_at: i64::from_be_bytes(*exp),
+        grant_id: String::from_utf8(grant.to_vec()).ok()?,
+    })
+}
 
 /// What an access token says, once its MAC checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +189,31 @@ mod tests {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert_eq!(read(&key, &token), Some(claims()));
         assert_ne!(issue(&key, &claims()), token, "each token is new");
+    }
+
+    #[test]
+    fn codes_have_googles_shape_and_name_their_grant() {
+        let key = [9u8; 32];
+        let claims = CodeClaims {
+            expires_at: 1_800_000_600,
+            grant_id: "AbCdEfGhIjKlMnOp".into(),
+        };
+        let code = issue_code(&key, &claims);
+        assert!(code.starts_with("4/0A") && code.len() == 73, "{code}");
+        assert_eq!(read_code(&key, &code), Some(claims.clone()));
+        assert_ne!(issue_code(&key, &claims), code);
+        assert_eq!(read_code(&[1u8; 32], &code), None);
+        let mut altered = code.into_bytes();
+        altered[40] = if altered[40] == b'A' { b'B' } else { b'A' };
+        assert_eq!(read_code(&key, &String::from_utf8(altered).unwrap()), None);
+        assert_eq!(read_code(&key, "4/0Ax"), None);
+        let short = CodeClaims {
+            expires_at: 1,
+            grant_id: "minted".into(),
+        };
+        let code = issue_code(&key, &short);
+        assert_eq!(code.len(), 73);
+        assert_eq!(read_code(&key, &code), Some(short));
     }
 
     #[test]
