@@ -21,6 +21,9 @@ pub(crate) const ALL: &[Case] = &[
     ("expiry_and_reauthentication", |ctx| {
         Box::pin(expiry_and_reauthentication(ctx))
     }),
+    ("popup_expiry_asks_to_log_in_again", |ctx| {
+        Box::pin(popup_expiry_asks_to_log_in_again(ctx))
+    }),
     ("markup_renders_as_text", |ctx| {
         Box::pin(markup_renders_as_text(ctx))
     }),
@@ -381,6 +384,60 @@ async fn expiry_and_reauthentication(ctx: Ctx) -> Result<(), String> {
         timeline.contains("re-authenticated from the page with a fresh token (#2)"),
         "timeline: {timeline}"
     );
+    Ok(())
+}
+
+/// In the popup, an expired token is the consumer's to renew: the window asks them to log in
+/// again, and the new sign-in re-authenticates the same conversation.
+async fn popup_expiry_asks_to_log_in_again(ctx: Ctx) -> Result<(), String> {
+    let origin = ctx.short_lived_origin.clone();
+    ctx.goto(&format!("{origin}/demo/brand")).await?;
+    let page = ctx.browser.window().await.ctx("window")?;
+    ctx.chat("code", "plain", "popup").await?;
+    ctx.other_window(&page).await?;
+    ctx.login_as("alice").await?;
+    ctx.window_settles("authenticated").await?;
+    ctx.window_settles("expired").await?;
+    ensure_eq!(
+        ctx.text("#lp-status").await?,
+        "Your session expired. Please log in again to go on chatting.",
+        "the popup after expiry"
+    );
+    ctx.click("#lp-login-again").await?;
+    ctx.login_as("zoe").await?;
+    ctx.window_settles("authenticated").await?;
+    ensure_eq!(
+        ctx.text("#lp-detail").await?,
+        format!("Signed in as customer {ZOE}."),
+        "after logging in again"
+    );
+    let id = ctx
+        .wait("#lp-window")
+        .await?
+        .attr("data-conversation")
+        .await
+        .ctx("conversation id")?
+        .ok_or("the window names no conversation")?;
+    ctx.goto(&format!("{origin}/platform/agent/{id}")).await?;
+    ctx.wait("#agent").await?;
+    ctx.screenshot("popup-expiry-asks-to-log-in-again").await?;
+    let timeline = ctx.text("#events").await?;
+    for event in [
+        "the token expired; the window asks for a fresh one",
+        "re-authenticated from the provider's redirect with a fresh token (#2)",
+    ] {
+        ensure!(
+            timeline.contains(event),
+            "no {event:?} in the timeline: {timeline}"
+        );
+    }
+    ensure_eq!(ctx.text("#sub").await?, ZOE, "the consumer now");
+    ensure_eq!(
+        ctx.field("consumer.customerId").await?,
+        verified(ZOE, None),
+        "customerId"
+    );
+    ctx.every_row_matches_the_api(&origin).await?;
     Ok(())
 }
 
