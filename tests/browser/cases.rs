@@ -86,10 +86,13 @@ async fn embedded_code_flow(ctx: Ctx) -> Result<(), String> {
     );
     ctx.screenshot("brand-page").await?;
 
-    ctx.goto(&workspace).await?;
-    ctx.wait("#agent[data-status='authenticated']").await?;
-    ctx.screenshot("embedded-code-flow").await?;
-    ctx.every_row_matches_the_api(&ctx.origin).await?;
+    ctx.open_workspace(
+        &workspace,
+        "authenticated",
+        "embedded-code-flow",
+        &ctx.origin,
+    )
+    .await?;
     ensure_eq!(ctx.text("#issuer").await?, ctx.origin, "issuer");
     ensure_eq!(ctx.text("#sub").await?, ALICE, "sub");
     ensure_eq!(
@@ -160,10 +163,13 @@ async fn embedded_implicit_flow_encrypted(ctx: Ctx) -> Result<(), String> {
     ctx.sign_in("bob").await?;
     ctx.chat("implicit", "encrypted", "embedded").await?;
     let workspace = ctx.window_settles("authenticated").await?;
-    ctx.goto(&workspace).await?;
-    ctx.wait("#agent[data-status='authenticated']").await?;
-    ctx.screenshot("embedded-implicit-flow-encrypted").await?;
-    ctx.every_row_matches_the_api(&ctx.origin).await?;
+    ctx.open_workspace(
+        &workspace,
+        "authenticated",
+        "embedded-implicit-flow-encrypted",
+        &ctx.origin,
+    )
+    .await?;
     ensure_eq!(
         ctx.text("#how").await?,
         "Implicit Flow, ID tokens encrypted, embedded window",
@@ -232,10 +238,8 @@ async fn popup_code_flow(ctx: Ctx) -> Result<(), String> {
         "the brand page's window"
     );
 
-    ctx.goto(&workspace).await?;
-    ctx.wait("#agent[data-status='authenticated']").await?;
-    ctx.screenshot("popup-code-flow").await?;
-    ctx.every_row_matches_the_api(&ctx.origin).await?;
+    ctx.open_workspace(&workspace, "authenticated", "popup-code-flow", &ctx.origin)
+        .await?;
     ensure_eq!(
         ctx.text("#how").await?,
         "Code Flow with PKCE, popup window",
@@ -277,10 +281,13 @@ async fn deny_at_the_login_page(ctx: Ctx) -> Result<(), String> {
         "the consumer's window"
     );
 
-    ctx.goto(&workspace).await?;
-    ctx.wait("#agent[data-status='rejected']").await?;
-    ctx.screenshot("deny-at-the-login-page").await?;
-    ctx.every_row_matches_the_api(&ctx.origin).await?;
+    ctx.open_workspace(
+        &workspace,
+        "rejected",
+        "deny-at-the-login-page",
+        &ctx.origin,
+    )
+    .await?;
     ensure_eq!(ctx.text("#reason").await?, "authorization_error", "reason");
     ensure_eq!(
         ctx.text("#reason-detail").await?,
@@ -301,10 +308,8 @@ async fn rejected_token(ctx: Ctx) -> Result<(), String> {
         "the consumer's window"
     );
 
-    ctx.goto(&workspace).await?;
-    ctx.wait("#agent[data-status='rejected']").await?;
-    ctx.screenshot("rejected-token").await?;
-    ctx.every_row_matches_the_api(&ctx.origin).await?;
+    ctx.open_workspace(&workspace, "rejected", "rejected-token", &ctx.origin)
+        .await?;
     ensure_eq!(ctx.text("#reason").await?, "signature_invalid", "reason");
     ensure_eq!(
         ctx.text("#reason-detail").await?,
@@ -320,13 +325,7 @@ async fn expiry_and_reauthentication(ctx: Ctx) -> Result<(), String> {
     ctx.sign_in_at(&origin, "alice").await?;
     ctx.chat("code", "plain", "embedded").await?;
     ctx.window_settles("authenticated").await?;
-    let id = ctx
-        .wait("#lp-window")
-        .await?
-        .attr("data-conversation")
-        .await
-        .ctx("conversation id")?
-        .ok_or("the window names no conversation")?;
+    let id = ctx.window_conversation().await?;
     let api = format!("{origin}/platform/api/conversations/{id}");
     let deadline = Instant::now() + Duration::from_secs(20);
     let view = loop {
@@ -411,13 +410,7 @@ async fn popup_expiry_asks_to_log_in_again(ctx: Ctx) -> Result<(), String> {
         format!("Signed in as customer {ZOE}."),
         "after logging in again"
     );
-    let id = ctx
-        .wait("#lp-window")
-        .await?
-        .attr("data-conversation")
-        .await
-        .ctx("conversation id")?
-        .ok_or("the window names no conversation")?;
+    let id = ctx.window_conversation().await?;
     ctx.goto(&format!("{origin}/platform/agent/{id}")).await?;
     ctx.wait("#agent").await?;
     ctx.screenshot("popup-expiry-asks-to-log-in-again").await?;
@@ -457,10 +450,13 @@ async fn markup_renders_as_text(ctx: Ctx) -> Result<(), String> {
     .ctx("page SDEs")?;
     ctx.chat("code", "plain", "embedded").await?;
     let workspace = ctx.window_settles("authenticated").await?;
-    ctx.goto(&workspace).await?;
-    ctx.wait("#agent[data-status='authenticated']").await?;
-    ctx.screenshot("markup-renders-as-text").await?;
-    ctx.every_row_matches_the_api(&ctx.origin).await?;
+    ctx.open_workspace(
+        &workspace,
+        "authenticated",
+        "markup-renders-as-text",
+        &ctx.origin,
+    )
+    .await?;
     ensure_eq!(
         ctx.field("ctmrinfo.customerId").await?,
         verified("<img src=x onerror=alert(1)>", None),

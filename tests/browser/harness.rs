@@ -223,6 +223,33 @@ impl Ctx {
             .ok_or_else(|| "the workspace link has no href".to_owned())
     }
 
+    /// The id of the conversation the chat window shows.
+    pub(crate) async fn window_conversation(&self) -> Result<String, String> {
+        self.wait("#lp-window")
+            .await?
+            .attr("data-conversation")
+            .await
+            .ctx("conversation id")?
+            .ok_or_else(|| "the window names no conversation".to_owned())
+    }
+
+    /// Opens a workspace, waits for its `status`, saves a screenshot as `name`, and checks
+    /// every row against the platform's record (on `origin`).
+    pub(crate) async fn open_workspace(
+        &self,
+        url: &str,
+        status: &str,
+        name: &str,
+        origin: &str,
+    ) -> Result<(), String> {
+        self.goto(url).await?;
+        self.wait(&format!("#agent[data-status='{status}']"))
+            .await?;
+        self.screenshot(name).await?;
+        self.every_row_matches_the_api(origin).await?;
+        Ok(())
+    }
+
     /// Checks every row of the open workspace against the platform's own record of the
     /// conversation (its JSON API on `origin`): the same keys in the same order, each with the
     /// same value, provenance marker and struck-through page value. Returns the row count.
