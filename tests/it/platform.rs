@@ -433,61 +433,48 @@ async fn expiry_then_a_fresh_token_re_authenticates() {
 async fn bad_requests_get_json_errors() {
     let demo = demo().await;
     let url = format!("{}/platform/api/conversations", demo.base);
-    let expect = |status: StatusCode, body: Value, error: &str, description: &str| {
-        assert_eq!(body["error"], error, "{body}");
-        assert_eq!(body["error_description"], description, "{body}");
-        status
+    let expect =
+        |(status, body): (StatusCode, Value), want: StatusCode, error: &str, description: &str| {
+            assert_eq!(status, want, "{body}");
+            assert_eq!(body["error"], error, "{body}");
+            assert_eq!(body["error_description"], description, "{body}");
+        };
+    let raw = |content_type: &'static str, body: String| {
+        let request = demo
+            .http
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap())
+        }
     };
 
-    let response = demo
-        .http
-        .post(&url)
-        .header("content-type", "text/plain")
-        .body(r#"{"mode":"embedded","flow":"code"}"#)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    assert_eq!(
-        expect(
-            status,
-            response.json().await.unwrap(),
-            "invalid_request",
-            "send the body as application/json"
-        ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    expect(
+        raw("text/plain", r#"{"mode":"embedded","flow":"code"}"#.into()).await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "invalid_request",
+        "send the body as application/json",
     );
-
-    let response = demo
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = raw("application/json", "{not json".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_request");
     assert!(body["error_description"]
         .as_str()
         .unwrap()
         .starts_with("the body is not the JSON expected: "));
-
-    let (status, body) = demo
-        .post(
+    expect(
+        demo.post(
             "/platform/api/conversations",
             json!({"mode": "embedded", "flow": "code", "page_sdes": {"type": "ctmrinfo"}}),
         )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    expect(
-        status,
-        body,
+        .await,
+        StatusCode::BAD_REQUEST,
         "invalid_request",
         "page_sdes must be an array of SDEs",
     );
-
     let (status, body) = demo
         .post(
             "/platform/api/conversations",
@@ -495,48 +482,33 @@ async fn bad_requests_get_json_errors() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-
-    let (status, body) = demo
-        .post(
+    expect(
+        demo.post(
             "/platform/api/conversations/nope/token",
             json!({"token": "x"}),
         )
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    expect(
-        status,
-        body,
+        .await,
+        StatusCode::NOT_FOUND,
         "not_found",
         "no such conversation (it may have ended)",
     );
-
-    let (status, body) = demo
-        .post(
+    expect(
+        demo.post(
             "/platform/api/window/callback",
             json!({"response": "code=abc"}),
         )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    expect(
-        status,
-        body,
+        .await,
+        StatusCode::BAD_REQUEST,
         "invalid_request",
         "the redirect carries no state naming a conversation",
     );
-
     let huge = "x".repeat(70_000);
-    let response = demo
-        .http
-        .post(&url)
-        .header("content-type", "application/json")
-        .body(format!(
-            r#"{{"mode":"embedded","flow":"code","page_sdes":["{huge}"]}}"#
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = raw(
+        "application/json",
+        format!(r#"{{"mode":"embedded","flow":"code","page_sdes":["{huge}"]}}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["error"], "invalid_request");
 
     let (status, _, html) = demo.workspace("nope").await;
