@@ -29,10 +29,15 @@ impl<'de> Deserialize<'de> for UniqueObject {
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueObject, A::Error> {
                 let mut map = Map::new();
                 while let Some((key, value)) = access.next_entry::<String, Value>()? {
-                    if map.contains_key(&key) {
-                        return Err(de::Error::custom(format!("duplicate member {key:?}")));
+                    match map.entry(key) {
+                        serde_json::map::Entry::Vacant(slot) => {
+                            slot.insert(value);
+                        }
+                        serde_json::map::Entry::Occupied(slot) => {
+                            let key = slot.key();
+                            return Err(de::Error::custom(format!("duplicate member {key:?}")));
+                        }
                     }
-                    map.insert(key, value);
                 }
                 Ok(UniqueObject(map))
             }

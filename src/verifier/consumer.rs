@@ -140,19 +140,20 @@ impl AuthenticatedConsumer {
     }
 }
 
-/// Flattens a JSON value into `(key, text)` pairs: objects with dots, arrays with `[i]`.
-pub(crate) fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+/// Flattens a JSON value into `(key, text)` pairs: objects with dots, arrays with `[i]`. The
+/// key is built once per leaf and moved into the pair.
+pub(crate) fn flatten(key: String, value: &Value, out: &mut Vec<(String, String)>) {
     match value {
         Value::Object(map) => map
             .iter()
-            .for_each(|(k, v)| flatten(&format!("{prefix}.{k}"), v, out)),
+            .for_each(|(k, v)| flatten(format!("{key}.{k}"), v, out)),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .for_each(|(i, v)| flatten(&format!("{prefix}[{i}]"), v, out)),
-        Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+            .for_each(|(i, v)| flatten(format!("{key}[{i}]"), v, out)),
+        Value::String(s) => out.push((key, s.clone())),
         Value::Null => {}
-        other => out.push((prefix.to_owned(), other.to_string())),
+        other => out.push((key, other.to_string())),
     }
 }
 
@@ -170,7 +171,7 @@ pub fn flatten_sdes(sdes: &Value) -> Vec<(String, String)> {
             _ => None,
         };
         match body {
-            Some(body) => flatten(kind, body, &mut out),
+            Some(body) => flatten(kind.to_owned(), body, &mut out),
             None => {
                 for (k, v) in sde
                     .as_object()
@@ -178,7 +179,7 @@ pub fn flatten_sdes(sdes: &Value) -> Vec<(String, String)> {
                     .flatten()
                     .filter(|(k, _)| *k != "type")
                 {
-                    flatten(&format!("{kind}.{k}"), v, &mut out);
+                    flatten(format!("{kind}.{k}"), v, &mut out);
                 }
             }
         }

@@ -66,19 +66,19 @@ fn invalid(detail: impl Into<String>) -> Rejection {
     Rejection::new(RejectReason::LpSdesInvalid, detail)
 }
 
-/// Keeps the `allowed` members of `object`; the others are reported in `warnings`.
-fn keep_known(
+/// Reports the members of `object` that are not `allowed` in `warnings`.
+fn warn_unknown(
     object: &Map<String, Value>,
     allowed: &[&str],
     excluded: &[&str],
     path: &str,
     warnings: &mut Vec<String>,
-) -> Map<String, Value> {
-    let mut kept = Map::new();
-    for (key, value) in object {
+) {
+    for key in object.keys() {
         if allowed.contains(&key.as_str()) {
-            kept.insert(key.clone(), value.clone());
-        } else if excluded.contains(&key.as_str()) {
+            continue;
+        }
+        if excluded.contains(&key.as_str()) {
             warnings.push(format!(
                 "{path}.{key} dropped: not supported in authenticated flows"
             ));
@@ -88,7 +88,6 @@ fn keep_known(
             ));
         }
     }
-    kept
 }
 
 /// Validates and filters an `lp_sdes` claim.
@@ -183,15 +182,19 @@ fn typed<T: serde::de::DeserializeOwned>(
     if map.keys().all(|k| allowed.contains(&k.as_str())) {
         return T::deserialize(body);
     }
-    let kept = keep_known(map, allowed, excluded, path, warnings);
-    serde_json::from_value(Value::Object(kept))
+    warn_unknown(map, allowed, excluded, path, warnings);
+    let kept = map
+        .iter()
+        .filter(|(k, _)| allowed.contains(&k.as_str()))
+        .map(|(k, v)| (k.as_str(), v));
+    T::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(kept))
 }
 
 /// Flattens the allowed members of an SDE body under `prefix`.
 fn flatten_kept(body: &Value, allowed: &[&str], prefix: &str, out: &mut Vec<(String, String)>) {
     for (key, value) in body.as_object().into_iter().flatten() {
         if allowed.contains(&key.as_str()) {
-            super::consumer::flatten(&format!("{prefix}.{key}"), value, out);
+            super::consumer::flatten(format!("{prefix}.{key}"), value, out);
         }
     }
 }
