@@ -5,8 +5,8 @@
 //! (`liveperson-auth.md` §1.4, §1.5, §4.3, §4.4, §4.6).
 //!
 //! This module drives the [`crate::verifier`] and renders [`crate::workspace`] pages; it never
-//! imports `idp`. It meets the provider over HTTPS and through tokens, like the verifier does,
-//! so it works the same in front of a brand's real provider.
+//! imports `idp`. It meets the provider over HTTP(S) and through tokens, like the verifier does:
+//! [`PlatformConfig`] names the provider's endpoints, and nothing here assumes the mock.
 
 mod api;
 mod conversation;
