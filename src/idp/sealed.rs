@@ -10,12 +10,12 @@
 //! unexpired, no longer pending) from a made-up code, and names the grant to revoke, without
 //! a store of spent codes.
 //!
-//! Access token layout (before base64url): version `1`, 12 random bytes (two tokens of one grant issued in
-//! the same second still differ, as Google's do), `exp` (i64, big-endian), scopes (bit 0 `openid`,
-//! 1 `email`, 2 `profile`), persona (u16 index into the configured personas, or `u16::MAX`
-//! when the person edited their claims at the login page and the grant is kept aside), the
-//! grant id (u8 length, bytes), the client id (u8 length, bytes), then HMAC-SHA-256 over all of
-//! that, cut to 16 bytes, under a key made at start-up.
+//! Access token layout (before base64url): 12 random bytes (two tokens of one grant issued in
+//! the same second still differ, as Google's do), version `1`, `exp` (i64, big-endian), scopes
+//! (bit 0 `openid`, 1 `email`, 2 `profile`), persona (u16 index into the configured personas,
+//! or `u16::MAX` when the person edited their claims at the login page and the grant is kept
+//! aside), the grant id (u8 length, bytes), the client id (u8 length, bytes). Both kinds end
+//! with HMAC-SHA-256 over all of that, cut to 16 bytes, under a key made at start-up.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -45,30 +45,18 @@ pub(crate) struct CodeClaims {
 /// Issues a code for `claims`: 51 bytes before base64url, whatever the grant id's length (up
 /// to 16 bytes are kept).
 pub(crate) fn issue_code(key: &[u8; 32], claims: &CodeClaims) -> String {
-    let mut data = Vec::with_capacity(51);
-    let mut random = [0u8; CODE_RANDOM_LEN];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
-    data.extend_from_slice(&random);
+    let mut data = random_start(CODE_RANDOM_LEN, 41);
     data.extend_from_slice(&claims.expires_at.to_be_bytes());
     let grant = &claims.grant_id.as_bytes()[..claims.grant_id.len().min(CODE_GRANT_LEN)];
     data.push(grant.len() as u8);
     data.extend_from_slice(grant);
     data.resize(data.len() + CODE_GRANT_LEN - grant.len(), 0);
-    let tag = mac(key, &data).finalize().into_bytes();
-    data.extend_from_slice(&tag[..MAC_LEN]);
-    let mut code = String::with_capacity(73);
-    code.push_str(CODE_PREFIX);
-    URL_SAFE_NO_PAD.encode_string(&data, &mut code);
-    code
+    seal(key, CODE_PREFIX, data)
 }
 
 /// Reads a code this provider issued; `None` for anything else.
 pub(crate) fn read_code(key: &[u8; 32], code: &str) -> Option<CodeClaims> {
-    let data = URL_SAFE_NO_PAD
-        .decode(code.strip_prefix(CODE_PREFIX)?)
-        .ok()?;
-    let (data, tag) = data.split_at_checked(data.len().checked_sub(MAC_LEN)?)?;
-    mac(key, data).verify_truncated_left(tag).ok()?;
+    let data = open(key, CODE_PREFIX, code)?;
     let (_random, rest) = data.split_first_chunk::<CODE_RANDOM_LEN>()?;
     let (exp, rest) = rest.split_first_chunk::<8>()?;
     let (&len, rest) = rest.split_first()?;
@@ -96,17 +84,47 @@ fn mac(key: &[u8; 32], data: &[u8]) -> Hmac<Sha256> {
     mac
 }
 
+/// `random` fresh random bytes, to start a token's data with.
+fn random_start(random: usize, capacity: usize) -> Vec<u8> {
+    let mut data = vec![0u8; random];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut data);
+    data.reserve(capacity);
+    data
+}
+
+/// Appends the MAC of `data` and returns `prefix` + base64url of it all.
+fn seal(key: &[u8; 32], prefix: &str, mut data: Vec<u8>) -> String {
+    let tag = mac(key, &data).finalize().into_bytes();
+    data.extend_from_slice(&tag[..MAC_LEN]);
+    let mut token = String::with_capacity(prefix.len() + data.len().div_ceil(3) * 4);
+    token.push_str(prefix);
+    URL_SAFE_NO_PAD.encode_string(&data, &mut token);
+    token
+}
+
+/// The data of a token `seal` made under `key` with `prefix`; `None` for anything else. The
+/// MAC is compared in constant time.
+fn open(key: &[u8; 32], prefix: &str, token: &str) -> Option<Vec<u8>> {
+    let mut data = URL_SAFE_NO_PAD.decode(token.strip_prefix(prefix)?).ok()?;
+    let split = data.len().checked_sub(MAC_LEN)?;
+    mac(key, &data[..split])
+        .verify_truncated_left(&data[split..])
+        .ok()?;
+    data.truncate(split);
+    Some(data)
+}
+
 fn scope_bits(scopes: Scopes) -> u8 {
     u8::from(scopes.openid) | u8::from(scopes.email) << 1 | u8::from(scopes.profile) << 2
 }
 
 /// Encodes and MACs `claims`.
 pub(crate) fn issue(key: &[u8; 32], claims: &Claims) -> String {
-    let mut data = Vec::with_capacity(40 + claims.grant_id.len() + claims.client_id.len());
+    let mut data = random_start(
+        RANDOM_LEN,
+        28 + claims.grant_id.len() + claims.client_id.len(),
+    );
     data.push(VERSION);
-    let mut random = [0u8; RANDOM_LEN];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
-    data.extend_from_slice(&random);
     data.extend_from_slice(&claims.expires_at.to_be_bytes());
     data.push(scope_bits(claims.scopes));
     data.extend_from_slice(&claims.persona.to_be_bytes());
@@ -117,26 +135,18 @@ pub(crate) fn issue(key: &[u8; 32], claims: &Claims) -> String {
         data.push(bytes.len() as u8);
         data.extend_from_slice(bytes);
     }
-    let tag = mac(key, &data).finalize().into_bytes();
-    data.extend_from_slice(&tag[..MAC_LEN]);
-    let mut token = String::with_capacity(PREFIX.len() + data.len() * 4 / 3 + 4);
-    token.push_str(PREFIX);
-    URL_SAFE_NO_PAD.encode_string(&data, &mut token);
-    token
+    seal(key, PREFIX, data)
 }
 
 /// Reads a token this provider issued; `None` for anything else (forged, altered, foreign,
 /// truncated). The MAC is compared in constant time. Expiry is the caller's check.
 pub(crate) fn read(key: &[u8; 32], token: &str) -> Option<Claims> {
-    let body = token.strip_prefix(PREFIX)?;
-    let data = URL_SAFE_NO_PAD.decode(body).ok()?;
-    let (data, tag) = data.split_at_checked(data.len().checked_sub(MAC_LEN)?)?;
-    mac(key, data).verify_truncated_left(tag).ok()?;
-    let (&version, rest) = data.split_first()?;
+    let data = open(key, PREFIX, token)?;
+    let (_random, rest) = data.split_first_chunk::<RANDOM_LEN>()?;
+    let (&version, rest) = rest.split_first()?;
     if version != VERSION {
         return None;
     }
-    let (_random, rest) = rest.split_first_chunk::<RANDOM_LEN>()?;
     let (exp, rest) = rest.split_first_chunk::<8>()?;
     let (&bits, rest) = rest.split_first()?;
     let (persona, mut rest) = rest.split_first_chunk::<2>()?;
