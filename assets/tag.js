@@ -22,13 +22,13 @@
     },
   };
 
+  // POSTs `body` (or {}) as JSON; resolves with the JSON answer, throws the API's error.
   async function api(path, body) {
-    const init = {
+    const response = await fetch(path, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body === undefined ? {} : body),
-    };
-    const response = await fetch(path, body === null ? {} : init);
+    });
     const json = await response.json().catch(() => ({}));
     if (!response.ok) throw new Error(json.error_description || json.error || 'HTTP ' + response.status);
     return json;

@@ -188,10 +188,7 @@ pub(super) async fn start(
     conversation.renew();
     let flow = format!(
         "{}{}{}",
-        match request.flow {
-            FlowKind::Code => "Code Flow",
-            FlowKind::Implicit => "Implicit Flow",
-        },
+        request.flow.name(),
         if conversation.pkce { " with PKCE" } else { "" },
         if request.encrypted {
             ", encrypted ID token"

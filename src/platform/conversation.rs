@@ -27,6 +27,26 @@ pub enum FlowKind {
     Implicit,
 }
 
+impl Mode {
+    /// As people read it: `embedded`, `popup`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Embedded => "embedded",
+            Self::Popup => "popup",
+        }
+    }
+}
+
+impl FlowKind {
+    /// As the platform's console names it: `Code Flow`, `Implicit Flow`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Code => "Code Flow",
+            Self::Implicit => "Implicit Flow",
+        }
+    }
+}
+
 /// The verdict on the last code or token the window handed over.
 #[derive(Debug, Clone)]
 pub(super) enum Outcome {

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::conversation::{Conversation, FlowKind, Mode};
+use super::conversation::Conversation;
 use super::Platform;
 use crate::verifier::Provenance;
 use crate::workspace::{
@@ -97,13 +97,6 @@ fn when(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
-fn flow_name(flow: FlowKind) -> &'static str {
-    match flow {
-        FlowKind::Code => "Code Flow",
-        FlowKind::Implicit => "Implicit Flow",
-    }
-}
-
 fn agent_view(conversation: &Conversation, now: i64) -> AgentView {
     let consumer = conversation.consumer();
     let rejection = conversation.rejection();
@@ -124,12 +117,8 @@ fn agent_view(conversation: &Conversation, now: i64) -> AgentView {
     AgentView {
         id: conversation.id.clone(),
         status: conversation.status(now).to_owned(),
-        mode: match conversation.mode {
-            Mode::Embedded => "embedded",
-            Mode::Popup => "popup",
-        }
-        .to_owned(),
-        flow: flow_name(conversation.flow).to_owned(),
+        mode: conversation.mode.name().to_owned(),
+        flow: conversation.flow.name().to_owned(),
         encrypted: conversation.encrypted,
         pkce: conversation.pkce,
         issuer: consumer.map(|c| c.iss().to_string()),
@@ -191,12 +180,9 @@ pub(super) async fn agent_index(State(platform): State<Arc<Platform>>) -> Respon
                 .unwrap_or_default(),
             how: format!(
                 "{}{}, {} window",
-                flow_name(c.flow),
+                c.flow.name(),
                 if c.encrypted { " (JWE)" } else { "" },
-                match c.mode {
-                    Mode::Embedded => "embedded",
-                    Mode::Popup => "popup",
-                }
+                c.mode.name()
             ),
             id: c.id,
         })
