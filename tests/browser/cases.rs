@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::{Case, Context as _, Ctx};
+use crate::harness::{Case, Context as _, Ctx, Row};
 use crate::{ensure, ensure_eq};
 
 /// Every case, in the order they run.
@@ -37,11 +37,11 @@ const MALLORY: &str = "109876543210987654321";
 const OFFLINE: &str =
     "We can't start a secure conversation right now. Please leave us a message and we'll get back to you.";
 
-fn verified(value: &str, page: Option<&str>) -> (String, String, Option<String>) {
+fn verified(value: &str, page: Option<&str>) -> Row {
     ("verified".into(), value.into(), page.map(Into::into))
 }
 
-fn from_page(value: &str) -> (String, String, Option<String>) {
+fn from_page(value: &str) -> Row {
     ("page".into(), value.into(), None)
 }
 
@@ -57,16 +57,10 @@ async fn only_page_fields(ctx: &Ctx) -> Result<(), String> {
         5,
         "page rows"
     );
-    ensure_eq!(
-        ctx.field("ctmrinfo.customerId").await?,
-        from_page("WEB-SESSION-4411"),
-        "ctmrinfo.customerId"
-    );
-    ensure_eq!(
-        ctx.field("personal.firstname").await?,
-        from_page("Alicia"),
-        "firstname"
-    );
+    ctx.expect_field("ctmrinfo.customerId", from_page("WEB-SESSION-4411"))
+        .await?;
+    ctx.expect_field("personal.firstname", from_page("Alicia"))
+        .await?;
     Ok(())
 }
 
@@ -102,11 +96,8 @@ async fn embedded_code_flow(ctx: Ctx) -> Result<(), String> {
     );
     ensure_eq!(ctx.text("#envelope").await?, "signed JWT (JWS)", "token");
     ensure_eq!(ctx.text("#authentications").await?, "1", "tokens verified");
-    ensure_eq!(
-        ctx.field("consumer.customerId").await?,
-        verified(ALICE, None),
-        "customerId"
-    );
+    ctx.expect_field("consumer.customerId", verified(ALICE, None))
+        .await?;
     ensure_eq!(
         ctx.text("tr[data-key='consumer.customerId'] .source")
             .await?,
@@ -114,43 +105,28 @@ async fn embedded_code_flow(ctx: Ctx) -> Result<(), String> {
         "source"
     );
     // Both gave a value: the verified one wins, the page's is struck through.
-    ensure_eq!(
-        ctx.field("ctmrinfo.customerId").await?,
+    ctx.expect_field(
+        "ctmrinfo.customerId",
         verified("CUST-0001-ALICE", Some("WEB-SESSION-4411")),
-        "ctmrinfo.customerId"
-    );
-    ensure_eq!(
-        ctx.field("ctmrinfo.ctype").await?,
-        verified("vip", Some("silver")),
-        "ctype"
-    );
-    ensure_eq!(
-        ctx.field("personal.firstname").await?,
-        verified("Alice", Some("Alicia")),
-        "firstname"
-    );
+    )
+    .await?;
+    ctx.expect_field("ctmrinfo.ctype", verified("vip", Some("silver")))
+        .await?;
+    ctx.expect_field("personal.firstname", verified("Alice", Some("Alicia")))
+        .await?;
     // Both said the same: nothing to strike.
-    ensure_eq!(
-        ctx.field("personal.language").await?,
-        verified("en-GB", None),
-        "language"
-    );
-    ensure_eq!(
-        ctx.field("ctmrinfo.balance").await?,
-        verified("-400.99", None),
-        "balance"
-    );
-    ensure_eq!(
-        ctx.field("personal.contacts[0].email").await?,
+    ctx.expect_field("personal.language", verified("en-GB", None))
+        .await?;
+    ctx.expect_field("ctmrinfo.balance", verified("-400.99", None))
+        .await?;
+    ctx.expect_field(
+        "personal.contacts[0].email",
         verified("alice.liddell@example.com", None),
-        "email"
-    );
+    )
+    .await?;
     // storeNumber is not supported in an authenticated flow (§3.3): only the page's shows.
-    ensure_eq!(
-        ctx.field("ctmrinfo.storeNumber").await?,
-        from_page("123865"),
-        "storeNumber"
-    );
+    ctx.expect_field("ctmrinfo.storeNumber", from_page("123865"))
+        .await?;
     ensure_eq!(
         ctx.count("tr[data-provenance='page']").await?,
         1,
@@ -181,11 +157,8 @@ async fn embedded_implicit_flow_encrypted(ctx: Ctx) -> Result<(), String> {
         "token"
     );
     // Bob's token has a subject and a name only: everything else is the page's.
-    ensure_eq!(
-        ctx.field("consumer.customerId").await?,
-        verified(BOB, None),
-        "customerId"
-    );
+    ctx.expect_field("consumer.customerId", verified(BOB, None))
+        .await?;
     ensure_eq!(
         ctx.count("tr[data-provenance='verified']").await?,
         1,
@@ -196,11 +169,8 @@ async fn embedded_implicit_flow_encrypted(ctx: Ctx) -> Result<(), String> {
         5,
         "page rows"
     );
-    ensure_eq!(
-        ctx.field("ctmrinfo.ctype").await?,
-        from_page("silver"),
-        "ctype"
-    );
+    ctx.expect_field("ctmrinfo.ctype", from_page("silver"))
+        .await?;
     Ok(())
 }
 
@@ -245,26 +215,14 @@ async fn popup_code_flow(ctx: Ctx) -> Result<(), String> {
         "Code Flow with PKCE, popup window",
         "how"
     );
-    ensure_eq!(
-        ctx.field("consumer.customerId").await?,
-        verified(ZOE, None),
-        "customerId"
-    );
-    ensure_eq!(
-        ctx.field("personal.firstname").await?,
-        verified("Zoë", Some("Alicia")),
-        "firstname"
-    );
-    ensure_eq!(
-        ctx.field("personal.language").await?,
-        verified("pl-PL", Some("en-GB")),
-        "language"
-    );
-    ensure_eq!(
-        ctx.field("personal.lastname").await?,
-        verified("Ångström-Łukasiewicz", None),
-        "lastname"
-    );
+    ctx.expect_field("consumer.customerId", verified(ZOE, None))
+        .await?;
+    ctx.expect_field("personal.firstname", verified("Zoë", Some("Alicia")))
+        .await?;
+    ctx.expect_field("personal.language", verified("pl-PL", Some("en-GB")))
+        .await?;
+    ctx.expect_field("personal.lastname", verified("Ångström-Łukasiewicz", None))
+        .await?;
     Ok(())
 }
 
@@ -425,11 +383,8 @@ async fn popup_expiry_asks_to_log_in_again(ctx: Ctx) -> Result<(), String> {
         );
     }
     ensure_eq!(ctx.text("#sub").await?, ZOE, "the consumer now");
-    ensure_eq!(
-        ctx.field("consumer.customerId").await?,
-        verified(ZOE, None),
-        "customerId"
-    );
+    ctx.expect_field("consumer.customerId", verified(ZOE, None))
+        .await?;
     ctx.every_row_matches_the_api(&origin).await?;
     Ok(())
 }
@@ -457,26 +412,20 @@ async fn markup_renders_as_text(ctx: Ctx) -> Result<(), String> {
         &ctx.origin,
     )
     .await?;
-    ensure_eq!(
-        ctx.field("ctmrinfo.customerId").await?,
+    ctx.expect_field(
+        "ctmrinfo.customerId",
         verified("<img src=x onerror=alert(1)>", None),
-        "customerId"
-    );
-    ensure_eq!(
-        ctx.field("personal.firstname").await?,
-        verified("<b>Mallory</b>", None),
-        "firstname"
-    );
-    ensure_eq!(
-        ctx.field("personal.lastname").await?,
-        verified("\"O'Brien\" & Co", None),
-        "lastname"
-    );
-    ensure_eq!(
-        ctx.field("ctmrinfo.companyBranch").await?,
+    )
+    .await?;
+    ctx.expect_field("personal.firstname", verified("<b>Mallory</b>", None))
+        .await?;
+    ctx.expect_field("personal.lastname", verified("\"O'Brien\" & Co", None))
+        .await?;
+    ctx.expect_field(
+        "ctmrinfo.companyBranch",
         from_page("<script>document.title='pwned'</script>"),
-        "companyBranch"
-    );
+    )
+    .await?;
     ensure_eq!(
         ctx.count("#agent img, #agent b, #agent script").await?,
         0,

@@ -11,6 +11,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
+/// A consumer-panel row: provenance marker, value, struck-through page value.
+pub(crate) type Row = (String, String, Option<String>);
+
 /// A case: its name and its body.
 pub(crate) type Case = (
     &'static str,
@@ -306,11 +309,17 @@ impl Ctx {
         Ok(shown.len())
     }
 
+    /// Fails unless the panel shows `key` as `expected` (provenance, value, struck page value).
+    pub(crate) async fn expect_field(&self, key: &str, expected: Row) -> Result<(), String> {
+        let shown = self.field(key).await?;
+        if shown != expected {
+            return Err(format!("{key}: {shown:?} != {expected:?}"));
+        }
+        Ok(())
+    }
+
     /// One field of the agent's consumer panel: (provenance, value, struck-through page value).
-    pub(crate) async fn field(
-        &self,
-        key: &str,
-    ) -> Result<(String, String, Option<String>), String> {
+    pub(crate) async fn field(&self, key: &str) -> Result<Row, String> {
         let css = format!("tr[data-key='{key}']");
         let row = self.browser.find(Locator::Css(&css)).await.ctx(&css)?;
         let provenance = row

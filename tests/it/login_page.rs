@@ -28,6 +28,19 @@ async fn open_login(
     (id, html)
 }
 
+/// Submits the login page's form.
+async fn submit(
+    idp: &oidc_harness::idp::MockIdp,
+    http: &reqwest::Client,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(format!("{}/o/oauth2/v2/auth/login", idp.base_url()))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_page_lists_every_persona_with_editable_claims_and_escapes_markup() {
     let (idp, http) = spawn().await;
@@ -60,9 +73,10 @@ async fn the_page_lists_every_persona_with_editable_claims_and_escapes_markup() 
 async fn consenting_with_edited_claims_puts_the_edits_in_the_token() {
     let (idp, http) = spawn().await;
     let (request, _) = open_login(&idp, &http, &[]).await;
-    let response = http
-        .post(format!("{}/o/oauth2/v2/auth/login", idp.base_url()))
-        .form(&[
+    let response = submit(
+        &idp,
+        &http,
+        &[
             ("request", request.as_str()),
             ("persona", "bob"),
             ("action", "allow"),
@@ -77,10 +91,9 @@ async fn consenting_with_edited_claims_puts_the_edits_in_the_token() {
                 "lp_sdes",
                 r#"[{"type":"ctmrinfo","info":{"ctype":"gold"}}]"#,
             ),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let params = redirect_params(&location(&response));
     assert_eq!(params["prompt"], "consent");
@@ -117,17 +130,17 @@ async fn consenting_with_edited_claims_puts_the_edits_in_the_token() {
     assert_eq!(userinfo().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 
     // The sign-in request was single-use.
-    let again = http
-        .post(format!("{}/o/oauth2/v2/auth/login", idp.base_url()))
-        .form(&[
+    let again = submit(
+        &idp,
+        &http,
+        &[
             ("request", request.as_str()),
             ("persona", "bob"),
             ("action", "allow"),
             ("sub", "1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
     assert!(again.headers().get("location").is_none());
 }
@@ -136,18 +149,18 @@ async fn consenting_with_edited_claims_puts_the_edits_in_the_token() {
 async fn invalid_lp_sdes_json_shows_the_page_again() {
     let (idp, http) = spawn().await;
     let (request, _) = open_login(&idp, &http, &[]).await;
-    let response = http
-        .post(format!("{}/o/oauth2/v2/auth/login", idp.base_url()))
-        .form(&[
+    let response = submit(
+        &idp,
+        &http,
+        &[
             ("request", request.as_str()),
             ("persona", "alice"),
             ("action", "allow"),
             ("sub", "1"),
             ("lp_sdes", "[{"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response
         .text()
@@ -155,18 +168,18 @@ async fn invalid_lp_sdes_json_shows_the_page_again() {
         .unwrap()
         .contains("lp_sdes is not valid JSON"));
     // The request is still open: fixing the JSON completes it.
-    let response = http
-        .post(format!("{}/o/oauth2/v2/auth/login", idp.base_url()))
-        .form(&[
+    let response = submit(
+        &idp,
+        &http,
+        &[
             ("request", request.as_str()),
             ("persona", "alice"),
             ("action", "allow"),
             ("sub", "1"),
             ("lp_sdes", "[]"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::FOUND);
 }
 
@@ -174,12 +187,12 @@ async fn invalid_lp_sdes_json_shows_the_page_again() {
 async fn deny_sends_access_denied_with_state() {
     let (idp, http) = spawn().await;
     let (request, _) = open_login(&idp, &http, &[("response_type", "id_token")]).await;
-    let response = http
-        .post(format!("{}/o/oauth2/v2/auth/login", idp.base_url()))
-        .form(&[("request", request.as_str()), ("action", "deny")])
-        .send()
-        .await
-        .unwrap();
+    let response = submit(
+        &idp,
+        &http,
+        &[("request", request.as_str()), ("action", "deny")],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let location = location(&response);
     assert!(
@@ -192,16 +205,16 @@ async fn deny_sends_access_denied_with_state() {
 #[tokio::test]
 async fn an_unknown_sign_in_request_is_an_error_page() {
     let (idp, http) = spawn().await;
-    let response = http
-        .post(format!("{}/o/oauth2/v2/auth/login", idp.base_url()))
-        .form(&[
+    let response = submit(
+        &idp,
+        &http,
+        &[
             ("request", "forged"),
             ("persona", "alice"),
             ("action", "allow"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.headers().get("location").is_none());
 }
@@ -210,18 +223,18 @@ async fn an_unknown_sign_in_request_is_an_error_page() {
 async fn a_sign_in_is_remembered_for_prompt_none_and_only_with_its_cookie() {
     let (idp, http) = spawn().await;
     let (request, _) = open_login(&idp, &http, &[]).await;
-    let response = http
-        .post(format!("{}/o/oauth2/v2/auth/login", idp.base_url()))
-        .form(&[
+    let response = submit(
+        &idp,
+        &http,
+        &[
             ("request", request.as_str()),
             ("persona", "zoe"),
             ("action", "allow"),
             ("sub", "edited-zoe"),
             ("name", "Zoë Edited"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::FOUND);
     let cookie = response.headers()["set-cookie"]
         .to_str()
