@@ -1,6 +1,7 @@
 //! Strict parsing of compact JWS and JWE: exactly the right number of segments, canonical
-//! base64url (no padding, no `+` or `/`, no whitespace), and headers that are JSON objects
-//! without duplicate members. Nothing here checks a signature: the names say "unverified".
+//! base64url (no padding, no `+` or `/`, no whitespace), and JWE headers that are JSON objects
+//! without duplicate members (a JWS header is left as bytes for its reader). Nothing here checks
+//! a signature: the names say "unverified".
 
 use std::fmt;
 
@@ -53,6 +54,11 @@ pub fn json_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>, Compa
         .map_err(|err| CompactError(format!("{what} is not a JSON object: {err}")))
 }
 
+/// How many dot-separated segments a compact token has: 3 for a JWS, 5 for a JWE.
+pub fn segments(token: &str) -> usize {
+    token.split('.').count()
+}
+
 /// Canonical base64url without padding.
 pub fn b64url(segment: &str, what: &str) -> Result<Vec<u8>, CompactError> {
     URL_SAFE_NO_PAD
@@ -60,40 +66,42 @@ pub fn b64url(segment: &str, what: &str) -> Result<Vec<u8>, CompactError> {
         .map_err(|err| CompactError(format!("{what} is not base64url: {err}")))
 }
 
-/// A compact JWS taken apart, signature not yet checked.
+/// A compact JWS taken apart and decoded, signature not yet checked, header not yet read. It
+/// borrows the token, whose first two segments are what the signature covers.
 #[derive(Debug, Clone)]
-pub struct UnverifiedJws {
-    header: Map<String, Value>,
+pub struct UnverifiedJws<'t> {
+    header: Vec<u8>,
     payload: Vec<u8>,
     signature: Vec<u8>,
-    signing_input_len: usize,
-    raw: String,
+    signing_input: &'t str,
 }
 
-impl UnverifiedJws {
+impl<'t> UnverifiedJws<'t> {
     /// Splits and decodes `token` (three segments).
-    pub fn parse(token: &str) -> Result<Self, CompactError> {
-        let parts: Vec<&str> = token.split('.').collect();
-        let [header_b64, payload_b64, signature_b64] = parts.as_slice() else {
+    pub fn parse(token: &'t str) -> Result<Self, CompactError> {
+        let mut parts = token.splitn(4, '.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(CompactError(format!(
                 "a JWS has 3 segments, this has {}",
-                parts.len()
+                segments(token)
             )));
         };
-        let header = json_object(&b64url(header_b64, "the header")?, "the header")?;
+        let signing_input = &token[..header_b64.len() + 1 + payload_b64.len()];
+        let header = b64url(header_b64, "the header")?;
         let payload = b64url(payload_b64, "the payload")?;
         let signature = b64url(signature_b64, "the signature")?;
         Ok(Self {
             header,
             payload,
             signature,
-            signing_input_len: header_b64.len() + 1 + payload_b64.len(),
-            raw: token.to_owned(),
+            signing_input,
         })
     }
 
-    /// The protected header.
-    pub fn unverified_header(&self) -> &Map<String, Value> {
+    /// The protected header's bytes, JSON to be read by the caller.
+    pub fn unverified_header(&self) -> &[u8] {
         &self.header
     }
 
@@ -102,19 +110,19 @@ impl UnverifiedJws {
         &self.payload
     }
 
+    /// The payload bytes, taken.
+    pub fn into_unverified_payload(self) -> Vec<u8> {
+        self.payload
+    }
+
     /// `base64url(header) '.' base64url(payload)`, what the signature covers.
     pub fn signing_input(&self) -> &[u8] {
-        &self.raw.as_bytes()[..self.signing_input_len]
+        self.signing_input.as_bytes()
     }
 
     /// The signature bytes.
     pub fn signature(&self) -> &[u8] {
         &self.signature
-    }
-
-    /// A header member as a string, if it is one.
-    pub fn header_str(&self, name: &str) -> Option<&str> {
-        self.header.get(name).and_then(Value::as_str)
     }
 }
 
@@ -147,6 +155,10 @@ mod tests {
         assert!(b64url("eyJhIjoxfQ==", "x").is_err(), "padding");
         assert!(b64url("eyJh+joxfQ", "x").is_err(), "+ is not base64url");
         assert!(b64url("eyJh IjoxfQ", "x").is_err(), "whitespace");
+        assert!(
+            b64url("eyJhIjoxfR", "x").is_err(),
+            "stray bits in the last character"
+        );
     }
 
     #[test]

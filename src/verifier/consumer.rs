@@ -1,9 +1,13 @@
 //! The verdict's good half: [`AuthenticatedConsumer`], which only the verifier can make, and
 //! [`ConsumerProfile`], which sets it beside what the page pushed on its own.
 
+use std::fmt;
+use std::sync::OnceLock;
+
 use serde::Serialize;
 use serde_json::Value;
 
+use super::config::PhoneNumberMapping;
 use crate::claims::{CustomerInfo, Issuer, PersonalInfo, Subject};
 
 /// Where a field shown to the agent came from.
@@ -60,7 +64,11 @@ pub struct StandardClaims {
 
 /// A consumer whose ID token verified: identity, mapped claims, authenticated SDEs and the
 /// warnings about what was dropped. Only the verifier constructs one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Everything is checked before it exists; the agent's flattened [`fields`](Self::fields) (and
+/// the warnings that come from mapping the standard claims onto them) are laid out from the
+/// verified payload the first time they are asked for, since many verdicts are never shown.
+#[derive(Clone)]
 pub struct AuthenticatedConsumer {
     pub(super) sub: Subject,
     pub(super) iss: Issuer,
@@ -69,10 +77,21 @@ pub struct AuthenticatedConsumer {
     pub(super) issued_at: i64,
     pub(super) expires_at: i64,
     pub(super) claims: StandardClaims,
-    pub(super) customer_info: Option<CustomerInfo>,
-    pub(super) personal_info: Option<PersonalInfo>,
-    pub(super) fields: Vec<Field>,
-    pub(super) warnings: Vec<String>,
+    pub(super) customer_info: Option<Box<CustomerInfo>>,
+    pub(super) personal_info: Option<Box<PersonalInfo>>,
+    /// What was dropped from `lp_sdes`.
+    pub(super) dropped: Vec<String>,
+    pub(super) phone_number_mapping: PhoneNumberMapping,
+    /// The verified payload, JSON.
+    pub(super) payload: Vec<u8>,
+    pub(super) view: OnceLock<View>,
+}
+
+/// What the agent is shown: the fields in display order, and every warning.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct View {
+    fields: Vec<Field>,
+    warnings: Vec<String>,
 }
 
 impl AuthenticatedConsumer {
@@ -113,22 +132,22 @@ impl AuthenticatedConsumer {
 
     /// The authenticated `ctmrinfo`, if any.
     pub fn customer_info(&self) -> Option<&CustomerInfo> {
-        self.customer_info.as_ref()
+        self.customer_info.as_deref()
     }
 
     /// The authenticated `personal` info, if any.
     pub fn personal_info(&self) -> Option<&PersonalInfo> {
-        self.personal_info.as_ref()
+        self.personal_info.as_deref()
     }
 
     /// Every authenticated field, in display order.
     pub fn fields(&self) -> &[Field] {
-        &self.fields
+        &self.view().fields
     }
 
     /// The value of one field.
     pub fn field(&self, key: &str) -> Option<&str> {
-        self.fields
+        self.fields()
             .iter()
             .find(|f| f.key == key)
             .map(|f| f.value.as_str())
@@ -136,8 +155,160 @@ impl AuthenticatedConsumer {
 
     /// What was dropped or overridden, for people.
     pub fn warnings(&self) -> &[String] {
-        &self.warnings
+        &self.view().warnings
     }
+
+    fn view(&self) -> &View {
+        self.view.get_or_init(|| {
+            #[derive(serde::Deserialize)]
+            struct Sdes {
+                #[serde(default)]
+                lp_sdes: Value,
+            }
+            // The payload was read and checked already; this cannot fail, and would show no
+            // SDE fields rather than panic if it did.
+            let lp_sdes = serde_json::from_slice::<Sdes>(&self.payload)
+                .map(|sdes| sdes.lp_sdes)
+                .unwrap_or_default();
+            let mut warnings = self.dropped.clone();
+            let fields = fields(
+                self.sub.as_str(),
+                &self.claims,
+                super::sdes::flat(&lp_sdes),
+                self.phone_number_mapping,
+                &mut warnings,
+            );
+            View { fields, warnings }
+        })
+    }
+}
+
+impl fmt::Debug for AuthenticatedConsumer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticatedConsumer")
+            .field("sub", &self.sub)
+            .field("iss", &self.iss)
+            .field("kid", &self.kid)
+            .field("encrypted", &self.encrypted)
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .field("claims", &self.claims)
+            .field("customer_info", &self.customer_info)
+            .field("personal_info", &self.personal_info)
+            .field("dropped", &self.dropped)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for AuthenticatedConsumer {
+    /// The view is made from the rest, so it takes no part.
+    fn eq(&self, other: &Self) -> bool {
+        self.sub == other.sub
+            && self.iss == other.iss
+            && self.kid == other.kid
+            && self.encrypted == other.encrypted
+            && self.issued_at == other.issued_at
+            && self.expires_at == other.expires_at
+            && self.claims == other.claims
+            && self.customer_info == other.customer_info
+            && self.personal_info == other.personal_info
+            && self.dropped == other.dropped
+            && self.phone_number_mapping == other.phone_number_mapping
+            && self.payload == other.payload
+    }
+}
+
+impl Serialize for AuthenticatedConsumer {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Shown<'a> {
+            sub: &'a Subject,
+            iss: &'a Issuer,
+            kid: &'a Option<String>,
+            encrypted: bool,
+            issued_at: i64,
+            expires_at: i64,
+            claims: &'a StandardClaims,
+            customer_info: Option<&'a CustomerInfo>,
+            personal_info: Option<&'a PersonalInfo>,
+            fields: &'a [Field],
+            warnings: &'a [String],
+        }
+        Shown {
+            sub: &self.sub,
+            iss: &self.iss,
+            kid: &self.kid,
+            encrypted: self.encrypted,
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            claims: &self.claims,
+            customer_info: self.customer_info(),
+            personal_info: self.personal_info(),
+            fields: self.fields(),
+            warnings: self.warnings(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The agent's fields: the consumer id, the authenticated SDEs, then the standard claims
+/// mapped as §3.2 says where an SDE did not already give that field.
+fn fields(
+    sub: &str,
+    claims: &StandardClaims,
+    flat: Vec<(String, String)>,
+    phone: PhoneNumberMapping,
+    warnings: &mut Vec<String>,
+) -> Vec<Field> {
+    let mut fields = Vec::with_capacity(flat.len() + 8);
+    fields.push(Field {
+        key: "consumer.customerId".into(),
+        value: sub.to_owned(),
+        source: "sub".into(),
+    });
+    for (key, value) in flat {
+        let source = format!("lp_sdes.{key}");
+        fields.push(Field { key, value, source });
+    }
+    let phone_key = match phone {
+        PhoneNumberMapping::CustomerImei => "ctmrinfo.imei",
+        PhoneNumberMapping::PersonalContactPhone => "personal.contacts[0].phone",
+    };
+    let mapped = [
+        ("personal.firstname", &claims.given_name, "given_name"),
+        ("personal.lastname", &claims.family_name, "family_name"),
+        ("personal.contacts[0].email", &claims.email, "email"),
+        ("personal.gender", &claims.gender, "gender"),
+        (
+            "ctmrinfo.userName",
+            &claims.preferred_username,
+            "preferred_username",
+        ),
+        (phone_key, &claims.phone_number, "phone_number"),
+    ];
+    for (key, value, claim) in mapped {
+        let Some(value) = value else { continue };
+        match fields.iter().find(|f| f.key == key) {
+            Some(existing) if existing.value != *value => warnings.push(format!(
+                "{claim} {value:?} differs from {} {:?}; {key} shows the lp_sdes value",
+                existing.source, existing.value
+            )),
+            Some(_) => {}
+            None => fields.push(Field {
+                key: key.to_owned(),
+                value: value.clone(),
+                source: claim.to_owned(),
+            }),
+        }
+    }
+    // Consumer first, then customer info, then personal info.
+    let section = |key: &str| match key.split('.').next() {
+        Some("consumer") => 0,
+        Some("ctmrinfo") => 1,
+        _ => 2,
+    };
+    fields.sort_by_key(|f| section(&f.key));
+    fields
 }
 
 /// Flattens a JSON value into `(key, text)` pairs: objects with dots, arrays with `[i]`. The
@@ -217,7 +388,7 @@ impl ConsumerProfile {
         let page = flatten_sdes(page_sdes);
         let mut fields: Vec<ProfileField> = consumer
             .map(|c| {
-                c.fields
+                c.fields()
                     .iter()
                     .map(|f| ProfileField {
                         key: f.key.clone(),

@@ -12,6 +12,7 @@ mod code_flow;
 mod config;
 mod consumer;
 mod keyset;
+mod payload;
 mod reason;
 mod redirect;
 mod rules;
@@ -31,6 +32,7 @@ use crate::jose::compact::{self, UnverifiedJws};
 use crate::jose::Decrypter;
 
 use keyset::{KeyEntry, KeySet};
+use payload::JwsHeader;
 
 /// What the caller knows about the exchange the token belongs to.
 #[derive(Debug, Clone, Default)]
@@ -171,16 +173,20 @@ impl Verifier {
                 ),
             ));
         }
-        let segments = token.split('.').count();
+        let segments = compact::segments(token);
+        let inner;
         let (jws_text, encrypted) = match segments {
-            5 => (self.open_envelope(token)?, true),
+            5 => {
+                inner = self.open_envelope(token)?;
+                (inner.as_str(), true)
+            }
             3 if config.require_encryption => {
                 return Err(Rejection::new(
                     RejectReason::EncryptionRequired,
                     "a plain JWS where an envelope is required",
                 ))
             }
-            3 => (token.to_owned(), false),
+            3 => (token, false),
             n => {
                 return Err(Rejection::new(
                     RejectReason::Malformed,
@@ -188,21 +194,22 @@ impl Verifier {
                 ))
             }
         };
-        let jws = UnverifiedJws::parse(&jws_text)
+        let jws = UnverifiedJws::parse(jws_text)
             .map_err(|e| Rejection::new(RejectReason::Malformed, e.0))?;
-        rules::check_jws_header(jws.unverified_header(), config)?;
+        let header = JwsHeader::read(jws.unverified_header())
+            .map_err(|e| Rejection::new(RejectReason::Malformed, e))?;
+        rules::check_jws_header(&header, config)?;
         // Signature (§2 "Signing", §4.1): the key comes from configuration, never from the token.
-        let kid = jws.header_str("kid");
-        let verifier = self.keys.resolve(kid, ctx.now).await?;
+        let kid = header.kid().map(str::to_owned);
+        drop(header);
+        let verifier = self.keys.resolve(kid.as_deref(), ctx.now).await?;
         if !verifier.verify(jws.signing_input(), jws.signature()) {
             return Err(Rejection::new(
                 RejectReason::SignatureInvalid,
                 "the RS256 signature does not verify with the brand's key",
             ));
         }
-        let claims = compact::json_object(jws.unverified_payload(), "the payload")
-            .map_err(|e| Rejection::new(RejectReason::Malformed, e.0))?;
-        rules::consumer(&claims, ctx, config, kid.map(str::to_owned), encrypted)
+        rules::consumer(jws.into_unverified_payload(), ctx, config, kid, encrypted)
     }
 
     /// Opens a JWE envelope and returns the signed JWT inside (§2 "Encryption").
@@ -232,7 +239,7 @@ impl Verifier {
         })?;
         // "JWS in JWE" (§2): the content must itself be a signed JWT, never claims in the clear
         // or another envelope.
-        if inner.split('.').count() != 3 {
+        if compact::segments(&inner) != 3 {
             return Err(Rejection::new(
                 RejectReason::EnvelopeInvalid,
                 "the envelope does not contain a signed JWT",

@@ -3,8 +3,11 @@
 
 use serde_json::{Map, Value};
 
-use super::config::{PhoneNumberMapping, VerifierConfig};
-use super::consumer::{AuthenticatedConsumer, Field, StandardClaims};
+use std::sync::OnceLock;
+
+use super::config::VerifierConfig;
+use super::consumer::{AuthenticatedConsumer, StandardClaims};
+use super::payload::{Claim, JwsHeader, LpSdes, Payload};
 use super::reason::{RejectReason, Rejection};
 use super::{sdes, VerifyContext};
 use crate::claims::{Issuer, Subject};
@@ -15,8 +18,8 @@ fn reject(reason: RejectReason, detail: impl Into<String>) -> Rejection {
 }
 
 /// `crit` (RFC 7515 §4.1.11, RFC 7516 §4.1.13): we understand no extension, so any is refused.
-fn check_crit(header: &Map<String, Value>) -> Result<(), Rejection> {
-    match header.get("crit") {
+fn check_crit(crit: Option<impl std::fmt::Display>) -> Result<(), Rejection> {
+    match crit {
         None => Ok(()),
         Some(crit) => Err(reject(
             RejectReason::CritUnsupported,
@@ -28,10 +31,10 @@ fn check_crit(header: &Map<String, Value>) -> Result<(), Rejection> {
 /// The JWS header: `alg` on the allow-list (RS256 by default, §2 "Signing"; `none` never, in
 /// any case), no `crit`. `jku`, `x5u`, `jwk` and `x5c` are ignored as key sources.
 pub(super) fn check_jws_header(
-    header: &Map<String, Value>,
+    header: &JwsHeader<'_>,
     config: &VerifierConfig,
 ) -> Result<(), Rejection> {
-    let Some(Value::String(alg)) = header.get("alg") else {
+    let Some(Claim::Text(alg)) = &header.alg else {
         return Err(reject(
             RejectReason::Malformed,
             "the JWS header has no string alg",
@@ -49,11 +52,11 @@ pub(super) fn check_jws_header(
             format!("alg {alg:?} is not in {:?}", config.allowed_algs),
         ));
     }
-    check_crit(header)?;
+    check_crit(header.crit.as_ref())?;
     // An ID token is a plain JWT: typ absent or JWT, nothing nested (RFC 8725 §3.11, §3.12).
-    match header.get("typ") {
+    match &header.typ {
         None => {}
-        Some(Value::String(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
+        Some(Claim::Text(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
         Some(other) => {
             return Err(reject(
                 RejectReason::TypNotAllowed,
@@ -61,22 +64,26 @@ pub(super) fn check_jws_header(
             ))
         }
     }
-    if let Some(cty) = header.get("cty") {
+    if let Some(cty) = &header.cty {
         return Err(reject(
             RejectReason::TypNotAllowed,
             format!("cty {cty} announces nested content"),
         ));
     }
     // zip is JWE-only (RFC 7516 §4.1.3); JWTs never use b64 (RFC 7797 §7).
-    for member in ["zip", "b64"] {
-        if header.contains_key(member) {
+    for (member, value) in [("zip", &header.zip), ("b64", &header.b64)] {
+        if value.is_some() {
             return Err(reject(
                 RejectReason::Malformed,
                 format!("{member} has no place in a JWS header"),
             ));
         }
     }
-    if header.get("kid").is_some_and(|kid| !kid.is_string()) {
+    if header
+        .kid
+        .as_ref()
+        .is_some_and(|kid| !matches!(kid, Claim::Text(_)))
+    {
         return Err(reject(RejectReason::Malformed, "kid must be a string"));
     }
     Ok(())
@@ -108,7 +115,7 @@ pub(super) fn check_jwe_header(
             "compressed envelopes (zip) are not accepted",
         ));
     }
-    check_crit(header)?;
+    check_crit(header.get("crit"))?;
     match header.get("cty") {
         None => Ok(()),
         Some(Value::String(cty)) if cty.eq_ignore_ascii_case("JWT") => Ok(()),
@@ -152,18 +159,18 @@ pub(super) fn check_jwe_sizes(token: &str, enc: &str) -> Result<(), Rejection> {
 
 /// A NumericDate claim (§3.1: "number, seconds since 1970"), with the documented tolerances.
 fn timestamp(
-    claims: &Map<String, Value>,
+    claim: Option<&Claim<'_>>,
     name: &str,
     config: &VerifierConfig,
 ) -> Result<i64, Rejection> {
-    let value = match claims.get(name) {
-        None | Some(Value::Null) => {
+    let value = match claim {
+        None | Some(Claim::Null) => {
             return Err(reject(
                 RejectReason::ClaimMissing,
                 format!("{name} is missing"),
             ))
         }
-        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+        Some(Claim::Number(n)) => match (n.as_i64(), n.as_f64()) {
             (Some(v), _) => v,
             // NumericDate may have a fraction; anything outside i64 is nonsense.
             (None, Some(f)) if f.is_finite() && f.abs() < 9.0e15 => f.trunc() as i64,
@@ -174,7 +181,7 @@ fn timestamp(
                 ))
             }
         },
-        Some(Value::String(s)) if config.insecure_allow_string_timestamps => {
+        Some(Claim::Text(s)) if config.insecure_allow_string_timestamps => {
             s.trim().parse::<i64>().map_err(|_| {
                 reject(
                     RejectReason::ClaimInvalid,
@@ -208,13 +215,11 @@ fn timestamp(
     Ok(value)
 }
 
-fn string_claim<'a>(
-    claims: &'a Map<String, Value>,
-    name: &str,
-) -> Result<Option<&'a str>, Rejection> {
-    match claims.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
+/// A claim that must be a string when present.
+fn text<'p>(claim: &'p Option<Claim<'_>>, name: &str) -> Result<Option<&'p str>, Rejection> {
+    match claim {
+        None | Some(Claim::Null) => Ok(None),
+        Some(Claim::Text(text)) => Ok(Some(text)),
         Some(other) => Err(reject(
             RejectReason::ClaimInvalid,
             format!("{name} must be a string, not {other}"),
@@ -222,16 +227,34 @@ fn string_claim<'a>(
     }
 }
 
-/// Every claim rule, then `lp_sdes`; on success the consumer the agent will see.
+fn owned_text(claim: &Option<Claim<'_>>, name: &str) -> Result<Option<String>, Rejection> {
+    text(claim, name).map(|text| text.map(str::to_owned))
+}
+
+/// Reads the verified payload, runs every claim rule, then reads `lp_sdes`; on success the
+/// consumer the agent will see, who keeps the payload for the agent's view.
 pub(super) fn consumer(
-    claims: &Map<String, Value>,
+    payload: Vec<u8>,
+    ctx: &VerifyContext,
+    config: &VerifierConfig,
+    kid: Option<String>,
+    encrypted: bool,
+) -> Result<AuthenticatedConsumer, Rejection> {
+    let claims = Payload::read(&payload).map_err(|e| reject(RejectReason::Malformed, e))?;
+    let mut consumer = check_claims(claims, ctx, config, kid, encrypted)?;
+    consumer.payload = payload;
+    Ok(consumer)
+}
+
+fn check_claims(
+    claims: Payload<'_>,
     ctx: &VerifyContext,
     config: &VerifierConfig,
     kid: Option<String>,
     encrypted: bool,
 ) -> Result<AuthenticatedConsumer, Rejection> {
     // iss: exact, case-sensitive equality with "JWT issuer (iss)" (§1.1, §3.1, §4.1).
-    let iss = string_claim(claims, "iss")?
+    let iss = text(&claims.iss, "iss")?
         .ok_or_else(|| reject(RejectReason::ClaimMissing, "iss is missing"))?;
     if iss != config.issuer.as_str() {
         return Err(reject(
@@ -240,7 +263,7 @@ pub(super) fn consumer(
         ));
     }
     // sub: the consumer id, effectively required (§3.1).
-    let sub = string_claim(claims, "sub")?
+    let sub = text(&claims.sub, "sub")?
         .filter(|s| !s.is_empty())
         .ok_or_else(|| reject(RejectReason::ClaimMissing, "sub is missing or empty"))?;
     // OIDC Core §2: at most 255 ASCII characters.
@@ -251,8 +274,8 @@ pub(super) fn consumer(
         ));
     }
     // exp and iat: mandatory numbers of seconds (§3.1), checked against the injected clock.
-    let exp = timestamp(claims, "exp", config)?;
-    let iat = timestamp(claims, "iat", config)?;
+    let exp = timestamp(claims.exp.as_ref(), "exp", config)?;
+    let iat = timestamp(claims.iat.as_ref(), "iat", config)?;
     let leeway = config.leeway_secs;
     if exp.saturating_add(leeway) <= ctx.now {
         return Err(reject(
@@ -280,8 +303,8 @@ pub(super) fn consumer(
         ));
     }
     // nbf: optional, but honoured when present (RFC 7519 §4.1.5).
-    if claims.get("nbf").is_some() {
-        let nbf = timestamp(claims, "nbf", config)?;
+    if claims.nbf.is_some() {
+        let nbf = timestamp(claims.nbf.as_ref(), "nbf", config)?;
         if nbf > ctx.now.saturating_add(leeway) {
             return Err(reject(
                 RejectReason::NotYetValid,
@@ -292,19 +315,20 @@ pub(super) fn consumer(
     // aud / azp: only when the connector sets a client id (§4.2: no aud rule is documented);
     // then OIDC Core §3.1.3.7 items 3 to 5.
     if let Some(client_id) = &config.client_id {
-        let audiences: Vec<&str> = match claims.get("aud") {
-            Some(Value::String(a)) => vec![a.as_str()],
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| {
-                    v.as_str().ok_or_else(|| {
-                        reject(
-                            RejectReason::ClaimInvalid,
-                            format!("aud holds a non-string {v}"),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?,
+        let client_id = client_id.as_str();
+        // How many audiences, and whether the client is one of them.
+        let (count, ours) = match &claims.aud {
+            Some(Claim::Text(aud)) => (1, aud == client_id),
+            Some(Claim::Other(aud)) if aud.is_array() => {
+                let items = aud.as_array().map_or(&[][..], Vec::as_slice);
+                if let Some(odd) = items.iter().find(|v| !v.is_string()) {
+                    return Err(reject(
+                        RejectReason::ClaimInvalid,
+                        format!("aud holds a non-string {odd}"),
+                    ));
+                }
+                (items.len(), items.iter().any(|v| v == client_id))
+            }
             None => return Err(reject(RejectReason::AudienceMismatch, "aud is missing")),
             Some(other) => {
                 return Err(reject(
@@ -313,23 +337,25 @@ pub(super) fn consumer(
                 ))
             }
         };
-        if !audiences.contains(&client_id.as_str()) {
+        if !ours {
+            let aud = claims
+                .aud
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             return Err(reject(
                 RejectReason::AudienceMismatch,
-                format!(
-                    "aud {audiences:?} does not contain {:?}",
-                    client_id.as_str()
-                ),
+                format!("aud {aud} does not contain {client_id:?}"),
             ));
         }
-        let azp = string_claim(claims, "azp")?;
-        if audiences.len() > 1 && azp.is_none() {
+        let azp = text(&claims.azp, "azp")?;
+        if count > 1 && azp.is_none() {
             return Err(reject(
                 RejectReason::AzpMismatch,
                 "aud has several values and there is no azp",
             ));
         }
-        if azp.is_some_and(|azp| azp != client_id.as_str()) {
+        if azp.is_some_and(|azp| azp != client_id) {
             return Err(reject(
                 RejectReason::AzpMismatch,
                 "azp is not the client id",
@@ -339,7 +365,7 @@ pub(super) fn consumer(
     // nonce: equal to the one sent, when one was sent (OIDC Core §3.1.3.7 item 11; the
     // platform documents no rule, §4.2).
     if let Some(sent) = &ctx.nonce {
-        match string_claim(claims, "nonce")? {
+        match text(&claims.nonce, "nonce")? {
             Some(got) if got == sent.as_str() => {}
             Some(got) => {
                 return Err(reject(
@@ -356,44 +382,41 @@ pub(super) fn consumer(
         }
     }
     // at_hash / c_hash, when present and their token is known (OIDC Core §3.1.3.8, §3.3.2.11).
-    for (claim, known, reason) in [
+    for (claim, name, known, reason) in [
         (
+            &claims.at_hash,
             "at_hash",
             ctx.access_token.as_deref(),
             RejectReason::AtHashMismatch,
         ),
-        ("c_hash", ctx.code.as_deref(), RejectReason::CHashMismatch),
+        (
+            &claims.c_hash,
+            "c_hash",
+            ctx.code.as_deref(),
+            RejectReason::CHashMismatch,
+        ),
     ] {
-        if let (Some(got), Some(token)) = (string_claim(claims, claim)?, known) {
+        if let (Some(got), Some(token)) = (text(claim, name)?, known) {
             if got != left_half_sha256(token) {
-                return Err(reject(reason, format!("{claim} {got:?} does not match")));
+                return Err(reject(reason, format!("{name} {got:?} does not match")));
             }
         }
     }
-    // lp_sdes (§3.3).
-    let authenticated = match claims.get("lp_sdes") {
-        None | Some(Value::Null) => sdes::AuthenticatedSdes::default(),
-        Some(value) => sdes::authenticate(value)?,
-    };
     let standard = StandardClaims {
-        name: string_claim(claims, "name")?.map(str::to_owned),
-        given_name: string_claim(claims, "given_name")?.map(str::to_owned),
-        family_name: string_claim(claims, "family_name")?.map(str::to_owned),
-        email: string_claim(claims, "email")?.map(str::to_owned),
-        gender: string_claim(claims, "gender")?.map(str::to_owned),
-        preferred_username: string_claim(claims, "preferred_username")?.map(str::to_owned),
-        phone_number: string_claim(claims, "phone_number")?.map(str::to_owned),
+        name: owned_text(&claims.name, "name")?,
+        given_name: owned_text(&claims.given_name, "given_name")?,
+        family_name: owned_text(&claims.family_name, "family_name")?,
+        email: owned_text(&claims.email, "email")?,
+        gender: owned_text(&claims.gender, "gender")?,
+        preferred_username: owned_text(&claims.preferred_username, "preferred_username")?,
+        phone_number: owned_text(&claims.phone_number, "phone_number")?,
     };
-    let mut authenticated = authenticated;
-    let mut warnings = std::mem::take(&mut authenticated.warnings);
-    let flat = std::mem::take(&mut authenticated.flat);
-    let fields = fields(
-        sub,
-        &standard,
-        flat,
-        config.phone_number_mapping,
-        &mut warnings,
-    );
+    // lp_sdes (§3.3), last.
+    let sdes = match claims.lp_sdes {
+        LpSdes::Absent => sdes::AuthenticatedSdes::default(),
+        LpSdes::Read(sdes) => sdes,
+        LpSdes::Deferred(raw) => sdes::read(raw.get())?,
+    };
     Ok(AuthenticatedConsumer {
         sub: Subject::new(sub),
         iss: Issuer::new(iss),
@@ -402,69 +425,11 @@ pub(super) fn consumer(
         issued_at: iat,
         expires_at: exp,
         claims: standard,
-        customer_info: authenticated.customer_info,
-        personal_info: authenticated.personal_info,
-        fields,
-        warnings,
+        customer_info: sdes.customer_info,
+        personal_info: sdes.personal_info,
+        dropped: sdes.warnings,
+        phone_number_mapping: config.phone_number_mapping,
+        payload: Vec::new(),
+        view: OnceLock::new(),
     })
-}
-
-/// The agent's fields: the consumer id, the authenticated SDEs, then the standard claims
-/// mapped as §3.2 says where an SDE did not already give that field.
-fn fields(
-    sub: &str,
-    claims: &StandardClaims,
-    flat: Vec<(String, String)>,
-    phone: PhoneNumberMapping,
-    warnings: &mut Vec<String>,
-) -> Vec<Field> {
-    let mut fields = Vec::with_capacity(flat.len() + 8);
-    fields.push(Field {
-        key: "consumer.customerId".into(),
-        value: sub.to_owned(),
-        source: "sub".into(),
-    });
-    for (key, value) in flat {
-        let source = format!("lp_sdes.{key}");
-        fields.push(Field { key, value, source });
-    }
-    let phone_key = match phone {
-        PhoneNumberMapping::CustomerImei => "ctmrinfo.imei",
-        PhoneNumberMapping::PersonalContactPhone => "personal.contacts[0].phone",
-    };
-    let mapped = [
-        ("personal.firstname", &claims.given_name, "given_name"),
-        ("personal.lastname", &claims.family_name, "family_name"),
-        ("personal.contacts[0].email", &claims.email, "email"),
-        ("personal.gender", &claims.gender, "gender"),
-        (
-            "ctmrinfo.userName",
-            &claims.preferred_username,
-            "preferred_username",
-        ),
-        (phone_key, &claims.phone_number, "phone_number"),
-    ];
-    for (key, value, claim) in mapped {
-        let Some(value) = value else { continue };
-        match fields.iter().find(|f| f.key == key) {
-            Some(existing) if existing.value != *value => warnings.push(format!(
-                "{claim} {value:?} differs from {} {:?}; {key} shows the lp_sdes value",
-                existing.source, existing.value
-            )),
-            Some(_) => {}
-            None => fields.push(Field {
-                key: key.to_owned(),
-                value: value.clone(),
-                source: claim.to_owned(),
-            }),
-        }
-    }
-    // Consumer first, then customer info, then personal info.
-    let section = |key: &str| match key.split('.').next() {
-        Some("consumer") => 0,
-        Some("ctmrinfo") => 1,
-        _ => 2,
-    };
-    fields.sort_by_key(|f| section(&f.key));
-    fields
 }

@@ -3,8 +3,16 @@
 //! exclude from authenticated flows (`storeNumber`, `storeZipCode`) and unknown fields are
 //! dropped with a warning; a supported field of the wrong type is `lp_sdes_invalid`.
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
 
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize as _;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::payload::{Claim, Skip, Text};
 use super::reason::{RejectReason, Rejection};
 use crate::claims::{CustomerInfo, Gender, PersonalInfo};
 
@@ -14,189 +22,437 @@ const UNSUPPORTED_TYPES: [&str; 7] = [
 ];
 
 /// `ctmrinfo.info` fields usable in authenticated flows (§3.3 table, "auth-flow? yes").
-const CUSTOMER_FIELDS: [&str; 15] = [
-    "cstatus",
-    "ctype",
-    "balance",
-    "currency",
-    "customerId",
-    "socialId",
-    "imei",
-    "userName",
-    "companySize",
-    "companyBranch",
-    "accountName",
-    "role",
-    "lastPaymentDate",
-    "registrationDate",
-    "loginStatus",
-];
-
-/// `ctmrinfo.info` fields "NOT supported in an authenticated flow" (§3.3).
-const CUSTOMER_EXCLUDED: [&str; 2] = ["storeNumber", "storeZipCode"];
+fn is_customer_field(name: &str) -> bool {
+    matches!(
+        name,
+        "cstatus"
+            | "ctype"
+            | "balance"
+            | "currency"
+            | "customerId"
+            | "socialId"
+            | "imei"
+            | "userName"
+            | "companySize"
+            | "companyBranch"
+            | "accountName"
+            | "role"
+            | "lastPaymentDate"
+            | "registrationDate"
+            | "loginStatus"
+    )
+}
 
 /// `personal.personal` fields (§3.3).
-const PERSONAL_FIELDS: [&str; 7] = [
-    "firstname",
-    "lastname",
-    "age",
-    "contacts",
-    "gender",
-    "company",
-    "language",
-];
+fn is_personal_field(name: &str) -> bool {
+    matches!(
+        name,
+        "firstname" | "lastname" | "age" | "contacts" | "gender" | "company" | "language"
+    )
+}
 
 /// `contacts[].phoneType` values (§3.3).
 const PHONE_TYPES: [&str; 9] = [
     "HOME", "MOBILE", "WORK", "FAX", "MAIN", "HOME_FAX", "WORK_FAX", "PAGER", "OTHER",
 ];
 
-/// What survives of `lp_sdes`.
+/// What survives of `lp_sdes`: the typed SDEs and what was dropped from them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct AuthenticatedSdes {
-    pub(crate) customer_info: Option<CustomerInfo>,
-    pub(crate) personal_info: Option<PersonalInfo>,
+    pub(crate) customer_info: Option<Box<CustomerInfo>>,
+    pub(crate) personal_info: Option<Box<PersonalInfo>>,
     pub(crate) warnings: Vec<String>,
-    /// The kept fields as the agent sees them (`ctmrinfo.balance`, `personal.contacts[0].email`),
-    /// in the brand's order.
-    pub(crate) flat: Vec<(String, String)>,
 }
 
 fn invalid(detail: impl Into<String>) -> Rejection {
     Rejection::new(RejectReason::LpSdesInvalid, detail)
 }
 
-/// Reports the members of `object` that are not `allowed` in `warnings`.
-fn warn_unknown(
-    object: &Map<String, Value>,
-    allowed: &[&str],
-    excluded: &[&str],
-    path: &str,
-    warnings: &mut Vec<String>,
-) {
-    for key in object.keys() {
-        if allowed.contains(&key.as_str()) {
-            continue;
+/// Reads an `lp_sdes` claim from its JSON text.
+pub(crate) fn read(json: &str) -> Result<AuthenticatedSdes, Rejection> {
+    let mut detail = None;
+    let mut deserializer = serde_json::Deserializer::from_str(json);
+    Seed::new(&mut detail)
+        .deserialize(&mut deserializer)
+        .and_then(|sdes| deserializer.end().map(|()| sdes))
+        .map_err(|err| invalid(detail.unwrap_or_else(|| format!("lp_sdes: {}", message(&err)))))
+}
+
+/// A parser's message without the position it appends: positions inside a claim mean little
+/// to whoever reads the reason.
+fn message(err: &impl fmt::Display) -> String {
+    let text = err.to_string();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    match text.rsplit_once(" at line ") {
+        Some((head, position))
+            if position
+                .split_once(" column ")
+                .is_some_and(|(line, column)| digits(line) && digits(column)) =>
+        {
+            head.to_owned()
         }
-        if excluded.contains(&key.as_str()) {
-            warnings.push(format!(
-                "{path}.{key} dropped: not supported in authenticated flows"
-            ));
-        } else {
-            warnings.push(format!(
-                "{path}.{key} dropped: not a field of the SDE schema"
-            ));
+        _ => text,
+    }
+}
+
+/// Notes `detail` as the reason for a refusal, unless a deeper one was noted first, and makes
+/// the error that stops the read.
+fn fail<E: de::Error>(noted: &mut Option<String>, detail: String) -> E {
+    let err = E::custom(&detail);
+    noted.get_or_insert(detail);
+    err
+}
+
+/// Reads `lp_sdes` (an array of SDEs, or `null` for none) where a deserializer stands on it, in
+/// one pass: the types the platform keeps are read into [`CustomerInfo`] and [`PersonalInfo`]
+/// as they stream by. The reason for a refusal is left in the `detail` it is given.
+pub(crate) struct Seed<'r> {
+    detail: &'r mut Option<String>,
+}
+
+impl<'r> Seed<'r> {
+    pub(crate) fn new(detail: &'r mut Option<String>) -> Self {
+        Self { detail }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = AuthenticatedSdes;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = AuthenticatedSdes;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of SDE objects")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(AuthenticatedSdes::default())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = AuthenticatedSdes::default();
+        for i in 0.. {
+            let sde = Sde {
+                i,
+                detail: &mut *self.detail,
+                out: &mut out,
+            };
+            match seq.next_element_seed(sde) {
+                Ok(Some(())) => {}
+                Ok(None) => break,
+                Err(err) => {
+                    self.detail
+                        .get_or_insert_with(|| format!("lp_sdes[{i}]: {}", message(&err)));
+                    return Err(err);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The two SDE types the platform keeps in authenticated flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kept {
+    Customer,
+    Personal,
+}
+
+impl Kept {
+    fn of(kind: &str) -> Option<Self> {
+        match kind {
+            "ctmrinfo" => Some(Self::Customer),
+            "personal" => Some(Self::Personal),
+            _ => None,
+        }
+    }
+
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Customer => "ctmrinfo",
+            Self::Personal => "personal",
+        }
+    }
+
+    /// Whether a field of this type is kept in authenticated flows.
+    fn allows(self, name: &str) -> bool {
+        match self {
+            Self::Customer => is_customer_field(name),
+            Self::Personal => is_personal_field(name),
+        }
+    }
+
+    /// Whether a field of this type is one the docs exclude from authenticated flows.
+    fn excludes(self, name: &str) -> bool {
+        self == Self::Customer && matches!(name, "storeNumber" | "storeZipCode")
+    }
+
+    /// The member holding the fields: `info`, or `personal` (§3.3).
+    fn body(self) -> &'static str {
+        match self {
+            Self::Customer => "info",
+            Self::Personal => "personal",
         }
     }
 }
 
-/// Validates and filters an `lp_sdes` claim.
-pub(crate) fn authenticate(value: &Value) -> Result<AuthenticatedSdes, Rejection> {
-    let Value::Array(sdes) = value else {
-        return Err(invalid("lp_sdes must be a JSON array of SDE objects"));
-    };
-    let mut out = AuthenticatedSdes::default();
-    for (i, sde) in sdes.iter().enumerate() {
-        let Value::Object(sde) = sde else {
-            return Err(invalid(format!("lp_sdes[{i}] is not an object")));
-        };
-        let Some(Value::String(kind)) = sde.get("type") else {
-            return Err(invalid(format!("lp_sdes[{i}] has no string \"type\"")));
-        };
-        match kind.as_str() {
-            "ctmrinfo" => {
-                let info = body(sde, "info", i)?;
-                let parsed: CustomerInfo = typed(
-                    info,
-                    &CUSTOMER_FIELDS,
-                    &CUSTOMER_EXCLUDED,
-                    "ctmrinfo.info",
-                    &mut out.warnings,
-                )
-                .map_err(|err| invalid(format!("lp_sdes[{i}] ctmrinfo: {err}")))?;
-                check_customer(&parsed)
-                    .map_err(|m| invalid(format!("lp_sdes[{i}] ctmrinfo: {m}")))?;
-                if out.customer_info.replace(parsed).is_some() {
-                    out.warnings.push(format!(
-                        "lp_sdes[{i}]: a second ctmrinfo replaces the first"
-                    ));
-                    out.flat.retain(|(k, _)| !k.starts_with("ctmrinfo."));
+/// One SDE, `lp_sdes[i]`.
+struct Sde<'r> {
+    i: usize,
+    detail: &'r mut Option<String>,
+    out: &'r mut AuthenticatedSdes,
+}
+
+impl<'de> DeserializeSeed<'de> for Sde<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Sde<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an SDE object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let i = self.i;
+        let mut kind: Option<Cow<'de, str>> = None;
+        // A body that came before `type` (JSON members have no order), read once `type` is known.
+        let mut early: [Option<&'de RawValue>; 2] = [None, None];
+        let mut body_read = false;
+        while let Some(Text(key)) = map.next_key()? {
+            match &*key {
+                "type" => {
+                    if kind.is_some() {
+                        return Err(fail(
+                            self.detail,
+                            format!("lp_sdes[{i}] has two \"type\" members"),
+                        ));
+                    }
+                    match map.next_value()? {
+                        Claim::Text(text) => kind = Some(text),
+                        _ => {
+                            return Err(fail(
+                                self.detail,
+                                format!("lp_sdes[{i}] has no string \"type\""),
+                            ))
+                        }
+                    }
                 }
-                flatten_kept(info, &CUSTOMER_FIELDS, "ctmrinfo", &mut out.flat);
-            }
-            "personal" => {
-                let personal = body(sde, "personal", i)?;
-                let parsed: PersonalInfo = typed(
-                    personal,
-                    &PERSONAL_FIELDS,
-                    &[],
-                    "personal.personal",
-                    &mut out.warnings,
-                )
-                .map_err(|err| invalid(format!("lp_sdes[{i}] personal: {err}")))?;
-                check_personal(&parsed)
-                    .map_err(|m| invalid(format!("lp_sdes[{i}] personal: {m}")))?;
-                if out.personal_info.replace(parsed).is_some() {
-                    out.warnings.push(format!(
-                        "lp_sdes[{i}]: a second personal replaces the first"
-                    ));
-                    out.flat.retain(|(k, _)| !k.starts_with("personal."));
+                "info" | "personal" => {
+                    let member = if key == "info" { 0 } else { 1 };
+                    let kept = kind.as_deref().and_then(Kept::of);
+                    match kept {
+                        Some(kept) if kept.body() == key => {
+                            if body_read {
+                                return Err(fail(
+                                    self.detail,
+                                    format!("lp_sdes[{i}] has two {key:?} members"),
+                                ));
+                            }
+                            body_read = true;
+                            let body = Body {
+                                i,
+                                kept,
+                                detail: &mut *self.detail,
+                                out: &mut *self.out,
+                            };
+                            map.next_value_seed(body).inspect_err(|_| {
+                                self.detail.get_or_insert_with(|| {
+                                    format!("lp_sdes[{i}] needs an object member {key:?}")
+                                });
+                            })?;
+                        }
+                        Some(_) => {
+                            map.next_value::<Skip>()?;
+                        }
+                        None if kind.is_some() => {
+                            map.next_value::<Skip>()?;
+                        }
+                        None => {
+                            if early[member].replace(map.next_value()?).is_some() {
+                                return Err(fail(
+                                    self.detail,
+                                    format!("lp_sdes[{i}] has two {key:?} members"),
+                                ));
+                            }
+                        }
+                    }
                 }
-                flatten_kept(personal, &PERSONAL_FIELDS, "personal", &mut out.flat);
+                _ => {
+                    map.next_value::<Skip>()?;
+                }
             }
-            other if UNSUPPORTED_TYPES.contains(&other) => {
-                out.warnings.push(format!(
-                    "lp_sdes[{i}] type {other:?} dropped: not supported in authenticated flows"
-                ));
+        }
+        let Some(kind) = kind else {
+            return Err(fail(
+                self.detail,
+                format!("lp_sdes[{i}] has no string \"type\""),
+            ));
+        };
+        match Kept::of(&kind) {
+            Some(kept) if !body_read => {
+                let raw = early[usize::from(kept == Kept::Personal)];
+                let needs = || format!("lp_sdes[{i}] needs an object member {:?}", kept.body());
+                let Some(raw) = raw else {
+                    return Err(fail(self.detail, needs()));
+                };
+                let body = Body {
+                    i,
+                    kept,
+                    detail: &mut *self.detail,
+                    out: &mut *self.out,
+                };
+                let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+                if body.deserialize(&mut deserializer).is_err() {
+                    return Err(de::Error::custom(self.detail.get_or_insert_with(needs)));
+                }
             }
-            other => out.warnings.push(format!(
-                "lp_sdes[{i}] type {other:?} dropped: unknown SDE type"
+            Some(_) => {}
+            None if UNSUPPORTED_TYPES.contains(&&*kind) => self.out.warnings.push(format!(
+                "lp_sdes[{i}] type {kind:?} dropped: not supported in authenticated flows"
+            )),
+            None => self.out.warnings.push(format!(
+                "lp_sdes[{i}] type {kind:?} dropped: unknown SDE type"
             )),
         }
-    }
-    Ok(out)
-}
-
-/// The SDE's object member `key` (`info`, `personal`), as a JSON value that is an object.
-fn body<'a>(sde: &'a Map<String, Value>, key: &str, i: usize) -> Result<&'a Value, Rejection> {
-    match sde.get(key) {
-        Some(body @ Value::Object(_)) => Ok(body),
-        _ => Err(invalid(format!(
-            "lp_sdes[{i}] needs an object member {key:?}"
-        ))),
+        Ok(())
     }
 }
 
-/// Parses an SDE body into its typed form. When every member is one the schema allows (the usual
-/// case) the JSON is read in place; otherwise the others are dropped with a warning first.
-fn typed<T: serde::de::DeserializeOwned>(
-    body: &Value,
-    allowed: &[&str],
-    excluded: &[&str],
-    path: &str,
-    warnings: &mut Vec<String>,
-) -> Result<T, serde_json::Error> {
-    let Value::Object(map) = body else {
-        return T::deserialize(body);
-    };
-    if map.keys().all(|k| allowed.contains(&k.as_str())) {
-        return T::deserialize(body);
-    }
-    warn_unknown(map, allowed, excluded, path, warnings);
-    let kept = map
-        .iter()
-        .filter(|(k, _)| allowed.contains(&k.as_str()))
-        .map(|(k, v)| (k.as_str(), v));
-    T::deserialize(serde::de::value::MapDeserializer::<_, serde_json::Error>::new(kept))
+/// The fields of a kept SDE (`info` or `personal`), checked and stored.
+struct Body<'r> {
+    i: usize,
+    kept: Kept,
+    detail: &'r mut Option<String>,
+    out: &'r mut AuthenticatedSdes,
 }
 
-/// Flattens the allowed members of an SDE body under `prefix`.
-fn flatten_kept(body: &Value, allowed: &[&str], prefix: &str, out: &mut Vec<(String, String)>) {
-    for (key, value) in body.as_object().into_iter().flatten() {
-        if allowed.contains(&key.as_str()) {
-            super::consumer::flatten(format!("{prefix}.{key}"), value, out);
+impl<'de> DeserializeSeed<'de> for Body<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Body<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let (i, kind) = (self.i, self.kept.kind());
+        let refused = |detail: &mut Option<String>, why: String| {
+            fail::<A::Error>(detail, format!("lp_sdes[{i}] {kind}: {why}"))
+        };
+        let warnings = &mut self.out.warnings;
+        let replaced = match self.kept {
+            Kept::Customer => {
+                let fields = Only {
+                    map,
+                    kept: Kept::Customer,
+                    warnings,
+                };
+                let info = CustomerInfo::deserialize(MapAccessDeserializer::new(fields))
+                    .map_err(|err| refused(self.detail, message(&err)))?;
+                check_customer(&info).map_err(|why| refused(self.detail, why))?;
+                self.out.customer_info.replace(Box::new(info)).is_some()
+            }
+            Kept::Personal => {
+                let fields = Only {
+                    map,
+                    kept: Kept::Personal,
+                    warnings,
+                };
+                let info = PersonalInfo::deserialize(MapAccessDeserializer::new(fields))
+                    .map_err(|err| refused(self.detail, message(&err)))?;
+                check_personal(&info).map_err(|why| refused(self.detail, why))?;
+                self.out.personal_info.replace(Box::new(info)).is_some()
+            }
+        };
+        if replaced {
+            self.out
+                .warnings
+                .push(format!("lp_sdes[{i}]: a second {kind} replaces the first"));
+        }
+        Ok(())
+    }
+}
+
+/// A map of an SDE's fields with only those its type keeps left in: the others are skipped,
+/// each with a warning, so that the strict types read the rest.
+struct Only<'r, A> {
+    map: A,
+    kept: Kept,
+    warnings: &'r mut Vec<String>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Only<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        while let Some(Text(key)) = self.map.next_key()? {
+            if self.kept.allows(&key) {
+                return seed
+                    .deserialize(de::value::CowStrDeserializer::new(key))
+                    .map(Some);
+            }
+            let why = if self.kept.excludes(&key) {
+                "not supported in authenticated flows"
+            } else {
+                "not a field of the SDE schema"
+            };
+            let (kind, body) = (self.kept.kind(), self.kept.body());
+            self.warnings
+                .push(format!("{kind}.{body}.{key} dropped: {why}"));
+            self.map.next_value::<Skip>()?;
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// The kept fields of an `lp_sdes` that [`read`] accepted, as the agent sees them
+/// (`ctmrinfo.balance`, `personal.contacts[0].email`), in the brand's order. As in `read`, a
+/// second SDE of a kept type replaces the first.
+pub(crate) fn flat(lp_sdes: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for sde in lp_sdes.as_array().into_iter().flatten() {
+        let Some(kept) = sde.get("type").and_then(Value::as_str).and_then(Kept::of) else {
+            continue;
+        };
+        let prefix = match kept {
+            Kept::Customer => "ctmrinfo.",
+            Kept::Personal => "personal.",
+        };
+        out.retain(|(key, _): &(String, String)| !key.starts_with(prefix));
+        let body = sde.get(kept.body()).and_then(Value::as_object);
+        for (key, value) in body.into_iter().flatten() {
+            if kept.allows(key) {
+                super::consumer::flatten(format!("{prefix}{key}"), value, &mut out);
+            }
         }
     }
+    out
 }
 
 fn check_date(what: &str, day: i64, month: i64, year: i64) -> Result<(), String> {
@@ -287,7 +543,7 @@ mod tests {
             .lp_sdes
             .clone()
             .unwrap();
-        let out = authenticate(&alice).unwrap();
+        let out = read(&alice.to_string()).unwrap();
         let info = out.customer_info.unwrap();
         assert_eq!(info.customer_id.as_deref(), Some("CUST-0001-ALICE"));
         assert!(info.store_number.is_none() && info.store_zip_code.is_none());
@@ -303,12 +559,98 @@ mod tests {
 
     #[test]
     fn unsupported_and_unknown_types_are_dropped_with_warnings() {
-        let out = authenticate(&json!([{"type": "cart", "total": 1}, {"type": "wishlist"}, {"type": "ctmrinfo", "info": {"ctype": "vip", "nickname": "x"}}])).unwrap();
+        let out = read(&json!([{"type": "cart", "total": 1}, {"type": "wishlist"}, {"type": "ctmrinfo", "info": {"ctype": "vip", "nickname": "x"}}]).to_string()).unwrap();
         assert_eq!(out.customer_info.unwrap().ctype.as_deref(), Some("vip"));
         assert_eq!(out.warnings.len(), 3, "{:?}", out.warnings);
         assert!(out.warnings[0].contains("\"cart\" dropped: not supported"));
         assert!(out.warnings[1].contains("unknown SDE type"));
         assert!(out.warnings[2].contains("nickname dropped"));
+    }
+
+    #[test]
+    fn each_refusal_says_where_and_why() {
+        for (sdes, detail) in [
+            (json!({"type": "ctmrinfo"}), "lp_sdes: invalid type: map, expected a JSON array of SDE objects"),
+            (json!(["ctmrinfo"]), "lp_sdes[0]: invalid type: string \"ctmrinfo\", expected an SDE object"),
+            (json!([{"kind": "personal"}]), "lp_sdes[0] has no string \"type\""),
+            (json!([{}, {"type": 7}]), "lp_sdes[0] has no string \"type\""),
+            (json!([{"type": "cart"}, {"type": 7}]), "lp_sdes[1] has no string \"type\""),
+            (json!([{"type": "personal"}]), "lp_sdes[0] needs an object member \"personal\""),
+            (json!([{"type": "personal", "personal": [1]}]), "lp_sdes[0] needs an object member \"personal\""),
+            (json!([{"personal": "x", "type": "personal"}]), "lp_sdes[0] needs an object member \"personal\""),
+            (json!([{"type": "ctmrinfo", "info": {"balance": "lots"}}]), "lp_sdes[0] ctmrinfo: invalid type: string \"lots\", expected f64"),
+            (json!([{"info": {"balance": "lots"}, "type": "ctmrinfo"}]), "lp_sdes[0] ctmrinfo: invalid type: string \"lots\", expected f64"),
+            (json!([{"type": "personal", "personal": {"gender": 7}}]), "lp_sdes[0] personal: gender code 7 is not 0, 1 or 2"),
+            (json!([{"type": "personal", "personal": {"age": {"age": 30, "eyes": 2}}}]), "lp_sdes[0] personal: unknown field `eyes`, expected one of `age`, `year`, `month`, `day`"),
+        ] {
+            assert_eq!(read(&sdes.to_string()).unwrap_err().detail, detail, "{sdes}");
+        }
+        for (sdes, detail) in [
+            (
+                r#"[{"type":"ctmrinfo","type":"personal"}]"#,
+                "lp_sdes[0] has two \"type\" members",
+            ),
+            (
+                r#"[{"type":"ctmrinfo","info":{},"info":{}}]"#,
+                "lp_sdes[0] has two \"info\" members",
+            ),
+            (
+                r#"[{"type":"ctmrinfo","info":{"ctype":"a","ctype":"b"}}]"#,
+                "lp_sdes[0] ctmrinfo: duplicate field `ctype`",
+            ),
+            (r#"[] []"#, "lp_sdes: trailing characters"),
+        ] {
+            assert_eq!(read(sdes).unwrap_err().detail, detail, "{sdes}");
+        }
+    }
+
+    #[test]
+    fn a_body_before_its_type_reads_the_same() {
+        let first =
+            read(r#"[{"type":"ctmrinfo","info":{"ctype":"vip","storeNumber":"1"}}]"#).unwrap();
+        let later =
+            read(r#"[{"info":{"ctype":"vip","storeNumber":"1"},"type":"ctmrinfo"}]"#).unwrap();
+        assert_eq!(first, later);
+        assert_eq!(later.customer_info.unwrap().ctype.as_deref(), Some("vip"));
+        assert_eq!(
+            later.warnings,
+            ["ctmrinfo.info.storeNumber dropped: not supported in authenticated flows"]
+        );
+        assert_eq!(read("null").unwrap(), AuthenticatedSdes::default());
+    }
+
+    #[test]
+    fn the_agents_fields_keep_the_brands_order_and_the_last_of_a_type() {
+        let sdes = json!([
+            {"type": "personal", "personal": {"lastname": "Liddell", "firstname": "Alice", "nickname": "x"}},
+            {"type": "ctmrinfo", "info": {"ctype": "old"}},
+            {"type": "ctmrinfo", "info": {"role": "owner", "ctype": "vip", "storeNumber": "1", "lastPaymentDate": {"day": 1, "month": 2, "year": 2026}}},
+            {"type": "cart", "total": 3}
+        ]);
+        let out = read(&sdes.to_string()).unwrap();
+        assert_eq!(
+            out.warnings,
+            [
+                "personal.personal.nickname dropped: not a field of the SDE schema",
+                "ctmrinfo.info.storeNumber dropped: not supported in authenticated flows",
+                "lp_sdes[2]: a second ctmrinfo replaces the first",
+                "lp_sdes[3] type \"cart\" dropped: not supported in authenticated flows",
+            ]
+        );
+        assert_eq!(out.customer_info.unwrap().ctype.as_deref(), Some("vip"));
+        assert_eq!(
+            flat(&sdes),
+            [
+                ("personal.lastname", "Liddell"),
+                ("personal.firstname", "Alice"),
+                ("ctmrinfo.role", "owner"),
+                ("ctmrinfo.ctype", "vip"),
+                ("ctmrinfo.lastPaymentDate.day", "1"),
+                ("ctmrinfo.lastPaymentDate.month", "2"),
+                ("ctmrinfo.lastPaymentDate.year", "2026"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
     }
 
     #[test]
@@ -327,8 +669,16 @@ mod tests {
             json!([{"kind": "personal"}]),
             json!(["ctmrinfo"]),
         ] {
-            let err = authenticate(&bad).unwrap_err();
+            let err = read(&bad.to_string()).unwrap_err();
             assert_eq!(err.reason, RejectReason::LpSdesInvalid, "{bad}");
         }
+        // Nesting past the parser's limit, even in a field that would be dropped.
+        let deep = format!(
+            r#"[{{"type":"ctmrinfo","info":{{"ctype":"vip","nickname":{}{}}}}}]"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let err = read(&deep).unwrap_err();
+        assert_eq!(err.detail, "lp_sdes[0] ctmrinfo: recursion limit exceeded");
     }
 }
