@@ -22,17 +22,39 @@ use serde::Serialize;
 use crate::cli::BenchArgs;
 
 /// Runs `f` repeatedly for `seconds` and returns calls per second.
-fn rate(seconds: f64, mut f: impl FnMut()) -> f64 {
+/// Calls per second of each subject, measured in turns of about 20 ms until each has had
+/// `seconds`: a change in the machine's speed during the run (other load, clock scaling) falls on
+/// every subject alike, so the ratios between them hold.
+fn rates<const N: usize>(seconds: f64, mut subjects: [&mut dyn FnMut(); N]) -> [f64; N] {
+    let turn = Duration::from_millis(20);
     let budget = Duration::from_secs_f64(seconds);
-    let started = Instant::now();
-    let mut calls = 0u64;
-    while started.elapsed() < budget {
-        for _ in 0..16 {
-            f();
+    let mut calls = [0u64; N];
+    let mut spent = [Duration::ZERO; N];
+    while spent.iter().any(|s| *s < budget) {
+        for ((subject, calls), spent) in subjects.iter_mut().zip(&mut calls).zip(&mut spent) {
+            let started = Instant::now();
+            while started.elapsed() < turn {
+                for _ in 0..4 {
+                    subject();
+                }
+                *calls += 4;
+            }
+            *spent += started.elapsed();
         }
-        calls += 16;
     }
-    calls as f64 / started.elapsed().as_secs_f64()
+    std::array::from_fn(|i| calls[i] as f64 / spent[i].as_secs_f64())
+}
+
+/// Runs a verification to its end. It is polled in place, as a server's task runs it, rather
+/// than through `block_on`, whose entry into the runtime costs about as much as a claim rule;
+/// with configured keys it never waits, and the runtime takes over when it does.
+fn finish<T>(runtime: &tokio::runtime::Runtime, future: impl std::future::Future<Output = T>) -> T {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(value) => value,
+        std::task::Poll::Pending => runtime.block_on(future),
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -180,23 +202,11 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let pkey =
         PKey::private_key_from_pem(signing.key().private_pem().unwrap_or_default().as_bytes())?;
     let message = vec![b'x'; 1500];
-    let raw_sign = rate(secs, || {
-        let mut signer =
-            openssl::sign::Signer::new(MessageDigest::sha256(), &pkey).expect("signer");
-        signer.update(&message).expect("update");
-        std::hint::black_box(signer.sign_to_vec().expect("sign"));
-    });
     let signature = {
         let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &pkey)?;
         signer.update(&message)?;
         signer.sign_to_vec()?
     };
-    let raw_verify = rate(secs, || {
-        let mut verifier =
-            openssl::sign::Verifier::new(MessageDigest::sha256(), &pkey).expect("verifier");
-        verifier.update(&message).expect("update");
-        assert!(verifier.verify(&signature).expect("verify"));
-    });
     let platform_pkey =
         PKey::private_key_from_pem(platform.private_pem().unwrap_or_default().as_bytes())?;
     let wrapped = {
@@ -209,7 +219,19 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         out.truncate(n);
         out
     };
-    let raw_decrypt = rate(secs, || {
+    let mut raw_sign = || {
+        let mut signer =
+            openssl::sign::Signer::new(MessageDigest::sha256(), &pkey).expect("signer");
+        signer.update(&message).expect("update");
+        std::hint::black_box(signer.sign_to_vec().expect("sign"));
+    };
+    let mut raw_verify = || {
+        let mut verifier =
+            openssl::sign::Verifier::new(MessageDigest::sha256(), &pkey).expect("verifier");
+        verifier.update(&message).expect("update");
+        assert!(verifier.verify(&signature).expect("verify"));
+    };
+    let mut raw_decrypt = || {
         let mut decrypter = openssl::encrypt::Decrypter::new(&platform_pkey).expect("decrypter");
         decrypter
             .set_rsa_padding(Padding::PKCS1_OAEP)
@@ -222,7 +244,74 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             .expect("mgf1");
         let mut out = vec![0; decrypter.decrypt_len(&wrapped).expect("len")];
         std::hint::black_box(decrypter.decrypt(&wrapped, &mut out).expect("decrypt"));
-    });
+    };
+
+    // 2. Mint through the jose layer, with a real persona.
+    let now = oidc_harness::clock::Clock::now(&oidc_harness::clock::SystemClock);
+    let issuer = Issuer::new("https://127.0.0.1:8443");
+    let claims_of = |id: &str| {
+        let persona = oidc_harness::claims::fixture_personas()
+            .find(id)
+            .cloned()
+            .with_context(|| format!("persona {id}"))?;
+        anyhow::Ok(IdTokenClaims::for_persona(
+            &persona,
+            &issuer,
+            &ClientId::new("demo-client"),
+            ClaimScopes {
+                email: true,
+                profile: true,
+            },
+            now,
+            3600,
+        ))
+    };
+    let claims = claims_of("alice")?;
+    let signer = Signer::rs256(&signing)?;
+    let encrypter = Encrypter::new(&platform, KeyAlg::RsaOaep256, ContentEnc::A256Gcm)?;
+    let mut mint = || {
+        std::hint::black_box(signer.sign(&claims).expect("mint"));
+    };
+    let mut mint_enc = || {
+        std::hint::black_box(
+            encrypter
+                .encrypt(&signer.sign(&claims).expect("mint"))
+                .expect("encrypt"),
+        );
+    };
+
+    // 3. Verify through the verifier, every rule on.
+    let config = VerifierConfig::new(issuer.clone(), KeySource::PublicKey(signing.key().clone()))
+        .client_id(ClientId::new("demo-client"))
+        .decryption_key(platform);
+    let verifier = Verifier::new(config)?;
+    let jws = signer.sign(&claims)?;
+    let bob_jws = signer.sign(&claims_of("bob")?)?;
+    let jwe = encrypter.encrypt(&jws)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let ctx = VerifyContext::at(now);
+    let verify_one = |token: &str| {
+        finish(&runtime, verifier.verify(token, &ctx)).expect("verify");
+    };
+    let mut verify = || verify_one(&jws);
+    let mut verify_bob = || verify_one(&bob_jws);
+    let mut verify_enc = || verify_one(&jwe);
+
+    let [raw_sign, raw_verify, raw_decrypt, mint, mint_enc, verify, verify_bob, verify_enc] = rates(
+        secs,
+        [
+            &mut raw_sign,
+            &mut raw_verify,
+            &mut raw_decrypt,
+            &mut mint,
+            &mut mint_enc,
+            &mut verify,
+            &mut verify_bob,
+            &mut verify_enc,
+        ],
+    );
     figures.push(figure(
         "raw RSA-2048 PKCS#1 v1.5 SHA-256 sign",
         raw_sign,
@@ -234,37 +323,6 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "/s",
     ));
     figures.push(figure("raw RSA-OAEP-256 decrypt", raw_decrypt, "/s"));
-
-    // 2. Mint through the jose layer, with a real persona.
-    let alice = oidc_harness::claims::fixture_personas()
-        .find("alice")
-        .cloned()
-        .context("alice")?;
-    let now = oidc_harness::clock::Clock::now(&oidc_harness::clock::SystemClock);
-    let issuer = Issuer::new("https://127.0.0.1:8443");
-    let claims = IdTokenClaims::for_persona(
-        &alice,
-        &issuer,
-        &ClientId::new("demo-client"),
-        ClaimScopes {
-            email: true,
-            profile: true,
-        },
-        now,
-        3600,
-    );
-    let signer = Signer::rs256(&signing)?;
-    let encrypter = Encrypter::new(&platform, KeyAlg::RsaOaep256, ContentEnc::A256Gcm)?;
-    let mint = rate(secs, || {
-        std::hint::black_box(signer.sign(&claims).expect("mint"));
-    });
-    let mint_enc = rate(secs, || {
-        std::hint::black_box(
-            encrypter
-                .encrypt(&signer.sign(&claims).expect("mint"))
-                .expect("encrypt"),
-        );
-    });
     figures.push(versus(
         "mint: signed ID token (alice)",
         mint,
@@ -281,49 +339,6 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         raw_sign,
         "-",
     ));
-
-    // 3. Verify through the verifier, every rule on.
-    let config = VerifierConfig::new(issuer.clone(), KeySource::PublicKey(signing.key().clone()))
-        .client_id(ClientId::new("demo-client"))
-        .decryption_key(platform);
-    let verifier = Verifier::new(config)?;
-    let jws = signer.sign(&claims)?;
-    let jwe = encrypter.encrypt(&jws)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let ctx = VerifyContext::at(now);
-    let verify = rate(secs, || {
-        runtime
-            .block_on(verifier.verify(&jws, &ctx))
-            .expect("verify");
-    });
-    let bob = oidc_harness::claims::fixture_personas()
-        .find("bob")
-        .cloned()
-        .context("bob")?;
-    let bob_claims = IdTokenClaims::for_persona(
-        &bob,
-        &issuer,
-        &ClientId::new("demo-client"),
-        ClaimScopes {
-            email: true,
-            profile: true,
-        },
-        now,
-        3600,
-    );
-    let bob_jws = signer.sign(&bob_claims)?;
-    let verify_bob = rate(secs, || {
-        runtime
-            .block_on(verifier.verify(&bob_jws, &ctx))
-            .expect("verify");
-    });
-    let verify_enc = rate(secs, || {
-        runtime
-            .block_on(verifier.verify(&jwe, &ctx))
-            .expect("verify");
-    });
     figures.push(versus(
         "verify: JWS (alice, all rules)",
         verify,
