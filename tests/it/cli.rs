@@ -348,6 +348,20 @@ fn encrypted_mint_and_a_console_style_key() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["consumer"]["encrypted"], true);
     assert_eq!(json["consumer"]["claims"]["given_name"], "Zoë");
+    // The agent's fields, in display order, with the claim each came from.
+    assert_eq!(
+        json["consumer"]["fields"],
+        serde_json::json!([
+            {"key": "consumer.customerId", "value": "117033125970118273645", "source": "sub"},
+            {"key": "personal.firstname", "value": "Zoë", "source": "lp_sdes.personal.firstname"},
+            {"key": "personal.lastname", "value": "Ångström-Łukasiewicz", "source": "lp_sdes.personal.lastname"},
+            {"key": "personal.language", "value": "pl-PL", "source": "lp_sdes.personal.language"},
+            {"key": "personal.gender", "value": "2", "source": "lp_sdes.personal.gender"},
+            {"key": "personal.contacts[0].email", "value": "zoe@example.org", "source": "email"},
+        ])
+    );
+    assert_eq!(json["consumer"]["warnings"], serde_json::json!([]));
+    assert_eq!(json["consumer"]["personal_info"]["language"], "pl-PL");
     // The second fixture key did not sign it.
     let other = concat!(
         env!("CARGO_MANIFEST_DIR"),
