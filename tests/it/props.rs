@@ -1,5 +1,6 @@
 //! Properties: whatever the persona and lp_sdes, mint -> verify round-trips; whatever the
-//! bytes, the verifier neither panics nor authenticates them.
+//! bytes, the verifier neither panics nor authenticates them; whatever a brand signs, it gets a
+//! verdict.
 
 use oidc_harness::claims::{
     ClaimScopes, ClientId, CustomerInfo, Date, IdTokenClaims, Issuer, Persona, PersonalInfo, Sde,
@@ -171,5 +172,145 @@ proptest! {
         bytes[at] = replacement.as_bytes()[0];
         let changed = String::from_utf8(bytes).unwrap();
         prop_assert!(block_on(verifier().verify(&changed, &VerifyContext::at(NOW))).is_err(), "changed byte {} of {}", at, token.len());
+    }
+}
+
+/// A JSON value in the SDE schema's words, well-formed or not.
+fn sde_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{json, Value};
+    let word = prop::sample::select(vec![
+        "day",
+        "month",
+        "year",
+        "age",
+        "email",
+        "phone",
+        "phoneType",
+        "MOBILE",
+        "address",
+        "country",
+        "GB",
+        "region",
+        "FEMALE",
+        "vip",
+        "type",
+        "nickname",
+    ]);
+    let leaf = prop_oneof![
+        4 => word.clone().prop_map(|w| json!(w)),
+        3 => (0i64..13).prop_map(|n| json!(n)),
+        1 => any::<f64>().prop_map(|f| json!(f)),
+        1 => any::<bool>().prop_map(|b| json!(b)),
+        1 => Just(Value::Null),
+        2 => "\\PC{0,6}".prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(3, 16, 4, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            proptest::collection::btree_map(word.clone(), inner, 0..4).prop_map(|m| Value::Object(
+                m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+            )),
+        ]
+    })
+}
+
+/// `lp_sdes` shaped like the schema, with fields of the right type more often than not.
+fn sdes_json() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{json, Value};
+    let field = prop::sample::select(vec![
+        "cstatus",
+        "ctype",
+        "balance",
+        "customerId",
+        "companySize",
+        "lastPaymentDate",
+        "loginStatus",
+        "storeNumber",
+        "firstname",
+        "lastname",
+        "age",
+        "contacts",
+        "gender",
+        "language",
+        "nickname",
+    ]);
+    // A value of the field's own type, more often than not.
+    let typed = |field: &'static str| -> BoxedStrategy<Value> {
+        let string = "[a-z]{1,6}".prop_map(|s| json!(s)).boxed();
+        let date = (1i64..29, 1i64..13, 1990i64..2030)
+            .prop_map(|(d, m, y)| json!({"day": d, "month": m, "year": y}));
+        match field {
+            "balance" => (-1e6f64..1e6).prop_map(|f| json!(f)).boxed(),
+            "companySize" | "loginStatus" => (0i64..300).prop_map(|n| json!(n)).boxed(),
+            "lastPaymentDate" => date.boxed(),
+            "age" => (0i64..100, date).prop_map(|(age, mut d)| { d["age"] = json!(age); d }).boxed(),
+            "contacts" => proptest::collection::vec(
+                (string, prop::sample::select(vec!["MOBILE", "WORK"]))
+                    .prop_map(|(email, kind)| json!({"email": email, "phoneType": kind, "address": {"country": "GB"}})),
+                0..3,
+            )
+            .prop_map(Value::Array)
+            .boxed(),
+            "gender" => prop_oneof![
+                prop::sample::select(vec!["FEMALE", "MALE", "OTHER"]).prop_map(|s| json!(s)),
+                (0i64..3).prop_map(|n| json!(n)),
+            ]
+            .boxed(),
+            "language" => prop::sample::select(vec!["en-GB", "pl-PL", "fr"]).prop_map(|s| json!(s)).boxed(),
+            _ => string,
+        }
+    };
+    let member = field
+        .prop_flat_map(move |field| (Just(field), prop_oneof![3 => typed(field), 1 => sde_json()]));
+    let body = proptest::collection::vec(member, 0..5)
+        .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()));
+    let sde = (
+        prop::sample::select(vec!["ctmrinfo", "personal", "cart", "wishlist"]),
+        prop::bool::weighted(0.2),
+        body,
+    )
+        .prop_map(|(kind, misplaced, body)| {
+            let member = if (kind == "personal") != misplaced {
+                "personal"
+            } else {
+                "info"
+            };
+            json!({"type": kind, member: body})
+        });
+    prop_oneof![
+        4 => proptest::collection::vec(sde, 0..4).prop_map(Value::Array),
+        1 => sde_json(),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// Whatever a brand signs, the verifier answers with a verdict, and the agent's view of an
+    /// accepted token, laid out on first read, is well-formed.
+    #[test]
+    fn any_signed_payload_gets_a_verdict(lp_sdes in sdes_json(), extra in sde_json()) {
+        use oidc_harness::verifier::RejectReason;
+        let claims = serde_json::json!({
+            "iss": ISS, "sub": "110169484474386276334", "iat": NOW - 10, "exp": NOW + 3590,
+            "lp_sdes": lp_sdes, "extra": extra,
+        });
+        let key = fixture_signing_keys().unwrap().remove(0);
+        let token = Signer::rs256(&key).unwrap().sign(&claims).unwrap();
+        match block_on(verifier().verify(&token, &VerifyContext::at(NOW))) {
+            Ok(consumer) => {
+                prop_assert_eq!(consumer.fields()[0].key.as_str(), "consumer.customerId");
+                for field in consumer.fields() {
+                    prop_assert!(
+                        ["consumer.", "ctmrinfo.", "personal."].iter().any(|p| field.key.starts_with(p)),
+                        "{:?}", field
+                    );
+                    prop_assert!(field.key.starts_with("consumer.") || field.source.starts_with("lp_sdes."), "{:?}", field);
+                }
+                prop_assert_eq!(consumer.fields().iter().any(|f| f.key.starts_with("ctmrinfo.")), consumer.customer_info().is_some_and(|c| *c != CustomerInfo::default()));
+                prop_assert!(consumer.warnings().iter().all(|w| !w.is_empty()));
+            }
+            Err(rejection) => prop_assert_eq!(rejection.reason, RejectReason::LpSdesInvalid, "{}", rejection),
+        }
     }
 }
