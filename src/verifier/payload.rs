@@ -263,6 +263,8 @@ impl<'de, M: Members<'de>> Visitor<'de> for ObjectVisitor<'_, M> {
                     *slot = if self.defer_sdes {
                         LpSdes::Deferred(map.next_value()?)
                     } else {
+                        // The reason for a refusal is not kept here: a refused one-pass read
+                        // is done again with lp_sdes deferred, which reports it.
                         LpSdes::Read(map.next_value_seed(sdes::Seed::new(&mut None))?)
                     };
                 }
