@@ -58,6 +58,21 @@ impl<T: Clone> Store<T> {
     /// are purged first and then the entry closest to expiry is dropped.
     pub(crate) fn insert(&self, key: String, value: T, expires_at: i64, now: i64) {
         let mut inner = self.lock();
+        self.insert_into(&mut inner, key, value, expires_at, now);
+    }
+
+    /// Inserts `value` under `key` unless a live entry is there already, in one step under the
+    /// lock, so two callers cannot both insert; returns whether it inserted.
+    pub(crate) fn insert_new(&self, key: String, value: T, expires_at: i64, now: i64) -> bool {
+        let mut inner = self.lock();
+        if inner.entries.get(&key).is_some_and(|e| e.expires_at > now) {
+            return false;
+        }
+        self.insert_into(&mut inner, key, value, expires_at, now);
+        true
+    }
+
+    fn insert_into(&self, inner: &mut Inner<T>, key: String, value: T, expires_at: i64, now: i64) {
         inner.inserts_since_purge += 1;
         if inner.entries.len() >= self.cap || inner.inserts_since_purge >= 1024 {
             inner.entries.retain(|_, e| e.expires_at > now);
@@ -144,6 +159,16 @@ mod tests {
         assert_eq!(store.len(), 3);
         assert_eq!(store.get("x", 50), None);
         assert_eq!(store.get("w", 50), Some(4));
+    }
+
+    #[test]
+    fn insert_new_refuses_a_live_key_only() {
+        let store = Store::new(10);
+        assert!(store.insert_new("a".into(), 1, 100, 0));
+        assert!(!store.insert_new("a".into(), 2, 200, 50), "live");
+        assert_eq!(store.get("a", 50), Some(1), "the first stays");
+        assert!(store.insert_new("a".into(), 3, 300, 100), "expired at 100");
+        assert_eq!(store.get("a", 100), Some(3));
     }
 
     #[test]

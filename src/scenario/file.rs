@@ -116,6 +116,8 @@ pub struct VerifierSpec {
     pub http_timeout_ms: u64,
     /// Verify this many seconds after the token was issued. Defaults to `0`.
     pub verify_after_secs: i64,
+    /// Accept each ID token once (`reject_replays`). Defaults to `false`, as the platform.
+    pub reject_replays: bool,
 }
 
 impl Default for VerifierSpec {
@@ -132,6 +134,7 @@ impl Default for VerifierSpec {
             insecure_allow_string_timestamps: false,
             http_timeout_ms: 5000,
             verify_after_secs: 0,
+            reject_replays: false,
         }
     }
 }
@@ -165,6 +168,10 @@ pub struct Scenario {
     /// Why this scenario is not run; it is reported as SKIP.
     #[serde(default)]
     pub skip: Option<String>,
+    /// The ID token is handed to the platform a second time, as a replay; the second verdict
+    /// is the scenario's. Only for flows that hand over an ID token.
+    #[serde(default)]
+    pub replay: bool,
     /// Provider behaviour.
     #[serde(default)]
     pub provider: ProviderSpec,
@@ -259,6 +266,13 @@ impl Scenario {
                 ))
             }
             _ => {}
+        }
+        if scenario.replay && matches!(scenario.flow, FlowKind::Code | FlowKind::Popup) {
+            return Err(err(
+                line_of_key("replay"),
+                "replay needs a flow that hands over an ID token (implicit, popup-implicit, mobile)"
+                    .into(),
+            ));
         }
         let now = scenario.now.as_deref().unwrap_or(DEFAULT_NOW);
         scenario.now_unix = crate::clock::parse_rfc3339(now)

@@ -121,6 +121,15 @@ pub struct VerifierConfig {
     /// Allow `http://` token and JWKS endpoints (all authentication traffic is HTTPS, §4.2).
     /// Defaults to `false`.
     pub insecure_allow_http: bool,
+    /// Accept each ID token once: a second presentation before it expires is
+    /// `token_replayed` (OIDC Core §15.5.2; catalog N04). The platform documents no replay
+    /// rule beyond `exp` (§4.2), so this defaults to `false`. Tokens are remembered by their
+    /// signature (never by the token's text) until `exp` plus the leeway, at most
+    /// `replay_cache_entries` of them.
+    pub reject_replays: bool,
+    /// How many accepted tokens `reject_replays` remembers; when full, the one closest to
+    /// expiry is forgotten first. Defaults to `100000`.
+    pub replay_cache_entries: usize,
 }
 
 impl VerifierConfig {
@@ -154,6 +163,8 @@ impl VerifierConfig {
             insecure_allow_millisecond_timestamps: false,
             insecure_allow_string_timestamps: false,
             insecure_allow_http: false,
+            reject_replays: false,
+            replay_cache_entries: 100_000,
         }
     }
 

@@ -27,9 +27,14 @@ pub use consumer::{
 pub use reason::{RejectReason, Rejection};
 pub use redirect::{read_redirect, redirect_params, Handover};
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
+
 use crate::claims::Nonce;
 use crate::jose::compact::{self, UnverifiedJws};
 use crate::jose::Decrypter;
+use crate::store::Store;
 
 use keyset::{KeyEntry, KeySet};
 use payload::JwsHeader;
@@ -79,6 +84,8 @@ pub struct Verifier {
     http: reqwest::Client,
     keys: KeySet,
     decrypter: Option<Decrypter>,
+    /// The signatures of accepted tokens, with `reject_replays`.
+    accepted: Option<Store<()>>,
 }
 
 impl Verifier {
@@ -136,11 +143,15 @@ impl Verifier {
             .map(Decrypter::new)
             .transpose()
             .map_err(|e| VerifierError::Key(e.to_string()))?;
+        let accepted = config
+            .reject_replays
+            .then(|| Store::new(config.replay_cache_entries));
         Ok(Self {
             config,
             http,
             keys,
             decrypter,
+            accepted,
         })
     }
 
@@ -209,7 +220,23 @@ impl Verifier {
                 "the RS256 signature does not verify with the brand's key",
             ));
         }
-        rules::consumer(jws.into_unverified_payload(), ctx, config, kid, encrypted)
+        // The signature names the signed content, whatever its text: non-canonical base64 was
+        // refused above, and RSA admits one signature per content and key.
+        let fingerprint = self
+            .accepted
+            .as_ref()
+            .map(|_| URL_SAFE_NO_PAD.encode(Sha256::digest(jws.signature())));
+        let consumer = rules::consumer(jws.into_unverified_payload(), ctx, config, kid, encrypted)?;
+        if let (Some(accepted), Some(fingerprint)) = (&self.accepted, fingerprint) {
+            let forget_at = consumer.expires_at().saturating_add(config.leeway_secs);
+            if !accepted.insert_new(fingerprint, (), forget_at, ctx.now) {
+                return Err(Rejection::new(
+                    RejectReason::TokenReplayed,
+                    "this ID token was accepted before; each is accepted once until it expires",
+                ));
+            }
+        }
+        Ok(consumer)
     }
 
     /// Opens a JWE envelope and returns the signed JWT inside (§2 "Encryption").

@@ -87,6 +87,9 @@ pub enum RejectReason {
     /// `lp_sdes` is not an array of SDEs, or a supported SDE has a field of the wrong type.
     #[error("lp_sdes_invalid")]
     LpSdesInvalid,
+    /// The same ID token was accepted before, with `reject_replays` on (catalog N04).
+    #[error("token_replayed")]
+    TokenReplayed,
     /// The authorization redirect's `state` is missing or not the one sent (RFC 6749 §10.12).
     #[error("state_mismatch")]
     StateMismatch,
@@ -112,7 +115,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in documentation order.
-    pub const ALL: [RejectReason; 32] = [
+    pub const ALL: [RejectReason; 33] = [
         Self::Malformed,
         Self::TokenTooLarge,
         Self::AlgNotAllowed,
@@ -138,6 +141,7 @@ impl RejectReason {
         Self::AtHashMismatch,
         Self::CHashMismatch,
         Self::LpSdesInvalid,
+        Self::TokenReplayed,
         Self::StateMismatch,
         Self::AuthorizationError,
         Self::HandoverMissing,
@@ -175,6 +179,7 @@ impl RejectReason {
             Self::AtHashMismatch => "at_hash_mismatch",
             Self::CHashMismatch => "c_hash_mismatch",
             Self::LpSdesInvalid => "lp_sdes_invalid",
+            Self::TokenReplayed => "token_replayed",
             Self::StateMismatch => "state_mismatch",
             Self::AuthorizationError => "authorization_error",
             Self::HandoverMissing => "handover_missing",

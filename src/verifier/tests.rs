@@ -622,6 +622,60 @@ async fn nonce_at_hash_and_c_hash() {
 }
 
 #[tokio::test]
+async fn replays_are_refused_only_when_asked_for() {
+    let token = sign(&claims());
+    let ctx = VerifyContext::at(NOW);
+    let lenient = verifier(config());
+    for _ in 0..2 {
+        assert!(
+            check(&lenient, &token, &ctx).await.is_ok(),
+            "the platform's default"
+        );
+    }
+    let mut strict = config();
+    strict.reject_replays = true;
+    let strict = verifier(strict);
+    assert!(check(&strict, &token, &ctx).await.is_ok());
+    let again = strict.verify(&token, &ctx).await.unwrap_err();
+    assert_eq!(again.reason, RejectReason::TokenReplayed);
+    assert_eq!(
+        again.detail,
+        "this ID token was accepted before; each is accepted once until it expires"
+    );
+    // The same signed token in a fresh envelope is the same token.
+    let platform = fixture_platform_key().unwrap();
+    let wrap = || {
+        Encrypter::new(&platform, KeyAlg::RsaOaep256, ContentEnc::A256Gcm)
+            .unwrap()
+            .encrypt(&token)
+            .unwrap()
+    };
+    let (first, second) = (wrap(), wrap());
+    assert_ne!(first, second);
+    assert_eq!(
+        check(&strict, &first, &ctx).await.unwrap_err(),
+        RejectReason::TokenReplayed
+    );
+    // Another token for the same consumer is not a replay.
+    let fresh = sign(&with(claims(), "iat", json!(NOW - 5)));
+    assert!(check(&strict, &fresh, &ctx).await.is_ok());
+    // A refused token is not remembered: it is refused for what it is, each time.
+    let expired = sign(&with(claims(), "exp", json!(NOW - 61)));
+    for _ in 0..2 {
+        assert_eq!(
+            check(&strict, &expired, &ctx).await.unwrap_err(),
+            RejectReason::Expired
+        );
+    }
+    // Remembered until exp plus the leeway, no longer: by then it has expired anyway.
+    let late = VerifyContext::at(NOW + 3590 + 60);
+    assert_eq!(
+        check(&strict, &fresh, &late).await.unwrap_err(),
+        RejectReason::Expired
+    );
+}
+
+#[tokio::test]
 async fn lp_sdes_of_the_wrong_shape_is_refused() {
     assert_eq!(
         reason_for_claims(with(claims(), "lp_sdes", json!({"type": "ctmrinfo"}))).await,

@@ -73,6 +73,7 @@ fn a_bad_file_is_refused_with_its_line() {
         ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\n[expect]\nverdict = \"rejected\"\n", 5, "a rejected verdict needs a reason"),
         ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\n[provider]\nmutate = [\"alg-nothing\"]\n[expect]\nverdict = \"authenticated\"\n", 5, "unknown variant `alg-nothing`"),
         ("id = \"x\"\ntitle = \"\"\nflow = \"code\"\n[expect]\nverdict = \"authenticated\"\n", 2, "title must say why"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"popup\"\nreplay = true\n[expect]\nverdict = \"authenticated\"\n", 4, "replay needs a flow that hands over an ID token"),
     ];
     for (i, (text, line, message)) in cases.into_iter().enumerate() {
         let path = write(tmp.path(), &format!("bad{i}.toml"), text);
@@ -111,8 +112,20 @@ async fn an_expectation_that_does_not_hold_is_a_failure() {
         "reason.toml",
         "id = \"wrong-reason\"\ntitle = \"expects the wrong reason\"\nflow = \"implicit\"\n[provider]\nmutate = [\"exp-past\"]\n[expect]\nverdict = \"rejected\"\nreason = \"nonce_mismatch\"\n",
     );
-    let report = run(&[wrong, wrong_reason]).await;
-    assert_eq!((report.passed, report.failed), (0, 2));
+    // Replayed to a verifier that refuses replays, but expected to pass: the second verdict
+    // is the one that counts.
+    let replayed = write(
+        tmp.path(),
+        "replayed.toml",
+        "id = \"replayed\"\ntitle = \"expects a replay to pass\"\nflow = \"mobile\"\nreplay = true\n[verifier]\nreject_replays = true\n[expect]\nverdict = \"authenticated\"\n",
+    );
+    let report = run(&[wrong, wrong_reason, replayed]).await;
+    assert_eq!((report.passed, report.failed), (0, 3));
+    assert!(
+        report.text().contains("FAIL  replayed"),
+        "{}",
+        report.text()
+    );
     let text = report.text();
     assert!(text.contains("FAIL  wrongly-accepting"), "{text}");
     assert!(text.contains("expected authenticated;"), "{text}");
@@ -120,10 +133,20 @@ async fn an_expectation_that_does_not_hold_is_a_failure() {
         text.contains("expected rejected (nonce_mismatch);"),
         "{text}"
     );
-    assert!(text.ends_with("0 passed, 2 failed\n"), "{text}");
+    assert!(text.contains("rejected (token_replayed)"), "{text}");
+    assert!(text.ends_with("0 passed, 3 failed\n"), "{text}");
     let json: serde_json::Value = serde_json::from_str(&report.json()).unwrap();
-    assert_eq!(json["failed"], 2);
-    assert_eq!(json["outcomes"][1]["reason"], "expired");
+    assert_eq!(json["failed"], 3);
+    let reason_of = |id: &str| {
+        json["outcomes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == id)
+            .map(|o| o["reason"].clone())
+    };
+    assert_eq!(reason_of("wrong-reason"), Some("expired".into()));
+    assert_eq!(reason_of("replayed"), Some("token_replayed".into()));
 }
 
 #[tokio::test]
