@@ -212,7 +212,6 @@ impl Verifier {
         rules::check_jws_header(&header, config)?;
         // Signature (§2 "Signing", §4.1): the key comes from configuration, never from the token.
         let kid = header.kid().map(str::to_owned);
-        drop(header);
         let verifier = self.keys.resolve(kid.as_deref(), ctx.now).await?;
         if !verifier.verify(jws.signing_input(), jws.signature()) {
             return Err(Rejection::new(

@@ -193,6 +193,15 @@ impl Kept {
         self == Self::Customer && matches!(name, "storeNumber" | "storeZipCode")
     }
 
+    /// The type whose fields `member` holds, if it holds a kept type's fields.
+    fn owning(member: &str) -> Option<Self> {
+        match member {
+            "info" => Some(Self::Customer),
+            "personal" => Some(Self::Personal),
+            _ => None,
+        }
+    }
+
     /// The member holding the fields: `info`, or `personal` (§3.3).
     fn body(self) -> &'static str {
         match self {
@@ -227,7 +236,8 @@ impl<'de> Visitor<'de> for Sde<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let i = self.i;
         let mut kind: Option<Cow<'de, str>> = None;
-        // A body that came before `type` (JSON members have no order), read once `type` is known.
+        // A body that came before `type` (JSON members have no order), read once `type` is known;
+        // one slot per kept type, `Kept as usize`.
         let mut early: [Option<&'de RawValue>; 2] = [None, None];
         let mut body_read = false;
         while let Some(Text(key)) = map.next_key()? {
@@ -249,49 +259,42 @@ impl<'de> Visitor<'de> for Sde<'_> {
                         }
                     }
                 }
-                "info" | "personal" => {
-                    let member = if key == "info" { 0 } else { 1 };
-                    let kept = kind.as_deref().and_then(Kept::of);
-                    match kept {
-                        Some(kept) if kept.body() == key => {
-                            if body_read {
-                                return Err(fail(
-                                    self.detail,
-                                    format!("lp_sdes[{i}] has two {key:?} members"),
-                                ));
-                            }
-                            body_read = true;
-                            let body = Body {
-                                i,
-                                kept,
-                                detail: &mut *self.detail,
-                                out: &mut *self.out,
-                            };
-                            map.next_value_seed(body).inspect_err(|_| {
-                                self.detail.get_or_insert_with(|| {
-                                    format!("lp_sdes[{i}] needs an object member {key:?}")
-                                });
-                            })?;
+                member => match (Kept::owning(member), kind.as_deref()) {
+                    // The body of the type this SDE says it is: read now.
+                    (Some(owner), Some(kind)) if Kept::of(kind) == Some(owner) => {
+                        if body_read {
+                            return Err(fail(
+                                self.detail,
+                                format!("lp_sdes[{i}] has two {key:?} members"),
+                            ));
                         }
-                        Some(_) => {
-                            map.next_value::<Skip>()?;
-                        }
-                        None if kind.is_some() => {
-                            map.next_value::<Skip>()?;
-                        }
-                        None => {
-                            if early[member].replace(map.next_value()?).is_some() {
-                                return Err(fail(
-                                    self.detail,
-                                    format!("lp_sdes[{i}] has two {key:?} members"),
-                                ));
-                            }
+                        body_read = true;
+                        let body = Body {
+                            i,
+                            kept: owner,
+                            detail: &mut *self.detail,
+                            out: &mut *self.out,
+                        };
+                        map.next_value_seed(body).inspect_err(|_| {
+                            self.detail.get_or_insert_with(|| {
+                                format!("lp_sdes[{i}] needs an object member {key:?}")
+                            });
+                        })?;
+                    }
+                    // A body before the type: kept as text until the type is known.
+                    (Some(owner), None) => {
+                        if early[owner as usize].replace(map.next_value()?).is_some() {
+                            return Err(fail(
+                                self.detail,
+                                format!("lp_sdes[{i}] has two {key:?} members"),
+                            ));
                         }
                     }
-                }
-                _ => {
-                    map.next_value::<Skip>()?;
-                }
+                    // Another type's body, or a member the platform does not read.
+                    _ => {
+                        map.next_value::<Skip>()?;
+                    }
+                },
             }
         }
         let Some(kind) = kind else {
@@ -302,7 +305,7 @@ impl<'de> Visitor<'de> for Sde<'_> {
         };
         match Kept::of(&kind) {
             Some(kept) if !body_read => {
-                let raw = early[usize::from(kept == Kept::Personal)];
+                let raw = early[kept as usize];
                 let needs = || format!("lp_sdes[{i}] needs an object member {:?}", kept.body());
                 let Some(raw) = raw else {
                     return Err(fail(self.detail, needs()));
@@ -440,15 +443,12 @@ pub(crate) fn flat(lp_sdes: &Value) -> Vec<(String, String)> {
         let Some(kept) = sde.get("type").and_then(Value::as_str).and_then(Kept::of) else {
             continue;
         };
-        let prefix = match kept {
-            Kept::Customer => "ctmrinfo.",
-            Kept::Personal => "personal.",
-        };
-        out.retain(|(key, _): &(String, String)| !key.starts_with(prefix));
+        let kind = kept.kind();
+        out.retain(|(key, _): &(String, String)| key.split('.').next() != Some(kind));
         let body = sde.get(kept.body()).and_then(Value::as_object);
         for (key, value) in body.into_iter().flatten() {
             if kept.allows(key) {
-                super::consumer::flatten(format!("{prefix}{key}"), value, &mut out);
+                super::consumer::flatten(format!("{kind}.{key}"), value, &mut out);
             }
         }
     }
