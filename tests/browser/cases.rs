@@ -47,16 +47,7 @@ fn from_page(value: &str) -> Row {
 
 /// The brand page's default SDEs, all from the page: what a rejected conversation shows.
 async fn only_page_fields(ctx: &Ctx) -> Result<(), String> {
-    ensure_eq!(
-        ctx.count("tr[data-provenance='verified']").await?,
-        0,
-        "verified rows"
-    );
-    ensure_eq!(
-        ctx.count("tr[data-provenance='page']").await?,
-        5,
-        "page rows"
-    );
+    ctx.expect_rows(0, 5).await?;
     ctx.expect_field("ctmrinfo.customerId", from_page("WEB-SESSION-4411"))
         .await?;
     ctx.expect_field("personal.firstname", from_page("Alicia"))
@@ -159,16 +150,7 @@ async fn embedded_implicit_flow_encrypted(ctx: Ctx) -> Result<(), String> {
     // Bob's token has a subject and a name only: everything else is the page's.
     ctx.expect_field("consumer.customerId", verified(BOB, None))
         .await?;
-    ensure_eq!(
-        ctx.count("tr[data-provenance='verified']").await?,
-        1,
-        "verified rows"
-    );
-    ensure_eq!(
-        ctx.count("tr[data-provenance='page']").await?,
-        5,
-        "page rows"
-    );
+    ctx.expect_rows(1, 5).await?;
     ctx.expect_field("ctmrinfo.ctype", from_page("silver"))
         .await?;
     Ok(())

@@ -309,6 +309,22 @@ impl Ctx {
         Ok(shown.len())
     }
 
+    /// Fails unless the agent's panel has `verified` verified rows and `page` rows from the page
+    /// alone.
+    pub(crate) async fn expect_rows(&self, verified: usize, page: usize) -> Result<(), String> {
+        let shown = (
+            self.count("tr[data-provenance='verified']").await?,
+            self.count("tr[data-provenance='page']").await?,
+        );
+        if shown != (verified, page) {
+            return Err(format!(
+                "rows (verified, page): {shown:?} != {:?}",
+                (verified, page)
+            ));
+        }
+        Ok(())
+    }
+
     /// Fails unless the panel shows `key` as `expected` (provenance, value, struck page value).
     pub(crate) async fn expect_field(&self, key: &str, expected: Row) -> Result<(), String> {
         let shown = self.field(key).await?;
