@@ -140,10 +140,24 @@ pub(crate) enum Format {
     Json,
 }
 
+/// Where `phone_number` goes (`liveperson-auth.md` §3.2, §7.1 item 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PhoneMapping {
+    /// `ctmrinfo.imei` (the newer pages).
+    CustomerImei,
+    /// `personal.contacts[0].phone` (the older pages).
+    PersonalContactPhone,
+}
+
 /// The default issuer: what `serve` uses with its defaults.
 pub(crate) const DEFAULT_ISSUER: &str = "https://127.0.0.1:8443";
 
 #[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("audience")
+        .required(true)
+        .args(["client_id", "any_audience"]),
+))]
 pub(crate) struct VerifyArgs {
     /// The token, in a file, or - (the default) for standard input.
     #[arg(value_name = "FILE|-", default_value = "-")]
@@ -160,9 +174,21 @@ pub(crate) struct VerifyArgs {
     /// The platform's private key for envelopes [default: the fixture platform key].
     #[arg(long, value_name = "FILE")]
     pub(crate) decrypt_key: Option<PathBuf>,
-    /// Require aud to contain this client id.
+    /// The platform's client id: aud must contain it, and name no audience but trusted ones.
     #[arg(long, value_name = "ID")]
     pub(crate) client_id: Option<String>,
+    /// Accept any audience (no aud check), listed as a relaxation in the verdict.
+    #[arg(long)]
+    pub(crate) any_audience: bool,
+    /// Another audience aud may name besides the client id (repeatable).
+    #[arg(long, value_name = "AUD", requires = "client_id")]
+    pub(crate) trusted_audience: Vec<String>,
+    /// Accept an aud naming untrusted audiences when azp is the client id.
+    #[arg(long, requires = "client_id")]
+    pub(crate) allow_untrusted_audiences: bool,
+    /// Where phone_number is shown: the consumer's IMEI or the personal contact phone.
+    #[arg(long, value_enum, value_name = "WHERE", default_value_t = PhoneMapping::CustomerImei)]
+    pub(crate) phone_number_mapping: PhoneMapping,
     /// The nonce that was sent.
     #[arg(long, value_name = "N")]
     pub(crate) nonce: Option<String>,

@@ -52,6 +52,15 @@ pub struct IdTokenClaims {
     /// Locale (only for personas that set one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// Gender (OIDC Core §5.1; Google never sends it; only for personas that set one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// Preferred user name (OIDC Core §5.1; not Google's; only for personas that set one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// Phone number (OIDC Core §5.1; not Google's; only for personas that set one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
     /// Issued at, Unix seconds.
     pub iat: i64,
     /// Expiry, Unix seconds; Google's tokens live exactly 3600 s.
@@ -102,6 +111,15 @@ impl IdTokenClaims {
                 .then(|| persona.family_name.clone())
                 .flatten(),
             locale: scopes.profile.then(|| persona.locale.clone()).flatten(),
+            gender: scopes.profile.then(|| persona.gender.clone()).flatten(),
+            preferred_username: scopes
+                .profile
+                .then(|| persona.preferred_username.clone())
+                .flatten(),
+            phone_number: scopes
+                .profile
+                .then(|| persona.phone_number.clone())
+                .flatten(),
             iat,
             exp: iat.saturating_add(lifetime_secs),
             lp_sdes: persona.lp_sdes.clone(),

@@ -38,6 +38,18 @@ pub struct Persona {
     /// Locale; Google stopped sending it in 2024, so only set it to test old tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
+    /// Gender (`profile` scope): not a Google claim; the platform maps it to personal info
+    /// (`liveperson-auth.md` §3.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// Preferred user name (`profile` scope): not a Google claim; the platform maps it to
+    /// the customer's user name (§3.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// Phone number (`profile` scope here): not a Google claim; the platform maps it to the
+    /// IMEI or a contact phone, as its connector says (§3.2, §7.1 item 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
     /// The platform's `lp_sdes` claim, kept as JSON so the login page can send anything;
     /// personas read from files are checked against the schema on load.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,7 +10,7 @@ fn scopes_all() -> ClaimScopes {
 #[test]
 fn fixture_personas_load_and_validate() {
     let personas = Personas::from_toml(include_str!("../../fixtures/personas.toml")).unwrap();
-    assert_eq!(personas.ids(), ["alice", "bob", "zoe", "mallory"]);
+    assert_eq!(personas.ids(), ["alice", "bob", "zoe", "dana", "mallory"]);
     let alice = personas.find("alice").unwrap();
     let sdes: Vec<Sde> = serde_json::from_value(alice.lp_sdes.clone().unwrap()).unwrap();
     assert_eq!(sdes.len(), 2);

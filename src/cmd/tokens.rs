@@ -10,12 +10,12 @@ use oidc_harness::jose::malform::{forge, ForgeKeys, Mutation};
 use oidc_harness::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
 use oidc_harness::keys::{self, RsaKey};
 use oidc_harness::verifier::{
-    AuthenticatedConsumer, ClientAuth, CodeRedemption, KeySource, Rejection, Verifier,
-    VerifierConfig, VerifyContext,
+    AuthenticatedConsumer, ClientAuth, CodeRedemption, KeySource, PhoneNumberMapping, Rejection,
+    Verifier, VerifierConfig, VerifyContext,
 };
 
 use super::{now, read};
-use crate::cli::{ClientAuthArg, Format, MintArgs, RedeemArgs, VerifyArgs};
+use crate::cli::{ClientAuthArg, Format, MintArgs, PhoneMapping, RedeemArgs, VerifyArgs};
 
 /// A key file: public (PEM or one-line base64 SPKI), or a private PEM whose public half is used.
 fn public_key(path: &std::path::Path) -> anyhow::Result<RsaKey> {
@@ -77,6 +77,12 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         None => keys::fixture_platform_key()?,
     });
     config.client_id = args.client_id.map(ClientId::new);
+    config.trusted_audiences = args.trusted_audience;
+    config.allow_untrusted_audiences = args.allow_untrusted_audiences;
+    config.phone_number_mapping = match args.phone_number_mapping {
+        PhoneMapping::CustomerImei => PhoneNumberMapping::CustomerImei,
+        PhoneMapping::PersonalContactPhone => PhoneNumberMapping::PersonalContactPhone,
+    };
     config.leeway_secs = args.leeway;
     config.require_encryption = args.require_encryption;
     config.insecure_allow_millisecond_timestamps = args.insecure_allow_millisecond_timestamps;

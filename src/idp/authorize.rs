@@ -17,6 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
+use super::observed::{Observation, PkceSeen};
 use super::scope::{ScopeError, Scopes};
 use super::state::{random_token, Client, CodeGrant, Grant, IdpState, Pkce};
 use crate::claims::{Nonce, Persona, Subject};
@@ -319,6 +320,18 @@ pub(crate) async fn authorize(
         }
     };
     let nonce = params.get("nonce").map(Nonce::new);
+    state.observed.record(Observation::Authorize {
+        response_type: response_type_text.to_owned(),
+        nonce: nonce.is_some(),
+        pkce: match (
+            params.get("code_challenge"),
+            params.get("code_challenge_method"),
+        ) {
+            (None, _) => PkceSeen::None,
+            (Some(_), Some("S256")) => PkceSeen::S256,
+            (Some(_), _) => PkceSeen::Plain,
+        },
+    });
     if response_type.id_token && nonce.is_none() {
         return target.error("invalid_request", "Missing required parameter: nonce");
     }
@@ -650,6 +663,9 @@ pub(crate) async fn login(
         family_name: non_empty(form.family_name),
         picture: non_empty(form.picture),
         locale: base.locale.clone(),
+        gender: base.gender.clone(),
+        preferred_username: base.preferred_username.clone(),
+        phone_number: base.phone_number.clone(),
         lp_sdes,
     };
     // Single use: a second submit of the same page finds nothing.

@@ -51,6 +51,10 @@ pub enum JwksFault {
     Huge,
     /// The JWKS answers after 3 seconds.
     Slow,
+    /// The active RSA key alone among an EC P-256, a secp256k1 and an Ed25519 key, none with
+    /// a `kid`: the key set of the OpenID test `kid-absent-single-jwks`, where the one RSA key
+    /// must be chosen for an RS256 token without `kid`.
+    OneRsaNoKid,
 }
 
 /// A broken token endpoint.
@@ -98,11 +102,8 @@ impl TokenFault {
                 "<html><body>Sign in</body></html>",
             )
                 .into_response(),
-            Self::WrongContentType => (
-                [(header::CONTENT_TYPE, "text/plain")],
-                r#"{"access_token":"ya29.x","token_type":"Bearer"}"#,
-            )
-                .into_response(),
+            // The genuine answer, relabelled afterwards (`relabel`).
+            Self::WrongContentType => return None,
             Self::InvalidJson => (json_ct, r#"{"access_token": "#).into_response(),
             Self::NoIdToken => (
                 json_ct,
@@ -114,6 +115,21 @@ impl TokenFault {
                 return None;
             }
         })
+    }
+}
+
+impl TokenFault {
+    /// What this fault changes in an answer given normally: `wrong-content-type` keeps the
+    /// genuine body, ID token and all, under `text/plain`, so only a client that reads the
+    /// content type refuses it.
+    pub(crate) fn relabel(self, mut response: Response) -> Response {
+        if self == Self::WrongContentType {
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/plain"),
+            );
+        }
+        response
     }
 }
 
@@ -171,10 +187,47 @@ impl JwksFault {
                 keys.extend(std::iter::repeat_n(filler, 5_000));
             }
             Self::Slow => tokio::time::sleep(Duration::from_secs(3)).await,
+            Self::OneRsaNoKid => {
+                keys.truncate(1);
+                if let Some(Value::Object(rsa)) = keys.first_mut() {
+                    rsa.remove("kid");
+                }
+                // Public keys made for this set; only their shape matters here.
+                keys.extend([
+                    json!({"kty": "EC", "crv": "P-256", "use": "sig", "alg": "ES256",
+                        "x": "hCZHtmH4A_b2-v7bpoqdHu19xbUjKRYtZRZoxB7fyN8",
+                        "y": "0S4EJdUghNf2L17g2VEDuEbPR-OXMBvn3iMlVB534jU"}),
+                    json!({"kty": "EC", "crv": "secp256k1", "use": "sig", "alg": "ES256K",
+                        "x": "aFJVY2tJWZKhjHzELekPngeJty5Vseyv27oTcPPgaO8",
+                        "y": "siOAZKM7vf8ylm1lZpTuXeukgAvibZLbapzGIg5YHmM"}),
+                    json!({"kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA",
+                        "x": "EVZxMGjOEtyp9Y9XiqSsxaVEJ3gQNigG8GDibEegPwg"}),
+                ]);
+            }
         }
         doc["keys"] = Value::Array(keys);
         serde_json::to_vec(&doc).unwrap_or_default()
     }
+}
+
+/// `GET /_harness/attacker/jwks.json`: the attacker's JWKS, its key published under the
+/// provider's active kid, at a URL a verifier can reach. Tokens of catalog K01 name it in
+/// `jku`: a verifier that followed `jku` would find a key that verifies them.
+pub(crate) async fn attacker_jwks(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+) -> Response {
+    if let Some(refused) = loopback_only(peer) {
+        return refused;
+    }
+    let Ok(attacker) = crate::keys::fixture_attacker_key() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut jwk = serde_json::to_value(attacker.key().jwk("sig", "RS256")).unwrap_or_default();
+    if let Some(kid) = state.published_kids().first() {
+        jwk["kid"] = serde_json::Value::from(kid.as_str());
+    }
+    Json(serde_json::json!({ "keys": [jwk] })).into_response()
 }
 
 impl IdpState {

@@ -11,6 +11,7 @@ pub mod discovery;
 mod error;
 mod faults;
 mod mock;
+mod observed;
 mod scope;
 mod sealed;
 mod server;
@@ -26,6 +27,7 @@ pub use config::{
 pub use error::OAuthError;
 pub use faults::{Faults, JwksFault, RedirectFault, TokenFault};
 pub use mock::{MintOptions, MockIdp, MockIdpBuilder, MockIdpError};
+pub use observed::{BodySeen, ClientAuthSeen, Observation, PkceSeen};
 pub use server::{serve, serve_app, tls_config, ServeError};
 pub use state::IdpState;
 
@@ -68,6 +70,7 @@ pub fn router(state: Arc<IdpState>) -> Router {
             get(device::device_page).post(device::device_decide),
         )
         .route("/_harness/keys/rotate", post(rotate))
+        .route("/_harness/attacker/jwks.json", get(faults::attacker_jwks))
         .route(
             "/_harness/faults",
             get(faults::get_faults)

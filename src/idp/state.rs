@@ -162,6 +162,8 @@ pub struct IdpState {
     pub(crate) user_codes: Store<String>,
     /// Sign-in sessions (the session cookie's value -> who signed in, as edited).
     pub(crate) sessions: Store<Arc<Persona>>,
+    /// What recent requests carried, for scenarios to assert.
+    pub(crate) observed: super::observed::Observations,
 }
 
 pub(crate) use crate::store::random_token;
@@ -256,8 +258,14 @@ impl IdpState {
             devices: Store::new(cap),
             user_codes: Store::new(cap),
             sessions: Store::new(cap),
+            observed: Default::default(),
             config,
         })
+    }
+
+    /// What the most recent requests carried, oldest first (at most 64).
+    pub fn observed(&self) -> Vec<super::Observation> {
+        self.observed.list()
     }
 
     /// The configuration it runs with.

@@ -15,12 +15,16 @@ use serde::Serialize;
 
 use super::config::ErrorStyle;
 use super::error::{json_response, OAuthError, Styled};
+use super::observed::{BodySeen, ClientAuthSeen, Observation};
 use super::state::{Client, DeviceStatus, Grant, IdpState};
 use crate::claims::Nonce;
 
 /// The body parameters of a token, revoke or device request.
 #[derive(Debug, Default)]
-pub(crate) struct BodyParams(HashMap<String, String>);
+pub(crate) struct BodyParams {
+    params: HashMap<String, String>,
+    json: bool,
+}
 
 impl BodyParams {
     /// Parses a form-urlencoded or JSON body; every parameter at most once, JSON values
@@ -36,6 +40,7 @@ impl BodyParams {
             .trim()
             .to_ascii_lowercase();
         let mut params = HashMap::new();
+        let json = content_type == "application/json";
         match content_type.as_str() {
             "application/json" => {
                 let value: serde_json::Value = serde_json::from_slice(body)
@@ -62,11 +67,11 @@ impl BodyParams {
             }
             _ => return Err(OAuthError::InvalidRequest("Unsupported content type: use application/x-www-form-urlencoded or application/json.")),
         }
-        Ok(Self(params))
+        Ok(Self { params, json })
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.0
+        self.params
             .get(key)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
@@ -228,6 +233,22 @@ pub(crate) async fn token(
         Ok(params) => params,
         Err(err) => return Styled(err, peek_style(None)).into_response(),
     };
+    state.observed.record(Observation::Token {
+        grant_type: params.get("grant_type").unwrap_or("").to_owned(),
+        client_auth: if headers.contains_key(header::AUTHORIZATION) {
+            ClientAuthSeen::Basic
+        } else if params.get("client_secret").is_some() {
+            ClientAuthSeen::Body
+        } else {
+            ClientAuthSeen::None
+        },
+        body: if params.json {
+            BodySeen::Json
+        } else {
+            BodySeen::Form
+        },
+        code_verifier: params.get("code_verifier").is_some(),
+    });
     let client = match authenticate(&state, &headers, &params) {
         Ok(client) => client,
         Err(err) => return Styled(err, peek_style(Some(&params))).into_response(),
@@ -238,9 +259,13 @@ pub(crate) async fn token(
         "urn:ietf:params:oauth:grant-type:device_code" => device_code(&state, client, &params),
         other => Err(OAuthError::UnsupportedGrantType(other.to_owned())),
     };
-    match result {
+    let response = match result {
         Ok(body) => json_response(StatusCode::OK, &body),
         Err(err) => Styled(err, client.config.error_style).into_response(),
+    };
+    match fault {
+        Some(fault) => fault.relabel(response),
+        None => response,
     }
 }
 

@@ -120,13 +120,14 @@ catalog! {
     CtyNested = "cty-nested", "H14";
     /// JSON serialization with `alg` only in the unprotected header.
     UnprotectedParams = "unprotected-params", "H15";
-    /// `jku` naming an attacker's JWKS, signed by the attacker's key.
+    /// `jku` naming a reachable attacker's JWKS that holds the attacker's key under the
+    /// brand's kid, signed by the attacker's key.
     JkuSpoof = "jku-spoof", "K01";
     /// `x5u` naming an attacker's URL, signed by the attacker's key.
     X5uSpoof = "x5u-spoof", "K02";
-    /// The attacker's key embedded as `jwk`, signed by it.
+    /// The attacker's key embedded as `jwk`, signed by it; the brand's kid kept.
     JwkEmbedded = "jwk-embedded", "K03";
-    /// A self-signed `x5c` chain, signed by its key.
+    /// A self-signed `x5c` chain, signed by its key; the brand's kid kept.
     X5cEmbedded = "x5c-embedded", "K04";
     /// `kid: ../../../../../../dev/null`.
     KidTraversal = "kid-traversal", "K05";
@@ -234,6 +235,9 @@ catalog! {
     AudArrayEmpty = "aud-array-empty", "A04";
     /// `aud: [client, "untrusted"]`, no azp.
     AudArrayUntrusted = "aud-array-untrusted", "A05";
+    /// `aud: [client, "untrusted"]`, `azp: client`: azp names the client, and an untrusted
+    /// audience is still listed (OIDC Core §3.1.3.7 item 3).
+    AudArrayUntrustedAzp = "aud-array-untrusted-azp", "A05 (azp)";
     /// `aud: [client, "x"]`, `azp: "x"`.
     AudArrayAzpOther = "aud-array-azp-other", "A06";
     /// `azp: "other"` with a single audience.
@@ -469,17 +473,25 @@ impl Mutation {
             M::CtyNested => set(h, "cty", json!("JWT")),
             M::UnprotectedParams => f.after.push(After::UnprotectedParams),
             M::JkuSpoof => {
-                set(h, "jku", json!("https://attacker.example/jwks.json"));
-                set(h, "kid", json!(keys.unpublished.kid().as_str()));
+                // The brand's kid, and a jku the verifier could reach: the provider serves the
+                // attacker's key under that kid there. Only a verifier that never follows jku
+                // refuses the token.
+                let iss = c.get("iss").and_then(Value::as_str).unwrap_or("");
+                set(
+                    h,
+                    "jku",
+                    json!(format!("{iss}/_harness/attacker/jwks.json")),
+                );
                 f.signing = Signing::Unpublished;
             }
             M::X5uSpoof => {
                 set(h, "x5u", json!("https://attacker.example/cert.pem"));
                 f.signing = Signing::Unpublished;
             }
+            // The brand's kid stays: the published key is found, and only a verifier that
+            // trusted the embedded key would accept the attacker's signature.
             M::JwkEmbedded => {
                 set(h, "jwk", attacker_jwk());
-                h.remove("kid");
                 f.signing = Signing::Unpublished;
             }
             M::X5cEmbedded => {
@@ -490,7 +502,6 @@ impl Mutation {
                     .filter(|l| !l.starts_with("-----"))
                     .collect::<String>();
                 set(h, "x5c", json!([cert]));
-                h.remove("kid");
                 f.signing = Signing::Unpublished;
             }
             M::KidTraversal => set(h, "kid", json!("../../../../../../dev/null")),
@@ -623,6 +634,10 @@ impl Mutation {
             M::AudArrayUntrusted => {
                 set(c, "aud", json!([aud, "untrusted"]));
                 c.remove("azp");
+            }
+            M::AudArrayUntrustedAzp => {
+                set(c, "aud", json!([aud, "untrusted"]));
+                set(c, "azp", json!(aud));
             }
             M::AudArrayAzpOther => {
                 set(c, "aud", json!([aud, "x"]));

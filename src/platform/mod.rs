@@ -74,7 +74,9 @@ pub struct PlatformConfig {
 struct Verifiers {
     code_plain: Verifier,
     code_encrypted: Option<Verifier>,
-    implicit: Verifier,
+    /// The implicit connectors check `aud` too: a token minted for another client is refused.
+    implicit_plain: Verifier,
+    implicit_encrypted: Option<Verifier>,
 }
 
 /// The platform side, shared by every request.
@@ -117,10 +119,18 @@ impl Platform {
                     .pkce(true),
             )
         };
+        let implicit = |connector: &Connector| {
+            Verifier::new(
+                base()
+                    .flow(Flow::Implicit)
+                    .client_id(connector.client_id.clone()),
+            )
+        };
         let verifiers = Verifiers {
             code_plain: code(&config.plain)?,
             code_encrypted: config.encrypted.as_ref().map(code).transpose()?,
-            implicit: Verifier::new(base().flow(Flow::Implicit))?,
+            implicit_plain: implicit(&config.plain)?,
+            implicit_encrypted: config.encrypted.as_ref().map(implicit).transpose()?,
         };
         Ok(Self {
             conversations: Store::new(config.max_conversations),
@@ -144,7 +154,8 @@ impl Platform {
         match (flow, encrypted) {
             (FlowKind::Code, false) => Some(&self.verifiers.code_plain),
             (FlowKind::Code, true) => self.verifiers.code_encrypted.as_ref(),
-            (FlowKind::Implicit, _) => Some(&self.verifiers.implicit),
+            (FlowKind::Implicit, false) => Some(&self.verifiers.implicit_plain),
+            (FlowKind::Implicit, true) => self.verifiers.implicit_encrypted.as_ref(),
         }
     }
 

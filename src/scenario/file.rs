@@ -1,11 +1,14 @@
 //! Scenario files: TOML, one scenario a file, read strictly. A bad file is an error that names
 //! the file and the line.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::idp::{ErrorStyle, JwksFault, RedirectFault, TokenFault};
+use crate::idp::{
+    BodySeen, ClientAuthSeen, ErrorStyle, JwksFault, PkceSeen, RedirectFault, TokenFault,
+};
 use crate::jose::malform::Mutation;
 use crate::jose::{ContentEnc, KeyAlg};
 use crate::verifier::RejectReason;
@@ -118,6 +121,23 @@ pub struct VerifierSpec {
     pub verify_after_secs: i64,
     /// Accept each ID token once (`reject_replays`). Defaults to `false`, as the platform.
     pub reject_replays: bool,
+    /// Audiences besides the client that `aud` may name. Defaults to none.
+    pub trusted_audiences: Vec<String>,
+    /// The looser reading of `aud`: untrusted audiences pass when `azp` is the client.
+    pub allow_untrusted_audiences: bool,
+    /// Where `phone_number` is shown. Defaults to `customer-imei`.
+    pub phone_number_mapping: PhoneMappingSpec,
+}
+
+/// Where `phone_number` is shown (`liveperson-auth.md` §3.2, §7.1 item 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhoneMappingSpec {
+    /// `ctmrinfo.imei`, the newer pages. The default.
+    #[default]
+    CustomerImei,
+    /// `personal.contacts[0].phone`, the older pages.
+    PersonalContactPhone,
 }
 
 impl Default for VerifierSpec {
@@ -135,6 +155,9 @@ impl Default for VerifierSpec {
             http_timeout_ms: 5000,
             verify_after_secs: 0,
             reject_replays: false,
+            trusted_audiences: Vec::new(),
+            allow_untrusted_audiences: false,
+            phone_number_mapping: PhoneMappingSpec::CustomerImei,
         }
     }
 }
@@ -147,6 +170,49 @@ pub struct Expect {
     pub verdict: Verdict,
     /// The reason code, for `rejected` (and allowed with `either`).
     pub reason: Option<String>,
+    /// The consumer's `sub`, exactly, when authenticated.
+    #[serde(default)]
+    pub sub: Option<String>,
+    /// Agent-view fields that must be shown with exactly these values
+    /// (`"personal.firstname" = "Alice"`), when authenticated.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+    /// Paths that must have been dropped from what the agent sees, each named by a warning
+    /// (`"ctmrinfo.info.storeNumber"`, `"lp_sdes[2] type \"cart\""`).
+    #[serde(default)]
+    pub dropped: Vec<String>,
+    /// Text that must appear in one of the verdict's warnings, each.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// What the provider must have seen the platform send.
+    #[serde(default)]
+    pub provider: ExpectProvider,
+}
+
+/// `[expect.provider]`: what the platform's requests carried, as the provider recorded them.
+/// Each member, when given, must hold for every request of its kind the scenario made.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectProvider {
+    /// How the token request authenticated.
+    pub client_auth: Option<ClientAuthSeen>,
+    /// How the token request's body was encoded.
+    pub body: Option<BodySeen>,
+    /// Whether the authorization request carried a nonce.
+    pub nonce: Option<bool>,
+    /// The PKCE method of the authorization request; with `S256` or `plain`, the token
+    /// request must also have carried a `code_verifier`.
+    pub pkce: Option<PkceSeen>,
+}
+
+impl ExpectProvider {
+    /// Whether anything is asked.
+    pub fn is_empty(&self) -> bool {
+        self.client_auth.is_none()
+            && self.body.is_none()
+            && self.nonce.is_none()
+            && self.pkce.is_none()
+    }
 }
 
 /// One scenario as written.
@@ -168,10 +234,23 @@ pub struct Scenario {
     /// Why this scenario is not run; it is reported as SKIP.
     #[serde(default)]
     pub skip: Option<String>,
+    /// The document and section the expectation rests on; required for a run `either`, which
+    /// only a source that allows both outcomes justifies.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Why this rejecting scenario would not authenticate with its `[provider]` faults
+    /// removed (the flip check, [`Scenario::flipped`]); absent, it must.
+    #[serde(default)]
+    pub flip: Option<String>,
     /// The ID token is handed to the platform a second time, as a replay; the second verdict
     /// is the scenario's. Only for flows that hand over an ID token.
     #[serde(default)]
     pub replay: bool,
+    /// Log in once, check that this many seconds later the ID token has expired, then log
+    /// in again at that time; the second verdict is the scenario's. Only for flows that hand
+    /// over an ID token.
+    #[serde(default)]
+    pub reauthenticate_after_secs: Option<i64>,
     /// Provider behaviour.
     #[serde(default)]
     pub provider: ProviderSpec,
@@ -267,6 +346,45 @@ impl Scenario {
             }
             _ => {}
         }
+        if scenario.expect.verdict == Verdict::Either
+            && scenario.skip.is_none()
+            && scenario
+                .source
+                .as_deref()
+                .is_none_or(|s| s.trim().is_empty())
+        {
+            return Err(err(
+                line_of_key("verdict"),
+                "either needs a source that allows both outcomes".into(),
+            ));
+        }
+        if scenario.flip.is_some() && scenario.expect.verdict != Verdict::Rejected {
+            return Err(err(
+                line_of_key("flip"),
+                "flip explains a rejecting scenario only".into(),
+            ));
+        }
+        let e = &scenario.expect;
+        if e.verdict != Verdict::Authenticated
+            && (e.sub.is_some()
+                || !e.fields.is_empty()
+                || !e.dropped.is_empty()
+                || !e.warnings.is_empty())
+        {
+            return Err(err(
+                line_of_key("verdict"),
+                "sub, fields, dropped and warnings describe an authenticated consumer".into(),
+            ));
+        }
+        if scenario.reauthenticate_after_secs.is_some()
+            && (scenario.replay || matches!(scenario.flow, FlowKind::Code | FlowKind::Popup))
+        {
+            return Err(err(
+                line_of_key("reauthenticate_after_secs"),
+                "reauthenticate_after_secs needs a flow that hands over an ID token, without replay"
+                    .into(),
+            ));
+        }
         if scenario.replay && matches!(scenario.flow, FlowKind::Code | FlowKind::Popup) {
             return Err(err(
                 line_of_key("replay"),
@@ -288,6 +406,39 @@ impl Scenario {
         }
         scenario.path = path.to_owned();
         Ok(scenario)
+    }
+}
+
+impl Scenario {
+    /// The flip check's twin: the same scenario with its `[provider]` faults removed (no
+    /// mutation, no broken endpoint, redirect or JWKS, no rotation) and no replay, expected to
+    /// authenticate.
+    /// `None` for a scenario that does not expect `rejected`, is skipped, or says in `flip`
+    /// why its rejection does not come from its faults.
+    pub fn flipped(&self) -> Option<Scenario> {
+        if self.expect.verdict != Verdict::Rejected || self.skip.is_some() || self.flip.is_some() {
+            return None;
+        }
+        let mut twin = self.clone();
+        twin.id = format!("{}~flipped", self.id);
+        twin.replay = false;
+        let p = &mut twin.provider;
+        p.mutate.clear();
+        p.token_response = None;
+        p.redirect = None;
+        p.jwks = None;
+        p.rotate_before_signing = false;
+        twin.expect = Expect {
+            verdict: Verdict::Authenticated,
+            reason: None,
+            sub: None,
+            fields: BTreeMap::new(),
+            dropped: Vec::new(),
+            warnings: Vec::new(),
+            provider: ExpectProvider::default(),
+        };
+        twin.reason = None;
+        Some(twin)
     }
 }
 

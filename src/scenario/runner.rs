@@ -7,13 +7,13 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::file::{ClientAuthSpec, FlowKind, KeySpec, Scenario, Verdict};
+use super::file::{ClientAuthSpec, FlowKind, KeySpec, PhoneMappingSpec, Scenario, Verdict};
 use crate::claims::{ClientId, ClientSecret, Issuer, Nonce};
 use crate::clock::FixedClock;
-use crate::idp::{ClientConfig, EncryptConfig, Faults, IdpConfig, MockIdp};
+use crate::idp::{ClientConfig, EncryptConfig, Faults, IdpConfig, MockIdp, Observation, PkceSeen};
 use crate::verifier::{
-    pkce_pair, read_redirect, redirect_params, ClientAuth, CodeRedemption, Handover, KeySource,
-    RejectReason, Verifier, VerifierConfig, VerifyContext,
+    pkce_pair, read_redirect, redirect_params, AuthenticatedConsumer, ClientAuth, CodeRedemption,
+    Handover, KeySource, PhoneNumberMapping, RejectReason, Verifier, VerifierConfig, VerifyContext,
 };
 
 /// The client every scenario registers at its provider.
@@ -128,10 +128,18 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
         return outcome;
     }
     match drive(scenario).await {
-        Ok(verdict) => {
-            let (got, reason, detail) = match verdict {
-                Ok(sub) => (Verdict::Authenticated, None, format!("sub {sub}")),
-                Err(rejection) => (Verdict::Rejected, Some(rejection.reason), rejection.detail),
+        Ok(driven) => {
+            let (got, reason, detail) = match &driven.verdict {
+                Ok(consumer) => (
+                    Verdict::Authenticated,
+                    None,
+                    format!("sub {}", consumer.sub()),
+                ),
+                Err(rejection) => (
+                    Verdict::Rejected,
+                    Some(rejection.reason),
+                    rejection.detail.clone(),
+                ),
             };
             outcome.verdict = Some(got);
             outcome.reason = reason.map(RejectReason::code);
@@ -144,11 +152,19 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
                 (Verdict::Rejected, Some(expected)) => reason == Some(expected),
                 _ => true,
             };
-            outcome.status = if verdict_ok && reason_ok {
+            let mut misses = Vec::new();
+            if let Ok(consumer) = &driven.verdict {
+                consumer_misses(scenario, consumer, &mut misses);
+            }
+            provider_misses(scenario, &driven.observed, &mut misses);
+            outcome.status = if verdict_ok && reason_ok && misses.is_empty() {
                 Status::Pass
             } else {
                 Status::Fail
             };
+            if !misses.is_empty() {
+                outcome.detail = format!("{}; {}", misses.join("; "), outcome.detail);
+            }
         }
         Err(harness) => {
             outcome.status = Status::Fail;
@@ -159,9 +175,127 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
     outcome
 }
 
-/// The platform's verdict (the consumer's sub, or the rejection), or why the harness could not
-/// get one.
-async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection>, String> {
+/// What an authenticated consumer's expectation asks that it does not have.
+fn consumer_misses(s: &Scenario, consumer: &AuthenticatedConsumer, misses: &mut Vec<String>) {
+    let e = &s.expect;
+    if let Some(sub) = e
+        .sub
+        .as_deref()
+        .filter(|sub| *sub != consumer.sub().as_str())
+    {
+        misses.push(format!("sub {:?} is not {sub:?}", consumer.sub().as_str()));
+    }
+    for (key, want) in &e.fields {
+        match consumer.field(key) {
+            Some(got) if got == want => {}
+            Some(got) => misses.push(format!("field {key} shows {got:?}, not {want:?}")),
+            None => misses.push(format!("field {key} is not shown")),
+        }
+    }
+    let warnings = consumer.warnings();
+    for path in &e.dropped {
+        let named = warnings
+            .iter()
+            .any(|w| w.starts_with(path.as_str()) && w[path.len()..].starts_with(" dropped"));
+        if !named {
+            misses.push(format!("{path} was not dropped (warnings: {warnings:?})"));
+        }
+    }
+    for text in &e.warnings {
+        if !warnings.iter().any(|w| w.contains(text.as_str())) {
+            misses.push(format!("no warning says {text:?} (warnings: {warnings:?})"));
+        }
+    }
+}
+
+/// What `[expect.provider]` asks that the provider did not see.
+fn provider_misses(s: &Scenario, observed: &[Observation], misses: &mut Vec<String>) {
+    let want = &s.expect.provider;
+    let authorizes: Vec<_> = observed
+        .iter()
+        .filter_map(|o| match o {
+            Observation::Authorize { nonce, pkce, .. } => Some((*nonce, *pkce)),
+            Observation::Token { .. } => None,
+        })
+        .collect();
+    let tokens: Vec<_> = observed
+        .iter()
+        .filter_map(|o| match o {
+            Observation::Token {
+                client_auth,
+                body,
+                code_verifier,
+                ..
+            } => Some((*client_auth, *body, *code_verifier)),
+            Observation::Authorize { .. } => None,
+        })
+        .collect();
+    let mut check = |what: &str, seen: Vec<String>, want: String| {
+        if seen.is_empty() {
+            misses.push(format!("the provider saw no request with a {what}"));
+        } else if let Some(other) = seen.iter().find(|got| **got != want) {
+            misses.push(format!("the provider saw {what} {other}, not {want}"));
+        }
+    };
+    if let Some(nonce) = want.nonce {
+        let seen = authorizes.iter().map(|(n, _)| n.to_string()).collect();
+        check("nonce sent", seen, nonce.to_string());
+    }
+    if let Some(pkce) = want.pkce {
+        let seen = authorizes
+            .iter()
+            .map(|(_, p)| p.name().to_owned())
+            .collect();
+        check("PKCE method", seen, pkce.name().to_owned());
+        if pkce != PkceSeen::None {
+            let seen = tokens.iter().map(|(_, _, v)| v.to_string()).collect();
+            check("code_verifier sent", seen, "true".into());
+        }
+    }
+    if let Some(auth) = want.client_auth {
+        let seen = tokens.iter().map(|(a, _, _)| a.name().to_owned()).collect();
+        check("client authentication", seen, auth.name().to_owned());
+    }
+    if let Some(body) = want.body {
+        let seen = tokens.iter().map(|(_, b, _)| b.name().to_owned()).collect();
+        check("token request body", seen, body.name().to_owned());
+    }
+}
+
+/// One headless login: the authorization request, and the parameters its redirect carries.
+async fn authorize(
+    http: &reqwest::Client,
+    idp: &MockIdp,
+    query: &str,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    let response = http
+        .get(format!("{}/o/oauth2/v2/auth?{query}", idp.base_url()))
+        .send()
+        .await
+        .map_err(|e| format!("authorize: {e}"))?;
+    if response.status() != reqwest::StatusCode::FOUND {
+        return Err(format!(
+            "authorize answered {} instead of a redirect",
+            response.status()
+        ));
+    }
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or("authorize redirected without a Location")?;
+    Ok(redirect_params(location))
+}
+
+/// What a scenario's flow came to: the platform's verdict and what the provider saw.
+struct Driven {
+    verdict: Result<AuthenticatedConsumer, crate::verifier::Rejection>,
+    observed: Vec<Observation>,
+}
+
+/// The platform's verdict and the provider's observations, or why the harness could not get
+/// them.
+async fn drive(s: &Scenario) -> Result<Driven, String> {
     let p = &s.provider;
     let clock = Arc::new(FixedClock::at(s.now_unix));
     let mut config = IdpConfig::default();
@@ -219,8 +353,13 @@ async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection
         ("login_hint", s.persona.clone()),
         ("prompt", "none".into()),
     ];
-    // An ID token from the authorization endpoint needs a nonce; without one the provider refuses.
-    params.push(("nonce", nonce.clone().unwrap_or_else(|| "unchecked".into())));
+    // An ID token from the authorization endpoint needs a nonce (the provider refuses the
+    // request without one); a code flow sends one only when the platform checks it.
+    match &nonce {
+        Some(nonce) => params.push(("nonce", nonce.clone())),
+        None if !code_flow => params.push(("nonce", "unchecked".into())),
+        None => {}
+    }
     if let Some(challenge) = &challenge {
         params.push(("code_challenge", challenge.clone()));
         params.push(("code_challenge_method", "S256".into()));
@@ -238,24 +377,7 @@ async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection
             .map_err(|e| e.to_string())?;
         idp.rotate_keys().map_err(|e| e.to_string())?;
     }
-    let response = http
-        .get(format!("{}/o/oauth2/v2/auth?{query}", idp.base_url()))
-        .send()
-        .await
-        .map_err(|e| format!("authorize: {e}"))?;
-    if response.status() != reqwest::StatusCode::FOUND {
-        return Err(format!(
-            "authorize answered {} instead of a redirect",
-            response.status()
-        ));
-    }
-    let location = response
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .ok_or("authorize redirected without a Location")?
-        .to_owned();
-    let redirect = redirect_params(&location);
+    let redirect = authorize(&http, &idp, &query).await?;
 
     // Only the separate window sees the redirect's state; embedded and mobile flows get the code
     // or token from the page or app.
@@ -289,9 +411,44 @@ async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection
                 ..ctx
             };
             let first = verifier.verify(&id_token, &ctx).await;
-            match first {
-                Ok(_) if s.replay => verifier.verify(&id_token, &ctx).await,
-                first => first,
+            match (first, s.reauthenticate_after_secs) {
+                (Ok(_), _) if s.replay => verifier.verify(&id_token, &ctx).await,
+                (Ok(_), Some(after)) => {
+                    // The first token must have run out by then, or nothing is re-proved.
+                    let later = VerifyContext {
+                        now: ctx.now + after,
+                        ..ctx.clone()
+                    };
+                    match verifier.verify(&id_token, &later).await {
+                        Err(r) if r.reason == RejectReason::Expired => {}
+                        other => {
+                            return Err(format!(
+                                "the first ID token was not expired {after} s later: {}",
+                                match other {
+                                    Ok(_) => "still accepted".to_owned(),
+                                    Err(r) => r.reason.code().to_owned(),
+                                }
+                            ))
+                        }
+                    }
+                    clock.advance(after);
+                    let again = authorize(&http, &idp, &query).await?;
+                    match read_redirect(&again, expected_state) {
+                        Ok(Handover::IdToken {
+                            id_token,
+                            access_token,
+                        }) => {
+                            let ctx = VerifyContext {
+                                access_token,
+                                ..later
+                            };
+                            verifier.verify(&id_token, &ctx).await
+                        }
+                        Ok(other) => return Err(format!("the second login handed over {other:?}")),
+                        Err(rejection) => Err(rejection),
+                    }
+                }
+                (first, _) => first,
             }
         }
         Ok(other) => {
@@ -300,7 +457,10 @@ async fn drive(s: &Scenario) -> Result<Result<String, crate::verifier::Rejection
             ))
         }
     };
-    Ok(verdict.map(|consumer| consumer.sub().to_string()))
+    Ok(Driven {
+        verdict,
+        observed: idp.state().observed(),
+    })
 }
 
 fn verifier_config(s: &Scenario, idp: &MockIdp) -> Result<VerifierConfig, String> {
@@ -355,6 +515,12 @@ fn verifier_config(s: &Scenario, idp: &MockIdp) -> Result<VerifierConfig, String
     config.insecure_allow_millisecond_timestamps = v.insecure_allow_millisecond_timestamps;
     config.insecure_allow_string_timestamps = v.insecure_allow_string_timestamps;
     config.reject_replays = v.reject_replays;
+    config.trusted_audiences.clone_from(&v.trusted_audiences);
+    config.allow_untrusted_audiences = v.allow_untrusted_audiences;
+    config.phone_number_mapping = match v.phone_number_mapping {
+        PhoneMappingSpec::CustomerImei => PhoneNumberMapping::CustomerImei,
+        PhoneMappingSpec::PersonalContactPhone => PhoneNumberMapping::PersonalContactPhone,
+    };
     config.http_timeout = Duration::from_millis(v.http_timeout_ms);
     config.extra_root_pem = idp.ca_cert_pem().map(str::to_owned);
     Ok(config)

@@ -137,6 +137,15 @@ impl Verifier {
             )
         })?;
         let status = response.status();
+        // RFC 6749 §5.1: the token response is application/json.
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let json_type = content_type
+            .as_deref()
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
         let body = read_limited(response, config.max_response_bytes)
             .await
             .map_err(|e| Rejection::new(RejectReason::TokenResponseInvalid, e))?;
@@ -157,6 +166,15 @@ impl Verifier {
                 _ => format!("HTTP {} without an OAuth error body", status.as_u16()),
             };
             return Err(Rejection::new(RejectReason::TokenEndpointError, detail));
+        }
+        if !json_type {
+            return Err(Rejection::new(
+                RejectReason::TokenResponseInvalid,
+                format!(
+                    "the token response is {}, not application/json",
+                    content_type.as_deref().unwrap_or("without a Content-Type")
+                ),
+            ));
         }
         let Some(Value::Object(json)) = json else {
             return Err(Rejection::new(

@@ -63,9 +63,18 @@ pub struct VerifierConfig {
     pub flow: Flow,
     /// "JWT issuer (iss)": compared exactly and case-sensitively (§1.1, §4.1). Required.
     pub issuer: Issuer,
-    /// When set, `aud` must contain it (and `azp` must equal it when `aud` has several values,
-    /// OIDC Core §3.1.3.7). The platform documents no `aud` check (§4.2), so: defaults to none.
+    /// When set, `aud` must contain it, every other audience must be trusted, and `azp` must
+    /// equal it when `aud` has several values (OIDC Core §3.1.3.7 items 3 to 5). Defaults to
+    /// none, which accepts any audience: the platform documents no `aud` check (§4.2), and
+    /// that is the unsafe reading, so [`relaxations`](Self::relaxations) lists it as
+    /// `any_audience` and the command line asks for `--client-id` or `--any-audience`.
     pub client_id: Option<ClientId>,
+    /// Audiences besides the client id that `aud` may name. Defaults to none.
+    pub trusted_audiences: Vec<String>,
+    /// Accept an `aud` that names audiences the client does not trust, as long as `azp` is
+    /// the client: the looser reading many libraries take, where OIDC Core §3.1.3.7 item 3
+    /// says such a token MUST be rejected. Defaults to `false`.
+    pub allow_untrusted_audiences: bool,
     /// The client secret for the token endpoint. Defaults to none (required for the code flow).
     pub client_secret: Option<ClientSecret>,
     /// The token endpoint (code flow). Defaults to none (required for the code flow).
@@ -139,6 +148,8 @@ impl VerifierConfig {
             flow: Flow::Implicit,
             issuer,
             client_id: None,
+            trusted_audiences: Vec::new(),
+            allow_untrusted_audiences: false,
             client_secret: None,
             token_endpoint: None,
             client_auth: ClientAuth::Basic,
@@ -230,6 +241,11 @@ impl VerifierConfig {
                 "insecure_allow_string_timestamps",
             ),
             (self.insecure_allow_http, "insecure_allow_http"),
+            (self.client_id.is_none(), "any_audience"),
+            (
+                self.client_id.is_some() && self.allow_untrusted_audiences,
+                "allow_untrusted_audiences",
+            ),
         ]
         .into_iter()
         .filter_map(|(on, name)| on.then_some(name))

@@ -52,6 +52,16 @@ pub(super) fn check_jws_header(
             format!("alg {alg:?} is not in {:?}", config.allowed_algs),
         ));
     }
+    // zip is JWE-only (RFC 7516 §4.1.3); JWTs never use b64 (RFC 7797 §7),
+    // which is checked before `crit` so that b64 is refused for what it is.
+    for (member, value) in [("zip", &header.zip), ("b64", &header.b64)] {
+        if value.is_some() {
+            return Err(reject(
+                RejectReason::Malformed,
+                format!("{member} has no place in a JWS header"),
+            ));
+        }
+    }
     check_crit(header.crit.as_ref())?;
     // An ID token is a plain JWT: typ absent or JWT, nothing nested (RFC 8725 §3.11, §3.12).
     match &header.typ {
@@ -69,15 +79,6 @@ pub(super) fn check_jws_header(
             RejectReason::TypNotAllowed,
             format!("cty {cty} announces nested content"),
         ));
-    }
-    // zip is JWE-only (RFC 7516 §4.1.3); JWTs never use b64 (RFC 7797 §7).
-    for (member, value) in [("zip", &header.zip), ("b64", &header.b64)] {
-        if value.is_some() {
-            return Err(reject(
-                RejectReason::Malformed,
-                format!("{member} has no place in a JWS header"),
-            ));
-        }
     }
     if header
         .kid
@@ -316,9 +317,10 @@ fn check_claims(
     // then OIDC Core §3.1.3.7 items 3 to 5.
     if let Some(client_id) = &config.client_id {
         let client_id = client_id.as_str();
-        // How many audiences, and whether the client is one of them.
-        let (count, ours) = match &claims.aud {
-            Some(Claim::Text(aud)) => (1, aud == client_id),
+        // How many audiences, whether the client is one of them, and the first audience that
+        // is neither the client nor trusted.
+        let (count, ours, untrusted) = match &claims.aud {
+            Some(Claim::Text(aud)) => (1, aud == client_id, None),
             Some(Claim::Other(aud)) if aud.is_array() => {
                 let items = aud.as_array().map_or(&[][..], Vec::as_slice);
                 if let Some(odd) = items.iter().find(|v| !v.is_string()) {
@@ -327,7 +329,10 @@ fn check_claims(
                         format!("aud holds a non-string {odd}"),
                     ));
                 }
-                (items.len(), items.iter().any(|v| v == client_id))
+                let untrusted = items.iter().filter_map(Value::as_str).find(|aud| {
+                    *aud != client_id && !config.trusted_audiences.iter().any(|t| t == aud)
+                });
+                (items.len(), items.iter().any(|v| v == client_id), untrusted)
             }
             None => return Err(reject(RejectReason::AudienceMismatch, "aud is missing")),
             Some(other) => {
@@ -346,6 +351,13 @@ fn check_claims(
             return Err(reject(
                 RejectReason::AudienceMismatch,
                 format!("aud {aud} does not contain {client_id:?}"),
+            ));
+        }
+        // Item 3: an audience the client does not trust is refused, whatever azp says.
+        if let Some(untrusted) = untrusted.filter(|_| !config.allow_untrusted_audiences) {
+            return Err(reject(
+                RejectReason::AudienceMismatch,
+                format!("aud also names {untrusted:?}, which is not a trusted audience"),
             ));
         }
         let azp = text(&claims.azp, "azp")?;

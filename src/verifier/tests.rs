@@ -478,7 +478,8 @@ async fn the_docs_timestamp_variants_pass_only_when_relaxed() {
         relaxed.relaxations(),
         [
             "insecure_allow_millisecond_timestamps",
-            "insecure_allow_string_timestamps"
+            "insecure_allow_string_timestamps",
+            "any_audience"
         ]
     );
     let v = verifier(relaxed);
@@ -527,14 +528,23 @@ async fn audience_and_azp_when_a_client_id_is_set() {
             .unwrap_err(),
         RejectReason::ClaimInvalid
     );
+    // Several audiences: every other one must be trusted (OIDC Core §3.1.3.7 item 3), then
+    // azp must name the client (items 4 and 5).
     let several = with(claims(), "aud", json!(["demo-client", "other"]));
-    assert!(
-        check(&v, &sign(&several), &at).await.is_ok(),
-        "azp is the client id"
+    assert_eq!(
+        check(&v, &sign(&several), &at).await.unwrap_err(),
+        RejectReason::AudienceMismatch,
+        "an untrusted audience, though azp is the client id"
     );
+    let trusting = {
+        let mut c = config().client_id(ClientId::new("demo-client"));
+        c.trusted_audiences = vec!["other".into()];
+        verifier(c)
+    };
+    assert!(check(&trusting, &sign(&several), &at).await.is_ok());
     assert_eq!(
         check(
-            &v,
+            &trusting,
             &sign(&with(several.clone(), "azp", json!("other"))),
             &at
         )
@@ -543,12 +553,39 @@ async fn audience_and_azp_when_a_client_id_is_set() {
         RejectReason::AzpMismatch
     );
     assert_eq!(
-        check(&v, &sign(&without(several, "azp")), &at)
+        check(&trusting, &sign(&without(several.clone(), "azp")), &at)
             .await
             .unwrap_err(),
         RejectReason::AzpMismatch
     );
-    // Without a configured client id the platform checks no audience (§4.2).
+    // The looser reading: azp naming the client is enough, and it is a listed relaxation.
+    let loose = {
+        let mut c = config().client_id(ClientId::new("demo-client"));
+        c.allow_untrusted_audiences = true;
+        c
+    };
+    assert_eq!(loose.relaxations(), ["allow_untrusted_audiences"]);
+    let loose = verifier(loose);
+    assert!(check(&loose, &sign(&several), &at).await.is_ok());
+    assert_eq!(
+        check(&loose, &sign(&without(several, "azp")), &at)
+            .await
+            .unwrap_err(),
+        RejectReason::AzpMismatch
+    );
+    // A one-element array is one audience: no azp needed.
+    assert!(check(
+        &v,
+        &sign(&without(
+            with(claims(), "aud", json!(["demo-client"])),
+            "azp"
+        )),
+        &at
+    )
+    .await
+    .is_ok());
+    // Without a configured client id no audience is checked (§4.2), and reports say so.
+    assert_eq!(config().relaxations(), ["any_audience"]);
     assert!(check(
         &verifier(config()),
         &sign(&with(claims(), "aud", json!("other"))),

@@ -84,7 +84,7 @@ async fn serve_prints_its_banner_serves_https_and_stops_on_sigterm() {
     );
     assert_eq!(field(&banner, "token"), format!("{base}/token"));
     assert!(field(&banner, "client").starts_with("demo-client / demo-secret"));
-    assert!(field(&banner, "personas").starts_with("alice, bob, zoe, mallory"));
+    assert!(field(&banner, "personas").starts_with("alice, bob, zoe, dana, mallory"));
     let ca_path = state.path().join("ca.pem");
     assert!(field(&banner, "CA").starts_with(ca_path.to_str().unwrap()));
     let ms: u64 = field(&banner, "ready in")
@@ -268,10 +268,19 @@ fn mint_then_verify_with_no_configuration() {
     assert_eq!(code, 0);
     assert_eq!(token.trim().split('.').count(), 3);
     let (code, out, _) = run_with_input(
-        &["verify", "--now", "2026-01-01T00:10:00Z", "--nonce", "n1"],
+        &[
+            "verify",
+            "--client-id",
+            "demo-client",
+            "--now",
+            "2026-01-01T00:10:00Z",
+            "--nonce",
+            "n1",
+        ],
         &token,
     );
     assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("relaxed:"), "{out}");
     assert!(
         out.starts_with(
             "authenticated  sub 110169484474386276334  iss https://127.0.0.1:8443  (signed, kid "
@@ -283,10 +292,30 @@ fn mint_then_verify_with_no_configuration() {
     assert!(out.contains(
         "warning: ctmrinfo.info.storeNumber dropped: not supported in authenticated flows"
     ));
+    // Another platform's client id: refused. Any audience: accepted, and said so.
+    let at = ["--now", "2026-01-01T00:10:00Z"];
+    let (code, out, _) = run_with_input(
+        &["verify", "--client-id", "other-client", at[0], at[1]],
+        &token,
+    );
+    assert_eq!(code, 1);
+    assert!(out.starts_with("rejected  audience_mismatch: "), "{out}");
+    let (code, out, _) = run_with_input(
+        &["verify", "--any-audience", at[0], at[1], "--format", "json"],
+        &token,
+    );
+    assert_eq!(code, 0, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["relaxations"], serde_json::json!(["any_audience"]));
+    let (code, out, _) = run_with_input(&["verify", "--any-audience", at[0], at[1]], &token);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("\nrelaxed: any_audience"), "{out}");
 
     let (code, out, _) = run_with_input(
         &[
             "verify",
+            "--client-id",
+            "demo-client",
             "--now",
             "2026-01-01T02:00:00Z",
             "--format",
@@ -302,6 +331,8 @@ fn mint_then_verify_with_no_configuration() {
     let (code, out, _) = run_with_input(
         &[
             "verify",
+            "--client-id",
+            "demo-client",
             "--now",
             "2026-01-01T00:10:00Z",
             "--nonce",
@@ -314,6 +345,8 @@ fn mint_then_verify_with_no_configuration() {
     let (code, out, _) = run_with_input(
         &[
             "verify",
+            "--client-id",
+            "demo-client",
             "--now",
             "2026-01-01T00:10:00Z",
             "--issuer",
@@ -343,7 +376,10 @@ fn encrypted_mint_and_a_console_style_key() {
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/keys/idp-signing-1.pub.b64"
     );
-    let (code, out, _) = run_with_input(&["verify", "--key", key, "--format", "json"], &token);
+    let (code, out, _) = run_with_input(
+        &["verify", "--any-audience", "--key", key, "--format", "json"],
+        &token,
+    );
     assert_eq!(code, 0, "{out}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["consumer"]["encrypted"], true);
@@ -367,7 +403,7 @@ fn encrypted_mint_and_a_console_style_key() {
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/keys/idp-signing-2.pub.pem"
     );
-    let (code, out, _) = run_with_input(&["verify", "--key", other], &token);
+    let (code, out, _) = run_with_input(&["verify", "--any-audience", "--key", other], &token);
     assert_eq!(code, 1);
     assert!(out.starts_with("rejected  signature_invalid: "), "{out}");
 }
@@ -378,9 +414,16 @@ fn usage_errors_are_one_line_and_exit_2() {
     assert_eq!(code, 2);
     assert_eq!(
         stderr.trim(),
-        "error: unknown persona \"nobody\"; the fixtures have alice, bob, zoe, mallory"
+        "error: unknown persona \"nobody\"; the fixtures have alice, bob, zoe, dana, mallory"
     );
-    let (code, _, stderr) = run(&["verify", "/nonexistent/token.jwt"]);
+    // No audience rule chosen: a usage error that names both flags, before anything is read.
+    let (code, out, stderr) = run_with_input(&["verify"], "x.y.z");
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(
+        stderr.contains("--client-id <ID>") && stderr.contains("--any-audience"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["verify", "--any-audience", "/nonexistent/token.jwt"]);
     assert_eq!(code, 2);
     assert!(
         stderr.starts_with("error: /nonexistent/token.jwt: "),
@@ -392,7 +435,8 @@ fn usage_errors_are_one_line_and_exit_2() {
         stderr.starts_with("error: --enc \"A192GCM\": use A256GCM"),
         "{stderr}"
     );
-    let (code, _, stderr) = run_with_input(&["verify", "--now", "yesterday"], "x");
+    let (code, _, stderr) =
+        run_with_input(&["verify", "--any-audience", "--now", "yesterday"], "x");
     assert_eq!(code, 2);
     assert!(
         stderr.starts_with("error: --now \"yesterday\" is not RFC 3339"),
@@ -616,7 +660,7 @@ fn check_passes_a_conforming_provider_and_names_what_a_broken_one_gets_wrong() {
 fn mint_mutate_reproduces_catalog_entries_and_a_closed_pipe_is_not_a_crash() {
     let (code, token, _) = run(&["mint", "--mutate", "exp-past,typ-wrong"]);
     assert_eq!(code, 0);
-    let (code, out, _) = run_with_input(&["verify"], &token);
+    let (code, out, _) = run_with_input(&["verify", "--client-id", "demo-client"], &token);
     assert_eq!(code, 1);
     assert!(out.starts_with("rejected  typ_not_allowed: "), "{out}");
     let (code, _, stderr) = run(&["mint", "--mutate", "alg-nothing"]);

@@ -215,7 +215,7 @@ async fn index_page_says_what_is_running() {
     assert_eq!(json["issuer"], idp.base_url());
     assert_eq!(
         json["personas"],
-        serde_json::json!(["alice", "bob", "zoe", "mallory"])
+        serde_json::json!(["alice", "bob", "zoe", "dana", "mallory"])
     );
     assert_eq!(json["clients"][0]["client_id"], "demo-client");
     assert_eq!(

@@ -92,6 +92,9 @@ fn persona() -> impl Strategy<Value = Persona> {
                 family_name: None,
                 picture: None,
                 locale: None,
+                gender: None,
+                preferred_username: None,
+                phone_number: None,
                 lp_sdes: Some(serde_json::to_value(sdes).unwrap()),
             }
         })

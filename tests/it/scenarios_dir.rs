@@ -45,6 +45,35 @@ async fn every_scenario_in_the_repository_passes() {
         .ends_with(&format!("{} skipped", report.skipped)));
 }
 
+/// The flip check: a rejecting scenario proves its fault only if the same flow, with the
+/// fault taken away, authenticates. A file whose rejection does not come from its faults says
+/// why in `flip`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rejecting_scenario_authenticates_without_its_faults() {
+    let scenarios = scenario::load(&[dir()]).unwrap();
+    let rejecting = scenarios
+        .iter()
+        .filter(|s| s.expect.verdict == scenario::Verdict::Rejected && s.skip.is_none())
+        .count();
+    let twins: Vec<_> = scenarios.iter().filter_map(|s| s.flipped()).collect();
+    let explained = scenarios.iter().filter(|s| s.flip.is_some()).count();
+    assert_eq!(twins.len() + explained, rejecting);
+    assert!(twins.len() >= 100, "{} flipped", twins.len());
+    let outcomes = scenario::run_all(twins, 8).await;
+    let failures: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.status != Status::Pass)
+        .map(|o| format!("{}: {:?} {:?}; {}", o.id, o.verdict, o.reason, o.detail))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} rejecting scenarios are still rejected with their faults removed, so the fault \
+         is not shown to be the cause:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn every_mutation_has_a_malformed_scenario() {
     let scenarios = scenario::load(&[dir().join("malformed")]).unwrap();
@@ -147,6 +176,147 @@ async fn an_expectation_that_does_not_hold_is_a_failure() {
     };
     assert_eq!(reason_of("wrong-reason"), Some("expired".into()));
     assert_eq!(reason_of("replayed"), Some("token_replayed".into()));
+}
+
+/// Each expectation beyond the verdict fails the scenario, with what differed.
+#[tokio::test]
+async fn sub_fields_dropped_warnings_and_provider_expectations_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = "title = \"t\"\nflow = \"code\"\n[expect]\nverdict = \"authenticated\"\n";
+    let cases = [
+        (
+            "sub",
+            "sub = \"110169484474386276335\"\n",
+            "sub \"110169484474386276334\" is not \"110169484474386276335\"",
+        ),
+        (
+            "field",
+            "[expect.fields]\n\"personal.firstname\" = \"Alicia\"\n",
+            "field personal.firstname shows \"Alice\", not \"Alicia\"",
+        ),
+        (
+            "absent",
+            "[expect.fields]\n\"personal.nickname\" = \"Al\"\n",
+            "field personal.nickname is not shown",
+        ),
+        (
+            "dropped",
+            "dropped = [\"ctmrinfo.info.balance\"]\n",
+            "ctmrinfo.info.balance was not dropped",
+        ),
+        (
+            "warning",
+            "warnings = [\"a second ctmrinfo\"]\n",
+            "no warning says \"a second ctmrinfo\"",
+        ),
+        (
+            "auth",
+            "[expect.provider]\nclient_auth = \"body\"\n",
+            "the provider saw client authentication basic, not body",
+        ),
+        (
+            "body",
+            "[expect.provider]\nbody = \"json\"\n",
+            "the provider saw token request body form, not json",
+        ),
+        (
+            "pkce",
+            "[expect.provider]\npkce = \"S256\"\n",
+            "the provider saw PKCE method none, not S256",
+        ),
+        (
+            "nonce",
+            "[expect.provider]\nnonce = false\n",
+            "the provider saw nonce sent true, not false",
+        ),
+    ];
+    let paths: Vec<_> = cases
+        .iter()
+        .map(|(id, extra, _)| {
+            write(
+                tmp.path(),
+                &format!("{id}.toml"),
+                &format!("id = \"{id}\"\n{head}{extra}"),
+            )
+        })
+        .collect();
+    let report = run(&paths).await;
+    for (id, _, detail) in cases {
+        let outcome = report.outcomes.iter().find(|o| o.id == id).unwrap();
+        assert_eq!(outcome.status, Status::Fail, "{id}: {}", outcome.detail);
+        assert_eq!(
+            outcome.verdict,
+            Some(scenario::Verdict::Authenticated),
+            "{id}"
+        );
+        assert!(outcome.detail.contains(detail), "{id}: {}", outcome.detail);
+    }
+    // The same expectations, true, pass.
+    let right = write(
+        tmp.path(),
+        "right.toml",
+        &format!(
+            "id = \"right\"\n{head}sub = \"110169484474386276334\"\n\
+             dropped = [\"ctmrinfo.info.storeNumber\"]\nwarnings = [\"storeZipCode dropped\"]\n\
+             [expect.fields]\n\"personal.firstname\" = \"Alice\"\n\
+             [expect.provider]\nclient_auth = \"basic\"\nbody = \"form\"\npkce = \"none\"\nnonce = true\n"
+        ),
+    );
+    let report = run(&[right]).await;
+    assert_eq!(
+        report.outcomes[0].status,
+        Status::Pass,
+        "{}",
+        report.outcomes[0].detail
+    );
+}
+
+/// The flip check's twin, and the files it refuses.
+#[tokio::test]
+async fn a_rejecting_scenario_flips_to_an_authenticating_twin() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write(
+        tmp.path(),
+        "exp.toml",
+        "id = \"exp\"\ntitle = \"t\"\nflow = \"mobile\"\nreplay = true\n[provider]\nmutate = [\"exp-past\"]\ntoken_response = \"slow\"\n[verifier]\nreject_replays = true\n[expect]\nverdict = \"rejected\"\nreason = \"expired\"\n",
+    );
+    let scenarios = scenario::load(&[path]).unwrap();
+    let twin = scenarios[0].flipped().unwrap();
+    assert_eq!(twin.id, "exp~flipped");
+    assert!(twin.provider.mutate.is_empty() && twin.provider.token_response.is_none());
+    assert!(!twin.replay);
+    assert_eq!(twin.expect.verdict, scenario::Verdict::Authenticated);
+    let outcome = scenario::run_one(&twin).await;
+    assert_eq!(outcome.status, Status::Pass, "{}", outcome.detail);
+    // A fault that is not the cause: the twin is still rejected, so the check fails.
+    let wrong = write(
+        tmp.path(),
+        "wrong.toml",
+        "id = \"wrong\"\ntitle = \"t\"\nflow = \"implicit\"\n[provider]\nmutate = [\"exp-past\"]\n[verifier]\nrequire_encryption = true\n[expect]\nverdict = \"rejected\"\nreason = \"encryption_required\"\n",
+    );
+    let twin = scenario::load(&[wrong]).unwrap()[0].flipped().unwrap();
+    let outcome = scenario::run_one(&twin).await;
+    assert_eq!(outcome.status, Status::Fail);
+    assert_eq!(outcome.reason, Some("encryption_required"));
+    // What cannot be said.
+    for (text, line, message) in [
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"implicit\"\nflip = \"why\"\n[expect]\nverdict = \"authenticated\"\n", 4, "flip explains a rejecting scenario only"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"implicit\"\n[expect]\nverdict = \"either\"\n", 5, "either needs a source"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"implicit\"\n[expect]\nverdict = \"rejected\"\nreason = \"expired\"\nsub = \"1\"\n", 5, "describe an authenticated consumer"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\nreauthenticate_after_secs = 10\n[expect]\nverdict = \"authenticated\"\n", 4, "reauthenticate_after_secs needs a flow"),
+    ] {
+        let path = write(tmp.path(), "bad.toml", text);
+        let err = scenario::load(&[path]).unwrap_err();
+        assert_eq!((err.line, err.message.contains(message)), (line, true), "{err}");
+    }
+    let flipped = scenario::load(&[write(
+        tmp.path(),
+        "explained.toml",
+        "id = \"x\"\ntitle = \"t\"\nflow = \"implicit\"\nflip = \"the platform's setting is the cause\"\n[verifier]\nrequire_encryption = true\n[expect]\nverdict = \"rejected\"\nreason = \"encryption_required\"\n",
+    )])
+    .unwrap()[0]
+        .flipped();
+    assert!(flipped.is_none());
 }
 
 #[tokio::test]

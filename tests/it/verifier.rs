@@ -265,6 +265,24 @@ async fn broken_endpoint() -> String {
         )
         .route("/huge", post(|| async { "x".repeat(200_000) }))
         .route(
+            "/text-plain",
+            post(|| async {
+                (
+                    [("content-type", "text/plain")],
+                    r#"{"access_token":"x","token_type":"Bearer","id_token":"a.b.c"}"#,
+                )
+            }),
+        )
+        .route(
+            "/json-charset",
+            post(|| async {
+                (
+                    [("content-type", "Application/JSON; charset=utf-8")],
+                    r#"{"access_token":"x","token_type":"Bearer","id_token":"a.b.c"}"#,
+                )
+            }),
+        )
+        .route(
             "/slow",
             post(|| async {
                 tokio::time::sleep(Duration::from_secs(5)).await;
@@ -301,18 +319,31 @@ async fn broken_token_responses_map_to_reasons() {
                 .unwrap()
                 .redeem(&redemption("c".into()))
                 .await
-                .unwrap_err()
         }
     };
-    let r = redeem("/html").await;
+    let redeem_err = |path: &str| {
+        let answer = redeem(path);
+        async move { answer.await.unwrap_err() }
+    };
+    let r = redeem_err("/html").await;
     assert_eq!(
         (r.reason, r.detail.as_str()),
         (
             RejectReason::TokenResponseInvalid,
-            "the token response is not a JSON object"
+            "the token response is text/html, not application/json"
         )
     );
-    let r = redeem("/no-id-token").await;
+    // A complete token response, ID token and all, is still refused under another type
+    // (RFC 6749 §5.1); parameters and case in the type do not matter.
+    let r = redeem_err("/text-plain").await;
+    assert_eq!(
+        (r.reason, r.detail.as_str()),
+        (
+            RejectReason::TokenResponseInvalid,
+            "the token response is text/plain, not application/json"
+        )
+    );
+    let r = redeem_err("/no-id-token").await;
     assert_eq!(
         (r.reason, r.detail.as_str()),
         (
@@ -320,7 +351,7 @@ async fn broken_token_responses_map_to_reasons() {
             "the token response has no id_token"
         )
     );
-    let r = redeem("/500").await;
+    let r = redeem_err("/500").await;
     assert_eq!(
         (r.reason, r.detail.as_str()),
         (
@@ -328,9 +359,11 @@ async fn broken_token_responses_map_to_reasons() {
             "HTTP 500 without an OAuth error body"
         )
     );
-    let r = redeem("/huge").await;
+    let r = redeem_err("/huge").await;
     assert_eq!(r.reason, RejectReason::TokenResponseInvalid);
-    let r = redeem("/slow").await;
+    let tokens = redeem("/json-charset").await.unwrap();
+    assert_eq!(tokens.id_token, "a.b.c");
+    let r = redeem_err("/slow").await;
     assert_eq!(r.reason, RejectReason::TokenEndpointUnreachable);
     assert!(r.detail.ends_with("timed out"), "{}", r.detail);
 }
