@@ -97,6 +97,7 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         nonce: args.nonce.map(Nonce::new),
         access_token: args.access_token,
         code: None,
+        front_channel: false,
     };
     let verdict = runtime()?.block_on(verifier.verify(token, &ctx));
     match args.format {

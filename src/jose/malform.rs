@@ -270,6 +270,13 @@ catalog! {
     NonceType = "nonce-type", "N05";
     /// `at_hash` + "1".
     AtHashBad = "at_hash-bad", "N06";
+    /// `at_hash` removed: required when the authorization endpoint issues an access token with
+    /// the ID token (OIDC Core §3.2.2.10, §3.3.2.11), optional from the token endpoint.
+    AtHashMissing = "at_hash-missing", "N06 (missing)";
+    /// `c_hash` + "1", in a hybrid response's ID token.
+    CHashBad = "c_hash-bad", "N07";
+    /// `c_hash` removed from a hybrid response's ID token (OIDC Core §3.3.2.11).
+    CHashMissing = "c_hash-missing", "N07 (missing)";
     /// `at_hash` over the whole digest.
     HashConstruction = "hash-construction", "N08";
     /// A back-channel logout token instead of an ID token.
@@ -662,6 +669,18 @@ impl Mutation {
             }
             M::NonceType => set(c, "nonce", json!(7)),
             M::AtHashBad => set(c, "at_hash", json!(format!("{}1", text(c, "at_hash")))),
+            M::AtHashMissing => {
+                c.remove("at_hash");
+            }
+            // Only an ID token issued with a code has a c_hash to break.
+            M::CHashBad => {
+                if c.contains_key("c_hash") {
+                    set(c, "c_hash", json!(format!("{}1", text(c, "c_hash"))));
+                }
+            }
+            M::CHashMissing => {
+                c.remove("c_hash");
+            }
             M::HashConstruction => {
                 let at = text(c, "at_hash");
                 set(

@@ -246,6 +246,12 @@ pub struct Scenario {
     /// is the scenario's. Only for flows that hand over an ID token.
     #[serde(default)]
     pub replay: bool,
+    /// The `response_type` the platform asks for. Defaults to `code` for the code flows and
+    /// `id_token` for the others; the code flows also take the hybrid `code id_token`,
+    /// `code token` and `code id_token token`, the others `id_token token`. With more than
+    /// one artifact, the front channel's ID token is verified before the code is redeemed.
+    #[serde(default)]
+    pub response_type: Option<String>,
     /// Log in once, check that this many seconds later the ID token has expired, then log
     /// in again at that time; the second verdict is the scenario's. Only for flows that hand
     /// over an ID token.
@@ -376,6 +382,24 @@ impl Scenario {
                 "sub, fields, dropped and warnings describe an authenticated consumer".into(),
             ));
         }
+        if let Some(rt) = &scenario.response_type {
+            let code_flow = matches!(scenario.flow, FlowKind::Code | FlowKind::Popup);
+            let allowed: &[&str] = if code_flow {
+                &["code", "code id_token", "code token", "code id_token token"]
+            } else {
+                &["id_token", "id_token token"]
+            };
+            if !allowed.contains(&rt.as_str()) {
+                return Err(err(
+                    line_of_key("response_type"),
+                    format!(
+                        "response_type {rt:?} does not fit a {} flow: use one of {}",
+                        if code_flow { "code" } else { "token-handing" },
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
         if scenario.reauthenticate_after_secs.is_some()
             && (scenario.replay || matches!(scenario.flow, FlowKind::Code | FlowKind::Popup))
         {
@@ -410,6 +434,15 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// The `response_type` the platform asks for.
+    pub fn response_type(&self) -> &str {
+        match (&self.response_type, self.flow) {
+            (Some(rt), _) => rt,
+            (None, FlowKind::Code | FlowKind::Popup) => "code",
+            (None, _) => "id_token",
+        }
+    }
+
     /// The flip check's twin: the same scenario with its `[provider]` faults removed (no
     /// mutation, no broken endpoint, redirect or JWKS, no rotation) and no replay, expected to
     /// authenticate.

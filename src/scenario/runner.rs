@@ -12,8 +12,9 @@ use crate::claims::{ClientId, ClientSecret, Issuer, Nonce};
 use crate::clock::FixedClock;
 use crate::idp::{ClientConfig, EncryptConfig, Faults, IdpConfig, MockIdp, Observation, PkceSeen};
 use crate::verifier::{
-    pkce_pair, read_redirect, redirect_params, AuthenticatedConsumer, ClientAuth, CodeRedemption,
-    Handover, KeySource, PhoneNumberMapping, RejectReason, Verifier, VerifierConfig, VerifyContext,
+    pkce_pair, read_front_channel, read_redirect, redirect_params, AuthenticatedConsumer,
+    ClientAuth, CodeRedemption, Handover, KeySource, PhoneNumberMapping, RejectReason, Verifier,
+    VerifierConfig, VerifyContext,
 };
 
 /// The client every scenario registers at its provider.
@@ -344,10 +345,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
     let mut params: Vec<(&str, String)> = vec![
         ("client_id", CLIENT_ID.into()),
         ("redirect_uri", "https://liveperson.net".into()),
-        (
-            "response_type",
-            if code_flow { "code" } else { "id_token" }.into(),
-        ),
+        ("response_type", s.response_type().into()),
         ("scope", "openid email profile".into()),
         ("state", state.clone()),
         ("login_hint", s.persona.clone()),
@@ -387,75 +385,90 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         nonce: nonce.map(Nonce::new),
         access_token: None,
         code: None,
+        front_channel: !code_flow,
     };
-    let verdict = match read_redirect(&redirect, expected_state) {
-        Err(rejection) => Err(rejection),
-        Ok(Handover::Code(code)) if code_flow => {
-            verifier
-                .authenticate_code(
-                    &CodeRedemption {
-                        code,
-                        redirect_uri: None,
-                        code_verifier,
-                    },
-                    &ctx,
-                )
-                .await
-        }
-        Ok(Handover::IdToken {
-            id_token,
-            access_token,
-        }) if !code_flow => {
-            let ctx = VerifyContext {
-                access_token,
-                ..ctx
-            };
-            let first = verifier.verify(&id_token, &ctx).await;
-            match (first, s.reauthenticate_after_secs) {
-                (Ok(_), _) if s.replay => verifier.verify(&id_token, &ctx).await,
-                (Ok(_), Some(after)) => {
-                    // The first token must have run out by then, or nothing is re-proved.
-                    let later = VerifyContext {
-                        now: ctx.now + after,
-                        ..ctx.clone()
-                    };
-                    match verifier.verify(&id_token, &later).await {
-                        Err(r) if r.reason == RejectReason::Expired => {}
-                        other => {
-                            return Err(format!(
-                                "the first ID token was not expired {after} s later: {}",
-                                match other {
-                                    Ok(_) => "still accepted".to_owned(),
-                                    Err(r) => r.reason.code().to_owned(),
-                                }
-                            ))
-                        }
-                    }
-                    clock.advance(after);
-                    let again = authorize(&http, &idp, &query).await?;
-                    match read_redirect(&again, expected_state) {
-                        Ok(Handover::IdToken {
-                            id_token,
-                            access_token,
-                        }) => {
-                            let ctx = VerifyContext {
-                                access_token,
-                                ..later
-                            };
-                            verifier.verify(&id_token, &ctx).await
-                        }
-                        Ok(other) => return Err(format!("the second login handed over {other:?}")),
-                        Err(rejection) => Err(rejection),
-                    }
+    let verdict = match s.response_type.as_deref() {
+        Some(several) if several.contains(' ') => {
+            match read_front_channel(&redirect, expected_state, several) {
+                Ok(front) => {
+                    verifier
+                        .authenticate_front_channel(&front, code_verifier, &ctx)
+                        .await
                 }
-                (first, _) => first,
+                Err(rejection) => Err(rejection),
             }
         }
-        Ok(other) => {
-            return Err(format!(
-                "the redirect handed over {other:?} in a {flow:?} flow"
-            ))
-        }
+        _ => match read_redirect(&redirect, expected_state) {
+            Err(rejection) => Err(rejection),
+            Ok(Handover::Code(code)) if code_flow => {
+                verifier
+                    .authenticate_code(
+                        &CodeRedemption {
+                            code,
+                            redirect_uri: None,
+                            code_verifier,
+                        },
+                        &ctx,
+                    )
+                    .await
+            }
+            Ok(Handover::IdToken {
+                id_token,
+                access_token,
+            }) if !code_flow => {
+                let ctx = VerifyContext {
+                    access_token,
+                    ..ctx
+                };
+                let first = verifier.verify(&id_token, &ctx).await;
+                match (first, s.reauthenticate_after_secs) {
+                    (Ok(_), _) if s.replay => verifier.verify(&id_token, &ctx).await,
+                    (Ok(_), Some(after)) => {
+                        // The first token must have run out by then, or nothing is re-proved.
+                        let later = VerifyContext {
+                            now: ctx.now + after,
+                            ..ctx.clone()
+                        };
+                        match verifier.verify(&id_token, &later).await {
+                            Err(r) if r.reason == RejectReason::Expired => {}
+                            other => {
+                                return Err(format!(
+                                    "the first ID token was not expired {after} s later: {}",
+                                    match other {
+                                        Ok(_) => "still accepted".to_owned(),
+                                        Err(r) => r.reason.code().to_owned(),
+                                    }
+                                ))
+                            }
+                        }
+                        clock.advance(after);
+                        let again = authorize(&http, &idp, &query).await?;
+                        match read_redirect(&again, expected_state) {
+                            Ok(Handover::IdToken {
+                                id_token,
+                                access_token,
+                            }) => {
+                                let ctx = VerifyContext {
+                                    access_token,
+                                    ..later
+                                };
+                                verifier.verify(&id_token, &ctx).await
+                            }
+                            Ok(other) => {
+                                return Err(format!("the second login handed over {other:?}"))
+                            }
+                            Err(rejection) => Err(rejection),
+                        }
+                    }
+                    (first, _) => first,
+                }
+            }
+            Ok(other) => {
+                return Err(format!(
+                    "the redirect handed over {other:?} in a {flow:?} flow"
+                ))
+            }
+        },
     };
     Ok(Driven {
         verdict,

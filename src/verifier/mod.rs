@@ -25,7 +25,7 @@ pub use consumer::{
     StandardClaims,
 };
 pub use reason::{RejectReason, Rejection};
-pub use redirect::{read_redirect, redirect_params, Handover};
+pub use redirect::{read_front_channel, read_redirect, redirect_params, FrontChannel, Handover};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -50,6 +50,10 @@ pub struct VerifyContext {
     pub access_token: Option<String>,
     /// The code issued with the ID token (hybrid responses), to check `c_hash`.
     pub code: Option<String>,
+    /// The ID token came from the authorization endpoint: then `c_hash` is required with a
+    /// code and `at_hash` with an access token (OIDC Core §3.3.2.11, §3.2.2.10). From the
+    /// token endpoint, `at_hash` is optional.
+    pub front_channel: bool,
 }
 
 impl VerifyContext {
@@ -274,6 +278,65 @@ impl Verifier {
         Ok(inner)
     }
 
+    /// A front channel that carried several artifacts (`code id_token`, `code token`,
+    /// `code id_token token`, `id_token token`): the front-channel ID token is verified
+    /// first, its `c_hash` and `at_hash` required for the code and access token beside it;
+    /// then the code, if any, is redeemed and the token endpoint's ID token verified, and the
+    /// two must name the same issuer and subject (OIDC Core §3.3.2.12, §3.3.3.6). The verdict
+    /// is the token endpoint's consumer when there is a code, the front channel's otherwise.
+    pub async fn authenticate_front_channel(
+        &self,
+        front: &FrontChannel,
+        code_verifier: Option<String>,
+        ctx: &VerifyContext,
+    ) -> Result<AuthenticatedConsumer, Rejection> {
+        let front_consumer = match &front.id_token {
+            Some(id_token) => {
+                let front_ctx = VerifyContext {
+                    code: front.code.clone(),
+                    access_token: front.access_token.clone(),
+                    front_channel: true,
+                    ..ctx.clone()
+                };
+                Some(self.verify(id_token, &front_ctx).await?)
+            }
+            None => None,
+        };
+        let Some(code) = &front.code else {
+            return front_consumer.ok_or_else(|| {
+                Rejection::new(
+                    RejectReason::HandoverMissing,
+                    "the redirect carries neither a code nor an id_token",
+                )
+            });
+        };
+        let back = self
+            .authenticate_code(
+                &CodeRedemption {
+                    code: code.clone(),
+                    redirect_uri: None,
+                    code_verifier,
+                },
+                ctx,
+            )
+            .await?;
+        if let Some(front) = front_consumer {
+            if front.iss() != back.iss() || front.sub() != back.sub() {
+                return Err(Rejection::new(
+                    RejectReason::SubjectMismatch,
+                    format!(
+                        "the authorization endpoint's ID token names {} at {}, the token endpoint's {} at {}",
+                        front.sub(),
+                        front.iss(),
+                        back.sub(),
+                        back.iss()
+                    ),
+                ));
+            }
+        }
+        Ok(back)
+    }
+
     /// The Code Flow (§1): redeems the code, then verifies the ID token, checking `at_hash`
     /// against the access token that came with it.
     pub async fn authenticate_code(
@@ -287,6 +350,8 @@ impl Verifier {
                 .access_token
                 .clone()
                 .or_else(|| ctx.access_token.clone()),
+            code: None,
+            front_channel: false,
             ..ctx.clone()
         };
         self.verify(&tokens.id_token, &ctx).await

@@ -78,12 +78,18 @@ pub enum RejectReason {
     /// `nonce` differs from the one sent, or is missing.
     #[error("nonce_mismatch")]
     NonceMismatch,
-    /// `at_hash` does not match the access token.
+    /// `at_hash` does not match the access token, or is missing from an ID token the
+    /// authorization endpoint issued with an access token.
     #[error("at_hash_mismatch")]
     AtHashMismatch,
-    /// `c_hash` does not match the code.
+    /// `c_hash` does not match the code, or is missing from an ID token the authorization
+    /// endpoint issued with a code.
     #[error("c_hash_mismatch")]
     CHashMismatch,
+    /// The two ID tokens of a hybrid flow name different issuers or subjects (OIDC Core
+    /// §3.3.3.6).
+    #[error("subject_mismatch")]
+    SubjectMismatch,
     /// `lp_sdes` is not an array of SDEs, or a supported SDE has a field of the wrong type.
     #[error("lp_sdes_invalid")]
     LpSdesInvalid,
@@ -115,7 +121,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in documentation order.
-    pub const ALL: [RejectReason; 33] = [
+    pub const ALL: [RejectReason; 34] = [
         Self::Malformed,
         Self::TokenTooLarge,
         Self::AlgNotAllowed,
@@ -140,6 +146,7 @@ impl RejectReason {
         Self::NonceMismatch,
         Self::AtHashMismatch,
         Self::CHashMismatch,
+        Self::SubjectMismatch,
         Self::LpSdesInvalid,
         Self::TokenReplayed,
         Self::StateMismatch,
@@ -178,6 +185,7 @@ impl RejectReason {
             Self::NonceMismatch => "nonce_mismatch",
             Self::AtHashMismatch => "at_hash_mismatch",
             Self::CHashMismatch => "c_hash_mismatch",
+            Self::SubjectMismatch => "subject_mismatch",
             Self::LpSdesInvalid => "lp_sdes_invalid",
             Self::TokenReplayed => "token_replayed",
             Self::StateMismatch => "state_mismatch",

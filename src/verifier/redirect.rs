@@ -37,6 +37,29 @@ pub fn read_redirect(
     params: &HashMap<String, String>,
     expected_state: Option<&str>,
 ) -> Result<Handover, Rejection> {
+    read_redirect_errors(params, expected_state)?;
+    // A code wins: in the code flow the platform trusts only the token endpoint's ID token
+    // (OIDC Core §3.1.2.5), whatever else the redirect carries.
+    if let Some(code) = params.get("code") {
+        return Ok(Handover::Code(code.clone()));
+    }
+    match params.get("id_token") {
+        Some(id_token) => Ok(Handover::IdToken {
+            id_token: id_token.clone(),
+            access_token: params.get("access_token").cloned(),
+        }),
+        None => Err(Rejection::new(
+            RejectReason::HandoverMissing,
+            "the redirect carries neither a code nor an id_token",
+        )),
+    }
+}
+
+/// The checks every redirect gets first: `state` unchanged, and no `error`.
+fn read_redirect_errors(
+    params: &HashMap<String, String>,
+    expected_state: Option<&str>,
+) -> Result<(), Rejection> {
     if let Some(expected) = expected_state {
         match params.get("state") {
             Some(got) if got == expected => {}
@@ -61,19 +84,44 @@ pub fn read_redirect(
         };
         return Err(Rejection::new(RejectReason::AuthorizationError, detail));
     }
-    // A code wins: in the code flow the platform trusts only the token endpoint's ID token
-    // (OIDC Core §3.1.2.5), whatever else the redirect carries.
-    if let Some(code) = params.get("code") {
-        return Ok(Handover::Code(code.clone()));
-    }
-    match params.get("id_token") {
-        Some(id_token) => Ok(Handover::IdToken {
-            id_token: id_token.clone(),
-            access_token: params.get("access_token").cloned(),
-        }),
-        None => Err(Rejection::new(
-            RejectReason::HandoverMissing,
-            "the redirect carries neither a code nor an id_token",
-        )),
-    }
+    Ok(())
+}
+
+/// What a front channel carried when the platform asked for more than one artifact: a hybrid
+/// response (`code id_token`, `code token`, `code id_token token`) or `id_token token`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FrontChannel {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The front-channel ID token.
+    pub id_token: Option<String>,
+    /// The front-channel access token.
+    pub access_token: Option<String>,
+}
+
+/// Reads a redirect for the artifacts `response_type` asked for: `state` and `error` as
+/// [`read_redirect`] does, then every artifact asked for must be there, and nothing else is
+/// taken (an ID token the platform did not ask for is not read).
+pub fn read_front_channel(
+    params: &HashMap<String, String>,
+    expected_state: Option<&str>,
+    response_type: &str,
+) -> Result<FrontChannel, Rejection> {
+    read_redirect_errors(params, expected_state)?;
+    let asked = |what: &str| response_type.split(' ').any(|t| t == what);
+    let take = |asked: bool, param: &str| -> Result<Option<String>, Rejection> {
+        match (asked, params.get(param)) {
+            (false, _) => Ok(None),
+            (true, Some(value)) if !value.is_empty() => Ok(Some(value.clone())),
+            (true, _) => Err(Rejection::new(
+                RejectReason::HandoverMissing,
+                format!("response_type {response_type:?} asked for {param}, and the redirect carries none"),
+            )),
+        }
+    };
+    Ok(FrontChannel {
+        code: take(asked("code"), "code")?,
+        id_token: take(asked("id_token"), "id_token")?,
+        access_token: take(asked("token"), "access_token")?,
+    })
 }

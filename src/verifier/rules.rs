@@ -393,7 +393,8 @@ fn check_claims(
             }
         }
     }
-    // at_hash / c_hash, when present and their token is known (OIDC Core §3.1.3.8, §3.3.2.11).
+    // at_hash / c_hash, when present and their token is known (OIDC Core §3.1.3.8, §3.3.2.11);
+    // required beside their token in the front channel.
     for (claim, name, known, reason) in [
         (
             &claims.at_hash,
@@ -408,10 +409,20 @@ fn check_claims(
             RejectReason::CHashMismatch,
         ),
     ] {
-        if let (Some(got), Some(token)) = (text(claim, name)?, known) {
-            if got != left_half_sha256(token) {
+        match (text(claim, name)?, known) {
+            (Some(got), Some(token)) if got != left_half_sha256(token) => {
                 return Err(reject(reason, format!("{name} {got:?} does not match")));
             }
+            (None, Some(_)) if ctx.front_channel => {
+                return Err(reject(
+                    reason,
+                    format!(
+                        "{name} is missing from an ID token the authorization endpoint issued \
+                         with the token it covers (OIDC Core §3.3.2.11)"
+                    ),
+                ));
+            }
+            _ => {}
         }
     }
     let standard = StandardClaims {

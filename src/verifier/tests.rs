@@ -649,13 +649,37 @@ async fn nonce_at_hash_and_c_hash() {
     assert_eq!(
         check(
             &v,
-            &sign(&with(good, "c_hash", json!("AAAAAAAAAAAAAAAAAAAAAA"))),
+            &sign(&with(
+                good.clone(),
+                "c_hash",
+                json!("AAAAAAAAAAAAAAAAAAAAAA")
+            )),
             &ctx
         )
         .await
         .unwrap_err(),
         RejectReason::CHashMismatch
     );
+    // From the token endpoint both hashes are optional; from the authorization endpoint each
+    // is required beside the token it covers (OIDC Core §3.3.2.11, §3.2.2.10).
+    for (name, reason) in [
+        ("at_hash", RejectReason::AtHashMismatch),
+        ("c_hash", RejectReason::CHashMismatch),
+    ] {
+        let missing = sign(&without(good.clone(), name));
+        assert!(check(&v, &missing, &ctx).await.is_ok(), "{name}");
+        let front = VerifyContext {
+            front_channel: true,
+            ..ctx.clone()
+        };
+        assert_eq!(check(&v, &missing, &front).await.unwrap_err(), reason);
+        // Nothing beside it, nothing required.
+        let alone = VerifyContext {
+            front_channel: true,
+            ..VerifyContext::at(NOW)
+        };
+        assert!(check(&v, &missing, &alone).await.is_ok(), "{name}");
+    }
 }
 
 #[tokio::test]
