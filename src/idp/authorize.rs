@@ -17,6 +17,7 @@ use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
+use super::config::ImplicitParam;
 use super::observed::{Observation, PkceSeen};
 use super::scope::{ScopeError, Scopes};
 use super::state::{random_token, Client, CodeGrant, Grant, IdpState, Pkce};
@@ -509,6 +510,17 @@ fn complete(
     {
         params.push(("code", code.clone()));
     }
+    // The platform's legacy implicit handover: the ID token itself, under another name, and
+    // `response_type=token` answered with it instead of an access token.
+    let legacy = client.config.implicit_param.filter(|_| !rt.code);
+    let rt = match legacy {
+        Some(_) if rt.token => ResponseType {
+            token: false,
+            id_token: true,
+            ..rt
+        },
+        _ => rt,
+    };
     let access_token = rt.token.then(|| state.issue_access_token(&grant));
     if let Some(token) = &access_token {
         params.push(("access_token", token.clone()));
@@ -533,7 +545,7 @@ fn complete(
             access_token.as_deref(),
             code.as_deref(),
         ) {
-            Ok(id_token) => params.push(("id_token", id_token)),
+            Ok(id_token) => params.push((legacy.map_or("id_token", ImplicitParam::name), id_token)),
             Err(_) => return target.error("server_error", "The ID token could not be signed."),
         }
     }

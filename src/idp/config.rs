@@ -200,6 +200,36 @@ pub struct ClientConfig {
     /// Refuse authorization requests without PKCE. Defaults to `false`.
     #[serde(default)]
     pub require_pkce: bool,
+    /// The platform's older implicit handovers (`liveperson-auth.md` §1.4): the ID token is
+    /// returned under this parameter instead of `id_token`, and `response_type=token` (the
+    /// legacy "openID" mode) is answered with the ID token rather than an access token.
+    /// Defaults to none: Google's `id_token`.
+    #[serde(default)]
+    pub implicit_param: Option<ImplicitParam>,
+}
+
+/// Where an implicit response puts the ID token (`liveperson-auth.md` §1.4: "the token goes
+/// in query/hash param `code`, `token` or `id_token`").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImplicitParam {
+    /// `id_token`, as OpenID Connect and Google have it.
+    IdToken,
+    /// `token`, the legacy "openID" mode.
+    Token,
+    /// `code`, though it holds the JWT itself.
+    Code,
+}
+
+impl ImplicitParam {
+    /// The parameter's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::IdToken => "id_token",
+            Self::Token => "token",
+            Self::Code => "code",
+        }
+    }
 }
 
 fn default_redirect_uris() -> Vec<String> {

@@ -22,7 +22,7 @@ mod userinfo;
 
 pub use config::{
     fixture_clients, ClientConfig, ConfigError, DiscoveryConfig, EncryptConfig, ErrorStyle,
-    IdpConfig, KeysConfig, LimitsConfig, TokensConfig,
+    IdpConfig, ImplicitParam, KeysConfig, LimitsConfig, TokensConfig,
 };
 pub use error::OAuthError;
 pub use faults::{Faults, JwksFault, RedirectFault, TokenFault};

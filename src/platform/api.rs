@@ -21,8 +21,8 @@ use super::conversation::{Conversation, FlowKind, Mode, Outcome};
 use super::{Platform, WINDOW_CALLBACK_PATH};
 use crate::claims::Nonce;
 use crate::verifier::{
-    read_redirect, AuthenticatedConsumer, CodeRedemption, Handover, RejectReason, Rejection,
-    VerifyContext,
+    read_implicit_redirect, read_redirect, AuthenticatedConsumer, CodeRedemption, Handover,
+    RejectReason, Rejection, VerifyContext,
 };
 
 /// A 4xx answer in the OAuth error shape the rest of the harness speaks.
@@ -468,7 +468,10 @@ pub(super) async fn window_callback(
             RejectReason::StateMismatch,
             "no request is waiting for this state: it was already used",
         )),
-        Some(expected) => match read_redirect(&params, Some(expected)) {
+        Some(expected) => match match conversation.flow {
+            FlowKind::Code => read_redirect(&params, Some(expected)),
+            FlowKind::Implicit => read_implicit_redirect(&params, Some(expected)),
+        } {
             Ok(handover) => {
                 let redirect_uri = format!("{}{WINDOW_CALLBACK_PATH}", platform.config.origin);
                 authenticate(&platform, &conversation, handover, Some(redirect_uri)).await

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::idp::{
-    BodySeen, ClientAuthSeen, ErrorStyle, JwksFault, PkceSeen, RedirectFault, TokenFault,
+    BodySeen, ClientAuthSeen, ErrorStyle, ImplicitParam, JwksFault, PkceSeen, RedirectFault,
+    TokenFault,
 };
 use crate::jose::malform::Mutation;
 use crate::jose::{ContentEnc, KeyAlg};
@@ -63,6 +64,9 @@ pub struct ProviderSpec {
     pub redirect: Option<RedirectFault>,
     /// A broken JWKS.
     pub jwks: Option<JwksFault>,
+    /// Where an implicit response puts the ID token: `token` or `code` are the platform's
+    /// older handovers (`liveperson-auth.md` §1.4). Defaults to `id_token`.
+    pub implicit_param: Option<ImplicitParam>,
     /// Rotate to a new signing key just before the token is signed (the verifier's cached
     /// keys are then stale).
     pub rotate_before_signing: bool,
@@ -203,6 +207,8 @@ pub struct ExpectProvider {
     /// The PKCE method of the authorization request; with `S256` or `plain`, the token
     /// request must also have carried a `code_verifier`.
     pub pkce: Option<PkceSeen>,
+    /// How many token requests the platform made (`0`: it redeemed nothing).
+    pub token_requests: Option<usize>,
 }
 
 impl ExpectProvider {
@@ -212,6 +218,7 @@ impl ExpectProvider {
             && self.body.is_none()
             && self.nonce.is_none()
             && self.pkce.is_none()
+            && self.token_requests.is_none()
     }
 }
 
@@ -248,7 +255,8 @@ pub struct Scenario {
     pub replay: bool,
     /// The `response_type` the platform asks for. Defaults to `code` for the code flows and
     /// `id_token` for the others; the code flows also take the hybrid `code id_token`,
-    /// `code token` and `code id_token token`, the others `id_token token`. With more than
+    /// `code token` and `code id_token token`, the others `id_token token` and the legacy
+    /// `token` (with `implicit_param`, the ID token comes back as `token`). With more than
     /// one artifact, the front channel's ID token is verified before the code is redeemed.
     #[serde(default)]
     pub response_type: Option<String>,
@@ -387,7 +395,7 @@ impl Scenario {
             let allowed: &[&str] = if code_flow {
                 &["code", "code id_token", "code token", "code id_token token"]
             } else {
-                &["id_token", "id_token token"]
+                &["id_token", "id_token token", "token"]
             };
             if !allowed.contains(&rt.as_str()) {
                 return Err(err(

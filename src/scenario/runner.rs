@@ -12,9 +12,9 @@ use crate::claims::{ClientId, ClientSecret, Issuer, Nonce};
 use crate::clock::FixedClock;
 use crate::idp::{ClientConfig, EncryptConfig, Faults, IdpConfig, MockIdp, Observation, PkceSeen};
 use crate::verifier::{
-    pkce_pair, read_front_channel, read_redirect, redirect_params, AuthenticatedConsumer,
-    ClientAuth, CodeRedemption, Handover, KeySource, PhoneNumberMapping, RejectReason, Verifier,
-    VerifierConfig, VerifyContext,
+    pkce_pair, read_front_channel, read_implicit_redirect, read_redirect, redirect_params,
+    AuthenticatedConsumer, ClientAuth, CodeRedemption, Handover, KeySource, PhoneNumberMapping,
+    RejectReason, Verifier, VerifierConfig, VerifyContext,
 };
 
 /// The client every scenario registers at its provider.
@@ -231,6 +231,12 @@ fn provider_misses(s: &Scenario, observed: &[Observation], misses: &mut Vec<Stri
             Observation::Authorize { .. } => None,
         })
         .collect();
+    if let Some(count) = want.token_requests.filter(|count| *count != tokens.len()) {
+        misses.push(format!(
+            "the provider saw {} token requests, not {count}",
+            tokens.len()
+        ));
+    }
     let mut check = |what: &str, seen: Vec<String>, want: String| {
         if seen.is_empty() {
             misses.push(format!("the provider saw no request with a {what}"));
@@ -313,6 +319,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         }),
         rotate_refresh_tokens: false,
         require_pkce: false,
+        implicit_param: p.implicit_param,
     });
     config.faults = Faults {
         mutate: p.mutate.clone(),
@@ -387,6 +394,12 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         code: None,
         front_channel: !code_flow,
     };
+    // The code flows read a code; the others the JWT, wherever the provider put it.
+    let read_handover = if code_flow {
+        read_redirect
+    } else {
+        read_implicit_redirect
+    };
     let verdict = match s.response_type.as_deref() {
         Some(several) if several.contains(' ') => {
             match read_front_channel(&redirect, expected_state, several) {
@@ -398,7 +411,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
                 Err(rejection) => Err(rejection),
             }
         }
-        _ => match read_redirect(&redirect, expected_state) {
+        _ => match read_handover(&redirect, expected_state) {
             Err(rejection) => Err(rejection),
             Ok(Handover::Code(code)) if code_flow => {
                 verifier
@@ -443,7 +456,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
                         }
                         clock.advance(after);
                         let again = authorize(&http, &idp, &query).await?;
-                        match read_redirect(&again, expected_state) {
+                        match read_handover(&again, expected_state) {
                             Ok(Handover::IdToken {
                                 id_token,
                                 access_token,

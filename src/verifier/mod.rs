@@ -25,7 +25,10 @@ pub use consumer::{
     StandardClaims,
 };
 pub use reason::{RejectReason, Rejection};
-pub use redirect::{read_front_channel, read_redirect, redirect_params, FrontChannel, Handover};
+pub use redirect::{
+    read_front_channel, read_implicit_redirect, read_redirect, redirect_params, FrontChannel,
+    Handover,
+};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

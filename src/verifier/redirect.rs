@@ -55,6 +55,29 @@ pub fn read_redirect(
     }
 }
 
+/// Reads an implicit-flow redirect: the JWT from `id_token`, or, where the platform's older
+/// handovers put it (`liveperson-auth.md` §1.4: "the token goes in query/hash param `code`,
+/// `token` or `id_token`"), from `token` or `code`, in that order of preference.
+pub fn read_implicit_redirect(
+    params: &HashMap<String, String>,
+    expected_state: Option<&str>,
+) -> Result<Handover, Rejection> {
+    read_redirect_errors(params, expected_state)?;
+    ["id_token", "token", "code"]
+        .into_iter()
+        .find_map(|name| params.get(name).filter(|v| !v.is_empty()))
+        .map(|jwt| Handover::IdToken {
+            id_token: jwt.clone(),
+            access_token: params.get("access_token").cloned(),
+        })
+        .ok_or_else(|| {
+            Rejection::new(
+                RejectReason::HandoverMissing,
+                "the redirect carries no id_token, token or code",
+            )
+        })
+}
+
 /// The checks every redirect gets first: `state` unchanged, and no `error`.
 fn read_redirect_errors(
     params: &HashMap<String, String>,

@@ -86,6 +86,7 @@ async fn every_alg_and_enc_is_selectable() {
                 }),
                 rotate_refresh_tokens: false,
                 require_pkce: false,
+                implicit_param: None,
             });
             expected.push((id, alg, enc));
         }

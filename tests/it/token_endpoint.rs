@@ -331,6 +331,7 @@ async fn basic_credentials_are_form_urldecoded() {
         encrypt_id_token: None,
         rotate_refresh_tokens: false,
         require_pkce: false,
+        implicit_param: None,
     };
     let idp = MockIdp::builder().client(client).start().await.unwrap();
     let http = idp.http_client();
