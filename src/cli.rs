@@ -186,6 +186,9 @@ pub(crate) struct VerifyArgs {
     /// Accept an aud naming untrusted audiences when azp is the client id.
     #[arg(long, requires = "client_id")]
     pub(crate) allow_untrusted_audiences: bool,
+    /// Refuse a token whose lp_sdes breaks the schema, instead of dropping what is bad.
+    #[arg(long)]
+    pub(crate) lp_sdes_strict: bool,
     /// Where phone_number is shown: the consumer's IMEI or the personal contact phone.
     #[arg(long, value_enum, value_name = "WHERE", default_value_t = PhoneMapping::CustomerImei)]
     pub(crate) phone_number_mapping: PhoneMapping,

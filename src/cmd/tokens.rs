@@ -79,6 +79,7 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     config.client_id = args.client_id.map(ClientId::new);
     config.trusted_audiences = args.trusted_audience;
     config.allow_untrusted_audiences = args.allow_untrusted_audiences;
+    config.lp_sdes_strict = args.lp_sdes_strict;
     config.phone_number_mapping = match args.phone_number_mapping {
         PhoneMapping::CustomerImei => PhoneNumberMapping::CustomerImei,
         PhoneMapping::PersonalContactPhone => PhoneNumberMapping::PersonalContactPhone,

@@ -279,6 +279,10 @@ catalog! {
     CHashMissing = "c_hash-missing", "N07 (missing)";
     /// `at_hash` over the whole digest.
     HashConstruction = "hash-construction", "N08";
+    /// `lp_sdes`: ctmrinfo's `lastPaymentDate` on 31 February, a date no calendar has.
+    SdesImpossibleDate = "sdes-impossible-date", "liveperson-auth §3.3 (date)";
+    /// `lp_sdes`: a member the schema does not have inside `personal.contacts[0]`.
+    SdesNestedUnknown = "sdes-nested-unknown", "liveperson-auth §3.3 (nested)";
     /// A back-channel logout token instead of an ID token.
     LogoutTokenAsIdt = "logout-token-as-idt", "X01";
     /// An RFC 9068 access token instead of an ID token.
@@ -688,6 +692,29 @@ impl Mutation {
                     "at_hash",
                     json!(URL_SAFE_NO_PAD.encode(Sha256Digest::of(&at))),
                 );
+            }
+            M::SdesImpossibleDate | M::SdesNestedUnknown => {
+                let (kind, body) = if self == M::SdesImpossibleDate {
+                    ("ctmrinfo", "info")
+                } else {
+                    ("personal", "personal")
+                };
+                let sdes = c.get_mut("lp_sdes").and_then(Value::as_array_mut);
+                for sde in sdes.into_iter().flatten() {
+                    if sde.get("type").and_then(Value::as_str) != Some(kind) {
+                        continue;
+                    }
+                    let Some(body) = sde.get_mut(body) else {
+                        continue;
+                    };
+                    if self == M::SdesImpossibleDate {
+                        body["lastPaymentDate"] = json!({"day": 31, "month": 2, "year": 2026});
+                    } else if let Some(contact) =
+                        body.get_mut("contacts").and_then(|c| c.get_mut(0))
+                    {
+                        contact["fax"] = json!("+44 1865 270009");
+                    }
+                }
             }
             M::LogoutTokenAsIdt => {
                 set(h, "typ", json!("logout+jwt"));

@@ -131,6 +131,8 @@ pub struct VerifierSpec {
     pub allow_untrusted_audiences: bool,
     /// Where `phone_number` is shown. Defaults to `customer-imei`.
     pub phone_number_mapping: PhoneMappingSpec,
+    /// Refuse a token whose `lp_sdes` breaks the schema. Defaults to `false`, as the platform.
+    pub lp_sdes_strict: bool,
 }
 
 /// Where `phone_number` is shown (`liveperson-auth.md` §3.2, §7.1 item 4).
@@ -162,6 +164,7 @@ impl Default for VerifierSpec {
             trusted_audiences: Vec::new(),
             allow_untrusted_audiences: false,
             phone_number_mapping: PhoneMappingSpec::CustomerImei,
+            lp_sdes_strict: false,
         }
     }
 }

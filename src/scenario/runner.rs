@@ -541,6 +541,7 @@ fn verifier_config(s: &Scenario, idp: &MockIdp) -> Result<VerifierConfig, String
     config.insecure_allow_millisecond_timestamps = v.insecure_allow_millisecond_timestamps;
     config.insecure_allow_string_timestamps = v.insecure_allow_string_timestamps;
     config.reject_replays = v.reject_replays;
+    config.lp_sdes_strict = v.lp_sdes_strict;
     config.trusted_audiences.clone_from(&v.trusted_audiences);
     config.allow_untrusted_audiences = v.allow_untrusted_audiences;
     config.phone_number_mapping = match v.phone_number_mapping {

@@ -136,6 +136,11 @@ pub struct VerifierConfig {
     /// signature (never by the token's text) until `exp` plus the leeway, at most
     /// `replay_cache_entries` of them.
     pub reject_replays: bool,
+    /// Refuse a token whose `lp_sdes` breaks the schema (`lp_sdes_invalid`). Defaults to
+    /// `false`: nothing in the platform's docs fails a login over SDE content, and they drop
+    /// unsupported types and fields (§3.3), so a bad or unknown field, however deep, is
+    /// dropped and named in a warning, and the login stands.
+    pub lp_sdes_strict: bool,
     /// How many accepted tokens `reject_replays` remembers; when full, the one closest to
     /// expiry is forgotten first. Defaults to `100000`.
     pub replay_cache_entries: usize,
@@ -175,6 +180,7 @@ impl VerifierConfig {
             insecure_allow_string_timestamps: false,
             insecure_allow_http: false,
             reject_replays: false,
+            lp_sdes_strict: false,
             replay_cache_entries: 100_000,
         }
     }

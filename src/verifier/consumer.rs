@@ -81,6 +81,8 @@ pub struct AuthenticatedConsumer {
     pub(super) personal_info: Option<Box<PersonalInfo>>,
     /// What was dropped from `lp_sdes`.
     pub(super) dropped: Vec<String>,
+    /// What is shown of `lp_sdes` when the lenient reading dropped parts of it.
+    pub(super) shown_sdes: Option<Value>,
     pub(super) phone_number_mapping: PhoneNumberMapping,
     /// The verified payload, JSON.
     pub(super) payload: Vec<u8>,
@@ -167,9 +169,12 @@ impl AuthenticatedConsumer {
             }
             // The payload was read and checked already; this cannot fail, and would show no
             // SDE fields rather than panic if it did.
-            let lp_sdes = serde_json::from_slice::<Sdes>(&self.payload)
-                .map(|sdes| sdes.lp_sdes)
-                .unwrap_or_default();
+            let lp_sdes = match &self.shown_sdes {
+                Some(shown) => shown.clone(),
+                None => serde_json::from_slice::<Sdes>(&self.payload)
+                    .map(|sdes| sdes.lp_sdes)
+                    .unwrap_or_default(),
+            };
             let mut warnings = self.dropped.clone();
             let fields = fields(
                 self.sub.as_str(),
@@ -213,6 +218,7 @@ impl PartialEq for AuthenticatedConsumer {
             && self.customer_info == other.customer_info
             && self.personal_info == other.personal_info
             && self.dropped == other.dropped
+            && self.shown_sdes == other.shown_sdes
             && self.phone_number_mapping == other.phone_number_mapping
             && self.payload == other.payload
     }

@@ -438,7 +438,13 @@ fn check_claims(
     let sdes = match claims.lp_sdes {
         LpSdes::Absent => sdes::AuthenticatedSdes::default(),
         LpSdes::Read(sdes) => sdes,
-        LpSdes::Deferred(raw) => sdes::read(raw.get())?,
+        // A claim the strict reader refuses: refused under lp_sdes_strict, read leniently
+        // otherwise (what cannot be used is dropped, with a warning each).
+        LpSdes::Deferred(raw) => match sdes::read(raw.get()) {
+            Ok(sdes) => sdes,
+            Err(refusal) if config.lp_sdes_strict => return Err(refusal),
+            Err(refusal) => sdes::read_lenient(raw.get(), &refusal),
+        },
     };
     Ok(AuthenticatedConsumer {
         sub: Subject::new(sub),
@@ -451,6 +457,7 @@ fn check_claims(
         customer_info: sdes.customer_info,
         personal_info: sdes.personal_info,
         dropped: sdes.warnings,
+        shown_sdes: sdes.shown,
         phone_number_mapping: config.phone_number_mapping,
         payload: Vec::new(),
         view: OnceLock::new(),

@@ -13,6 +13,11 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::payload::{Claim, Skip, Text};
+
+pub(crate) use lenient::read_lenient;
+
+#[path = "sdes_lenient.rs"]
+mod lenient;
 use super::reason::{RejectReason, Rejection};
 use crate::claims::{CustomerInfo, Gender, PersonalInfo};
 
@@ -62,6 +67,9 @@ pub(crate) struct AuthenticatedSdes {
     pub(crate) customer_info: Option<Box<CustomerInfo>>,
     pub(crate) personal_info: Option<Box<PersonalInfo>>,
     pub(crate) warnings: Vec<String>,
+    /// What the agent is shown of `lp_sdes` when the lenient reading dropped parts of it; `None`
+    /// when the claim is shown as the brand wrote it (less the fields no type keeps).
+    pub(crate) shown: Option<Value>,
 }
 
 fn invalid(detail: impl Into<String>) -> Rejection {
@@ -455,8 +463,18 @@ pub(crate) fn flat(lp_sdes: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// A real calendar date between the years 1 and 9999: no 31 February, 29 February only in leap
+/// years.
 fn check_date(what: &str, day: i64, month: i64, year: i64) -> Result<(), String> {
-    if !(1..=31).contains(&day) || !(1..=12).contains(&month) || !(1..=9999).contains(&year) {
+    let real = (1..=9999).contains(&year)
+        && u8::try_from(month)
+            .ok()
+            .and_then(|m| time::Month::try_from(m).ok())
+            .zip(u8::try_from(day).ok())
+            .is_some_and(|(month, day)| {
+                time::Date::from_calendar_date(year as i32, month, day).is_ok()
+            });
+    if !real {
         return Err(format!(
             "{what} is not a calendar date ({day}/{month}/{year})"
         ));
@@ -464,53 +482,108 @@ fn check_date(what: &str, day: i64, month: i64, year: i64) -> Result<(), String>
     Ok(())
 }
 
-fn check_customer(info: &CustomerInfo) -> Result<(), String> {
-    for (what, date) in [
-        ("lastPaymentDate", info.last_payment_date),
-        ("registrationDate", info.registration_date),
+/// A field that breaks one of the schema's value rules, named so the lenient reading can drop
+/// exactly it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BadField {
+    LastPaymentDate,
+    RegistrationDate,
+    Balance,
+    Age,
+    Gender,
+    PhoneType(usize),
+    Country(usize),
+    Language,
+}
+
+impl BadField {
+    /// Where it is, below the SDE's body (`contacts[0].phoneType`).
+    pub(crate) fn path(self) -> String {
+        match self {
+            Self::LastPaymentDate => "lastPaymentDate".into(),
+            Self::RegistrationDate => "registrationDate".into(),
+            Self::Balance => "balance".into(),
+            Self::Age => "age".into(),
+            Self::Gender => "gender".into(),
+            Self::PhoneType(i) => format!("contacts[{i}].phoneType"),
+            Self::Country(i) => format!("contacts[{i}].address.country"),
+            Self::Language => "language".into(),
+        }
+    }
+}
+
+/// Every value rule `info` breaks, in field order.
+pub(crate) fn customer_violations(info: &CustomerInfo) -> Vec<(BadField, String)> {
+    let mut bad = Vec::new();
+    for (what, date, field) in [
+        (
+            "lastPaymentDate",
+            info.last_payment_date,
+            BadField::LastPaymentDate,
+        ),
+        (
+            "registrationDate",
+            info.registration_date,
+            BadField::RegistrationDate,
+        ),
     ] {
         if let Some(d) = date {
-            check_date(what, d.day, d.month, d.year)?;
+            if let Err(why) = check_date(what, d.day, d.month, d.year) {
+                bad.push((field, why));
+            }
         }
     }
     if info.balance.is_some_and(|b| !b.is_finite()) {
-        return Err("balance must be a finite number".into());
+        bad.push((BadField::Balance, "balance must be a finite number".into()));
     }
-    Ok(())
+    bad
 }
 
-fn check_personal(info: &PersonalInfo) -> Result<(), String> {
+/// Every value rule `info` breaks, in field order.
+pub(crate) fn personal_violations(info: &PersonalInfo) -> Vec<(BadField, String)> {
+    let mut bad = Vec::new();
     if let Some(age) = &info.age {
         if age.age.is_some_and(|a| !(0..=150).contains(&a)) {
-            return Err("age.age must be between 0 and 150".into());
-        }
-        if let (Some(day), Some(month), Some(year)) = (age.day, age.month, age.year) {
-            check_date("age", day, month, year)?;
+            bad.push((BadField::Age, "age.age must be between 0 and 150".into()));
+        } else if let (Some(day), Some(month), Some(year)) = (age.day, age.month, age.year) {
+            if let Err(why) = check_date("age", day, month, year) {
+                bad.push((BadField::Age, why));
+            }
         }
     }
     match &info.gender {
-        Some(Gender::Code(code)) if !(0..=2).contains(code) => {
-            return Err(format!("gender code {code} is not 0, 1 or 2"))
-        }
+        Some(Gender::Code(code)) if !(0..=2).contains(code) => bad.push((
+            BadField::Gender,
+            format!("gender code {code} is not 0, 1 or 2"),
+        )),
         Some(Gender::Name(name))
             if !["MALE", "FEMALE", "OTHER"].contains(&name.to_ascii_uppercase().as_str()) =>
         {
-            return Err(format!("gender {name:?} is not MALE, FEMALE or OTHER"))
+            bad.push((
+                BadField::Gender,
+                format!("gender {name:?} is not MALE, FEMALE or OTHER"),
+            ))
         }
         _ => {}
     }
     for (i, contact) in info.contacts.iter().enumerate() {
         if let Some(kind) = &contact.phone_type {
             if !PHONE_TYPES.contains(&kind.as_str()) {
-                return Err(format!(
-                    "contacts[{i}].phoneType {kind:?} is not one of {}",
-                    PHONE_TYPES.join(", ")
+                bad.push((
+                    BadField::PhoneType(i),
+                    format!(
+                        "contacts[{i}].phoneType {kind:?} is not one of {}",
+                        PHONE_TYPES.join(", ")
+                    ),
                 ));
             }
         }
         if let Some(country) = contact.address.as_ref().and_then(|a| a.country.as_deref()) {
             if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(format!("contacts[{i}].address.country {country:?} is not ISO 3166-1 alpha-2 upper case"));
+                bad.push((
+                    BadField::Country(i),
+                    format!("contacts[{i}].address.country {country:?} is not ISO 3166-1 alpha-2 upper case"),
+                ));
             }
         }
     }
@@ -524,10 +597,25 @@ fn check_personal(info: &PersonalInfo) -> Result<(), String> {
                 && region.is_none_or(|r| r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()))
         };
         if !valid {
-            return Err(format!("language {language:?} is not like en-US"));
+            bad.push((
+                BadField::Language,
+                format!("language {language:?} is not like en-US"),
+            ));
         }
     }
-    Ok(())
+    bad
+}
+
+fn first(bad: Vec<(BadField, String)>) -> Result<(), String> {
+    bad.into_iter().next().map_or(Ok(()), |(_, why)| Err(why))
+}
+
+fn check_customer(info: &CustomerInfo) -> Result<(), String> {
+    first(customer_violations(info))
+}
+
+fn check_personal(info: &PersonalInfo) -> Result<(), String> {
+    first(personal_violations(info))
 }
 
 #[cfg(test)]
@@ -605,6 +693,33 @@ mod tests {
     }
 
     #[test]
+    fn dates_are_real_calendar_dates() {
+        let date = |day, month, year| {
+            read(&json!([{"type": "ctmrinfo", "info": {"lastPaymentDate": {"day": day, "month": month, "year": year}}}]).to_string())
+                .map(|_| ())
+                .map_err(|e| e.detail)
+        };
+        assert_eq!(date(29, 2, 2024), Ok(()));
+        assert_eq!(date(31, 12, 9999), Ok(()));
+        assert_eq!(date(1, 1, 1), Ok(()));
+        for (day, month, year) in [
+            (29, 2, 2025),
+            (29, 2, 1900),
+            (31, 4, 2026),
+            (0, 1, 2026),
+            (1, 13, 2026),
+            (1, 1, 0),
+            (1, 1, 10000),
+            (256, 1, 2026),
+        ] {
+            assert_eq!(
+                date(day, month, year),
+                Err(format!("lp_sdes[0] ctmrinfo: lastPaymentDate is not a calendar date ({day}/{month}/{year})"))
+            );
+        }
+    }
+
+    #[test]
     fn a_body_before_its_type_reads_the_same() {
         let first =
             read(r#"[{"type":"ctmrinfo","info":{"ctype":"vip","storeNumber":"1"}}]"#).unwrap();
@@ -660,6 +775,9 @@ mod tests {
             json!([{"type": "ctmrinfo", "info": {"balance": "lots"}}]),
             json!([{"type": "ctmrinfo", "info": {"companySize": 2.5}}]),
             json!([{"type": "ctmrinfo", "info": {"lastPaymentDate": {"day": 40, "month": 1, "year": 2020}}}]),
+            json!([{"type": "ctmrinfo", "info": {"lastPaymentDate": {"day": 31, "month": 4, "year": 2026}}}]),
+            json!([{"type": "ctmrinfo", "info": {"registrationDate": {"day": 29, "month": 2, "year": 2025}}}]),
+            json!([{"type": "personal", "personal": {"age": {"day": 30, "month": 2, "year": 1990}}}]),
             json!([{"type": "personal", "personal": {"gender": 7}}]),
             json!([{"type": "personal", "personal": {"gender": "robot"}}]),
             json!([{"type": "personal", "personal": {"contacts": [{"phoneType": "CELL"}]}}]),

@@ -737,20 +737,43 @@ async fn replays_are_refused_only_when_asked_for() {
 }
 
 #[tokio::test]
-async fn lp_sdes_of_the_wrong_shape_is_refused() {
-    assert_eq!(
-        reason_for_claims(with(claims(), "lp_sdes", json!({"type": "ctmrinfo"}))).await,
-        RejectReason::LpSdesInvalid
-    );
-    assert_eq!(
-        reason_for_claims(with(
-            claims(),
-            "lp_sdes",
-            json!([{"type": "ctmrinfo", "info": {"balance": "x"}}])
-        ))
-        .await,
-        RejectReason::LpSdesInvalid
-    );
+async fn lp_sdes_of_the_wrong_shape_is_dropped_or_refused_under_lp_sdes_strict() {
+    let strict = verifier({
+        let mut c = config();
+        c.lp_sdes_strict = true;
+        c
+    });
+    let lenient = verifier(config());
+    let at = VerifyContext::at(NOW);
+    for (sdes, warning, shown) in [
+        (
+            json!({"type": "ctmrinfo"}),
+            "lp_sdes dropped: it is not an array of SDE objects",
+            None,
+        ),
+        (
+            json!([{"type": "ctmrinfo", "info": {"balance": "x", "ctype": "vip"}}]),
+            "ctmrinfo.info.balance dropped: it must be a number",
+            Some(("ctmrinfo.ctype", "vip")),
+        ),
+    ] {
+        let token = sign(&with(claims(), "lp_sdes", sdes.clone()));
+        assert_eq!(
+            check(&strict, &token, &at).await.unwrap_err(),
+            RejectReason::LpSdesInvalid,
+            "{sdes}"
+        );
+        let consumer = lenient.verify(&token, &at).await.unwrap();
+        assert_eq!(consumer.warnings(), [warning], "{sdes}");
+        // The agent sees what was kept, and nothing of what was dropped.
+        let sde_fields: Vec<(&str, &str)> = consumer
+            .fields()
+            .iter()
+            .filter(|f| f.source.starts_with("lp_sdes."))
+            .map(|f| (f.key.as_str(), f.value.as_str()))
+            .collect();
+        assert_eq!(sde_fields, shown.into_iter().collect::<Vec<_>>(), "{sdes}");
+    }
 }
 
 fn fake_jwe(header: Value) -> String {

@@ -663,6 +663,18 @@ fn mint_mutate_reproduces_catalog_entries_and_a_closed_pipe_is_not_a_crash() {
     let (code, out, _) = run_with_input(&["verify", "--client-id", "demo-client"], &token);
     assert_eq!(code, 1);
     assert!(out.starts_with("rejected  typ_not_allowed: "), "{out}");
+    // An impossible date in lp_sdes: dropped with a warning by default, refused when strict.
+    let (_, token, _) = run(&["mint", "--mutate", "sdes-impossible-date"]);
+    let (code, out, _) = run_with_input(&["verify", "--client-id", "demo-client"], &token);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning: ctmrinfo.info.lastPaymentDate dropped: lastPaymentDate is not a calendar date (31/2/2026)"), "{out}");
+    assert!(!out.contains("lastPaymentDate.day"), "{out}");
+    let (code, out, _) = run_with_input(
+        &["verify", "--client-id", "demo-client", "--lp-sdes-strict"],
+        &token,
+    );
+    assert_eq!(code, 1);
+    assert!(out.starts_with("rejected  lp_sdes_invalid: "), "{out}");
     let (code, _, stderr) = run(&["mint", "--mutate", "alg-nothing"]);
     assert_eq!(code, 2);
     assert_eq!(

@@ -300,7 +300,27 @@ proptest! {
         });
         let key = fixture_signing_keys().unwrap().remove(0);
         let token = Signer::rs256(&key).unwrap().sign(&claims).unwrap();
-        match block_on(verifier().verify(&token, &VerifyContext::at(NOW))) {
+        let strict = {
+            let key = fixture_signing_keys().unwrap().remove(0);
+            let mut config = VerifierConfig::new(Issuer::new(ISS), KeySource::PublicKey(key.key().clone()));
+            config.lp_sdes_strict = true;
+            Verifier::new(config).unwrap()
+        };
+        let lenient = block_on(verifier().verify(&token, &VerifyContext::at(NOW)));
+        // The platform's default never fails a login over lp_sdes; lp_sdes_strict refuses
+        // exactly the claims the default had to drop something from, and otherwise agrees.
+        match (&lenient, block_on(strict.verify(&token, &VerifyContext::at(NOW)))) {
+            (Ok(lenient), Ok(strict)) => {
+                prop_assert_eq!(lenient.fields(), strict.fields());
+                prop_assert_eq!(lenient.warnings(), strict.warnings());
+            }
+            (Ok(lenient), Err(rejection)) => {
+                prop_assert_eq!(rejection.reason, RejectReason::LpSdesInvalid, "{}", rejection);
+                prop_assert!(!lenient.warnings().is_empty());
+            }
+            (Err(rejection), _) => prop_assert!(false, "the default refused: {}", rejection),
+        }
+        match lenient {
             Ok(consumer) => {
                 prop_assert_eq!(consumer.fields()[0].key.as_str(), "consumer.customerId");
                 for field in consumer.fields() {
