@@ -30,8 +30,17 @@
       body: JSON.stringify(body === undefined ? {} : body),
     });
     const json = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(json.error_description || json.error || 'HTTP ' + response.status);
-    return json;
+    if (response.ok) return json;
+    // The platform's answer when a code or token does not validate (§4.3): no reason is given,
+    // and the consumer is offered the offline survey.
+    if (response.status === 401 && json.error && json.error.internalCode === 10) {
+      const failed = new Error(json.error.message);
+      failed.rejected = true;
+      failed.conversation = response.headers.get('x-harness-conversation');
+      throw failed;
+    }
+    const message = typeof json.error === 'string' ? json.error : json.error && json.error.message;
+    throw new Error(json.error_description || message || 'HTTP ' + response.status);
   }
 
   const MESSAGES = {
@@ -49,11 +58,33 @@
     window_.hidden = false;
     window_.dataset.status = view.status;
     window_.dataset.conversation = view.id;
+    const survey = $('lp-offline-survey');
+    if (survey && view.status !== 'rejected') survey.hidden = true;
     $('lp-status').textContent = note || MESSAGES[view.status] || view.status;
     $('lp-detail').textContent = view.status === 'authenticated' ? 'Signed in as customer ' + view.sub + '.' : '';
     const link = $('lp-workspace');
     link.href = view.workspace_url;
     link.hidden = false;
+  }
+
+  // A failed validation: what the consumer sees is the offline survey (§4.3).
+  function renderRejected(conversation) {
+    render({ id: conversation, status: 'rejected', workspace_url: '/platform/agent/' + encodeURIComponent(conversation) });
+    const survey = $('lp-offline-survey');
+    if (!survey) return;
+    survey.hidden = false;
+    survey.onsubmit = (event) => {
+      event.preventDefault();
+      survey.hidden = true;
+      $('lp-detail').textContent = 'Thank you. We will get back to you.';
+    };
+  }
+
+  // Shows what a failed call means: the offline survey for a failed validation, an error
+  // otherwise.
+  function renderFailure(err, conversation) {
+    if (err && err.rejected) renderRejected(err.conversation || conversation);
+    else renderError(err && err.message ? err.message : String(err));
   }
 
   function renderError(message) {
@@ -123,7 +154,7 @@
         const fresh = await api(conversationPath(request.conversation) + '/renew');
         await authenticateEmbedded(methodName, fresh);
       } catch (err) {
-        renderError(err.message);
+        renderFailure(err, request.conversation);
       }
     });
   }
@@ -159,7 +190,7 @@
       render({ id: request.conversation, status: 'pending', workspace_url: '/platform/agent/' + request.conversation });
       await authenticateEmbedded(methodName, request);
     } catch (err) {
-      renderError(err.message);
+      renderFailure(err);
     }
   };
 
@@ -171,5 +202,5 @@
     render(view, view.status === 'authenticated' ? 'Your conversation continues in the popup window, signed in.' : undefined);
   });
 
-  lpTag.window = { api, render, renderError, watchExpiry, conversationPath };
+  lpTag.window = { api, render, renderError, renderFailure, watchExpiry, conversationPath };
 })();

@@ -3,7 +3,7 @@
 // code (query) or an ID token (fragment) and the state the platform sent. The platform checks
 // and verifies it; on expiry the consumer is asked to log in again (§4.4).
 (async function () {
-  const { api, render, renderError, watchExpiry, conversationPath } = window.lpTag.window;
+  const { api, render, renderError, renderFailure, watchExpiry, conversationPath } = window.lpTag.window;
   const answer = (location.hash.length > 1 ? location.hash : location.search).slice(1);
   // Codes and tokens stay out of the address bar and the history.
   history.replaceState(null, '', location.pathname);
@@ -31,7 +31,11 @@
   try {
     view = await api('/platform/api/window/callback', { response: answer });
   } catch (err) {
-    renderError(err.message);
+    renderFailure(err);
+    if (err.rejected && window.opener && !window.opener.closed) {
+      const rejected = { id: err.conversation, status: 'rejected', workspace_url: '/platform/agent/' + encodeURIComponent(err.conversation) };
+      window.opener.postMessage({ type: 'lp-conversation', view: rejected }, location.origin);
+    }
     return;
   }
   show(view);

@@ -415,10 +415,33 @@ fn settle(
         conversation.view(now)
     });
     match view {
+        Some(view) if view.status == "rejected" => failed_validation(id),
         Some(view) => Json(view).into_response(),
         None => not_found(),
     }
 }
+
+/// What the platform answers the consumer's browser when the code or token does not validate
+/// (`liveperson-auth.md` §4.3, §6.3): no reason, whatever it was; the consumer is sent to the
+/// offline survey. The reason is the agent workspace's harness diagnostic. The conversation id
+/// rides in a header so the demo window can link to that diagnostic.
+fn failed_validation(conversation: &str) -> Response {
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        Json(serde_json::json!({"error": {
+            "message": "Failed to validate user with customer authentication service",
+            "internalCode": 10,
+        }})),
+    )
+        .into_response();
+    if let Ok(id) = axum::http::HeaderValue::from_str(conversation) {
+        response.headers_mut().insert(CONVERSATION_HEADER, id);
+    }
+    response
+}
+
+/// The header that names the conversation of a failed validation, for the demo window.
+pub(super) const CONVERSATION_HEADER: &str = "x-harness-conversation";
 
 /// `POST /platform/api/window/callback`: the popup's page read the provider's redirect (its
 /// query, or its fragment for tokens) and sends it as it came.

@@ -37,6 +37,38 @@ const MALLORY: &str = "109876543210987654321";
 const OFFLINE: &str =
     "We can't start a secure conversation right now. Please leave us a message and we'll get back to you.";
 
+/// The consumer was told no reason and offered the offline survey (§4.3), which takes a message.
+async fn offline_survey(ctx: &Ctx) -> Result<(), String> {
+    ensure_eq!(
+        ctx.count("#lp-offline-survey:not([hidden])").await?,
+        1,
+        "the offline survey is shown"
+    );
+    ensure_eq!(
+        ctx.text("#lp-detail").await?,
+        "",
+        "no reason for the consumer"
+    );
+    ctx.click("#lp-offline-survey button").await?;
+    ensure_eq!(
+        ctx.text("#lp-detail").await?,
+        "Thank you. We will get back to you.",
+        "the survey's answer"
+    );
+    Ok(())
+}
+
+/// The workspace shows the reason as a harness diagnostic, never as an agent's view.
+async fn diagnostic(ctx: &Ctx) -> Result<(), String> {
+    let label = ctx.text("#harness-diagnostic").await?;
+    ensure_eq!(
+        label.contains("a real agent never sees this conversation"),
+        true,
+        "the diagnostic's label: {label}"
+    );
+    Ok(())
+}
+
 fn verified(value: &str, page: Option<&str>) -> Row {
     ("verified".into(), value.into(), page.map(Into::into))
 }
@@ -220,6 +252,7 @@ async fn deny_at_the_login_page(ctx: Ctx) -> Result<(), String> {
         OFFLINE,
         "the consumer's window"
     );
+    offline_survey(&ctx).await?;
 
     ctx.open_workspace(
         &workspace,
@@ -228,6 +261,7 @@ async fn deny_at_the_login_page(ctx: Ctx) -> Result<(), String> {
         &ctx.origin,
     )
     .await?;
+    diagnostic(&ctx).await?;
     ensure_eq!(ctx.text("#reason").await?, "authorization_error", "reason");
     ensure_eq!(
         ctx.text("#reason-detail").await?,
@@ -247,9 +281,11 @@ async fn rejected_token(ctx: Ctx) -> Result<(), String> {
         OFFLINE,
         "the consumer's window"
     );
+    offline_survey(&ctx).await?;
 
     ctx.open_workspace(&workspace, "rejected", "rejected-token", &ctx.origin)
         .await?;
+    diagnostic(&ctx).await?;
     ensure_eq!(ctx.text("#reason").await?, "signature_invalid", "reason");
     ensure_eq!(
         ctx.text("#reason-detail").await?,

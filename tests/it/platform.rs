@@ -106,12 +106,55 @@ impl Demo {
         .await
     }
 
+    /// Hands a code or token over, and returns the conversation as the platform records it.
     async fn hand_over(&self, id: &str, body: Value) -> Value {
-        let (status, view) = self
-            .post(&format!("/platform/api/conversations/{id}/token"), body)
-            .await;
-        assert_eq!(status, StatusCode::OK, "{view}");
+        let response = self
+            .http
+            .post(format!(
+                "{}/platform/api/conversations/{id}/token",
+                self.base
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        self.settled(response, id).await
+    }
+
+    /// The answer to a hand-over: the conversation on success; on a rejection, exactly what the
+    /// platform tells the consumer's browser (§4.3, §6.3), and then the conversation as the
+    /// agent workspace reads it, with the harness's diagnostic.
+    async fn settled(&self, response: reqwest::Response, id: &str) -> Value {
+        let status = response.status();
+        let conversation = response
+            .headers()
+            .get("x-harness-conversation")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: Value = response.json().await.unwrap();
+        if status == StatusCode::OK {
+            return body;
+        }
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(
+            body,
+            json!({"error": {"message": "Failed to validate user with customer authentication service", "internalCode": 10}})
+        );
+        assert_eq!(conversation.as_deref(), Some(id));
+        let (status, view) = self.get(&format!("/platform/api/conversations/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(view["status"], "rejected", "{view}");
         view
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
     }
 
     async fn workspace(&self, id: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
@@ -148,7 +191,7 @@ fn query_of(url: &str) -> std::collections::HashMap<String, String> {
 impl Demo {
     /// The popup's round trip for alice (headless at the provider): the authorization
     /// request with `state` and `nonce`, then the redirect's fragment to the window.
-    async fn popup_implicit(&self, state: &str, nonce: &str) -> (StatusCode, Value) {
+    async fn popup_implicit(&self, id: &str, state: &str, nonce: &str) -> Value {
         let redirect_uri = format!("{}/platform/window/callback", self.base);
         let location = authorize(
             &self.idp,
@@ -166,11 +209,19 @@ impl Demo {
         )
         .await;
         let fragment = location.split_once('#').unwrap().1.to_owned();
-        self.post(
-            "/platform/api/window/callback",
-            json!({"response": fragment}),
-        )
-        .await
+        self.callback(id, &fragment).await
+    }
+
+    /// The popup's page sends the redirect as it came.
+    async fn callback(&self, id: &str, response: &str) -> Value {
+        let answer = self
+            .http
+            .post(format!("{}/platform/api/window/callback", self.base))
+            .json(&json!({ "response": response }))
+            .send()
+            .await
+            .unwrap();
+        self.settled(answer, id).await
     }
 }
 
@@ -275,6 +326,21 @@ async fn a_page_that_reports_an_error_or_nothing_gets_no_conversation() {
         view["detail"],
         "the page reported an error: the consumer is not signed in"
     );
+    // The agent workspace shows why, labelled as what it is: a diagnostic of the harness.
+    let (status, _, html) = demo.workspace(&id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"<div class="diagnostic" id="harness-diagnostic">"#),
+        "{html}"
+    );
+    assert!(
+        html.contains("a real agent never sees this conversation"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"reason <code id="reason">handover_missing</code>"#),
+        "{html}"
+    );
     // Any value but null is an error (§1.5), objects included.
     let view = demo
         .hand_over(&id, json!({"token": {}, "error": {"code": 7}}))
@@ -317,14 +383,17 @@ async fn popup_implicit_flow_checks_state_and_nonce_once() {
     assert!(query["state"].starts_with(&format!("{id}.")));
     assert!(!query.contains_key("code_challenge"));
 
-    let (status, view) = demo.popup_implicit(&query["state"], &query["nonce"]).await;
-    assert_eq!(status, StatusCode::OK, "{view}");
+    let view = demo
+        .popup_implicit(id, &query["state"], &query["nonce"])
+        .await;
     assert_eq!(view["status"], "authenticated", "{view}");
     assert_eq!(view["mode"], "popup");
     assert_eq!(view["token_encrypted"], true);
 
     // The same state again: it was used.
-    let (_, view) = demo.popup_implicit(&query["state"], &query["nonce"]).await;
+    let view = demo
+        .popup_implicit(id, &query["state"], &query["nonce"])
+        .await;
     assert_eq!(view["status"], "rejected");
     assert_eq!(view["reason"], "state_mismatch");
 
@@ -338,7 +407,7 @@ async fn popup_implicit_flow_checks_state_and_nonce_once() {
         .1;
     let state = &query_of(renewed["authorize_url"].as_str().unwrap())["state"];
     assert_ne!(state, &query["state"]);
-    let (_, view) = demo.popup_implicit(state, "somebody-elses-nonce").await;
+    let view = demo.popup_implicit(id, state, "somebody-elses-nonce").await;
     assert_eq!(view["reason"], "nonce_mismatch", "{view}");
 }
 
@@ -352,13 +421,8 @@ async fn popup_errors_from_the_provider_are_rejections_with_the_reason() {
         .append_pair("error_description", "The user denied the request.")
         .append_pair("state", state)
         .finish();
-    let (status, view) = demo
-        .post(
-            "/platform/api/window/callback",
-            json!({"response": response}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK);
+    let id = started["conversation"].as_str().unwrap();
+    let view = demo.callback(id, &response).await;
     assert_eq!(view["status"], "rejected");
     assert_eq!(view["reason"], "authorization_error");
     assert_eq!(
