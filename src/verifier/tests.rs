@@ -1012,3 +1012,125 @@ fn the_code_flow_needs_its_endpoint_and_credentials() {
     assert!(Verifier::new(code).is_ok());
     assert_eq!(config().flow, Flow::Implicit);
 }
+
+#[tokio::test]
+async fn envelope_allow_lists_narrow_what_is_opened() {
+    let platform = fixture_platform_key().unwrap();
+    let jwe = |alg, enc| {
+        Encrypter::new(&platform, alg, enc)
+            .unwrap()
+            .encrypt(&sign(&claims()))
+            .unwrap()
+    };
+    let mut narrow = config();
+    narrow.allowed_key_algs = vec!["RSA-OAEP-256".into()];
+    narrow.allowed_encs = vec!["A256GCM".into()];
+    let v = verifier(narrow);
+    let at = VerifyContext::at(NOW);
+    assert!(
+        check(&v, &jwe(KeyAlg::RsaOaep256, ContentEnc::A256Gcm), &at)
+            .await
+            .is_ok()
+    );
+    // Both are algorithms the verifier could open: only the allow-lists refuse them.
+    assert_eq!(
+        check(&v, &jwe(KeyAlg::RsaOaep, ContentEnc::A256Gcm), &at)
+            .await
+            .unwrap_err(),
+        RejectReason::AlgNotAllowed
+    );
+    assert_eq!(
+        check(&v, &jwe(KeyAlg::RsaOaep256, ContentEnc::A128Gcm), &at)
+            .await
+            .unwrap_err(),
+        RejectReason::AlgNotAllowed
+    );
+}
+
+#[tokio::test]
+async fn timestamp_boundaries() {
+    let at = VerifyContext::at(NOW);
+    // Past 9e15 a float is no usable NumericDate, even where milliseconds are tolerated
+    // (as milliseconds it would pass the number check and fail only for its lifetime).
+    let mut ms = config();
+    ms.insecure_allow_millisecond_timestamps = true;
+    let ms = verifier(ms);
+    for exp in [json!(1.0e16), json!(9.0e15), json!(-1.0e16), json!(1.0e19)] {
+        assert_eq!(
+            check(&ms, &sign(&with(claims(), "exp", exp.clone())), &at)
+                .await
+                .unwrap_err(),
+            RejectReason::ClaimInvalid,
+            "{exp}"
+        );
+    }
+    // 10^11 is the first value read as milliseconds; one less is seconds (the year 5138).
+    assert_eq!(
+        reason_for_claims(with(claims(), "iat", json!(99_999_999_999_i64))).await,
+        RejectReason::IssuedInFuture
+    );
+    assert_eq!(
+        reason_for_claims(with(claims(), "iat", json!(100_000_000_000_i64))).await,
+        RejectReason::ClaimInvalid
+    );
+    let v = verifier(config());
+    let ok = |claims: Value| {
+        let token = sign(&claims);
+        let v = &v;
+        async move { check(v, &token, &VerifyContext::at(NOW)).await }
+    };
+    // 1970 itself is a date; a second before it is not.
+    assert_eq!(
+        reason_for_claims(with(claims(), "nbf", json!(-1))).await,
+        RejectReason::ClaimInvalid
+    );
+    assert!(ok(with(claims(), "nbf", json!(0))).await.is_ok());
+    // nbf: now + leeway is still valid, a second later is not.
+    assert!(ok(with(claims(), "nbf", json!(NOW + 60))).await.is_ok());
+    assert_eq!(
+        reason_for_claims(with(claims(), "nbf", json!(NOW + 61))).await,
+        RejectReason::NotYetValid
+    );
+    // Lifetime: exactly max_lifetime_secs, and exp = iat, are allowed; one second more is not.
+    let lifetime = |iat: i64, exp: i64| with(with(claims(), "iat", json!(iat)), "exp", json!(exp));
+    assert!(ok(lifetime(NOW - 10, NOW - 10 + 86_400)).await.is_ok());
+    assert!(ok(lifetime(NOW, NOW)).await.is_ok());
+    assert_eq!(
+        reason_for_claims(lifetime(NOW - 10, NOW - 10 + 86_401)).await,
+        RejectReason::LifetimeInvalid
+    );
+    assert_eq!(
+        reason_for_claims(lifetime(NOW, NOW - 1)).await,
+        RejectReason::LifetimeInvalid
+    );
+}
+
+#[tokio::test]
+async fn a_sub_of_255_ascii_characters_is_the_longest() {
+    let v = verifier(config());
+    let longest = sign(&with(claims(), "sub", json!("7".repeat(255))));
+    let consumer = check(&v, &longest, &VerifyContext::at(NOW)).await.unwrap();
+    assert_eq!(consumer.sub().as_str().len(), 255);
+    assert_eq!(
+        reason_for_claims(with(claims(), "sub", json!("7".repeat(256)))).await,
+        RejectReason::ClaimInvalid
+    );
+}
+
+#[tokio::test]
+async fn an_aud_that_is_neither_a_string_nor_an_array_is_invalid() {
+    let v = verifier(config().client_id(ClientId::new("demo-client")));
+    for aud in [json!({"demo-client": true}), json!(5), json!(true)] {
+        assert_eq!(
+            check(
+                &v,
+                &sign(&with(claims(), "aud", aud.clone())),
+                &VerifyContext::at(NOW)
+            )
+            .await
+            .unwrap_err(),
+            RejectReason::ClaimInvalid,
+            "{aud}"
+        );
+    }
+}
