@@ -70,6 +70,9 @@ pub struct ProviderSpec {
     /// Rotate to a new signing key just before the token is signed (the verifier's cached
     /// keys are then stale).
     pub rotate_before_signing: bool,
+    /// With `reauthenticate_after_secs`: rotate to a new signing key between the two logins,
+    /// after the verifier has cached the first key set.
+    pub rotate_between_logins: bool,
 }
 
 /// How the platform authenticates at the token endpoint.
@@ -411,6 +414,12 @@ impl Scenario {
                 ));
             }
         }
+        if scenario.provider.rotate_between_logins && scenario.reauthenticate_after_secs.is_none() {
+            return Err(err(
+                line_of_key("rotate_between_logins"),
+                "rotate_between_logins needs reauthenticate_after_secs".into(),
+            ));
+        }
         if scenario.reauthenticate_after_secs.is_some()
             && (scenario.replay || matches!(scenario.flow, FlowKind::Code | FlowKind::Popup))
         {
@@ -472,6 +481,7 @@ impl Scenario {
         p.redirect = None;
         p.jwks = None;
         p.rotate_before_signing = false;
+        p.rotate_between_logins = false;
         twin.expect = Expect {
             verdict: Verdict::Authenticated,
             reason: None,

@@ -455,6 +455,9 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
                             }
                         }
                         clock.advance(after);
+                        if p.rotate_between_logins {
+                            idp.rotate_keys().map_err(|e| e.to_string())?;
+                        }
                         let again = authorize(&http, &idp, &query).await?;
                         match read_handover(&again, expected_state) {
                             Ok(Handover::IdToken {

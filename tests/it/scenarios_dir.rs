@@ -304,6 +304,8 @@ async fn a_rejecting_scenario_flips_to_an_authenticating_twin() {
         ("id = \"x\"\ntitle = \"t\"\nflow = \"implicit\"\n[expect]\nverdict = \"either\"\n", 5, "either needs a source"),
         ("id = \"x\"\ntitle = \"t\"\nflow = \"implicit\"\n[expect]\nverdict = \"rejected\"\nreason = \"expired\"\nsub = \"1\"\n", 5, "describe an authenticated consumer"),
         ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\nreauthenticate_after_secs = 10\n[expect]\nverdict = \"authenticated\"\n", 4, "reauthenticate_after_secs needs a flow"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"implicit\"\n[provider]\nrotate_between_logins = true\n[expect]\nverdict = \"authenticated\"\n", 5, "rotate_between_logins needs reauthenticate_after_secs"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\nresponse_type = \"id_token\"\n[expect]\nverdict = \"authenticated\"\n", 4, "does not fit a code flow"),
     ] {
         let path = write(tmp.path(), "bad.toml", text);
         let err = scenario::load(&[path]).unwrap_err();
