@@ -9,8 +9,8 @@ use oidc_harness::claims::{ClientId, ClientSecret, Issuer, Nonce};
 use oidc_harness::idp::MockIdp;
 use oidc_harness::keys::fixture_platform_key;
 use oidc_harness::verifier::{
-    pkce_pair, ClientAuth, CodeRedemption, KeySource, RejectReason, Verifier, VerifierConfig,
-    VerifyContext,
+    pkce_pair, ClientAuth, CodeRedemption, FrontChannel, KeySource, RejectReason, Verifier,
+    VerifierConfig, VerifyContext,
 };
 
 use crate::support::*;
@@ -455,4 +455,62 @@ async fn expiry_follows_the_injected_clock() {
         .await
         .unwrap_err();
     assert_eq!(rejection.reason, RejectReason::Expired);
+}
+
+/// A hybrid response is verified front channel first, and its two ID tokens must name the same
+/// consumer (OIDC Core §3.3.3.6): a front-channel token for someone else, with a c_hash that
+/// does bind the code, is refused even though each token verifies on its own.
+#[tokio::test]
+async fn hybrid_tokens_must_name_the_same_subject() {
+    let (idp, http) = spawn().await;
+    let verifier = Verifier::new(connector(&idp, "demo-client")).unwrap();
+    let hybrid = || async {
+        let location = authorize(
+            &idp,
+            &http,
+            &code_request(&[("response_type", "code id_token")]),
+        )
+        .await;
+        let mut params = redirect_params(&location);
+        (
+            params.remove("code").unwrap(),
+            params.remove("id_token").unwrap(),
+        )
+    };
+    let (code, id_token) = hybrid().await;
+    let honest = FrontChannel {
+        code: Some(code),
+        id_token: Some(id_token),
+        access_token: None,
+    };
+    let consumer = verifier
+        .authenticate_front_channel(&honest, None, &ctx_with_nonce())
+        .await
+        .unwrap();
+    assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+
+    let (code, id_token) = hybrid().await;
+    let (_, payload) = decode(&id_token);
+    let mut claims: oidc_harness::claims::IdTokenClaims = serde_json::from_value(payload).unwrap();
+    assert_eq!(
+        claims.c_hash.as_deref(),
+        Some(left_half_hash(&code).as_str())
+    );
+    claims.sub = oidc_harness::claims::Subject::new("999999999999999999999");
+    let swapped = FrontChannel {
+        code: Some(code),
+        id_token: Some(idp.sign_claims("demo-client", &claims).unwrap()),
+        access_token: None,
+    };
+    let rejection = verifier
+        .authenticate_front_channel(&swapped, None, &ctx_with_nonce())
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::SubjectMismatch);
+    assert!(
+        rejection.detail.contains("999999999999999999999")
+            && rejection.detail.contains("110169484474386276334"),
+        "{}",
+        rejection.detail
+    );
 }
