@@ -93,7 +93,14 @@ async fn limit_url(State(max): State<usize>, request: Request, next: Next) -> Re
         .path_and_query()
         .map_or(0, |pq| pq.as_str().len());
     if len > max {
-        return (StatusCode::URI_TOO_LONG, "URI Too Long").into_response();
+        // In the OAuth error shape, as every other refusal at the JSON endpoints.
+        return error::json_response(
+            StatusCode::URI_TOO_LONG,
+            &serde_json::json!({
+                "error": "invalid_request",
+                "error_description": "Request URI too long",
+            }),
+        );
     }
     next.run(request).await
 }

@@ -224,6 +224,27 @@ async fn oversized_bodies_urls_and_headers_get_clear_errors() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
+    assert_google_error(
+        &response.json().await.unwrap(),
+        "invalid_request",
+        "Request URI too long",
+    );
+    // A JSON endpoint's caller gets the same shape (the fuzz test found the plain-text answer).
+    let response = http
+        .post(format!(
+            "{}/revoke?client_id={}",
+            idp.base_url(),
+            "x".repeat(20_000)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::URI_TOO_LONG);
+    assert_google_error(
+        &response.json().await.unwrap(),
+        "invalid_request",
+        "Request URI too long",
+    );
     let mut request = http.get(format!("{}/", idp.base_url()));
     for i in 0..200 {
         request = request.header(format!("x-h{i}"), "v".repeat(2000));
