@@ -206,6 +206,21 @@ pub struct ClientConfig {
     /// Defaults to none: Google's `id_token`.
     #[serde(default)]
     pub implicit_param: Option<ImplicitParam>,
+    /// The one client authentication method the token endpoint accepts from this client
+    /// (OpenID Dynamic Client Registration's `token_endpoint_auth_method`). Defaults to none:
+    /// both, as Google accepts.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<TokenAuthMethod>,
+}
+
+/// How a client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenAuthMethod {
+    /// HTTP Basic (RFC 6749 §2.3.1).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the body.
+    ClientSecretPost,
 }
 
 /// Where an implicit response puts the ID token (`liveperson-auth.md` §1.4: "the token goes

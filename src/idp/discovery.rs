@@ -168,13 +168,15 @@ fn certs_response(state: &IdpState, body: Bytes) -> Response {
     let now = state.now();
     let max_age = window - now.rem_euclid(window);
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&format!(
-        "public, max-age={max_age}, must-revalidate, no-transform"
-    )) {
-        headers.insert(header::CACHE_CONTROL, value);
-    }
-    if let Ok(expires) = HeaderValue::from_str(&http_date(now + max_age)) {
-        headers.insert(header::EXPIRES, expires);
+    if !state.lapses(super::faults::Lapse::JwksUncached) {
+        if let Ok(value) = HeaderValue::from_str(&format!(
+            "public, max-age={max_age}, must-revalidate, no-transform"
+        )) {
+            headers.insert(header::CACHE_CONTROL, value);
+        }
+        if let Ok(expires) = HeaderValue::from_str(&http_date(now + max_age)) {
+            headers.insert(header::EXPIRES, expires);
+        }
     }
     headers.insert(
         header::VARY,

@@ -31,6 +31,31 @@ pub struct Faults {
     pub discovery_issuer: Option<String>,
     /// Answer userinfo with this `sub` instead of the ID token's (`rp-userinfo-bad-sub-claim`).
     pub userinfo_sub: Option<String>,
+    /// Safety checks the provider skips, and headers it leaves out: what `oidc-harness check`
+    /// must notice in a brand's provider.
+    pub lapses: Vec<Lapse>,
+}
+
+/// A provider that is unsafe, or careless with what the platform relies on, in one way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Lapse {
+    /// An authorization code can be redeemed again and again.
+    ReusableCode,
+    /// Any client secret is accepted at the token endpoint.
+    AnySecret,
+    /// The token endpoint does not compare `redirect_uri` with the authorization request's.
+    AnyRedirectUri,
+    /// PKCE is advertised but the token endpoint ignores the verifier.
+    IgnorePkce,
+    /// The JWKS is served without `Cache-Control`.
+    JwksUncached,
+    /// Token responses are served without `Cache-Control: no-store` and `Pragma: no-cache`.
+    TokenCacheable,
+    /// Token-endpoint errors are plain text, not OAuth error JSON.
+    PlainErrors,
+    /// ID tokens live for a week.
+    LongLivedIdToken,
 }
 
 /// A broken JWKS (`/oauth2/v3/certs`).
@@ -239,6 +264,11 @@ impl IdpState {
                 .read()
                 .unwrap_or_else(|poisoned| poisoned.into_inner()),
         )
+    }
+
+    /// Whether the provider has this lapse now.
+    pub(crate) fn lapses(&self, lapse: Lapse) -> bool {
+        self.faults().lapses.contains(&lapse)
     }
 
     /// Replaces the faults in force.

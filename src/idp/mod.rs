@@ -22,10 +22,10 @@ mod userinfo;
 
 pub use config::{
     fixture_clients, ClientConfig, ConfigError, DiscoveryConfig, EncryptConfig, ErrorStyle,
-    IdpConfig, ImplicitParam, KeysConfig, LimitsConfig, TokensConfig,
+    IdpConfig, ImplicitParam, KeysConfig, LimitsConfig, TokenAuthMethod, TokensConfig,
 };
 pub use error::OAuthError;
-pub use faults::{Faults, JwksFault, RedirectFault, TokenFault};
+pub use faults::{Faults, JwksFault, Lapse, RedirectFault, TokenFault};
 pub use mock::{MintOptions, MockIdp, MockIdpBuilder, MockIdpError};
 pub use observed::{BodySeen, ClientAuthSeen, Observation, PkceSeen};
 pub use server::{serve, serve_app, tls_config, ServeError};

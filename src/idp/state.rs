@@ -355,7 +355,11 @@ impl IdpState {
             &client.id,
             grant.scopes.claim_scopes(),
             self.now(),
-            self.config.tokens.id_token_lifetime_secs,
+            if self.lapses(super::faults::Lapse::LongLivedIdToken) {
+                7 * 86_400
+            } else {
+                self.config.tokens.id_token_lifetime_secs
+            },
         );
         claims.at_hash = access_token.map(left_half_sha256);
         claims.c_hash = code.map(left_half_sha256);

@@ -13,8 +13,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde::Serialize;
 
-use super::config::ErrorStyle;
+use super::config::{ErrorStyle, TokenAuthMethod};
 use super::error::{json_response, OAuthError, Styled};
+use super::faults::Lapse;
 use super::observed::{BodySeen, ClientAuthSeen, Observation};
 use super::state::{Client, DeviceStatus, Grant, IdpState};
 use crate::claims::Nonce;
@@ -143,7 +144,23 @@ pub(crate) fn authenticate<'a>(
             description: "The OAuth client was not found.",
             basic: used_basic,
         })?;
-    let secret_ok = secret.is_some_and(|s| client.config.client_secret.matches(&s));
+    let method = if used_basic {
+        TokenAuthMethod::ClientSecretBasic
+    } else {
+        TokenAuthMethod::ClientSecretPost
+    };
+    if client
+        .config
+        .token_endpoint_auth_method
+        .is_some_and(|allowed| allowed != method)
+    {
+        return Err(OAuthError::InvalidClient {
+            description: "The client is not allowed to use this authentication method.",
+            basic: used_basic,
+        });
+    }
+    let secret_ok = secret.is_some_and(|s| client.config.client_secret.matches(&s))
+        || state.lapses(Lapse::AnySecret);
     if !secret_ok {
         return Err(OAuthError::InvalidClient {
             description: "Unauthorized",
@@ -259,10 +276,20 @@ pub(crate) async fn token(
         "urn:ietf:params:oauth:grant-type:device_code" => device_code(&state, client, &params),
         other => Err(OAuthError::UnsupportedGrantType(other.to_owned())),
     };
-    let response = match result {
+    let mut response = match result {
         Ok(body) => json_response(StatusCode::OK, &body),
+        Err(err) if state.lapses(Lapse::PlainErrors) => {
+            let (status, error, _) = err.parts();
+            (status, error).into_response()
+        }
         Err(err) => Styled(err, client.config.error_style).into_response(),
     };
+    if state.lapses(Lapse::TokenCacheable) {
+        let headers = response.headers_mut();
+        for name in [header::CACHE_CONTROL, header::PRAGMA, header::EXPIRES] {
+            headers.remove(name);
+        }
+    }
     match fault {
         Some(fault) => fault.relabel(response),
         None => response,
@@ -282,7 +309,12 @@ fn authorization_code(
     }
     let now = state.now();
     // Taking the code is the single-use step: whatever happens next, it is gone.
-    let Some(grant) = state.codes.take(code, now) else {
+    let redeemed = if state.lapses(Lapse::ReusableCode) {
+        state.codes.get(code, now)
+    } else {
+        state.codes.take(code, now)
+    };
+    let Some(grant) = redeemed else {
         if let Some(grant_id) = state.replayed_code(code) {
             // RFC 6749 §4.1.2: a replayed code revokes what the first redemption issued.
             let revoked = state.revoke_grant(&grant_id);
@@ -302,10 +334,19 @@ fn authorization_code(
                 "Missing parameter: redirect_uri",
             ))
         }
-        Some(uri) if uri != grant.redirect_uri => return Err(OAuthError::RedirectUriMismatch),
+        Some(uri) if uri != grant.redirect_uri && !state.lapses(Lapse::AnyRedirectUri) => {
+            return Err(OAuthError::RedirectUriMismatch)
+        }
         Some(_) => {}
     }
-    match (&grant.pkce, params.get("code_verifier")) {
+    let pkce = grant
+        .pkce
+        .as_ref()
+        .filter(|_| !state.lapses(Lapse::IgnorePkce));
+    let verifier = params
+        .get("code_verifier")
+        .filter(|_| !state.lapses(Lapse::IgnorePkce));
+    match (pkce, verifier) {
         (Some(_), None) => return Err(OAuthError::InvalidGrant("Missing code verifier.")),
         (Some(pkce), Some(verifier)) if !pkce.verify(verifier) => {
             return Err(OAuthError::InvalidGrant("Invalid code verifier."))

@@ -87,6 +87,7 @@ async fn every_alg_and_enc_is_selectable() {
                 rotate_refresh_tokens: false,
                 require_pkce: false,
                 implicit_param: None,
+                token_endpoint_auth_method: None,
             });
             expected.push((id, alg, enc));
         }

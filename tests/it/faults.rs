@@ -19,7 +19,7 @@ async fn faults_are_set_read_and_cleared_over_the_admin_api() {
     let current: serde_json::Value = get_json(&http, &url).await;
     assert_eq!(
         current,
-        json!({"mutate": ["alg-none", "exp-past"], "token_response": null, "redirect": null, "jwks": "use-enc", "discovery_issuer": null, "userinfo_sub": null})
+        json!({"mutate": ["alg-none", "exp-past"], "token_response": null, "redirect": null, "jwks": "use-enc", "discovery_issuer": null, "userinfo_sub": null, "lapses": []})
     );
 
     let location = authorize(&idp, &http, &code_request(&[("response_type", "id_token")])).await;
@@ -47,6 +47,7 @@ async fn unknown_faults_are_a_400_and_change_nothing() {
         json!({"mutate": ["alg-nothing"]}),
         json!({"colour": "red"}),
         json!({"token_response": "teapot"}),
+        json!({"lapses": ["careless"]}),
     ] {
         let response = http.put(&url).json(&body).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");

@@ -332,6 +332,7 @@ async fn basic_credentials_are_form_urldecoded() {
         rotate_refresh_tokens: false,
         require_pkce: false,
         implicit_param: None,
+        token_endpoint_auth_method: None,
     };
     let idp = MockIdp::builder().client(client).start().await.unwrap();
     let http = idp.http_client();
