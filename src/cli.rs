@@ -49,6 +49,7 @@ pub(crate) struct BenchArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("sign_in").args(["code_from", "token_from", "interactive", "discovery_only"]).multiple(true)))]
 pub(crate) struct CheckArgs {
     /// The provider's discovery URL (https://idp.example/.well-known/openid-configuration).
     #[arg(long, value_name = "URL")]
@@ -59,27 +60,67 @@ pub(crate) struct CheckArgs {
     /// The platform's client secret.
     #[arg(long, value_name = "S")]
     pub(crate) client_secret: String,
-    /// A shell command that prints a fresh authorization code; run once per token-endpoint check.
+    /// Sign in in a browser; the answer comes back to http://127.0.0.1:<port>/callback. The
+    /// default when no command is given.
+    #[arg(long, conflicts_with_all = ["code_from", "token_from", "discovery_only"])]
+    pub(crate) interactive: bool,
+    /// The flows to sign in with when interactive.
+    #[arg(long, value_enum, default_value_t = CheckFlow::Code, value_name = "FLOW")]
+    pub(crate) flow: CheckFlow,
+    /// The loopback listener's port when interactive (0: any free port; RFC 8252 providers
+    /// accept any).
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    pub(crate) callback_port: u16,
+    /// Do not open the sign-in URL in the desktop's browser; only print it.
+    #[arg(long)]
+    pub(crate) no_open: bool,
+    /// A shell command that completes the authorization request in $OIDC_HARNESS_AUTH_URL and
+    /// prints the code, or the whole redirect URL; run once per sign-in.
     #[arg(long, value_name = "CMD")]
     pub(crate) code_from: Option<String>,
-    /// A shell command that prints an ID token (JWS or JWE) as the page would hand it over.
+    /// A shell command that prints an ID token (JWS or JWE) as the page hands it over, or the
+    /// whole redirect URL of the request in $OIDC_HARNESS_AUTH_URL.
     #[arg(long, value_name = "CMD")]
     pub(crate) token_from: Option<String>,
-    /// The redirect_uri the codes were issued for.
+    /// Check discovery, keys and TLS only; no sign-in.
+    #[arg(long, conflicts_with_all = ["code_from", "token_from"])]
+    pub(crate) discovery_only: bool,
+    /// How long one command, or one sign-in in the browser, may take.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub(crate) command_timeout: u64,
+    /// The redirect URI the commands' authorization requests name; it must be registered for
+    /// the client.
     #[arg(long, value_name = "URI", default_value = "https://liveperson.net")]
     pub(crate) redirect_uri: String,
+    /// The scopes to ask for.
+    #[arg(long, value_name = "SCOPES", default_value = "openid email profile")]
+    pub(crate) scope: String,
     /// The platform's private key for envelopes.
     #[arg(long, value_name = "FILE")]
     pub(crate) decrypt_key: Option<PathBuf>,
     /// A CA certificate (PEM) to trust.
     #[arg(long, value_name = "FILE")]
     pub(crate) ca: Option<PathBuf>,
+    /// Count warnings as failures.
+    #[arg(long)]
+    pub(crate) strict: bool,
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub(crate) format: ReportFormat,
     /// Write the report here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+}
+
+/// The flows `check --interactive` signs in with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFlow {
+    /// The Code Flow: five codes, one sign-in at the provider.
+    Code,
+    /// The Implicit Flow: one ID token in the fragment.
+    Implicit,
+    /// Both.
+    Both,
 }
 
 /// Report format for `run`.

@@ -7,7 +7,9 @@ use std::time::Instant;
 use anyhow::Context as _;
 use oidc_harness::scenario::{self, Report};
 
-use crate::cli::{CheckArgs, ReportFormat, RunArgs};
+use oidc_harness::scenario::SignIn;
+
+use crate::cli::{CheckArgs, CheckFlow, ReportFormat, RunArgs};
 
 pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let paths = if args.paths.is_empty() {
@@ -60,6 +62,21 @@ fn emit(
 }
 
 pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let sign_in = if args.discovery_only {
+        SignIn::DiscoveryOnly
+    } else if args.code_from.is_some() || args.token_from.is_some() {
+        SignIn::Commands {
+            code_from: args.code_from,
+            token_from: args.token_from,
+        }
+    } else {
+        SignIn::Interactive {
+            port: args.callback_port,
+            code: args.flow != CheckFlow::Implicit,
+            implicit: args.flow != CheckFlow::Code,
+            open: !args.no_open,
+        }
+    };
     let plan = scenario::CheckPlan {
         discovery: args
             .discovery
@@ -68,8 +85,9 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         client_id: args.client_id,
         client_secret: args.client_secret,
         redirect_uri: args.redirect_uri,
-        code_from: args.code_from,
-        token_from: args.token_from,
+        scope: args.scope,
+        sign_in,
+        command_timeout: std::time::Duration::from_secs(args.command_timeout),
         decrypt_key: match &args.decrypt_key {
             Some(path) => Some(
                 oidc_harness::keys::RsaKey::from_private_pem(&super::read(path)?).with_context(
@@ -79,6 +97,7 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             None => None,
         },
         extra_root_pem: args.ca.as_deref().map(super::read).transpose()?,
+        strict: args.strict,
         now: super::now(None)?,
     };
     let started = Instant::now();

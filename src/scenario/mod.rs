@@ -8,7 +8,7 @@ mod file;
 mod report;
 mod runner;
 
-pub use check::{run_check, CheckPlan};
+pub use check::{run_check, CheckPlan, SignIn};
 pub use file::{
     load, ClientAuthSpec, Expect, ExpectProvider, FlowKind, KeySpec, PhoneMappingSpec,
     ProviderSpec, Scenario, ScenarioError, Verdict, VerifierSpec, DEFAULT_NOW,

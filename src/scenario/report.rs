@@ -17,6 +17,8 @@ pub struct Report {
     pub failed: usize,
     /// How many were skipped.
     pub skipped: usize,
+    /// How many `check` findings are warnings.
+    pub warned: usize,
     /// Wall time of the run, milliseconds.
     pub millis: u64,
 }
@@ -29,14 +31,18 @@ impl Report {
             passed: count(Status::Pass),
             failed: count(Status::Fail),
             skipped: count(Status::Skip),
+            warned: count(Status::Warn),
             outcomes,
             millis,
         }
     }
 
-    /// The closing line: `N passed, N failed` (and `, N skipped`).
+    /// The closing line: `N passed, N failed` (and `, N warned`, `, N skipped`).
     pub fn summary(&self) -> String {
         let mut line = format!("{} passed, {} failed", self.passed, self.failed);
+        if self.warned > 0 {
+            let _ = write!(line, ", {} warned", self.warned);
+        }
         if self.skipped > 0 {
             let _ = write!(line, ", {} skipped", self.skipped);
         }
@@ -52,6 +58,7 @@ impl Report {
                 Status::Pass => "PASS",
                 Status::Fail => "FAIL",
                 Status::Skip => "SKIP",
+                Status::Warn => "WARN",
             };
             let got = match (o.verdict, o.reason) {
                 (_, Some(reason)) => format!("rejected ({reason})"),
@@ -79,7 +86,7 @@ impl Report {
                 Status::Skip => {
                     let _ = write!(out, "  {}", o.detail);
                 }
-                Status::Pass => {}
+                Status::Pass | Status::Warn => {}
             }
             out.push('\n');
         }
@@ -131,6 +138,14 @@ impl Report {
                 );
                 match o.status {
                     Status::Pass => xml.push_str("/>\n"),
+                    // A warning passes; its finding goes where CI tools show a test's output.
+                    Status::Warn => {
+                        let _ = writeln!(
+                            xml,
+                            ">\n      <system-out>WARN: {}</system-out>\n    </testcase>",
+                            escape(&o.detail)
+                        );
+                    }
                     Status::Fail => {
                         let got = o.reason.map_or_else(
                             || format!("{:?}", o.verdict),

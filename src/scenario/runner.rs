@@ -31,6 +31,9 @@ pub enum Status {
     Fail,
     /// Not run; the scenario says why.
     Skip,
+    /// A `check` finding that does not stop the platform: a difference from Google's shape, or
+    /// something advisable. `check --strict` counts it as a failure.
+    Warn,
 }
 
 /// One scenario's result.
@@ -54,6 +57,69 @@ pub struct Outcome {
     pub expected: String,
     /// Wall time, milliseconds.
     pub millis: u64,
+    /// What the report can show beside the verdict: the token and the provider's answer.
+    #[serde(skip_serializing_if = "Evidence::is_empty")]
+    pub evidence: Evidence,
+}
+
+/// What a check or a scenario saw, for the HTML report: the token's decoded header and claims
+/// (never its signature or ciphertext), the provider's answer, the mutation applied.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Evidence {
+    /// The protected header of the ID token involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<serde_json::Value>,
+    /// Its claims.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claims: Option<serde_json::Value>,
+    /// The provider's answer that decided the check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<Answer>,
+    /// The scenario's provider faults and mutations, as written in its file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mutations: Vec<String>,
+}
+
+impl Evidence {
+    /// Nothing seen.
+    pub fn is_empty(&self) -> bool {
+        self.header.is_none()
+            && self.claims.is_none()
+            && self.response.is_none()
+            && self.mutations.is_empty()
+    }
+
+    /// The decoded header and claims of a compact JWS; an envelope or garbage shows nothing.
+    pub fn of_token(token: &str) -> Self {
+        let mut parts = token.split('.');
+        let decode = |part: Option<&str>| {
+            let bytes = crate::jose::compact::b64url(part?, "segment").ok()?;
+            serde_json::from_slice::<serde_json::Value>(&bytes).ok()
+        };
+        let header = decode(parts.next());
+        let claims = if token.split('.').count() == 3 {
+            decode(parts.next())
+        } else {
+            None
+        };
+        Self {
+            header,
+            claims,
+            ..Self::default()
+        }
+    }
+}
+
+/// An HTTP answer as the report shows it: status, the headers that matter, the body (an
+/// `error` body in full, anything else shortened; tokens and codes never appear).
+#[derive(Debug, Clone, Serialize)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// `Content-Type`, `Cache-Control`, `Pragma`, `WWW-Authenticate`, when present.
+    pub headers: Vec<(String, String)>,
+    /// The body, with token and code values elided.
+    pub body: String,
 }
 
 fn expected_text(scenario: &Scenario) -> String {
@@ -104,6 +170,7 @@ pub async fn run_all(scenarios: Vec<Scenario>, jobs: usize) -> Vec<Outcome> {
                 detail: format!("the scenario task failed: {err}"),
                 expected: String::new(),
                 millis: 0,
+                evidence: Evidence::default(),
             }),
         }
     }
@@ -123,6 +190,7 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
         detail: String::new(),
         expected: expected_text(scenario),
         millis: 0,
+        evidence: Evidence::default(),
     };
     if let Some(why) = &scenario.skip {
         outcome.detail = why.clone();
@@ -320,6 +388,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         rotate_refresh_tokens: false,
         require_pkce: false,
         implicit_param: p.implicit_param,
+        token_endpoint_auth_method: None,
     });
     config.faults = Faults {
         mutate: p.mutate.clone(),
@@ -328,6 +397,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         jwks: p.jwks,
         discovery_issuer: None,
         userinfo_sub: None,
+        lapses: Vec::new(),
     };
     let idp = MockIdp::builder()
         .config(config)

@@ -65,6 +65,8 @@ pub(crate) struct Ctx {
     pub(crate) http: reqwest::Client,
     /// Where screenshots go.
     pub(crate) screenshots: PathBuf,
+    /// The default server's CA certificate.
+    pub(crate) ca: PathBuf,
 }
 
 impl Ctx {
@@ -522,6 +524,7 @@ async fn run(cases: Vec<&Case>, chromium: &Path, driver: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let ca = _dir.path().join("state").join("ca.pem");
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
@@ -542,6 +545,7 @@ async fn run(cases: Vec<&Case>, chromium: &Path, driver: &Path) -> ExitCode {
                 short_lived_origin: short_lived_origin.clone(),
                 http: http.clone(),
                 screenshots: screenshots.clone(),
+                ca: ca.clone(),
             };
             let outcome = tokio::time::timeout(Duration::from_secs(90), case(ctx))
                 .await
@@ -553,6 +557,7 @@ async fn run(cases: Vec<&Case>, chromium: &Path, driver: &Path) -> ExitCode {
                     short_lived_origin: short_lived_origin.clone(),
                     http: http.clone(),
                     screenshots: screenshots.clone(),
+                    ca: ca.clone(),
                 }
                 .screenshot(&format!("FAILED-{name}"))
                 .await;

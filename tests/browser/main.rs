@@ -11,10 +11,12 @@
 //! Screenshots of each workspace land in `target/browser-screenshots/`.
 
 mod cases;
+mod check;
 mod harness;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    harness::main(cases::ALL)
+    let all: Vec<harness::Case> = cases::ALL.iter().chain(check::ALL).copied().collect();
+    harness::main(&all)
 }

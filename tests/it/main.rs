@@ -2,6 +2,7 @@
 
 mod architecture;
 mod authorize_errors;
+mod check;
 mod cli;
 mod code_flow;
 mod discovery;

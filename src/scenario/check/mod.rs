@@ -1,0 +1,1182 @@
+//! `oidc-harness check`: a brand's own provider, checked the way the platform will use it.
+//!
+//! Discovery, keys and TLS are read directly. Codes and ID tokens come from sign-ins: a person
+//! in a browser with the answer coming back to a loopback listener, or the user's commands.
+//! Each sign-in is our own authorization request (`state`, `nonce`, PKCE S256), so what comes
+//! back is checked against what was sent. Every check is one line of the report, at one level:
+//! FAIL (the platform would refuse the consumer, or the provider is unsafe), WARN (differs from
+//! Google's shape, or advisable), PASS, SKIP.
+
+mod http;
+mod sign_in;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use self::http::{Redeem, TokenAnswer};
+use self::sign_in::Source as SignInSource;
+use self::sign_in::{Request, Returned};
+use super::runner::{Answer, Evidence, Outcome, Status};
+use crate::claims::{ClientId, Issuer, Nonce};
+use crate::keys::RsaKey;
+use crate::verifier::{KeySource, Verifier, VerifierConfig, VerifyContext};
+
+/// What to check and how to reach the provider.
+#[derive(Debug, Clone)]
+pub struct CheckPlan {
+    /// The provider's discovery URL.
+    pub discovery: url::Url,
+    /// The platform's client id at the provider.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: String,
+    /// The redirect URI registered for the commands' sign-ins.
+    pub redirect_uri: String,
+    /// The scopes asked for.
+    pub scope: String,
+    /// Where sign-ins come from.
+    pub sign_in: SignIn,
+    /// How long one command, or one sign-in in the browser, may take.
+    pub command_timeout: Duration,
+    /// The platform's private key for envelopes.
+    pub decrypt_key: Option<RsaKey>,
+    /// An extra CA to trust (PEM), such as `serve`'s local CA.
+    pub extra_root_pem: Option<String>,
+    /// Warnings count as failures.
+    pub strict: bool,
+    /// Now, Unix seconds.
+    pub now: i64,
+}
+
+/// Where `check` gets codes and ID tokens.
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    /// None: discovery, keys and TLS only, and the report says so.
+    DiscoveryOnly,
+    /// Commands that print a code / an ID token (or the whole redirect URL), run once per
+    /// sign-in with the authorization request in `OIDC_HARNESS_AUTH_URL`.
+    Commands {
+        /// For the Code Flow.
+        code_from: Option<String>,
+        /// For the Implicit Flow.
+        token_from: Option<String>,
+    },
+    /// A person signs in in a browser; the answer comes back to
+    /// `http://127.0.0.1:<port>/callback`.
+    Interactive {
+        /// The listener's port; 0 picks a free one (RFC 8252 §7.3 providers accept any).
+        port: u16,
+        /// Run the Code Flow.
+        code: bool,
+        /// Run the Implicit Flow.
+        implicit: bool,
+        /// Open the first URL in the desktop's browser.
+        open: bool,
+    },
+}
+
+/// Google's discovery members (`google-oidc.md` §1.1), the platform's reference format.
+const GOOGLE_FIELDS: [&str; 15] = [
+    "issuer",
+    "authorization_endpoint",
+    "device_authorization_endpoint",
+    "token_endpoint",
+    "userinfo_endpoint",
+    "revocation_endpoint",
+    "jwks_uri",
+    "response_types_supported",
+    "subject_types_supported",
+    "id_token_signing_alg_values_supported",
+    "scopes_supported",
+    "token_endpoint_auth_methods_supported",
+    "claims_supported",
+    "code_challenge_methods_supported",
+    "grant_types_supported",
+];
+
+/// What a check found.
+enum Found {
+    Pass(String),
+    Warn(String),
+    Fail(String),
+}
+
+impl From<Result<String, String>> for Found {
+    fn from(result: Result<String, String>) -> Self {
+        match result {
+            Ok(detail) => Self::Pass(detail),
+            Err(detail) => Self::Fail(detail),
+        }
+    }
+}
+
+struct Checklist {
+    outcomes: Vec<Outcome>,
+}
+
+impl Checklist {
+    fn push(&mut self, id: &str, title: &str, status: Status, detail: String, millis: u64) {
+        self.outcomes.push(Outcome {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            group: "check".to_owned(),
+            status,
+            verdict: None,
+            reason: None,
+            detail,
+            expected: "conforms".to_owned(),
+            millis,
+            evidence: Evidence::default(),
+        });
+    }
+
+    fn record(&mut self, id: &str, title: &str, started: Instant, found: impl Into<Found>) {
+        let (status, detail) = match found.into() {
+            Found::Pass(d) => (Status::Pass, d),
+            Found::Warn(d) => (Status::Warn, d),
+            Found::Fail(d) => (Status::Fail, d),
+        };
+        let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.push(id, title, status, detail, millis);
+    }
+
+    fn skip(&mut self, id: &str, title: &str, why: &str) {
+        self.push(id, title, Status::Skip, why.to_owned(), 0);
+    }
+
+    /// Attaches what the last check saw.
+    fn evidence(&mut self, evidence: Evidence) {
+        if let Some(last) = self.outcomes.last_mut() {
+            last.evidence = evidence;
+        }
+    }
+}
+
+/// The checks' titles, one place: a check keeps its id and title whatever happens to it.
+mod title {
+    pub(super) const TLS: &str = "TLS 1.2 or later with a certificate the platform trusts";
+    pub(super) const DISCOVERY: &str = "the discovery document is served as JSON";
+    pub(super) const FIELDS: &str =
+        "discovery has Google's fields (issuer, endpoints, jwks_uri, algorithms, ...)";
+    pub(super) const ISSUER: &str = "the issuer is the discovery URL's base, exactly";
+    pub(super) const HTTPS: &str =
+        "every URL is HTTPS: all authentication traffic is (liveperson-auth.md §4.2)";
+    pub(super) const ALG: &str = "ID tokens can be signed with RS256 (liveperson-auth.md §2)";
+    pub(super) const JWKS: &str =
+        "the JWKS has RSA signing keys with a kid, base64url n and e, 2048 bits or more";
+    pub(super) const JWKS_CACHE: &str = "the JWKS says how long to keep it (Cache-Control)";
+    pub(super) const STATE: &str = "state comes back byte for byte";
+    pub(super) const BASIC: &str =
+        "the token endpoint redeems a code with HTTP Basic client authentication";
+    pub(super) const BODY: &str =
+        "the token endpoint redeems a code with client credentials in the body";
+    pub(super) const SHAPE: &str = "the token response has Google's members, as JSON";
+    pub(super) const NO_STORE: &str = "the token response says Cache-Control: no-store";
+    pub(super) const SINGLE_USE: &str = "a code works once: a second redemption fails";
+    pub(super) const SECRET: &str = "a wrong client secret gets 401 invalid_client";
+    pub(super) const REDIRECT: &str =
+        "a redirect_uri other than the authorization request's is refused";
+    pub(super) const PKCE: &str = "with a PKCE challenge sent, a wrong verifier is refused";
+    pub(super) const ERRORS: &str = "error responses are JSON with an error member";
+    pub(super) const CODE_ENVELOPE: &str =
+        "the Code Flow's envelope opens with the platform key (--decrypt-key)";
+    pub(super) const CODE_ID_TOKEN: &str = "the Code Flow's ID token verifies as the platform does: RS256, issuer, audience, nonce, at_hash, exp/iat in seconds, sub, lp_sdes";
+    pub(super) const IMPLICIT_ENVELOPE: &str =
+        "the Implicit Flow's envelope opens with the platform key (--decrypt-key)";
+    pub(super) const IMPLICIT_ID_TOKEN: &str = "the Implicit Flow's ID token verifies as the platform does: RS256, issuer, audience, nonce, exp/iat in seconds, sub, lp_sdes";
+    pub(super) const NONCE: &str = "nonce is echoed into the ID token";
+    pub(super) const AUD: &str = "aud is the client id (and azp, when aud has several)";
+    pub(super) const LIFETIME: &str = "exp - iat is positive and at most a day";
+    pub(super) const KID: &str = "the ID token's kid is in the JWKS";
+    pub(super) const ISS: &str = "the ID token's iss is the discovery issuer, byte for byte";
+    pub(super) const VERIFIED: &str = "at least one ID token verified as the platform does";
+}
+
+/// The longest ID-token lifetime the check accepts, as the platform's verifier does.
+const MAX_LIFETIME_SECS: i64 = 86_400;
+
+/// What the discovery and key checks leave for the sign-in checks.
+struct Provider {
+    doc: Value,
+    issuer: String,
+    jwks_kids: Vec<String>,
+    verifier: Verifier,
+}
+
+impl Provider {
+    fn text(&self, key: &str) -> String {
+        self.doc
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
+/// Checks a provider; every check is an outcome in the returned list.
+pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
+    let mut list = Checklist {
+        outcomes: Vec::new(),
+    };
+    let Ok(provider) = provider_checks(plan, &mut list).await else {
+        return finish(plan, list.outcomes);
+    };
+    let source = match &plan.sign_in {
+        SignIn::DiscoveryOnly => {
+            list.skip(
+                "id-token-verified",
+                title::VERIFIED,
+                "--discovery-only: no sign-in, so no code and no ID token was checked",
+            );
+            return finish(plan, list.outcomes);
+        }
+        SignIn::Commands {
+            code_from,
+            token_from,
+        } => Ok(SignInSource::Commands {
+            code: code_from.clone(),
+            token: token_from.clone(),
+            timeout: plan.command_timeout,
+        }),
+        SignIn::Interactive {
+            port,
+            code,
+            implicit,
+            open,
+        } => sign_in::Loopback::bind(*port, *code, *implicit, plan.command_timeout, *open)
+            .await
+            .map(SignInSource::Browser),
+    };
+    let mut source = match source {
+        Ok(source) => source,
+        Err(e) => {
+            list.record("id-token-verified", title::VERIFIED, Instant::now(), Err(e));
+            return finish(plan, list.outcomes);
+        }
+    };
+    let mut flows = Flows {
+        plan,
+        provider: &provider,
+        list: &mut list,
+        verified: 0,
+        obtained: 0,
+        first_token: None,
+        refusals: Vec::new(),
+    };
+    flows.code_flow(&mut source).await;
+    flows.implicit_flow(&mut source).await;
+    source.finish().await;
+    flows.token_properties();
+    flows.error_shape();
+    let (verified, obtained) = (flows.verified, flows.obtained);
+    if verified == 0 {
+        let why = if obtained > 0 {
+            "the provider issued ID tokens and the platform would refuse them: see code-id-token \
+             and implicit-id-token"
+        } else {
+            "no sign-in brought an ID token back, so the platform's use of this provider is \
+             unproven: sign in (--interactive) or give --code-from / --token-from; \
+             --discovery-only checks discovery alone"
+        };
+        list.record(
+            "id-token-verified",
+            title::VERIFIED,
+            Instant::now(),
+            Err(why.to_owned()),
+        );
+    } else {
+        list.record(
+            "id-token-verified",
+            title::VERIFIED,
+            Instant::now(),
+            Ok(format!("{verified} verified")),
+        );
+    }
+    finish(plan, list.outcomes)
+}
+
+/// Applies `--strict`: a warning is then a failure.
+fn finish(plan: &CheckPlan, mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
+    if plan.strict {
+        for o in &mut outcomes {
+            if o.status == Status::Warn {
+                o.status = Status::Fail;
+                o.detail = format!("{} (--strict)", o.detail);
+            }
+        }
+    }
+    outcomes
+}
+
+/// TLS, discovery and keys; the verifier the sign-in checks use.
+async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provider, ()> {
+    let http = match http::client(plan) {
+        Ok(http) => http,
+        Err(e) => {
+            list.record("tls", title::TLS, Instant::now(), Err(e));
+            return Err(());
+        }
+    };
+    let started = Instant::now();
+    let fetched = http::get_json(&http, plan.discovery.as_str()).await;
+    let https = plan.discovery.scheme() == "https";
+    let tls_found = match (&fetched, https) {
+        (Err(http::FetchError::Transport(e)), _) => Found::Fail(e.clone()),
+        (_, false) => Found::Fail(format!(
+            "{} is plain HTTP: the platform only talks to providers over TLS",
+            plan.discovery
+        )),
+        (_, true) => Found::Pass(if plan.extra_root_pem.is_some() {
+            "TLS 1.2 or later; the certificate chains to --ca (a private CA: the platform \
+             needs a publicly trusted one)"
+                .to_owned()
+        } else {
+            "TLS 1.2 or later; the certificate is publicly trusted and names the host".to_owned()
+        }),
+    };
+    list.record("tls", title::TLS, started, tls_found);
+    let (doc, _) = match fetched {
+        Ok(ok) => {
+            list.record(
+                "discovery-fetch",
+                title::DISCOVERY,
+                started,
+                Ok(plan.discovery.to_string()),
+            );
+            ok
+        }
+        Err(e) => {
+            list.record("discovery-fetch", title::DISCOVERY, started, Err(e.into()));
+            return Err(());
+        }
+    };
+    let text = |key: &str| {
+        doc.get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    let started = Instant::now();
+    let missing: Vec<&str> = GOOGLE_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| doc.get(*f).is_none())
+        .collect();
+    let essential = [
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+        "id_token_signing_alg_values_supported",
+    ];
+    let found = if missing.iter().any(|m| essential.contains(m)) {
+        Found::Fail(format!("missing {}", missing.join(", ")))
+    } else if missing.is_empty() {
+        Found::Pass("every field of Google's document".to_owned())
+    } else {
+        Found::Warn(format!(
+            "the essentials; not Google's {}",
+            missing.join(", ")
+        ))
+    };
+    list.record("discovery-fields", title::FIELDS, started, found);
+
+    let started = Instant::now();
+    let issuer = text("issuer");
+    let expected_issuer = plan
+        .discovery
+        .as_str()
+        .trim_end_matches("/.well-known/openid-configuration")
+        .to_owned();
+    let result = if issuer == expected_issuer {
+        Ok(issuer.clone())
+    } else {
+        Err(format!(
+            "issuer {issuer:?} is not {expected_issuer:?} (OpenID Discovery §4.3): the platform \
+             compares the ID token's iss with the issuer it was configured with"
+        ))
+    };
+    list.record("discovery-issuer", title::ISSUER, started, result);
+
+    let started = Instant::now();
+    let insecure: Vec<String> = [
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "jwks_uri",
+        "userinfo_endpoint",
+    ]
+    .iter()
+    .filter(|k| doc.get(**k).is_some())
+    .map(|k| (k, text(k)))
+    .filter(|(_, v)| !v.starts_with("https://"))
+    .map(|(k, v)| format!("{k} {v}"))
+    .collect();
+    let result = if insecure.is_empty() {
+        Ok("issuer and every endpoint".to_owned())
+    } else {
+        Err(format!("not HTTPS: {}", insecure.join(", ")))
+    };
+    list.record("https-everywhere", title::HTTPS, started, result);
+
+    let started = Instant::now();
+    let algs = doc
+        .get("id_token_signing_alg_values_supported")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let result = if algs.iter().any(|a| a == "RS256") {
+        Ok("RS256 offered".to_owned())
+    } else {
+        Err(format!(
+            "RS256 is not in {algs:?}: the platform verifies RS256 signatures only"
+        ))
+    };
+    list.record("id-token-alg", title::ALG, started, result);
+
+    let started = Instant::now();
+    let jwks_uri = text("jwks_uri");
+    let mut jwks_kids = Vec::new();
+    match http::get_json(&http, &jwks_uri).await {
+        Err(e) => {
+            list.record("jwks-usable", title::JWKS, started, Err(e.into()));
+            list.skip("jwks-cache-control", title::JWKS_CACHE, "no JWKS");
+        }
+        Ok((jwks, answer)) => {
+            let keys = jwks
+                .get("keys")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            jwks_kids = keys
+                .iter()
+                .filter_map(|k| k.get("kid")?.as_str().map(str::to_owned))
+                .collect();
+            let usable: Vec<String> = keys
+                .iter()
+                .filter(|k| {
+                    k.get("kty").and_then(Value::as_str) == Some("RSA")
+                        && k.get("use")
+                            .and_then(Value::as_str)
+                            .is_none_or(|u| u == "sig")
+                })
+                .filter_map(|k| {
+                    let kid = k.get("kid")?.as_str()?.to_owned();
+                    let key =
+                        RsaKey::from_jwk_components(k.get("n")?.as_str()?, k.get("e")?.as_str()?)
+                            .ok()?;
+                    (key.bits() >= 2048).then_some(kid)
+                })
+                .collect();
+            let result = if usable.is_empty() {
+                Err(format!("{jwks_uri}: no RSA signing key of 2048 bits or more with a kid and base64url n/e ({} keys)", keys.len()))
+            } else {
+                Ok(format!(
+                    "{} usable key(s): {}",
+                    usable.len(),
+                    usable.join(", ")
+                ))
+            };
+            list.record("jwks-usable", title::JWKS, started, result);
+            let cache = answer.header("cache-control").unwrap_or_default();
+            let result = if cache.contains("max-age") {
+                Ok(format!("Cache-Control: {cache}"))
+            } else {
+                Err(format!(
+                    "Cache-Control is {:?}: the platform cannot tell how long the keys stay \
+                     good, so it refetches the JWKS for every login or keeps a key after \
+                     rotation (Google: public, max-age=…)",
+                    cache
+                ))
+            };
+            list.record("jwks-cache-control", title::JWKS_CACHE, started, result);
+            list.evidence(Evidence {
+                response: Some(answer),
+                ..Evidence::default()
+            });
+        }
+    }
+
+    let verifier = Verifier::new({
+        let mut config = VerifierConfig::new(
+            Issuer::new(&issuer),
+            KeySource::JwksUrl(jwks_uri.parse().unwrap_or_else(|_| plan.discovery.clone())),
+        );
+        config.client_id = Some(ClientId::new(&plan.client_id));
+        config.decryption_key = plan.decrypt_key.clone();
+        config.extra_root_pem = plan.extra_root_pem.clone();
+        // https-everywhere reports plain HTTP; the other checks still run.
+        config.insecure_allow_http = true;
+        config
+    });
+    match verifier {
+        Ok(verifier) => Ok(Provider {
+            doc,
+            issuer,
+            jwks_kids,
+            verifier,
+        }),
+        Err(e) => {
+            list.record(
+                "id-token-verified",
+                title::VERIFIED,
+                Instant::now(),
+                Err(format!("the platform side cannot be set up: {e}")),
+            );
+            Err(())
+        }
+    }
+}
+
+/// The sign-in checks: state shared across the Code and Implicit Flows.
+struct Flows<'a> {
+    plan: &'a CheckPlan,
+    provider: &'a Provider,
+    list: &'a mut Checklist,
+    verified: usize,
+    /// How many ID tokens arrived, verified or not.
+    obtained: usize,
+    /// The first ID token's decoded header and claims, and the request it answered.
+    first_token: Option<(Value, Value, Request)>,
+    /// The provider's refusals, for `error-json`: which check, and the answer.
+    refusals: Vec<(&'static str, Answer)>,
+}
+
+/// The Code Flow checks that each need a code of their own, in the order they run.
+const CODE_PROPERTIES: [(&str, &str); 4] = [
+    ("client-secret-checked", title::SECRET),
+    ("redirect-uri-compared", title::REDIRECT),
+    ("pkce-verifier-checked", title::PKCE),
+    ("token-body", title::BODY),
+];
+
+impl Flows<'_> {
+    fn http(&self) -> Option<reqwest::Client> {
+        http::client(self.plan).ok()
+    }
+
+    fn request(&self, source: &SignInSource, implicit: bool) -> Option<Request> {
+        let endpoint = self
+            .provider
+            .text("authorization_endpoint")
+            .parse::<url::Url>()
+            .ok()?;
+        Some(Request::new(
+            &endpoint,
+            &self.plan.client_id,
+            source.redirect_uri(&self.plan.redirect_uri),
+            &self.plan.scope,
+            implicit,
+        ))
+    }
+
+    /// Signs in once; `Err` is the reason, ready for the report.
+    async fn sign_in(
+        &self,
+        source: &mut SignInSource,
+        implicit: bool,
+    ) -> Result<(Request, Returned), String> {
+        let request = self
+            .request(source, implicit)
+            .ok_or("discovery has no usable authorization_endpoint")?;
+        let returned = source.obtain(&request).await?;
+        Ok((request, returned))
+    }
+
+    async fn code_flow(&mut self, source: &mut SignInSource) {
+        let code_ids = [
+            ("state-echoed", title::STATE),
+            ("token-basic", title::BASIC),
+            ("token-response-shape", title::SHAPE),
+            ("token-no-store", title::NO_STORE),
+            ("code-single-use", title::SINGLE_USE),
+            ("code-id-token", title::CODE_ID_TOKEN),
+        ];
+        if !source.offers(false) {
+            let why = match self.plan.sign_in {
+                SignIn::Interactive { .. } => "the Code Flow is not part of this check (--flow)",
+                _ => "no --code-from command",
+            };
+            for (id, title) in code_ids.iter().chain(CODE_PROPERTIES.iter()) {
+                self.list.skip(id, title, why);
+            }
+            return;
+        }
+        let Some(http) = self.http() else { return };
+        let token_endpoint = self.provider.text("token_endpoint");
+        let (request, returned) = match self.sign_in(source, false).await {
+            Ok(ok) => ok,
+            Err(e) => {
+                self.list.record(
+                    "code-id-token",
+                    title::CODE_ID_TOKEN,
+                    Instant::now(),
+                    Err(e),
+                );
+                for (id, title) in code_ids[..5].iter().chain(CODE_PROPERTIES.iter()) {
+                    self.list.skip(id, title, "no code: see code-id-token");
+                }
+                return;
+            }
+        };
+        self.state_echoed(&request, &returned);
+        let code = returned.get("code").unwrap_or_default().to_owned();
+        let redeem = Redeem {
+            endpoint: &token_endpoint,
+            code: &code,
+            redirect_uri: &request.redirect_uri,
+            verifier: Some(&request.verifier),
+            client_id: &self.plan.client_id,
+            client_secret: &self.plan.client_secret,
+            basic: true,
+        };
+        let started = Instant::now();
+        let first = http::redeem(&http, &redeem).await;
+        let token = match first {
+            Err(e) => {
+                self.list
+                    .record("token-basic", title::BASIC, started, Err(e));
+                for (id, title) in &code_ids[2..] {
+                    self.list
+                        .skip(id, title, "no token response: see token-basic");
+                }
+                None
+            }
+            Ok(answer) => self.token_basic(started, answer, &code),
+        };
+        if token.is_some() {
+            let started = Instant::now();
+            match http::redeem(&http, &redeem).await {
+                Err(e) => self
+                    .list
+                    .record("code-single-use", title::SINGLE_USE, started, Err(e)),
+                Ok(again) if again.answer.status < 300 => self.list.record(
+                    "code-single-use",
+                    title::SINGLE_USE,
+                    started,
+                    Err(format!(
+                        "the second redemption got HTTP {} with tokens: a code leaked from a \
+                         redirect or a log can be redeemed by someone else (RFC 6749 §4.1.2)",
+                        again.answer.status
+                    )),
+                ),
+                Ok(again) => {
+                    self.list.record(
+                        "code-single-use",
+                        title::SINGLE_USE,
+                        started,
+                        Ok(format!("refused: {}", again.summary())),
+                    );
+                    self.list.evidence(Evidence {
+                        response: Some(again.answer.clone()),
+                        ..Evidence::default()
+                    });
+                    self.refusals.push(("code-single-use", again.answer));
+                }
+            }
+        }
+        if let Some((id_token, access_token)) = token {
+            self.id_token_checks(&request, &id_token, access_token, false)
+                .await;
+        }
+        for (id, title) in CODE_PROPERTIES {
+            self.code_property(source, &http, &token_endpoint, id, title)
+                .await;
+        }
+    }
+
+    /// `token-basic`, `token-response-shape` and `token-no-store` from the first redemption;
+    /// the ID token and access token when there is one.
+    fn token_basic(
+        &mut self,
+        started: Instant,
+        answer: TokenAnswer,
+        code: &str,
+    ) -> Option<(String, Option<String>)> {
+        let evidence = Evidence {
+            response: Some(answer.answer.clone()),
+            ..Evidence::default()
+        };
+        let json = answer.json.as_ref().filter(|_| answer.answer.status < 300);
+        let id_token = json.and_then(|j| j.get("id_token")).and_then(Value::as_str);
+        let (Some(json), Some(id_token)) = (json, id_token) else {
+            let detail = if json.is_some() {
+                format!(
+                    "HTTP {} without an id_token: the platform has nothing to verify",
+                    answer.answer.status
+                )
+            } else if code.contains('%') {
+                format!(
+                    "{} (the code has a '%': print the whole redirect URL, or the code decoded)",
+                    answer.summary()
+                )
+            } else {
+                answer.summary()
+            };
+            self.list
+                .record("token-basic", title::BASIC, started, Err(detail));
+            self.list.evidence(evidence);
+            for (id, title) in [
+                ("token-response-shape", title::SHAPE),
+                ("token-no-store", title::NO_STORE),
+                ("code-single-use", title::SINGLE_USE),
+                ("code-id-token", title::CODE_ID_TOKEN),
+            ] {
+                self.list.skip(
+                    id,
+                    title,
+                    "no ID token in a token response: see token-basic",
+                );
+            }
+            return None;
+        };
+        self.list.record(
+            "token-basic",
+            title::BASIC,
+            started,
+            Ok(format!("HTTP {} with an id_token", answer.answer.status)),
+        );
+        self.list.evidence(evidence.clone());
+
+        let started = Instant::now();
+        let content_type = answer.answer.header("content-type").unwrap_or_default();
+        let missing: Vec<&str> = ["access_token", "expires_in", "token_type"]
+            .into_iter()
+            .filter(|m| json.get(*m).is_none())
+            .collect();
+        let found = if !content_type.starts_with("application/json") {
+            Found::Fail(format!(
+                "Content-Type {content_type:?}: the platform reads token responses labelled \
+                 application/json only"
+            ))
+        } else if !missing.is_empty() {
+            Found::Warn(format!("not Google's shape: no {}", missing.join(", ")))
+        } else if json
+            .get("token_type")
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.eq_ignore_ascii_case("bearer"))
+        {
+            Found::Warn("token_type is not Bearer".to_owned())
+        } else {
+            Found::Pass("access_token, expires_in, token_type Bearer, id_token".to_owned())
+        };
+        self.list
+            .record("token-response-shape", title::SHAPE, started, found);
+        self.list.evidence(evidence.clone());
+
+        let cache = answer.answer.header("cache-control").unwrap_or_default();
+        let result = if cache.contains("no-store") {
+            Ok(format!("Cache-Control: {cache}"))
+        } else {
+            Err(format!(
+                "Cache-Control is {cache:?}: a cache between the platform and the provider may \
+                 keep the tokens (RFC 6749 §5.1 requires no-store)"
+            ))
+        };
+        self.list
+            .record("token-no-store", title::NO_STORE, Instant::now(), result);
+        self.list.evidence(evidence);
+        let access_token = json
+            .get("access_token")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        Some((id_token.to_owned(), access_token))
+    }
+
+    fn state_echoed(&mut self, request: &Request, returned: &Returned) {
+        if returned.bare {
+            self.list.skip(
+                "state-echoed",
+                title::STATE,
+                "the command printed a bare value; print the whole redirect URL to have state checked",
+            );
+            return;
+        }
+        let result = match returned.get("state") {
+            Some(state) if state == request.state => Ok(format!("{state:?}")),
+            Some(state) => Err(format!(
+                "sent {:?}, got {state:?}: the platform refuses a sign-in whose state differs \
+                 from the one it sent (CSRF protection)",
+                request.state
+            )),
+            None => Err(
+                "no state came back: the platform refuses a sign-in without the state it sent"
+                    .to_owned(),
+            ),
+        };
+        self.list
+            .record("state-echoed", title::STATE, Instant::now(), result);
+    }
+
+    /// One provider property that needs a code of its own: the code is redeemed the wrong way
+    /// (or, for `token-body`, the other right way) and the answer judged.
+    async fn code_property(
+        &mut self,
+        source: &mut SignInSource,
+        http: &reqwest::Client,
+        token_endpoint: &str,
+        id: &'static str,
+        title: &'static str,
+    ) {
+        let (request, returned) = match self.sign_in(source, false).await {
+            Ok(ok) => ok,
+            Err(e) => {
+                self.list
+                    .skip(id, title, &format!("no code for this check: {e}"));
+                return;
+            }
+        };
+        let code = returned.get("code").unwrap_or_default();
+        let other_redirect = format!("{}/elsewhere", request.redirect_uri.trim_end_matches('/'));
+        let wrong_secret = format!("{}-wrong", self.plan.client_secret);
+        let mut redeem = Redeem {
+            endpoint: token_endpoint,
+            code,
+            redirect_uri: &request.redirect_uri,
+            verifier: Some(&request.verifier),
+            client_id: &self.plan.client_id,
+            client_secret: &self.plan.client_secret,
+            basic: true,
+        };
+        let wrong_verifier = format!("{}x", request.verifier);
+        match id {
+            "client-secret-checked" => redeem.client_secret = &wrong_secret,
+            "redirect-uri-compared" => redeem.redirect_uri = &other_redirect,
+            "pkce-verifier-checked" => redeem.verifier = Some(&wrong_verifier),
+            _ => redeem.basic = false,
+        }
+        let started = Instant::now();
+        let answer = match http::redeem(http, &redeem).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                self.list.record(id, title, started, Err(e));
+                return;
+            }
+        };
+        let accepted = answer.answer.status < 300;
+        let found = match id {
+            "token-body" if accepted => Found::Pass(format!("HTTP {}", answer.answer.status)),
+            "token-body" => Found::Warn(format!(
+                "{}: the platform's documentation names HTTP Basic (liveperson-auth.md §7.1); \
+                 body credentials matter only if the connector is set up that way",
+                answer.summary()
+            )),
+            "client-secret-checked" if accepted => Found::Fail(
+                "a wrong secret was accepted: anyone who knows the client id can redeem codes"
+                    .to_owned(),
+            ),
+            "client-secret-checked"
+                if answer.answer.status == 401
+                    && answer.error().as_deref() == Some("invalid_client") =>
+            {
+                Found::Pass(format!("refused: {}", answer.summary()))
+            }
+            "client-secret-checked" => Found::Warn(format!(
+                "refused, but {}: RFC 6749 §5.2 answers a client that used Basic with 401 \
+                 invalid_client",
+                answer.summary()
+            )),
+            "redirect-uri-compared" if accepted => Found::Fail(format!(
+                "a code issued for {} was redeemed with redirect_uri {other_redirect}: a code \
+                 stolen through an open redirect works (RFC 6749 §4.1.3)",
+                request.redirect_uri
+            )),
+            "pkce-verifier-checked" if accepted => {
+                let advertised = self
+                    .provider
+                    .doc
+                    .get("code_challenge_methods_supported")
+                    .and_then(Value::as_array)
+                    .is_some_and(|m| m.iter().any(|m| m == "S256"));
+                let detail = "a wrong code_verifier was accepted: PKCE protects nothing, and \
+                              a platform with PKCE on gains nothing from it (RFC 7636 §4.6)";
+                if advertised {
+                    Found::Fail(format!("{detail}; discovery advertises S256"))
+                } else {
+                    Found::Warn(format!("{detail}; discovery does not advertise PKCE"))
+                }
+            }
+            _ => Found::Pass(format!("refused: {}", answer.summary())),
+        };
+        self.list.record(id, title, started, found);
+        self.list.evidence(Evidence {
+            response: Some(answer.answer.clone()),
+            ..Evidence::default()
+        });
+        if !accepted {
+            self.refusals.push((id, answer.answer));
+        }
+    }
+
+    async fn implicit_flow(&mut self, source: &mut SignInSource) {
+        if !source.offers(true) {
+            let why = match self.plan.sign_in {
+                SignIn::Interactive { .. } => {
+                    "the Implicit Flow is not part of this check (--flow)"
+                }
+                _ => "no --token-from command",
+            };
+            self.list
+                .skip("implicit-id-token", title::IMPLICIT_ID_TOKEN, why);
+            return;
+        }
+        match self.sign_in(source, true).await {
+            Err(e) => self.list.record(
+                "implicit-id-token",
+                title::IMPLICIT_ID_TOKEN,
+                Instant::now(),
+                Err(e),
+            ),
+            Ok((request, returned)) => {
+                let token = returned.get("id_token").unwrap_or_default().to_owned();
+                self.id_token_checks(&request, &token, None, true).await;
+            }
+        }
+    }
+
+    /// The envelope (if any) and the ID token, verified as the platform does with the nonce
+    /// and access token this sign-in knows.
+    async fn id_token_checks(
+        &mut self,
+        request: &Request,
+        token: &str,
+        access_token: Option<String>,
+        implicit: bool,
+    ) {
+        self.obtained += 1;
+        let (envelope_id, envelope_title, id, title) = if implicit {
+            (
+                "implicit-envelope",
+                title::IMPLICIT_ENVELOPE,
+                "implicit-id-token",
+                title::IMPLICIT_ID_TOKEN,
+            )
+        } else {
+            (
+                "code-envelope",
+                title::CODE_ENVELOPE,
+                "code-id-token",
+                title::CODE_ID_TOKEN,
+            )
+        };
+        let started = Instant::now();
+        let signed = if crate::jose::compact::segments(token) == 5 {
+            let opened = match &self.plan.decrypt_key {
+                None => Err("an envelope (JWE) arrived and no --decrypt-key was given".to_owned()),
+                Some(key) => crate::jose::decrypt(token, key)
+                    .map_err(|e| {
+                        format!(
+                            "the envelope does not open with --decrypt-key ({e}): it was \
+                             encrypted to another key, or the key is not the platform's"
+                        )
+                    })
+                    .and_then(|(header, plaintext)| {
+                        String::from_utf8(plaintext)
+                            .map(|jws| (header, jws))
+                            .map_err(|_| "the envelope holds no text".to_owned())
+                    }),
+            };
+            match opened {
+                Ok((header, jws)) => {
+                    let detail = format!(
+                        "JWE {} {}",
+                        header["alg"].as_str().unwrap_or("?"),
+                        header["enc"].as_str().unwrap_or("?")
+                    );
+                    self.list
+                        .record(envelope_id, envelope_title, started, Ok(detail));
+                    jws
+                }
+                Err(e) => {
+                    self.list
+                        .record(envelope_id, envelope_title, started, Err(e));
+                    self.list.skip(
+                        id,
+                        title,
+                        &format!("the envelope did not open: see {envelope_id}"),
+                    );
+                    return;
+                }
+            }
+        } else {
+            token.to_owned()
+        };
+        let evidence = Evidence::of_token(&signed);
+        let started = Instant::now();
+        let context = VerifyContext {
+            now: self.plan.now,
+            nonce: Some(Nonce::new(request.nonce.clone())),
+            access_token,
+            code: None,
+            front_channel: implicit,
+        };
+        let verdict = self.provider.verifier.verify(token, &context).await;
+        let result = match &verdict {
+            Ok(consumer) => {
+                self.verified += 1;
+                Ok(format!(
+                    "sub {}, {} authenticated field(s){}",
+                    consumer.sub(),
+                    consumer.fields().len(),
+                    if consumer.warnings().is_empty() {
+                        String::new()
+                    } else {
+                        format!("; warnings: {}", consumer.warnings().join("; "))
+                    }
+                ))
+            }
+            Err(rejection) => Err(rejection.to_string()),
+        };
+        self.list.record(id, title, started, result);
+        self.list.evidence(evidence.clone());
+        if self.first_token.is_none() {
+            if let (Some(header), Some(claims)) = (evidence.header, evidence.claims) {
+                self.first_token = Some((header, claims, request.clone()));
+            }
+        }
+    }
+
+    /// What the platform relies on in the first ID token, each its own line.
+    fn token_properties(&mut self) {
+        let ids = [
+            ("nonce-echoed", title::NONCE),
+            ("aud-client-id", title::AUD),
+            ("id-token-lifetime", title::LIFETIME),
+            ("kid-in-jwks", title::KID),
+            ("iss-matches-discovery", title::ISS),
+        ];
+        let Some((header, claims, request)) = self.first_token.take() else {
+            for (id, title) in ids {
+                self.list.skip(id, title, "no ID token could be read");
+            }
+            return;
+        };
+        let now = Instant::now();
+        let evidence = Evidence {
+            header: Some(header.clone()),
+            claims: Some(claims.clone()),
+            ..Evidence::default()
+        };
+        let result = match claims.get("nonce") {
+            Some(Value::String(n)) if *n == request.nonce => Ok(format!("{n:?}")),
+            Some(other) => Err(format!(
+                "sent {:?}, got {other}: the platform refuses a token whose nonce is not the \
+                 one it sent (replay protection)",
+                request.nonce
+            )),
+            None => Err(format!(
+                "sent {:?}, the ID token has none: the platform refuses it (replay protection)",
+                request.nonce
+            )),
+        };
+        self.list.record(ids[0].0, ids[0].1, now, result);
+        self.list.evidence(evidence.clone());
+
+        let client = self.plan.client_id.as_str();
+        let azp = claims.get("azp").and_then(Value::as_str);
+        let result = match claims.get("aud") {
+            Some(Value::String(aud)) if aud == client => Ok(format!("{aud:?}")),
+            Some(Value::Array(auds)) if auds.iter().any(|a| a == client) => {
+                if azp == Some(client) {
+                    Ok(format!("{auds:?}, azp {client:?}"))
+                } else {
+                    Err(format!(
+                        "aud {auds:?} has several audiences and azp is {azp:?}, not the client \
+                         id: the platform refuses it (OIDC Core §3.1.3.7)"
+                    ))
+                }
+            }
+            other => Err(format!(
+                "aud is {}, not {client:?}: the platform refuses a token issued for another \
+                 client",
+                other.map_or_else(|| "missing".to_owned(), Value::to_string)
+            )),
+        };
+        self.list.record(ids[1].0, ids[1].1, now, result);
+        self.list.evidence(evidence.clone());
+
+        let exp = claims.get("exp").and_then(Value::as_i64);
+        let iat = claims.get("iat").and_then(Value::as_i64);
+        let result = match (exp, iat) {
+            (Some(exp), Some(iat)) if exp > iat && exp - iat <= MAX_LIFETIME_SECS => {
+                Ok(format!("exp - iat = {} s", exp - iat))
+            }
+            (Some(exp), Some(iat)) => Err(format!(
+                "exp - iat = {} s: the platform refuses ID tokens that are not valid for a \
+                 positive time of at most {MAX_LIFETIME_SECS} s",
+                exp - iat
+            )),
+            _ => Err("exp or iat is not a number of seconds: the platform refuses it".to_owned()),
+        };
+        self.list.record(ids[2].0, ids[2].1, now, result);
+        self.list.evidence(evidence.clone());
+
+        let result = match header.get("kid").and_then(Value::as_str) {
+            Some(kid) if self.provider.jwks_kids.iter().any(|k| k == kid) => Ok(format!("{kid:?}")),
+            Some(kid) => Err(format!(
+                "kid {kid:?} is not in the JWKS ({}): the platform finds no key and refuses \
+                 the token",
+                self.provider.jwks_kids.join(", ")
+            )),
+            None => Err(
+                "the header has no kid: the platform picks the key by kid, and with a second \
+                 key published (as in every rotation) it refuses the token"
+                    .to_owned(),
+            ),
+        };
+        self.list.record(ids[3].0, ids[3].1, now, result);
+        self.list.evidence(evidence.clone());
+
+        let result = match claims.get("iss").and_then(Value::as_str) {
+            Some(iss) if iss == self.provider.issuer => Ok(format!("{iss:?}")),
+            other => Err(format!(
+                "iss {other:?}, discovery issuer {:?}: the platform compares them byte for \
+                 byte and refuses the token",
+                self.provider.issuer
+            )),
+        };
+        self.list.record(ids[4].0, ids[4].1, now, result);
+        self.list.evidence(evidence);
+    }
+
+    /// `error-json`, from every refusal seen.
+    fn error_shape(&mut self) {
+        if self.refusals.is_empty() {
+            self.list.skip(
+                "error-json",
+                title::ERRORS,
+                "the provider refused nothing, so no error response was seen",
+            );
+            return;
+        }
+        let bad: Vec<String> = self
+            .refusals
+            .iter()
+            .filter(|(_, answer)| {
+                serde_json::from_str::<Value>(&answer.body)
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+                    .is_none()
+            })
+            .map(|(id, answer)| format!("{id}: HTTP {} {:?}", answer.status, answer.body))
+            .collect();
+        let result = if bad.is_empty() {
+            Ok(format!("{} error response(s)", self.refusals.len()))
+        } else {
+            Err(format!(
+                "not OAuth error JSON, so the platform can only say the login failed, not why: {}",
+                bad.join("; ")
+            ))
+        };
+        self.list
+            .record("error-json", title::ERRORS, Instant::now(), result);
+        if let Some((_, answer)) = self.refusals.first() {
+            self.list.evidence(Evidence {
+                response: Some(answer.clone()),
+                ..Evidence::default()
+            });
+        }
+    }
+}

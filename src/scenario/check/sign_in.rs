@@ -1,0 +1,580 @@
+//! Where `check` gets its codes and ID tokens: from the user's commands, or from a person
+//! signing in in a browser, the answer coming back to a listener on the loopback interface
+//! (RFC 8252 §7.3). Every sign-in is a fresh authorization request of our own: new `state`,
+//! `nonce` and PKCE S256 challenge.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, BufReader};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::store::random_token;
+use crate::verifier::pkce_pair;
+
+/// One authorization request: what was sent, so what comes back can be checked against it.
+#[derive(Debug, Clone)]
+pub(super) struct Request {
+    /// The URL a browser (or the user's command) opens.
+    pub(super) url: url::Url,
+    /// `state`, with characters a careless provider re-encodes (`+`, `/`, `=`, `~`).
+    pub(super) state: String,
+    /// `nonce`.
+    pub(super) nonce: String,
+    /// The PKCE verifier; its S256 challenge is in the URL.
+    pub(super) verifier: String,
+    /// The redirect URI the answer must come back to.
+    pub(super) redirect_uri: String,
+    /// `response_type=id_token` (the Implicit Flow) rather than `code`.
+    pub(super) implicit: bool,
+}
+
+impl Request {
+    pub(super) fn new(
+        endpoint: &url::Url,
+        client_id: &str,
+        redirect_uri: &str,
+        scope: &str,
+        implicit: bool,
+    ) -> Self {
+        let state = format!("{}~+/=", random_token(12));
+        let nonce = random_token(16);
+        let (verifier, challenge) = pkce_pair();
+        let mut url = endpoint.clone();
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("client_id", client_id)
+                .append_pair("redirect_uri", redirect_uri)
+                .append_pair("response_type", if implicit { "id_token" } else { "code" })
+                .append_pair("scope", scope)
+                .append_pair("state", &state)
+                .append_pair("nonce", &nonce);
+            if !implicit {
+                query
+                    .append_pair("code_challenge", &challenge)
+                    .append_pair("code_challenge_method", "S256");
+            }
+        }
+        Self {
+            url,
+            state,
+            nonce,
+            verifier,
+            redirect_uri: redirect_uri.to_owned(),
+            implicit,
+        }
+    }
+
+    /// What the request asks for, in words.
+    pub(super) fn wants(&self) -> &'static str {
+        if self.implicit {
+            "id_token"
+        } else {
+            "code"
+        }
+    }
+}
+
+/// What came back from one sign-in.
+#[derive(Debug, Clone)]
+pub(super) struct Returned {
+    /// The redirect's parameters (query or fragment), or the one bare value a command printed
+    /// under the name the request asked for.
+    params: Vec<(String, String)>,
+    /// A command printed the bare value: `state` cannot be checked.
+    pub(super) bare: bool,
+}
+
+impl Returned {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The parameters of a redirect URL, or of its fragment as the Implicit Flow sends them.
+    fn from_params(params: Vec<(String, String)>, request: &Request) -> Result<Self, String> {
+        let returned = Self {
+            params,
+            bare: false,
+        };
+        if let Some(error) = returned.get("error") {
+            return Err(format!(
+                "the provider answered error={error}{}",
+                returned
+                    .get("error_description")
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            ));
+        }
+        if returned.get(request.wants()).is_none() {
+            return Err(format!(
+                "the redirect carries no {} (it has: {})",
+                request.wants(),
+                returned
+                    .params
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        Ok(returned)
+    }
+
+    /// A command's output: a whole redirect URL is read as one (query, then fragment); anything
+    /// else is the bare code or token, taken exactly as printed.
+    fn from_output(output: &str, request: &Request) -> Result<Self, String> {
+        if let Ok(url) = url::Url::parse(output) {
+            if matches!(url.scheme(), "http" | "https") {
+                let mut params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+                if let Some(fragment) = url.fragment() {
+                    params.extend(form_urlencoded::parse(fragment.as_bytes()).into_owned());
+                }
+                return Self::from_params(params, request);
+            }
+        }
+        Ok(Self {
+            params: vec![(request.wants().to_owned(), output.to_owned())],
+            bare: true,
+        })
+    }
+}
+
+/// Where sign-ins come from.
+pub(super) enum Source {
+    /// The user's commands, each run once per sign-in.
+    Commands {
+        code: Option<String>,
+        token: Option<String>,
+        timeout: Duration,
+    },
+    /// A person in a browser.
+    Browser(Loopback),
+}
+
+impl Source {
+    /// Whether this source can get a code (`implicit` false) or an ID token.
+    pub(super) fn offers(&self, implicit: bool) -> bool {
+        match self {
+            Self::Commands { code, token, .. } => {
+                if implicit {
+                    token.is_some()
+                } else {
+                    code.is_some()
+                }
+            }
+            Self::Browser(browser) => {
+                if implicit {
+                    browser.implicit
+                } else {
+                    browser.code
+                }
+            }
+        }
+    }
+
+    /// The redirect URI requests must name.
+    pub(super) fn redirect_uri<'a>(&'a self, configured: &'a str) -> &'a str {
+        match self {
+            Self::Commands { .. } => configured,
+            Self::Browser(browser) => &browser.redirect_uri,
+        }
+    }
+
+    /// Completes one authorization request.
+    pub(super) async fn obtain(&mut self, request: &Request) -> Result<Returned, String> {
+        match self {
+            Self::Commands {
+                code,
+                token,
+                timeout,
+            } => {
+                let command = if request.implicit { token } else { code };
+                let command = command.as_deref().ok_or("no command")?;
+                let output = run_command(command, request, *timeout).await?;
+                Returned::from_output(&output, request)
+            }
+            Self::Browser(browser) => browser.obtain(request).await,
+        }
+    }
+
+    /// Tells the browser, if any, that nothing more is needed.
+    pub(super) async fn finish(&mut self) {
+        if let Self::Browser(browser) = self {
+            browser.finish().await;
+        }
+    }
+}
+
+/// Runs `command` with the request in its environment; returns its trimmed standard output.
+/// Its standard error passes through as it comes, so a prompt reaches the person; the last
+/// line is kept for the error message. After `timeout` the command's process group is stopped.
+async fn run_command(
+    command: &str,
+    request: &Request,
+    timeout: Duration,
+) -> Result<String, String> {
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .env("OIDC_HARNESS_AUTH_URL", request.url.as_str())
+        .env("OIDC_HARNESS_STATE", &request.state)
+        .env("OIDC_HARNESS_NONCE", &request.nonce)
+        .env("OIDC_HARNESS_REDIRECT_URI", &request.redirect_uri)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("`{command}`: {e}"))?;
+    let last_line = Arc::new(Mutex::new(String::new()));
+    let forward = child.stderr.take().map(|stderr| {
+        let last_line = Arc::clone(&last_line);
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                eprintln!("{line}");
+                if !line.trim().is_empty() {
+                    *last_line.lock().unwrap_or_else(|p| p.into_inner()) = line;
+                }
+            }
+        })
+    });
+    let mut stdout = child.stdout.take();
+    let pid = child.id();
+    let finished = tokio::time::timeout(timeout, async {
+        let mut out = String::new();
+        if let Some(stdout) = stdout.as_mut() {
+            stdout
+                .read_to_string(&mut out)
+                .await
+                .map_err(|e| format!("`{command}`: reading its output: {e}"))?;
+        }
+        let status = child
+            .wait()
+            .await
+            .map_err(|e| format!("`{command}`: {e}"))?;
+        Ok::<_, String>((out, status))
+    })
+    .await;
+    let Ok(finished) = finished else {
+        if let Some(pid) = pid {
+            // The whole group: `sh` and whatever it started (curl, a browser helper).
+            let _ = tokio::process::Command::new("kill")
+                .args(["-TERM", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status()
+                .await;
+        }
+        return Err(format!(
+            "`{command}` did not finish within {} s (--command-timeout) and was stopped",
+            timeout.as_secs()
+        ));
+    };
+    let (out, status) = finished?;
+    if let Some(forward) = forward {
+        let _ = forward.await;
+    }
+    if !status.success() {
+        let last = last_line.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let code = status
+            .code()
+            .map_or_else(|| "a signal".to_owned(), |c| format!("status {c}"));
+        return Err(if last.is_empty() {
+            format!("`{command}` exited with {code} and printed nothing on stderr")
+        } else {
+            format!("`{command}` exited with {code}: {last}")
+        });
+    }
+    let text = out.trim();
+    if text.is_empty() {
+        return Err(format!(
+            "`{command}` printed nothing; it must print the {} or the whole redirect URL",
+            request.wants()
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// What the listener hands over, and how it answers the browser once `check` has decided.
+struct Arrival {
+    params: Vec<(String, String)>,
+    reply: oneshot::Sender<Next>,
+}
+
+/// What the browser is told after a sign-in came back.
+enum Next {
+    /// Go on to the next authorization request.
+    Go(String),
+    /// Nothing more: a page saying so.
+    Done,
+}
+
+/// A listener on `http://127.0.0.1:<port>/callback`. The first sign-in's URL is printed (and
+/// opened where a browser is available); each later one is where the browser is sent after the
+/// previous answer arrived, so one sign-in at the provider carries the browser through every
+/// request `check` needs.
+pub(super) struct Loopback {
+    pub(super) redirect_uri: String,
+    code: bool,
+    implicit: bool,
+    arrivals: mpsc::Receiver<Arrival>,
+    pending: Option<oneshot::Sender<Next>>,
+    timeout: Duration,
+    open: bool,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Loopback {
+    /// Listens on 127.0.0.1:`port` (0: any free port).
+    pub(super) async fn bind(
+        port: u16,
+        code: bool,
+        implicit: bool,
+        timeout: Duration,
+        open: bool,
+    ) -> Result<Self, String> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("listening on 127.0.0.1:{port}: {e}"))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let (sender, arrivals) = mpsc::channel(4);
+        let app = Router::new()
+            .route("/callback", get(callback).post(callback_post))
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+            .with_state(sender);
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            redirect_uri: format!("http://127.0.0.1:{port}/callback"),
+            code,
+            implicit,
+            arrivals,
+            pending: None,
+            timeout,
+            open,
+            server,
+        })
+    }
+
+    async fn obtain(&mut self, request: &Request) -> Result<Returned, String> {
+        // After the first sign-in the browser has a session at the provider: ask without any
+        // page (`prompt=none`), and show the page again only if the provider needs it.
+        let mut silent = self.pending.is_some();
+        match self.pending.take() {
+            Some(reply) => {
+                let mut url = request.url.clone();
+                url.query_pairs_mut().append_pair("prompt", "none");
+                let _ = reply.send(Next::Go(url.to_string()));
+            }
+            None => {
+                eprintln!(
+                    "Sign in at the provider; the answer comes back to {}:\n\n  {}\n",
+                    self.redirect_uri, request.url
+                );
+                if self.open {
+                    open_browser(request.url.as_str());
+                }
+            }
+        }
+        loop {
+            let arrival = tokio::time::timeout(self.timeout, self.arrivals.recv()).await;
+            let arrival = match arrival {
+                Ok(Some(arrival)) => arrival,
+                Ok(None) => return Err("the loopback listener stopped".to_owned()),
+                Err(_) => {
+                    return Err(format!(
+                        "no {} came back to {} within {} s (--command-timeout): sign in at the \
+                         URL printed above, with {} registered as a redirect URI for this client",
+                        request.wants(),
+                        self.redirect_uri,
+                        self.timeout.as_secs(),
+                        self.redirect_uri
+                    ))
+                }
+            };
+            let needs_page = arrival.params.iter().any(|(k, v)| {
+                k == "error"
+                    && matches!(
+                        v.as_str(),
+                        "login_required"
+                            | "consent_required"
+                            | "interaction_required"
+                            | "account_selection_required"
+                    )
+            });
+            if silent && needs_page {
+                silent = false;
+                let _ = arrival.reply.send(Next::Go(request.url.to_string()));
+                continue;
+            }
+            self.pending = Some(arrival.reply);
+            return Returned::from_params(arrival.params, request);
+        }
+    }
+
+    async fn finish(&mut self) {
+        if let Some(reply) = self.pending.take() {
+            let _ = reply.send(Next::Done);
+            // Time for the last page to reach the browser before the process ends.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+}
+
+impl Drop for Loopback {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Opens `url` in the person's browser: `$BROWSER`, else the desktop's opener where there is a
+/// desktop. Failing to open is not an error: the URL is printed.
+fn open_browser(url: &str) {
+    let opener = std::env::var("BROWSER").ok().or_else(|| {
+        if cfg!(target_os = "macos") {
+            Some("open".to_owned())
+        } else if std::env::var_os("DISPLAY").is_some()
+            || std::env::var_os("WAYLAND_DISPLAY").is_some()
+        {
+            Some("xdg-open".to_owned())
+        } else {
+            None
+        }
+    });
+    if let Some(opener) = opener {
+        let _ = std::process::Command::new(opener)
+            .arg(url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+    }
+}
+
+/// The Implicit Flow's answer is in the fragment, which never reaches a server: this page posts
+/// it back. No outside script, no inline data from the request.
+const FRAGMENT_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>oidc-harness check</title></head>
+<body><p id="message">Passing the sign-in to oidc-harness…</p>
+<form id="form" method="post" action="/callback"><input type="hidden" name="fragment" id="fragment"></form>
+<script>
+const fragment = location.hash.slice(1);
+if (fragment) {
+  document.getElementById("fragment").value = fragment;
+  history.replaceState(null, "", "/callback");
+  document.getElementById("form").submit();
+} else {
+  document.getElementById("message").textContent =
+    "Nothing came back from the provider: no query and no fragment.";
+}
+</script></body></html>
+"#;
+
+const DONE_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>oidc-harness check</title></head>
+<body><p id="done">oidc-harness has what it needs; the report is in the terminal. You can close this tab.</p></body></html>
+"#;
+
+async fn callback(
+    State(sender): State<mpsc::Sender<Arrival>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match query.filter(|q| !q.is_empty()) {
+        None => Html(FRAGMENT_PAGE).into_response(),
+        Some(query) => arrive(&sender, form_urlencoded::parse(query.as_bytes())).await,
+    }
+}
+
+async fn callback_post(State(sender): State<mpsc::Sender<Arrival>>, body: String) -> Response {
+    let fragment = form_urlencoded::parse(body.as_bytes())
+        .find(|(k, _)| k == "fragment")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    arrive(&sender, form_urlencoded::parse(fragment.as_bytes())).await
+}
+
+async fn arrive(sender: &mpsc::Sender<Arrival>, params: form_urlencoded::Parse<'_>) -> Response {
+    let params = params.into_owned().collect();
+    let (reply, next) = oneshot::channel();
+    if sender.send(Arrival { params, reply }).await.is_err() {
+        return Html(DONE_PAGE).into_response();
+    }
+    match next.await {
+        Ok(Next::Go(url)) => (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response(),
+        Ok(Next::Done) | Err(_) => Html(DONE_PAGE).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(implicit: bool) -> Request {
+        Request::new(
+            &"https://idp.example/auth".parse().unwrap(),
+            "c",
+            "https://liveperson.net",
+            "openid",
+            implicit,
+        )
+    }
+
+    #[test]
+    fn a_bare_value_is_taken_exactly_as_printed() {
+        let r = request(false);
+        let returned = Returned::from_output("4/0Ab+c%2Fd&e=f", &r).unwrap();
+        assert!(returned.bare);
+        assert_eq!(returned.get("code"), Some("4/0Ab+c%2Fd&e=f"));
+    }
+
+    #[test]
+    fn a_redirect_url_is_read_as_one() {
+        let r = request(false);
+        let returned =
+            Returned::from_output("https://liveperson.net/?state=a%2Bb&code=4%2F0A%2Bx", &r)
+                .unwrap();
+        assert!(!returned.bare);
+        assert_eq!(returned.get("code"), Some("4/0A+x"));
+        assert_eq!(returned.get("state"), Some("a+b"));
+        let r = request(true);
+        let returned =
+            Returned::from_output("https://liveperson.net/#id_token=a.b.c&state=s", &r).unwrap();
+        assert_eq!(returned.get("id_token"), Some("a.b.c"));
+        let err = Returned::from_output(
+            "https://liveperson.net/?error=access_denied&error_description=no",
+            &r,
+        )
+        .unwrap_err();
+        assert_eq!(err, "the provider answered error=access_denied: no");
+        let err = Returned::from_output("https://liveperson.net/?state=s", &r).unwrap_err();
+        assert_eq!(err, "the redirect carries no id_token (it has: state)");
+    }
+
+    #[test]
+    fn a_request_carries_state_nonce_and_an_s256_challenge() {
+        let r = request(false);
+        let params: std::collections::HashMap<_, _> = r.url.query_pairs().into_owned().collect();
+        assert_eq!(params["state"], r.state);
+        assert!(r.state.ends_with("~+/="));
+        assert_eq!(params["nonce"], r.nonce);
+        assert_eq!(params["code_challenge_method"], "S256");
+        assert_eq!(params["response_type"], "code");
+        assert_eq!(params["code_challenge"].len(), 43);
+        let r = request(true);
+        let params: std::collections::HashMap<_, _> = r.url.query_pairs().into_owned().collect();
+        assert_eq!(params["response_type"], "id_token");
+        assert!(!params.contains_key("code_challenge"));
+    }
+}

@@ -1,0 +1,568 @@
+//! `oidc-harness check` against a running `serve`: every provider property FAILs with the
+//! provider's lapse set and PASSes without it, and each way the checklist could mislead a brand
+//! (a check passing without looking, a hang, a cause reported as another) is shown not to.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::cli::{field, run, start, Server};
+
+const REPO: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A `serve` of its own, with its CA.
+struct Provider {
+    _server: Server,
+    base: String,
+    ca: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Provider {
+    /// `serve` on a free port; `config` is added to its `harness.toml`.
+    fn start(config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("harness.toml");
+        std::fs::write(&toml, format!("addr = \"127.0.0.1:0\"\n{config}")).unwrap();
+        let server = start(&[
+            "--config",
+            toml.to_str().unwrap(),
+            "--state-dir",
+            dir.path().to_str().unwrap(),
+        ]);
+        let base = field(&server.banner, "listening").to_owned();
+        let ca = dir.path().join("ca.pem").to_str().unwrap().to_owned();
+        Self {
+            _server: server,
+            base,
+            ca,
+            _dir: dir,
+        }
+    }
+
+    fn discovery(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.base)
+    }
+
+    /// The command a brand writes: complete our authorization request headlessly, print the
+    /// redirect URL.
+    fn sign_in(&self, persona: &str) -> String {
+        format!(
+            r#"curl -s --cacert {} -o /dev/null -w '%{{redirect_url}}' "$OIDC_HARNESS_AUTH_URL&login_hint={persona}&prompt=none""#,
+            self.ca
+        )
+    }
+
+    /// Sets the provider's faults over its admin API.
+    fn faults(&self, json: &str) {
+        let status = Command::new("curl")
+            .args([
+                "-s",
+                "-f",
+                "-o",
+                "/dev/null",
+                "--cacert",
+                &self.ca,
+                "-X",
+                "PUT",
+            ])
+            .args(["-H", "content-type: application/json", "-d", json])
+            .arg(format!("{}/_harness/faults", self.base))
+            .status()
+            .unwrap();
+        assert!(status.success(), "PUT /_harness/faults {json}");
+    }
+
+    /// `check --format json` with the client, the CA and `extra`.
+    fn check(&self, client: &str, extra: &[&str]) -> Checked {
+        let discovery = self.discovery();
+        let mut args = vec![
+            "check",
+            "--discovery",
+            &discovery,
+            "--client-id",
+            client,
+            "--client-secret",
+            "demo-secret",
+            "--format",
+            "json",
+        ];
+        if !extra.contains(&"--no-ca") {
+            args.extend(["--ca", &self.ca]);
+        }
+        args.extend(extra.iter().filter(|a| **a != "--no-ca"));
+        let (code, out, stderr) = run(&args);
+        let report: Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{stderr}"));
+        Checked {
+            code,
+            report,
+            stderr,
+        }
+    }
+}
+
+struct Checked {
+    code: i32,
+    report: Value,
+    stderr: String,
+}
+
+impl Checked {
+    fn outcomes(&self) -> &Vec<Value> {
+        self.report["outcomes"].as_array().unwrap()
+    }
+
+    /// `(status, detail)` of check `id`.
+    fn get(&self, id: &str) -> (String, String) {
+        let o = self
+            .outcomes()
+            .iter()
+            .find(|o| o["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in {:#}", self.report));
+        (
+            o["status"].as_str().unwrap().to_owned(),
+            o["detail"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.outcomes()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Asserts check `id` has `status` and a detail starting with `detail`.
+    #[track_caller]
+    fn assert(&self, id: &str, status: &str, detail: &str) {
+        let (got, got_detail) = self.get(id);
+        assert_eq!(got, status, "{id}: {got_detail}");
+        assert!(
+            got_detail.starts_with(detail),
+            "{id}: {got_detail:?} does not start with {detail:?}"
+        );
+    }
+}
+
+/// Every check a full run (Code and Implicit Flow, no envelope) reports, in order.
+const ALL_CHECKS: [&str; 26] = [
+    "tls",
+    "discovery-fetch",
+    "discovery-fields",
+    "discovery-issuer",
+    "https-everywhere",
+    "id-token-alg",
+    "jwks-usable",
+    "jwks-cache-control",
+    "state-echoed",
+    "token-basic",
+    "token-response-shape",
+    "token-no-store",
+    "code-single-use",
+    "code-id-token",
+    "client-secret-checked",
+    "redirect-uri-compared",
+    "pkce-verifier-checked",
+    "token-body",
+    "implicit-id-token",
+    "nonce-echoed",
+    "aud-client-id",
+    "id-token-lifetime",
+    "kid-in-jwks",
+    "iss-matches-discovery",
+    "error-json",
+    "id-token-verified",
+];
+
+#[test]
+fn every_provider_property_fails_under_its_lapse_and_passes_without_it() {
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    let token_from = idp.sign_in("bob");
+    let args = ["--code-from", &code_from, "--token-from", &token_from];
+    let clean = idp.check("demo-client", &args);
+    assert_eq!(clean.code, 0, "{:#}", clean.report);
+    assert_eq!(clean.ids(), ALL_CHECKS);
+    for id in ALL_CHECKS {
+        assert_eq!(clean.get(id).0, "pass", "{id}: {}", clean.get(id).1);
+    }
+    assert_eq!(clean.report["passed"], 26);
+
+    // (fault, the check it breaks, how that check says so)
+    let cases = [
+        (
+            r#"{"lapses":["reusable-code"]}"#,
+            "code-single-use",
+            "the second redemption got HTTP 200 with tokens",
+        ),
+        (
+            r#"{"lapses":["any-secret"]}"#,
+            "client-secret-checked",
+            "a wrong secret was accepted",
+        ),
+        (
+            r#"{"lapses":["any-redirect-uri"]}"#,
+            "redirect-uri-compared",
+            "a code issued for https://liveperson.net was redeemed with redirect_uri https://liveperson.net/elsewhere",
+        ),
+        (
+            r#"{"lapses":["ignore-pkce"]}"#,
+            "pkce-verifier-checked",
+            "a wrong code_verifier was accepted",
+        ),
+        (
+            r#"{"redirect":"wrong-state"}"#,
+            "state-echoed",
+            "sent \"",
+        ),
+        (
+            r#"{"mutate":["nonce-mismatch"]}"#,
+            "nonce-echoed",
+            "sent \"",
+        ),
+        (
+            r#"{"mutate":["aud-mismatch"]}"#,
+            "aud-client-id",
+            "aud is \"",
+        ),
+        (
+            r#"{"lapses":["long-lived-id-token"]}"#,
+            "id-token-lifetime",
+            "exp - iat = 604800 s",
+        ),
+        (
+            r#"{"mutate":["kid-absent"]}"#,
+            "kid-in-jwks",
+            "the header has no kid",
+        ),
+        (
+            r#"{"mutate":["kid-unknown"]}"#,
+            "kid-in-jwks",
+            "kid \"",
+        ),
+        (
+            r#"{"lapses":["jwks-uncached"]}"#,
+            "jwks-cache-control",
+            "Cache-Control is \"\"",
+        ),
+        (
+            r#"{"lapses":["token-cacheable"]}"#,
+            "token-no-store",
+            "Cache-Control is \"\"",
+        ),
+        (
+            r#"{"lapses":["plain-errors"]}"#,
+            "error-json",
+            "not OAuth error JSON",
+        ),
+        (
+            r#"{"mutate":["iss-mismatch"]}"#,
+            "iss-matches-discovery",
+            "iss Some(",
+        ),
+        (
+            r#"{"token_response":"wrong-content-type"}"#,
+            "token-response-shape",
+            "Content-Type \"text/plain\"",
+        ),
+    ];
+    for (fault, id, detail) in cases {
+        idp.faults(fault);
+        let checked = idp.check("demo-client", &args);
+        assert_eq!(checked.code, 1, "{fault}");
+        checked.assert(id, "fail", detail);
+        // The fault shows in its own check; the line names it once.
+        assert_eq!(checked.ids(), ALL_CHECKS, "{fault}");
+    }
+    idp.faults("{}");
+    assert_eq!(idp.check("demo-client", &args).code, 0);
+}
+
+#[test]
+fn a_wrong_decrypt_key_fails_the_envelope_not_the_token() {
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    let right = format!("{REPO}/fixtures/keys/platform-encryption.key.pem");
+    let wrong = format!("{REPO}/fixtures/keys/attacker-signing.key.pem");
+    let checked = idp.check(
+        "demo-encrypted",
+        &["--code-from", &code_from, "--decrypt-key", &wrong],
+    );
+    assert_eq!(checked.code, 1);
+    checked.assert(
+        "code-envelope",
+        "fail",
+        "the envelope does not open with --decrypt-key",
+    );
+    checked.assert("code-id-token", "skip", "the envelope did not open");
+    let checked = idp.check(
+        "demo-encrypted",
+        &["--code-from", &code_from, "--decrypt-key", &right],
+    );
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("code-envelope", "pass", "JWE RSA-OAEP-256 A256GCM");
+    checked.assert("code-id-token", "pass", "sub ");
+    let checked = idp.check("demo-encrypted", &["--code-from", &code_from]);
+    checked.assert(
+        "code-envelope",
+        "fail",
+        "an envelope (JWE) arrived and no --decrypt-key was given",
+    );
+}
+
+#[test]
+fn commands_have_a_time_limit_and_their_stderr_reaches_the_person() {
+    let idp = Provider::start("");
+    let started = std::time::Instant::now();
+    let checked = idp.check(
+        "demo-client",
+        &[
+            "--code-from",
+            "echo 'open this URL in a browser' >&2; sleep 30",
+            "--command-timeout",
+            "1",
+        ],
+    );
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+    assert_eq!(checked.code, 1);
+    assert!(
+        checked.stderr.contains("open this URL in a browser"),
+        "{}",
+        checked.stderr
+    );
+    checked.assert(
+        "code-id-token",
+        "fail",
+        "`echo 'open this URL in a browser' >&2; sleep 30` did not finish within 1 s (--command-timeout) and was stopped",
+    );
+    let checked = idp.check(
+        "demo-client",
+        &[
+            "--code-from",
+            "echo step one >&2; echo 'no session: run login first' >&2; exit 3",
+        ],
+    );
+    checked.assert(
+        "code-id-token",
+        "fail",
+        "`echo step one >&2; echo 'no session: run login first' >&2; exit 3` exited with status 3: no session: run login first",
+    );
+    let checked = idp.check("demo-client", &["--code-from", "true"]);
+    checked.assert(
+        "code-id-token",
+        "fail",
+        "`true` printed nothing; it must print the code or the whole redirect URL",
+    );
+}
+
+#[test]
+fn an_untrusted_certificate_is_named_and_points_at_ca() {
+    let idp = Provider::start("");
+    let checked = idp.check("demo-client", &["--no-ca", "--discovery-only"]);
+    assert_eq!(checked.code, 1);
+    let (status, detail) = checked.get("tls");
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains("the TLS certificate is not trusted (")
+            && detail.contains("UnknownIssuer")
+            && detail.contains("pass its certificate with --ca FILE"),
+        "{detail}"
+    );
+    assert_eq!(checked.ids(), ["tls", "discovery-fetch"]);
+}
+
+#[test]
+fn nothing_verified_is_not_a_pass() {
+    let idp = Provider::start("");
+    // No command: a person is to sign in; nobody does.
+    let checked = idp.check("demo-client", &["--no-open", "--command-timeout", "1"]);
+    assert_eq!(checked.code, 1);
+    assert!(
+        checked
+            .stderr
+            .contains("Sign in at the provider; the answer comes back to http://127.0.0.1:"),
+        "{}",
+        checked.stderr
+    );
+    let (status, detail) = checked.get("code-id-token");
+    assert_eq!(status, "fail");
+    assert!(
+        detail.starts_with("no code came back to http://127.0.0.1:")
+            && detail.contains("/callback within 1 s (--command-timeout)"),
+        "{detail}"
+    );
+    checked.assert(
+        "id-token-verified",
+        "fail",
+        "no sign-in brought an ID token back",
+    );
+    // Discovery alone, asked for: says so and exits 0.
+    let checked = idp.check("demo-client", &["--discovery-only"]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("id-token-verified", "skip", "--discovery-only: no sign-in");
+    assert_eq!(checked.ids().len(), 9);
+    // Tokens that arrive but fail: the summary line points at them.
+    idp.faults(r#"{"mutate":["exp-past"]}"#);
+    let code_from = idp.sign_in("alice");
+    let checked = idp.check("demo-client", &["--code-from", &code_from]);
+    assert_eq!(checked.code, 1);
+    checked.assert("code-id-token", "fail", "expired: ");
+    checked.assert(
+        "id-token-verified",
+        "fail",
+        "the provider issued ID tokens and the platform would refuse them",
+    );
+}
+
+#[test]
+fn one_id_per_check_whatever_happens() {
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    let failing = idp.check(
+        "demo-client",
+        &["--code-from", &code_from, "--token-from", "exit 1"],
+    );
+    assert_eq!(failing.ids(), ALL_CHECKS);
+    failing.assert(
+        "implicit-id-token",
+        "fail",
+        "`exit 1` exited with status 1 and printed nothing on stderr",
+    );
+    let skipped = idp.check("demo-client", &["--code-from", &code_from]);
+    assert_eq!(skipped.ids(), ALL_CHECKS);
+    skipped.assert("implicit-id-token", "skip", "no --token-from command");
+}
+
+#[test]
+fn sign_in_time_is_not_token_endpoint_time() {
+    let idp = Provider::start("");
+    let code_from = format!("sleep 2; {}", idp.sign_in("alice"));
+    let checked = idp.check("demo-client", &["--code-from", &code_from]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    let millis = |id: &str| {
+        checked.outcomes().iter().find(|o| o["id"] == id).unwrap()["millis"]
+            .as_u64()
+            .unwrap()
+    };
+    // Each token-endpoint check waited for a two-second sign-in first.
+    for id in ["token-basic", "token-body", "client-secret-checked"] {
+        assert!(millis(id) < 2_000, "{id}: {} ms", millis(id));
+    }
+}
+
+#[test]
+fn at_hash_nonce_and_pkce_are_checked() {
+    // The provider refuses authorization requests without PKCE: check sends S256.
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"pkce-only\"\nclient_secret = \"demo-secret\"\nrequire_pkce = true\n",
+    );
+    let code_from = idp.sign_in("alice");
+    let checked = idp.check("pkce-only", &["--code-from", &code_from]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("token-basic", "pass", "HTTP 200 with an id_token");
+    checked.assert(
+        "pkce-verifier-checked",
+        "pass",
+        "refused: HTTP 400 invalid_grant",
+    );
+
+    idp.faults(r#"{"mutate":["at_hash-bad"]}"#);
+    let checked = idp.check("pkce-only", &["--code-from", &code_from]);
+    checked.assert("code-id-token", "fail", "at_hash_mismatch: ");
+    idp.faults(r#"{"mutate":["nonce-mismatch"]}"#);
+    let checked = idp.check("pkce-only", &["--code-from", &code_from]);
+    checked.assert("code-id-token", "fail", "nonce_mismatch: ");
+}
+
+#[test]
+fn a_redirect_url_is_read_as_a_url_and_a_bare_code_verbatim() {
+    let idp = Provider::start("");
+    // The redirect URL: its query is decoded once, so state (`~+/=`) and the code's `/` survive.
+    let checked = idp.check("demo-client", &["--code-from", &idp.sign_in("alice")]);
+    checked.assert("state-echoed", "pass", "\"");
+    checked.assert("token-basic", "pass", "HTTP 200");
+    // The code cut out of the URL still percent-encoded: sent as printed, and the failure
+    // says what to print instead.
+    let bare = format!(
+        "{} | sed -e 's/.*[?&]code=//' -e 's/&.*//'",
+        idp.sign_in("alice")
+    );
+    let checked = idp.check("demo-client", &["--code-from", &bare]);
+    checked.assert(
+        "state-echoed",
+        "skip",
+        "the command printed a bare value; print the whole redirect URL",
+    );
+    let (status, detail) = checked.get("token-basic");
+    assert_eq!(status, "fail");
+    assert!(
+        detail.starts_with("HTTP 400 invalid_grant: Malformed auth code.")
+            && detail.ends_with(
+                "(the code has a '%': print the whole redirect URL, or the code decoded)"
+            ),
+        "{detail}"
+    );
+    // The same code decoded by the command: a bare value is taken as printed, `/` and all.
+    let decoded = format!("{bare} | sed -e 's/%2F/\\//g'");
+    let checked = idp.check("demo-client", &["--code-from", &decoded]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("token-basic", "pass", "HTTP 200");
+}
+
+#[test]
+fn body_credentials_refused_is_a_warning_and_strict_fails_it() {
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"basic-only\"\nclient_secret = \"demo-secret\"\ntoken_endpoint_auth_method = \"client_secret_basic\"\n",
+    );
+    let code_from = idp.sign_in("alice");
+    let checked = idp.check("basic-only", &["--code-from", &code_from]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert(
+        "token-body",
+        "warn",
+        "HTTP 401 invalid_client: The client is not allowed to use this authentication method.: the platform's documentation names HTTP Basic",
+    );
+    assert_eq!(checked.report["warned"], 1);
+    let checked = idp.check("basic-only", &["--code-from", &code_from, "--strict"]);
+    assert_eq!(checked.code, 1);
+    let (status, detail) = checked.get("token-body");
+    assert_eq!(status, "fail");
+    assert!(detail.ends_with(" (--strict)"), "{detail}");
+}
+
+#[test]
+fn the_text_report_shows_levels_and_the_summary_counts_them() {
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"basic-only\"\nclient_secret = \"demo-secret\"\ntoken_endpoint_auth_method = \"client_secret_basic\"\n",
+    );
+    let code_from = idp.sign_in("alice");
+    let discovery = idp.discovery();
+    let (code, out, _) = run(&[
+        "check",
+        "--discovery",
+        &discovery,
+        "--client-id",
+        "basic-only",
+        "--client-secret",
+        "demo-secret",
+        "--ca",
+        &idp.ca,
+        "--code-from",
+        &code_from,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("WARN  token-body ")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("SKIP  implicit-id-token ")),
+        "{out}"
+    );
+    assert_eq!(
+        out.lines().last(),
+        Some("24 passed, 0 failed, 1 warned, 1 skipped")
+    );
+}
