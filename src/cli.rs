@@ -132,6 +132,9 @@ pub(crate) enum ReportFormat {
     Json,
     /// JUnit XML for CI systems.
     Junit,
+    /// One self-contained HTML file: a summary, then every line with its token and the
+    /// provider's answer.
+    Html,
 }
 
 #[derive(Debug, Args)]

@@ -18,6 +18,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         args.paths
     };
     let mut scenarios = scenario::load(&paths)?;
+    let paths = &paths;
     if let Some(pattern) = &args.filter {
         scenarios = scenario::filter(scenarios, pattern)
             .with_context(|| format!("--filter {pattern:?}"))?;
@@ -33,19 +34,28 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         outcomes,
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     );
-    emit(&report, args.format, args.out.as_deref())
+    let subject = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let title = ("oidc-harness run", subject.as_str());
+    emit(&report, args.format, args.out.as_deref(), title)
 }
 
-/// Prints or writes the report; the exit code says whether everything passed.
+/// Prints or writes the report; the exit code says whether everything passed. `title` is the
+/// HTML report's title and subject.
 fn emit(
     report: &Report,
     format: ReportFormat,
     out: Option<&std::path::Path>,
+    (title, subject): (&str, &str),
 ) -> anyhow::Result<ExitCode> {
     let body = match format {
         ReportFormat::Text => report.text(),
         ReportFormat::Json => report.json(),
         ReportFormat::Junit => report.junit(),
+        ReportFormat::Html => report.html(title, subject),
     };
     match out {
         Some(path) => {
@@ -109,5 +119,11 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         outcomes,
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
     );
-    emit(&report, args.format, args.out.as_deref())
+    let subject = plan.discovery.to_string();
+    emit(
+        &report,
+        args.format,
+        args.out.as_deref(),
+        ("oidc-harness check", &subject),
+    )
 }

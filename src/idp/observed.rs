@@ -102,6 +102,12 @@ pub enum Observation {
         /// Whether a `code_verifier` was sent.
         code_verifier: bool,
     },
+    /// An ID token the provider issued: signed, before any envelope (a forged one as forged).
+    /// A report shows its header and claims.
+    Issued {
+        /// The compact token.
+        id_token: String,
+    },
 }
 
 /// The recent requests, oldest first.

@@ -402,16 +402,24 @@ impl IdpState {
                 envelope: client.encrypter.as_ref(),
                 now: self.now(),
             };
-            return crate::jose::malform::forge(mutations, header, claims, &keys).map_err(|err| {
-                tracing::error!(%err, "forging failed");
-                OAuthError::ServerError
+            let forged =
+                crate::jose::malform::forge(mutations, header, claims, &keys).map_err(|err| {
+                    tracing::error!(%err, "forging failed");
+                    OAuthError::ServerError
+                })?;
+            self.observed.record(super::observed::Observation::Issued {
+                id_token: forged.clone(),
             });
+            return Ok(forged);
         }
         let signer = self.key_ring().signer().ok_or(OAuthError::ServerError)?;
         let signed = signer.sign(claims).map_err(|err| {
             tracing::error!(%err, "signing failed");
             OAuthError::ServerError
         })?;
+        self.observed.record(super::observed::Observation::Issued {
+            id_token: signed.clone(),
+        });
         match &client.encrypter {
             None => Ok(signed),
             Some(encrypter) => encrypter.encrypt(&signed).map_err(|err| {

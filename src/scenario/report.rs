@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use askama::Template;
 use serde::Serialize;
 
 use super::runner::{Outcome, Status};
@@ -60,11 +61,7 @@ impl Report {
                 Status::Skip => "SKIP",
                 Status::Warn => "WARN",
             };
-            let got = match (o.verdict, o.reason) {
-                (_, Some(reason)) => format!("rejected ({reason})"),
-                (Some(super::file::Verdict::Authenticated), None) => "authenticated".to_owned(),
-                _ => "-".to_owned(),
-            };
+            let got = verdict_text(o);
             if o.group == "check" {
                 // A checklist line: what was found, or what is wrong.
                 let _ = writeln!(
@@ -173,6 +170,91 @@ impl Report {
         xml.push_str("</testsuites>\n");
         xml
     }
+}
+
+/// One outcome as the HTML report shows it.
+struct HtmlRow<'a> {
+    outcome: &'a Outcome,
+    status: &'static str,
+    label: &'static str,
+    anchor: String,
+    /// A scenario's verdict (`rejected (expired)`); none for a check line.
+    got: Option<String>,
+    header: Option<String>,
+    claims: Option<String>,
+}
+
+/// The self-contained HTML report: inline style, no script, no outside request (its
+/// Content-Security-Policy forbids both); every value escaped by the template.
+#[derive(Template)]
+#[template(path = "report.html")]
+struct HtmlReport<'a> {
+    title: &'a str,
+    subject: &'a str,
+    noun: &'a str,
+    report: &'a Report,
+    rows: Vec<HtmlRow<'a>>,
+    attention: Vec<HtmlRow<'a>>,
+}
+
+impl Report {
+    /// The report as one HTML file, titled `title`, about `subject` (the provider's discovery
+    /// URL, the scenario folders).
+    pub fn html(&self, title: &str, subject: &str) -> String {
+        let checks = self.outcomes.iter().all(|o| o.group == "check");
+        let page = HtmlReport {
+            title,
+            subject,
+            noun: if checks { "check" } else { "scenario" },
+            report: self,
+            rows: self
+                .outcomes
+                .iter()
+                .enumerate()
+                .map(|(i, o)| html_row(i, o))
+                .collect(),
+            attention: self
+                .outcomes
+                .iter()
+                .enumerate()
+                .filter(|(_, o)| matches!(o.status, Status::Fail | Status::Warn))
+                .map(|(i, o)| html_row(i, o))
+                .collect(),
+        };
+        page.render()
+            .unwrap_or_else(|e| format!("<!doctype html><title>report</title><p>{e}</p>"))
+    }
+}
+
+fn html_row(i: usize, o: &Outcome) -> HtmlRow<'_> {
+    let (status, label) = match o.status {
+        Status::Pass => ("pass", "PASS"),
+        Status::Fail => ("fail", "FAIL"),
+        Status::Skip => ("skip", "SKIP"),
+        Status::Warn => ("warn", "WARN"),
+    };
+    HtmlRow {
+        outcome: o,
+        status,
+        label,
+        anchor: format!("o{i}"),
+        got: (o.group != "check").then(|| verdict_text(o)),
+        header: o.evidence.header.as_ref().map(pretty),
+        claims: o.evidence.claims.as_ref().map(pretty),
+    }
+}
+
+/// What a scenario got, as the text report says it.
+fn verdict_text(o: &Outcome) -> String {
+    match (o.verdict, o.reason) {
+        (_, Some(reason)) => format!("rejected ({reason})"),
+        (Some(super::file::Verdict::Authenticated), None) => "authenticated".to_owned(),
+        _ => "-".to_owned(),
+    }
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
 /// XML text and attribute escaping; characters XML 1.0 forbids are dropped.

@@ -226,6 +226,7 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
                 consumer_misses(scenario, consumer, &mut misses);
             }
             provider_misses(scenario, &driven.observed, &mut misses);
+            outcome.evidence = evidence_of(scenario, &driven.observed);
             outcome.status = if verdict_ok && reason_ok && misses.is_empty() {
                 Status::Pass
             } else {
@@ -242,6 +243,42 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
     }
     outcome.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     outcome
+}
+
+/// What the report shows of a scenario: the last ID token the provider issued, and the faults
+/// its file sets.
+fn evidence_of(s: &Scenario, observed: &[Observation]) -> Evidence {
+    let mut evidence = observed
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            Observation::Issued { id_token } => Some(Evidence::of_token(id_token)),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let p = &s.provider;
+    // A fault's name is its serialized form, as the scenario file writes it.
+    let fault = |key: &str, value: Option<serde_json::Value>| {
+        value.map(|v| format!("{key} = {}", v.as_str().unwrap_or_default()))
+    };
+    evidence.mutations = p
+        .mutate
+        .iter()
+        .map(|m| m.name().to_owned())
+        .chain(fault(
+            "token_response",
+            p.token_response.and_then(|f| serde_json::to_value(f).ok()),
+        ))
+        .chain(fault(
+            "redirect",
+            p.redirect.and_then(|f| serde_json::to_value(f).ok()),
+        ))
+        .chain(fault(
+            "jwks",
+            p.jwks.and_then(|f| serde_json::to_value(f).ok()),
+        ))
+        .collect();
+    evidence
 }
 
 /// What an authenticated consumer's expectation asks that it does not have.
@@ -284,7 +321,7 @@ fn provider_misses(s: &Scenario, observed: &[Observation], misses: &mut Vec<Stri
         .iter()
         .filter_map(|o| match o {
             Observation::Authorize { nonce, pkce, .. } => Some((*nonce, *pkce)),
-            Observation::Token { .. } => None,
+            _ => None,
         })
         .collect();
     let tokens: Vec<_> = observed
@@ -296,7 +333,7 @@ fn provider_misses(s: &Scenario, observed: &[Observation], misses: &mut Vec<Stri
                 code_verifier,
                 ..
             } => Some((*client_auth, *body, *code_verifier)),
-            Observation::Authorize { .. } => None,
+            _ => None,
         })
         .collect();
     if let Some(count) = want.token_requests.filter(|count| *count != tokens.len()) {
