@@ -167,9 +167,17 @@ pub(crate) struct ServeArgs {
     /// Serve plain HTTP instead of HTTPS.
     #[arg(long)]
     pub(crate) no_tls: bool,
-    /// The issuer (iss, and the base of the discovery URLs) [default: the listening URL].
+    /// The issuer: iss and discovery's issuer only [default: the listening URL].
     #[arg(long, value_name = "URL")]
     pub(crate) issuer: Option<String>,
+    /// Where clients reach this server: the base of every endpoint URL (http://idp:8443 in a
+    /// compose file) [default: the listening URL].
+    #[arg(long, value_name = "URL")]
+    pub(crate) public_url: Option<String>,
+    /// Once the server answers, write its issuer, port, CA and endpoints here as JSON
+    /// (atomically: a reader never sees half a file).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ready_file: Option<PathBuf>,
     /// Where the local CA and server certificate are kept [default: .oidc-harness].
     #[arg(long, value_name = "DIR")]
     pub(crate) state_dir: Option<PathBuf>,

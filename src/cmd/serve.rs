@@ -30,6 +30,9 @@ fn resolve(args: ServeArgs) -> anyhow::Result<IdpConfig> {
     if args.issuer.is_some() {
         config.issuer = args.issuer;
     }
+    if args.public_url.is_some() {
+        config.public_url = args.public_url;
+    }
     if let Some(dir) = args.state_dir {
         config.state_dir = dir;
     }
@@ -38,7 +41,8 @@ fn resolve(args: ServeArgs) -> anyhow::Result<IdpConfig> {
 }
 
 pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Result<ExitCode> {
-    let config = resolve(args)?;
+    let ready_file = args.ready_file.clone();
+    let mut config = resolve(args)?;
     let listener = std::net::TcpListener::bind(config.addr)
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;
@@ -46,6 +50,8 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
         tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can mint tokens");
     }
     let scheme = if config.tls { "https" } else { "http" };
+    let origin = format!("{scheme}://{addr}");
+    config.public_url.get_or_insert_with(|| origin.clone());
     let issuer = Issuer::new(
         config
             .issuer
@@ -53,19 +59,28 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
             .unwrap_or_else(|| format!("{scheme}://{addr}")),
     );
     let tls_material = if config.tls {
-        let host = url::Url::parse(issuer.as_str())
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned));
-        Some(tls::load_or_create(
-            &config.state_dir,
-            &tls::server_names(host.as_deref()),
-        )?)
+        // The certificate names the issuer's host and the public URL's.
+        let host = |url: &str| {
+            url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+        };
+        let mut names = tls::server_names(host(issuer.as_str()).as_deref());
+        if let Some(public) = config.public_url.as_deref().and_then(host) {
+            let public = public
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned();
+            if !names.contains(&public) {
+                names.push(public);
+            }
+        }
+        Some(tls::load_or_create(&config.state_dir, &names)?)
     } else {
         None
     };
     let server_config = tls_material.as_ref().map(idp::tls_config).transpose()?;
     let state = Arc::new(IdpState::new(config, issuer, Arc::new(SystemClock))?);
-    let origin = format!("{scheme}://{addr}");
     let platform = platform_side(&state, &origin, tls_material.as_ref())?;
     banner(&state, addr, tls_material.as_ref())?;
     demo_banner(platform.as_deref(), &origin)?;
@@ -74,6 +89,10 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
         app = app.merge(platform::router(platform));
     }
 
+    // The listener is bound and its backlog open: a client reading the file is answered.
+    if let Some(path) = &ready_file {
+        write_ready_file(path, &state, addr, tls_material.as_ref())?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -219,6 +238,46 @@ fn banner(
         "  signing kid   {}",
         overview.keys.first().map(String::as_str).unwrap_or("-")
     )?;
+    Ok(())
+}
+
+/// Writes where everything is as JSON, through a temporary file renamed into place: a reader
+/// polling for the file never sees half of it.
+fn write_ready_file(
+    path: &std::path::Path,
+    state: &IdpState,
+    addr: std::net::SocketAddr,
+    tls: Option<&tls::TlsMaterial>,
+) -> anyhow::Result<()> {
+    let overview = state.overview();
+    let doc = serde_json::json!({
+        "issuer": overview.issuer,
+        "public_url": state.config().public_url,
+        "addr": addr.to_string(),
+        "port": addr.port(),
+        "ca": tls.and_then(|t| t.ca_path.as_ref()).map(|p| p.display().to_string()),
+        "endpoints": overview
+            .endpoints
+            .iter()
+            .map(|(name, url)| (name.clone(), serde_json::Value::from(url.as_str())))
+            .collect::<serde_json::Map<_, _>>(),
+        "clients": state.client_credentials().iter().map(|(id, secret)| {
+            serde_json::json!({"client_id": id, "client_secret": secret})
+        }).collect::<Vec<_>>(),
+        "pid": std::process::id(),
+    });
+    let file_name = path
+        .file_name()
+        .with_context(|| format!("--ready-file {}: not a file name", path.display()))?;
+    let temporary = path.with_file_name(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&temporary, serde_json::to_string_pretty(&doc)? + "\n")
+        .with_context(|| format!("--ready-file {}", temporary.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("--ready-file {}", path.display()))?;
     Ok(())
 }
 

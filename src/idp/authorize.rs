@@ -205,7 +205,7 @@ fn start_session(state: &IdpState, persona: Arc<Persona>, response: &mut Respons
     state
         .sessions
         .insert(id.clone(), persona, now + lifetime, now);
-    let secure = if state.issuer.as_str().starts_with("https:") {
+    let secure = if state.public_base.starts_with("https:") {
         "; Secure"
     } else {
         ""

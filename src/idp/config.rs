@@ -18,10 +18,14 @@ pub struct IdpConfig {
     pub addr: SocketAddr,
     /// Serve HTTPS with a local CA. Defaults to `true` (the platform requires HTTPS).
     pub tls: bool,
-    /// The issuer (`iss` and the base of every URL in discovery). Defaults to
+    /// The issuer: `iss` and the discovery document's `issuer`, nothing else. Defaults to
     /// `https://127.0.0.1:<port>` (`http://` without TLS). May be `https://accounts.google.com`
     /// to impersonate Google while listening locally.
     pub issuer: Option<String>,
+    /// Where clients reach this provider: the base of every endpoint URL in discovery and on
+    /// the pages (`http://idp:8443` in a compose file). Defaults to the issuer in library mode,
+    /// and to the listening URL in `serve`.
+    pub public_url: Option<String>,
     /// Folder for the local CA and server certificate. Defaults to `.oidc-harness`.
     pub state_dir: PathBuf,
     /// A personas file in the format of `fixtures/personas.toml`. Defaults to the embedded
@@ -48,6 +52,7 @@ impl Default for IdpConfig {
             addr: SocketAddr::from(([127, 0, 0, 1], 8443)),
             tls: true,
             issuer: None,
+            public_url: None,
             state_dir: PathBuf::from(".oidc-harness"),
             personas: None,
             keys: KeysConfig::default(),
@@ -381,12 +386,14 @@ impl IdpConfig {
                 }
             }
         }
-        if let Some(issuer) = &self.issuer {
-            match url::Url::parse(issuer) {
-                Ok(url) if matches!(url.scheme(), "https" | "http") && url.query().is_none() && url.fragment().is_none() && !issuer.ends_with('/') => {}
-                _ => return invalid(format!("issuer {issuer:?} must be an http(s) URL with no query, fragment or trailing slash")),
+        for (name, value) in [("issuer", &self.issuer), ("public_url", &self.public_url)] {
+            let Some(value) = value else { continue };
+            match url::Url::parse(value) {
+                Ok(url) if matches!(url.scheme(), "https" | "http") && url.query().is_none() && url.fragment().is_none() && !value.ends_with('/') => {}
+                _ => return invalid(format!("{name} {value:?} must be an http(s) URL with no query, fragment or trailing slash")),
             }
         }
+
         if self.keys.max_published == 0 || self.keys.jwks_max_age_secs == 0 {
             return invalid(
                 "keys.max_published and keys.jwks_max_age_secs must be positive".into(),

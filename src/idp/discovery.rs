@@ -34,6 +34,10 @@ pub mod paths {
     pub const USERINFO: &str = "/v1/userinfo";
     /// Revocation.
     pub const REVOKE: &str = "/revoke";
+    /// Google's debugging endpoint (`oauth2.googleapis.com/tokeninfo`); not in discovery.
+    pub const TOKENINFO: &str = "/tokeninfo";
+    /// The same on `www.googleapis.com`.
+    pub const TOKENINFO_V3: &str = "/oauth2/v3/tokeninfo";
     /// JWKS.
     pub const JWKS: &str = "/oauth2/v3/certs";
     /// kid -> X.509 PEM.
@@ -76,12 +80,11 @@ pub const RESPONSE_TYPES: [&str; 8] = [
     "none",
 ];
 
-/// Builds the document once; it only changes with the issuer.
-pub(crate) fn document(issuer: &Issuer, rfc9207: bool) -> Bytes {
-    let base = issuer.as_str();
-    let url = |path: &str| format!("{base}{path}");
+/// Builds the document once: `issuer` as configured, every endpoint below `public_base`.
+pub(crate) fn document(issuer: &Issuer, public_base: &str, rfc9207: bool) -> Bytes {
+    let url = |path: &str| format!("{public_base}{path}");
     let doc = Discovery {
-        issuer: base,
+        issuer: issuer.as_str(),
         authorization_endpoint: url(paths::AUTHORIZE),
         device_authorization_endpoint: url(paths::DEVICE_CODE),
         token_endpoint: url(paths::TOKEN),

@@ -18,6 +18,7 @@ mod server;
 mod state;
 
 mod token;
+mod tokeninfo;
 mod userinfo;
 
 pub use config::{
@@ -64,6 +65,15 @@ pub fn router(state: Arc<IdpState>) -> Router {
             get(userinfo::userinfo).post(userinfo::userinfo),
         )
         .route(paths::REVOKE, post(userinfo::revoke))
+        .route(
+            paths::TOKENINFO,
+            get(tokeninfo::tokeninfo).post(tokeninfo::tokeninfo),
+        )
+        .route(
+            paths::TOKENINFO_V3,
+            get(tokeninfo::tokeninfo).post(tokeninfo::tokeninfo),
+        )
+        .route("/healthz", get(healthz))
         .route(paths::DEVICE_CODE, post(device::device_code))
         .route(
             paths::DEVICE,
@@ -103,6 +113,11 @@ async fn limit_url(State(max): State<usize>, request: Request, next: Next) -> Re
         );
     }
     next.run(request).await
+}
+
+/// `GET /healthz`: the server answers.
+async fn healthz() -> Response {
+    Json(serde_json::json!({"status": "ok"})).into_response()
 }
 
 /// Google answers unknown paths and wrong methods (`GET /revoke`) with a plain 404.
@@ -154,6 +169,7 @@ impl IdpState {
                 ("token", paths::TOKEN),
                 ("userinfo", paths::USERINFO),
                 ("revocation", paths::REVOKE),
+                ("tokeninfo", paths::TOKENINFO),
                 ("jwks", paths::JWKS),
                 ("pem certs", paths::PEM_CERTS),
                 ("device", paths::DEVICE_CODE),

@@ -140,6 +140,8 @@ pub(crate) enum DeviceStatus {
 pub struct IdpState {
     pub(crate) config: IdpConfig,
     pub(crate) issuer: Issuer,
+    /// Where clients reach the endpoints (`public_url`, else the issuer).
+    pub(crate) public_base: String,
     pub(crate) clients: HashMap<String, Client>,
     pub(crate) personas: Personas,
     /// The personas once more, shared, so grants of unedited personas copy nothing.
@@ -233,12 +235,18 @@ impl IdpState {
             );
         }
         let personas = config.load_personas()?;
-        let discovery_json = super::discovery::document(&issuer, config.discovery.rfc9207);
+        let public_base = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| issuer.as_str().to_owned());
+        let discovery_json =
+            super::discovery::document(&issuer, &public_base, config.discovery.rfc9207);
         let cap = config.limits.max_store_entries;
 
         Ok(Self {
             faults: RwLock::new(Arc::new(config.faults.clone())),
             issuer,
+            public_base,
             clients,
             shared_personas: personas.list.iter().cloned().map(Arc::new).collect(),
             personas,
@@ -296,9 +304,9 @@ impl IdpState {
         self.clock.now()
     }
 
-    /// A URL on this provider: the issuer plus `path`.
+    /// A URL on this provider as clients reach it: the public base plus `path`.
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer.as_str())
+        format!("{}{path}", self.public_base)
     }
 
     pub(crate) fn key_ring(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
@@ -463,20 +471,27 @@ impl IdpState {
 
     /// The grant behind a live access token this provider issued and nobody revoked.
     pub(crate) fn access_grant(&self, token: &str) -> Option<Grant> {
+        self.access_grant_expiring(token).map(|(grant, _)| grant)
+    }
+
+    /// The same, with when the token expires (Unix seconds).
+    pub(crate) fn access_grant_expiring(&self, token: &str) -> Option<(Grant, i64)> {
         let claims = sealed::read(&self.token_key, token)?;
         let now = self.now();
         if claims.expires_at <= now || self.revoked_grants.get(&claims.grant_id, now).is_some() {
             return None;
         }
         if claims.persona == sealed::EDITED {
-            return self.edited_grants.get(&claims.grant_id, now);
+            let grant = self.edited_grants.get(&claims.grant_id, now)?;
+            return Some((grant, claims.expires_at));
         }
-        Some(Grant {
+        let grant = Grant {
             client_id: ClientId::new(claims.client_id),
             persona: Arc::clone(self.shared_personas.get(usize::from(claims.persona))?),
             scopes: claims.scopes,
             grant_id: Arc::from(claims.grant_id),
-        })
+        };
+        Some((grant, claims.expires_at))
     }
 
     /// Issues a refresh token shaped like Google's (`1//0` + base64url).

@@ -120,8 +120,10 @@ async fn serve_prints_its_banner_serves_https_and_stops_on_sigterm() {
     assert_eq!(response.status(), reqwest::StatusCode::OK);
 }
 
+/// `--issuer` changes `iss` and discovery's `issuer` only: every endpoint stays where the server
+/// listens, so impersonating Google keeps the flow working.
 #[tokio::test]
-async fn no_tls_and_issuer_flags() {
+async fn the_issuer_is_not_the_address() {
     let server = start(&[
         "--addr",
         "127.0.0.1:0",
@@ -135,17 +137,140 @@ async fn no_tls_and_issuer_flags() {
         field(&server.banner, "issuer"),
         "https://accounts.google.com"
     );
+    assert_eq!(field(&server.banner, "token"), format!("{base}/token"));
     assert_eq!(field(&server.banner, "TLS"), "off");
-    let doc: serde_json::Value = reqwest::get(format!("{base}/.well-known/openid-configuration"))
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let doc: serde_json::Value = http
+        .get(format!("{base}/.well-known/openid-configuration"))
+        .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(doc["issuer"], "https://accounts.google.com");
+    assert_eq!(doc["jwks_uri"], format!("{base}/oauth2/v3/certs"));
+    // Every endpoint in the document answers, and a whole code flow runs through them.
+    let auth = format!(
+        "{}?client_id=demo-client&redirect_uri=https://liveperson.net&response_type=code&scope=openid&login_hint=alice&prompt=none",
+        doc["authorization_endpoint"].as_str().unwrap()
+    );
+    let redirect = http.get(&auth).send().await.unwrap();
+    assert_eq!(redirect.status(), reqwest::StatusCode::FOUND);
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    let code = url::Url::parse(&location)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let tokens: serde_json::Value = http
+        .post(doc["token_endpoint"].as_str().unwrap())
+        .basic_auth("demo-client", Some("demo-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://liveperson.net"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let (_, claims) = super::support::decode(id_token);
+    assert_eq!(claims["iss"], "https://accounts.google.com");
+    for key in ["jwks_uri", "userinfo_endpoint"] {
+        let url = doc[key].as_str().unwrap();
+        let response = http
+            .get(url)
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{key} {url}");
+    }
+}
+
+/// `--public-url` is where clients reach the server (a compose service name, say): the base
+/// of every endpoint, in the certificate too; `--ready-file` says where everything is once the
+/// server answers, and `/healthz` answers.
+#[tokio::test]
+async fn public_url_ready_file_and_healthz() {
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ready.json");
+    let server = start(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--state-dir",
+        dir.path().to_str().unwrap(),
+        "--public-url",
+        "https://idp.test:8443",
+        "--ready-file",
+        ready.to_str().unwrap(),
+    ]);
+    let listening = field(&server.banner, "listening").to_owned();
+    let port: u16 = listening.rsplit(':').next().unwrap().parse().unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
+    assert_eq!(file["issuer"], listening);
+    assert_eq!(file["public_url"], "https://idp.test:8443");
+    assert_eq!(file["port"], port);
+    assert_eq!(file["addr"], format!("127.0.0.1:{port}"));
+    let ca = dir.path().join("ca.pem");
+    assert_eq!(file["ca"], ca.to_str().unwrap());
     assert_eq!(
-        doc["jwks_uri"],
-        "https://accounts.google.com/oauth2/v3/certs"
+        file["endpoints"]["discovery"],
+        "https://idp.test:8443/.well-known/openid-configuration"
+    );
+    assert_eq!(file["endpoints"]["token"], "https://idp.test:8443/token");
+    assert_eq!(file["clients"][0]["client_id"], "demo-client");
+    assert_eq!(file["clients"][0]["client_secret"], "demo-secret");
+    // No temporary file is left beside it.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("ready"))
+        .collect();
+    assert_eq!(names, ["ready.json"]);
+
+    // Reached by the public name (resolved here to the loopback address), TLS included.
+    let pem = std::fs::read(&ca).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .resolve(
+            "idp.test",
+            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        )
+        .build()
+        .unwrap();
+    let public = format!("https://idp.test:{port}");
+    let doc: serde_json::Value = http
+        .get(format!("{public}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["issuer"], listening);
+    assert_eq!(doc["token_endpoint"], "https://idp.test:8443/token");
+    let health = http.get(format!("{public}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+    assert_eq!(
+        health.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({"status": "ok"})
+    );
+    let (code, _, stderr) = run(&["serve", "--public-url", "idp:8443"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr.trim(),
+        "error: public_url \"idp:8443\" must be an http(s) URL with no query, fragment or trailing slash"
     );
 }
 

@@ -16,5 +16,6 @@ mod props;
 mod scenarios_dir;
 mod support;
 mod token_endpoint;
+mod tokeninfo;
 mod tokens;
 mod verifier;
