@@ -81,10 +81,11 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
     };
     let server_config = tls_material.as_ref().map(idp::tls_config).transpose()?;
     let state = Arc::new(IdpState::new(config, issuer, Arc::new(SystemClock))?);
+    let brands = idp::brands(&state)?;
     let platform = platform_side(&state, &origin, tls_material.as_ref())?;
     banner(&state, addr, tls_material.as_ref())?;
     demo_banner(platform.as_deref(), &origin)?;
-    let mut app = idp::router(Arc::clone(&state));
+    let mut app = idp::router_with_brands(Arc::clone(&state), &brands);
     if let Some(platform) = platform {
         app = app.merge(platform::router(platform));
     }
@@ -238,6 +239,9 @@ fn banner(
         "  signing kid   {}",
         overview.keys.first().map(String::as_str).unwrap_or("-")
     )?;
+    for brand in &overview.brands {
+        writeln!(out, "  brand         {} {}", brand.name, brand.discovery)?;
+    }
     Ok(())
 }
 

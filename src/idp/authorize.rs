@@ -181,18 +181,15 @@ impl Params {
     }
 }
 
-/// The cookie that remembers a sign-in at the login page.
-const SESSION_COOKIE: &str = "oidc_harness_session";
-
-/// The session cookie's value, if the request carries one.
-fn session_id(headers: &HeaderMap) -> Option<&str> {
+/// The sign-in cookie's value (the cookie named `name`), if the request carries one.
+fn session_id<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value)
 }
 
@@ -211,7 +208,8 @@ fn start_session(state: &IdpState, persona: Arc<Persona>, response: &mut Respons
         ""
     };
     let cookie = format!(
-        "{SESSION_COOKIE}={id}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Lax{secure}"
+        "{}={id}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Lax{secure}",
+        state.session_cookie
     );
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -391,7 +389,8 @@ pub(crate) async fn authorize(
     if prompt_none {
         let persona = match request.login_hint.as_deref() {
             Some(hint) => state.find_persona(hint),
-            None => session_id(&headers).and_then(|id| state.sessions.get(id, state.now())),
+            None => session_id(&headers, &state.session_cookie)
+                .and_then(|id| state.sessions.get(id, state.now())),
         };
         return match persona {
             Some(persona) => complete(&state, client, &request, persona, false),

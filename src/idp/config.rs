@@ -44,6 +44,68 @@ pub struct IdpConfig {
     /// Registered clients. Defaults to the three clients of `fixtures/clients.toml`.
     #[serde(rename = "client")]
     pub clients: Vec<ClientConfig>,
+    /// More providers in the same server, one per brand, each below `/brands/<name>`.
+    #[serde(rename = "brand")]
+    pub brands: Vec<BrandConfig>,
+    /// Set for a brand's provider (by [`IdpConfig::for_brand`]): its default signing keys are
+    /// derived from the name instead of being the fixture keys, the same at every start, and
+    /// its sign-in cookie is its own.
+    #[serde(skip)]
+    pub brand: Option<String>,
+}
+
+/// `[[brand]]`: a provider of its own in the same server: issuer, keys, clients, personas,
+/// tokens, faults. What it leaves out is the default's (the fixture clients and personas); its
+/// keys are its own, derived from its name, unless it names key files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandConfig {
+    /// Lower-case letters, digits and `-`: the path segment (`/brands/<name>`).
+    pub name: String,
+    /// The issuer. Defaults to the public URL plus `/brands/<name>`.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// A personas file. Defaults to the fixture personas.
+    #[serde(default)]
+    pub personas: Option<PathBuf>,
+    /// Signing keys (`signing` empty: two keys of its own, derived from the name).
+    #[serde(default)]
+    pub keys: KeysConfig,
+    /// Token lifetimes.
+    #[serde(default)]
+    pub tokens: TokensConfig,
+    /// Optional discovery fields.
+    #[serde(default)]
+    pub discovery: DiscoveryConfig,
+    /// Faults in force from the start.
+    #[serde(default)]
+    pub faults: super::faults::Faults,
+    /// Its clients. Defaults to the fixture clients.
+    #[serde(default = "fixture_clients", rename = "client")]
+    pub clients: Vec<ClientConfig>,
+}
+
+impl IdpConfig {
+    /// The configuration of brand `brand`'s provider, reached at `public_base` (which ends in
+    /// `/brands/<name>`): the server-wide settings are this one's, the rest the brand's.
+    pub fn for_brand(&self, brand: &BrandConfig, public_base: &str) -> Self {
+        Self {
+            addr: self.addr,
+            tls: self.tls,
+            issuer: brand.issuer.clone(),
+            public_url: Some(public_base.to_owned()),
+            state_dir: self.state_dir.clone(),
+            personas: brand.personas.clone(),
+            keys: brand.keys.clone(),
+            tokens: brand.tokens.clone(),
+            limits: self.limits.clone(),
+            discovery: brand.discovery.clone(),
+            faults: brand.faults.clone(),
+            clients: brand.clients.clone(),
+            brands: Vec::new(),
+            brand: Some(brand.name.clone()),
+        }
+    }
 }
 
 impl Default for IdpConfig {
@@ -61,6 +123,8 @@ impl Default for IdpConfig {
             discovery: DiscoveryConfig::default(),
             faults: super::faults::Faults::default(),
             clients: fixture_clients(),
+            brands: Vec::new(),
+            brand: None,
         }
     }
 }
@@ -354,20 +418,43 @@ impl IdpConfig {
         if let Some(p) = self.personas.as_mut() {
             join(p);
         }
-        for client in &mut self.clients {
-            if let Some(p) = client
-                .encrypt_id_token
-                .as_mut()
-                .and_then(|e| e.public_key.as_mut())
-            {
+        let client_keys = |clients: &mut Vec<ClientConfig>| {
+            clients
+                .iter_mut()
+                .filter_map(|c| c.encrypt_id_token.as_mut()?.public_key.as_mut())
+                .for_each(join);
+        };
+        client_keys(&mut self.clients);
+        for brand in &mut self.brands {
+            brand.keys.signing.iter_mut().for_each(join);
+            if let Some(p) = brand.personas.as_mut() {
                 join(p);
             }
+            client_keys(&mut brand.clients);
         }
     }
 
     /// Checks the rules serde cannot express.
     pub fn check(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
+        let mut names = std::collections::HashSet::new();
+        for brand in &self.brands {
+            let name = brand.name.as_str();
+            let well_formed = !name.is_empty()
+                && name.len() <= 63
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !well_formed || !names.insert(name) {
+                return invalid(format!(
+                    "brand name {name:?} must be unique, 1 to 63 of a-z, 0-9 and -"
+                ));
+            }
+            let brand_config = self.for_brand(brand, "https://brand.invalid");
+            brand_config
+                .check()
+                .map_err(|e| ConfigError::Invalid(format!("brand {name}: {e}")))?;
+        }
         if self.clients.is_empty() {
             return invalid("at least one [[client]] is needed".into());
         }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::config::{ClientConfig, ConfigError, IdpConfig};
-use super::server::{serve, tls_config, ServeError};
+use super::server::{tls_config, ServeError};
 use super::state::{Grant, IdpState};
 use crate::claims::{ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce};
 use crate::clock::{Clock, SystemClock};
@@ -77,11 +77,15 @@ impl MockIdpBuilder {
     }
 
     /// Binds `127.0.0.1:0` and starts serving.
-    pub async fn start(self) -> Result<MockIdp, MockIdpError> {
+    pub async fn start(mut self) -> Result<MockIdp, MockIdpError> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let scheme = if self.config.tls { "https" } else { "http" };
         let base_url = format!("{scheme}://{addr}");
+        // Endpoints stay where the server listens whatever the issuer says.
+        self.config
+            .public_url
+            .get_or_insert_with(|| base_url.clone());
         let issuer = Issuer::new(
             self.config
                 .issuer
@@ -98,18 +102,20 @@ impl MockIdpBuilder {
         };
         let server_config = tls.as_ref().map(tls_config).transpose()?;
         let state = Arc::new(IdpState::new(self.config, issuer, self.clock)?);
+        let brands = super::brands(&state)?;
+        let app = super::router_with_brands(Arc::clone(&state), &brands);
         let (stop, stopped) = oneshot::channel::<()>();
-        let serving = Arc::clone(&state);
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            if let Err(err) = serve(listener, serving, server_config, shutdown).await {
+            if let Err(err) = super::serve_app(listener, app, server_config, shutdown).await {
                 tracing::error!(%err, "mock provider stopped");
             }
         });
         Ok(MockIdp {
             state,
+            brands,
             addr,
             base_url,
             tls,
@@ -145,6 +151,7 @@ impl MintOptions {
 #[derive(Debug)]
 pub struct MockIdp {
     state: Arc<IdpState>,
+    brands: Vec<super::Brand>,
     addr: SocketAddr,
     base_url: String,
     tls: Option<TlsMaterial>,
@@ -197,6 +204,19 @@ impl MockIdp {
     /// The provider state, for inspection (store sizes, published kids).
     pub fn state(&self) -> &Arc<IdpState> {
         &self.state
+    }
+
+    /// Brand `name`'s provider (`[[brand]]`), for inspection.
+    pub fn brand(&self, name: &str) -> Option<&Arc<IdpState>> {
+        self.brands
+            .iter()
+            .find(|b| b.name == name)
+            .map(|b| &b.state)
+    }
+
+    /// Where brand `name` is reached: `<base_url>/brands/<name>`.
+    pub fn brand_url(&self, name: &str) -> String {
+        format!("{}/brands/{name}", self.base_url)
     }
 
     /// A reqwest client that trusts this provider's CA and does not follow redirects, so

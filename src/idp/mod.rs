@@ -43,9 +43,52 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::workspace::{ClientOverview, Overview};
+use crate::claims::Issuer;
+use crate::workspace::{BrandOverview, ClientOverview, Overview};
 
 use discovery::paths;
+
+/// Where brand `name` is reached, below a server's public base.
+fn brand_base(public_base: &str, name: &str) -> String {
+    format!("{public_base}/brands/{name}")
+}
+
+/// A brand's provider in a server of several (`[[brand]]`).
+#[derive(Debug, Clone)]
+pub struct Brand {
+    /// Its name: the path segment below `/brands/`.
+    pub name: String,
+    /// Its provider.
+    pub state: Arc<IdpState>,
+}
+
+/// The providers of `root`'s `[[brand]]`s, each reached below `/brands/<name>` of the root's
+/// public base, with its issuer there unless the brand names another.
+pub fn brands(root: &IdpState) -> Result<Vec<Brand>, ConfigError> {
+    root.config
+        .brands
+        .iter()
+        .map(|brand| {
+            let base = brand_base(&root.public_base, &brand.name);
+            let config = root.config.for_brand(brand, &base);
+            let issuer = Issuer::new(brand.issuer.clone().unwrap_or_else(|| base.clone()));
+            Ok(Brand {
+                name: brand.name.clone(),
+                state: Arc::new(IdpState::new(config, issuer, Arc::clone(&root.clock))?),
+            })
+        })
+        .collect()
+}
+
+/// The root provider's routes with every brand's below `/brands/<name>`.
+pub fn router_with_brands(root: Arc<IdpState>, brands: &[Brand]) -> Router {
+    brands.iter().fold(router(root), |app, brand| {
+        app.nest(
+            &format!("/brands/{}", brand.name),
+            router(Arc::clone(&brand.state)),
+        )
+    })
+}
 
 /// The provider's routes. Bodies are capped at `limits.max_body_bytes`, URLs at
 /// `limits.max_url_bytes`.
@@ -183,6 +226,19 @@ impl IdpState {
                 .published_kids()
                 .into_iter()
                 .map(|k| k.to_string())
+                .collect(),
+            brands: self
+                .config
+                .brands
+                .iter()
+                .map(|b| {
+                    let base = brand_base(&self.public_base, &b.name);
+                    BrandOverview {
+                        name: b.name.clone(),
+                        issuer: b.issuer.clone().unwrap_or_else(|| base.clone()),
+                        discovery: format!("{base}{}", paths::DISCOVERY),
+                    }
+                })
                 .collect(),
         }
     }

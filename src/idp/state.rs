@@ -142,6 +142,9 @@ pub struct IdpState {
     pub(crate) issuer: Issuer,
     /// Where clients reach the endpoints (`public_url`, else the issuer).
     pub(crate) public_base: String,
+    /// The sign-in cookie's name: a brand's is its own, so signing in at one brand is not
+    /// signing in at another.
+    pub(crate) session_cookie: String,
     pub(crate) clients: HashMap<String, Client>,
     pub(crate) personas: Personas,
     /// The personas once more, shared, so grants of unedited personas copy nothing.
@@ -181,7 +184,12 @@ impl IdpState {
         config.check()?;
         let invalid = |m: String| ConfigError::Invalid(m);
         let signing = if config.keys.signing.is_empty() {
-            keys::fixture_signing_keys().map_err(|e| invalid(format!("fixture keys: {e}")))?
+            match &config.brand {
+                Some(name) => keys::seeded_signing_keys(&format!("brand {name}"))
+                    .map_err(|e| invalid(format!("brand {name}: keys: {e}")))?,
+                None => keys::fixture_signing_keys()
+                    .map_err(|e| invalid(format!("fixture keys: {e}")))?,
+            }
         } else {
             config
                 .keys
@@ -247,6 +255,10 @@ impl IdpState {
             faults: RwLock::new(Arc::new(config.faults.clone())),
             issuer,
             public_base,
+            session_cookie: match &config.brand {
+                Some(name) => format!("oidc_harness_session_{}", name.replace('-', "_")),
+                None => "oidc_harness_session".to_owned(),
+            },
             clients,
             shared_personas: personas.list.iter().cloned().map(Arc::new).collect(),
             personas,

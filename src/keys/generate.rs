@@ -29,6 +29,26 @@ fn deterministic_key(name: &str) -> Result<RsaKey, KeyError> {
     RsaKey::from_private(&private)
 }
 
+/// Two signing keys derived from `seed`, the same every time (a brand's own keys), made on two
+/// threads.
+pub fn seeded_signing_keys(seed: &str) -> Result<Vec<super::SigningKey>, KeyError> {
+    let names = [format!("{seed} signing-1"), format!("{seed} signing-2")];
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = names
+            .iter()
+            .map(|name| scope.spawn(move || deterministic_key(name)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .map_err(|_| KeyError::Parse("key generation panicked".into()))?
+                    .and_then(|key| super::SigningKey::new(key, None))
+            })
+            .collect()
+    })
+}
+
 /// Writes the fixture key set into `dir` and lists what it wrote.
 pub fn generate_fixture_set(dir: &Path) -> Result<Vec<FixtureFile>, KeyError> {
     std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {

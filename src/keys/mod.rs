@@ -7,7 +7,7 @@
 mod generate;
 pub mod tls;
 
-pub use generate::{generate_fixture_set, FixtureFile};
+pub use generate::{generate_fixture_set, seeded_signing_keys, FixtureFile};
 
 use std::fmt;
 use std::sync::OnceLock;

@@ -158,6 +158,20 @@ pub struct Overview {
     pub personas: Vec<String>,
     /// Published kids, the signing one first.
     pub keys: Vec<String>,
+    /// The other brands served beside this one (`[[brand]]`), each a provider of its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub brands: Vec<BrandOverview>,
+}
+
+/// One brand in the [`Overview`].
+#[derive(Debug, Clone, Serialize)]
+pub struct BrandOverview {
+    /// The brand's name, its path segment.
+    pub name: String,
+    /// Its issuer.
+    pub issuer: String,
+    /// Its discovery URL.
+    pub discovery: String,
 }
 
 /// One client in the [`Overview`].

@@ -2,6 +2,7 @@
 
 mod architecture;
 mod authorize_errors;
+mod brands;
 mod check;
 mod cli;
 mod code_flow;
