@@ -514,3 +514,45 @@ async fn hybrid_tokens_must_name_the_same_subject() {
         rejection.detail
     );
 }
+
+/// Keys fetched ahead are kept: with the provider gone, a token signed before still verifies.
+#[tokio::test]
+async fn prefetched_keys_serve_without_the_provider() {
+    let idp = MockIdp::start().await.unwrap();
+    let mut config = connector(&idp, "demo-client");
+    config.client_id = Some(ClientId::new("demo-client"));
+    let verifier = Verifier::new(config).unwrap();
+    let token = idp
+        .mint_id_token("alice", &oidc_harness::idp::MintOptions::full())
+        .unwrap();
+    verifier.prefetch_keys(now()).await.unwrap();
+    idp.shutdown().await;
+    let consumer = verifier
+        .verify(&token, &VerifyContext::at(now()))
+        .await
+        .unwrap();
+    assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+}
+
+/// The size limit allows a token of exactly the limit and refuses one byte more.
+#[tokio::test]
+async fn the_size_limit_is_inclusive() {
+    let (idp, _) = spawn().await;
+    let token = idp
+        .mint_id_token("alice", &oidc_harness::idp::MintOptions::full())
+        .unwrap();
+    for (limit, allowed) in [(token.len(), true), (token.len() - 1, false)] {
+        let mut config = connector(&idp, "demo-client");
+        config.client_id = Some(ClientId::new("demo-client"));
+        config.max_token_bytes = limit;
+        let verdict = Verifier::new(config)
+            .unwrap()
+            .verify(&token, &VerifyContext::at(now()))
+            .await;
+        match (verdict, allowed) {
+            (Ok(_), true) => {}
+            (Err(r), false) => assert_eq!(r.reason, RejectReason::TokenTooLarge),
+            (other, _) => panic!("limit {limit}: {other:?}"),
+        }
+    }
+}
