@@ -142,6 +142,13 @@ pub struct KeysConfig {
     /// The JWKS `Cache-Control` max-age counts down to the next multiple of this many seconds,
     /// like Google's. Defaults to `21600` (6 h).
     pub jwks_max_age_secs: u64,
+    /// Key ids for the signing keys, in their order; a key without one here keeps the kid
+    /// derived from it. Defaults to none.
+    pub kids: Vec<String>,
+    /// Public keys published after the provider's own, never signing (library mode: a JWKS
+    /// that also lists another brand's key, as a misconfigured tenant's would).
+    #[serde(skip)]
+    pub also_publish: Vec<crate::keys::SigningKey>,
 }
 
 impl Default for KeysConfig {
@@ -150,6 +157,8 @@ impl Default for KeysConfig {
             signing: Vec::new(),
             max_published: 3,
             jwks_max_age_secs: 21_600,
+            kids: Vec::new(),
+            also_publish: Vec::new(),
         }
     }
 }

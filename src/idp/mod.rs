@@ -22,8 +22,8 @@ mod tokeninfo;
 mod userinfo;
 
 pub use config::{
-    fixture_clients, ClientConfig, ConfigError, DiscoveryConfig, EncryptConfig, ErrorStyle,
-    IdpConfig, ImplicitParam, KeysConfig, LimitsConfig, TokenAuthMethod, TokensConfig,
+    fixture_clients, BrandConfig, ClientConfig, ConfigError, DiscoveryConfig, EncryptConfig,
+    ErrorStyle, IdpConfig, ImplicitParam, KeysConfig, LimitsConfig, TokenAuthMethod, TokensConfig,
 };
 pub use error::OAuthError;
 pub use faults::{Faults, JwksFault, Lapse, RedirectFault, TokenFault};

@@ -206,6 +206,11 @@ impl IdpState {
                 })
                 .collect::<Result<Vec<_>, _>>()?
         };
+        let mut signing = signing;
+        for (key, kid) in signing.iter_mut().zip(&config.keys.kids) {
+            *key = key.clone().with_kid(Kid::new(kid.clone()));
+        }
+        signing.extend(config.keys.also_publish.iter().cloned());
         let keys = KeyRing::new(signing).map_err(invalid)?;
 
         let mut clients = HashMap::new();

@@ -30,10 +30,17 @@ fn deterministic_key(name: &str) -> Result<RsaKey, KeyError> {
 }
 
 /// Two signing keys derived from `seed`, the same every time (a brand's own keys), made on two
-/// threads.
+/// threads the first time and remembered for the life of the process.
 pub fn seeded_signing_keys(seed: &str) -> Result<Vec<super::SigningKey>, KeyError> {
+    static MADE: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Vec<super::SigningKey>>>,
+    > = std::sync::OnceLock::new();
+    let made = MADE.get_or_init(Default::default);
+    if let Some(keys) = made.lock().unwrap_or_else(|p| p.into_inner()).get(seed) {
+        return Ok(keys.clone());
+    }
     let names = [format!("{seed} signing-1"), format!("{seed} signing-2")];
-    std::thread::scope(|scope| {
+    let keys = std::thread::scope(|scope| {
         let handles: Vec<_> = names
             .iter()
             .map(|name| scope.spawn(move || deterministic_key(name)))
@@ -45,8 +52,12 @@ pub fn seeded_signing_keys(seed: &str) -> Result<Vec<super::SigningKey>, KeyErro
                     .map_err(|_| KeyError::Parse("key generation panicked".into()))?
                     .and_then(|key| super::SigningKey::new(key, None))
             })
-            .collect()
-    })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    made.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(seed.to_owned(), keys.clone());
+    Ok(keys)
 }
 
 /// Writes the fixture key set into `dir` and lists what it wrote.

@@ -268,6 +268,12 @@ impl SigningKey {
         self.key.kid()
     }
 
+    /// The same key published and used under another key id (a brand that names its kids).
+    pub fn with_kid(mut self, kid: Kid) -> Self {
+        self.key.kid = kid;
+        self
+    }
+
     /// The X.509 certificate, PEM.
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem

@@ -228,6 +228,39 @@ impl ExpectProvider {
     }
 }
 
+/// `[brands]`: the platform's connector is this brand's (its issuer, JWKS, client and token
+/// endpoint); a second brand, `other`, is served beside it with keys of its own and the same
+/// client id under another secret. What a multi-tenant platform must refuse crosses between
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrandsSpec {
+    /// Where the consumer signs in; the code or token still goes to this brand's connector.
+    pub sign_in: BrandSide,
+    /// The other brand signs under this brand's active kid (a different key, the same id).
+    pub same_kid: bool,
+    /// This brand's JWKS also publishes the other brand's signing key.
+    pub jwks_with_other_key: bool,
+}
+
+impl BrandsSpec {
+    /// Whether a second brand is served at all.
+    pub fn in_use(&self) -> bool {
+        *self != Self::default()
+    }
+}
+
+/// One of the two brands of `[brands]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrandSide {
+    /// The brand whose connector the platform uses.
+    #[default]
+    This,
+    /// The other one.
+    Other,
+}
+
 /// One scenario as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -277,6 +310,9 @@ pub struct Scenario {
     /// Verifier configuration.
     #[serde(default)]
     pub verifier: VerifierSpec,
+    /// Two brands in one provider, and what crosses between them.
+    #[serde(default)]
+    pub brands: BrandsSpec,
     /// The expectation.
     pub expect: Expect,
     /// Where it was read from.
@@ -482,6 +518,8 @@ impl Scenario {
         p.jwks = None;
         p.rotate_before_signing = false;
         p.rotate_between_logins = false;
+        // The consumer signs in where the connector points; nothing crosses.
+        twin.brands = BrandsSpec::default();
         twin.expect = Expect {
             verdict: Verdict::Authenticated,
             reason: None,

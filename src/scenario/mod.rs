@@ -10,8 +10,8 @@ mod runner;
 
 pub use check::{run_check, CheckPlan, SignIn};
 pub use file::{
-    load, ClientAuthSpec, Expect, ExpectProvider, FlowKind, KeySpec, PhoneMappingSpec,
-    ProviderSpec, Scenario, ScenarioError, Verdict, VerifierSpec, DEFAULT_NOW,
+    load, BrandSide, BrandsSpec, ClientAuthSpec, Expect, ExpectProvider, FlowKind, KeySpec,
+    PhoneMappingSpec, ProviderSpec, Scenario, ScenarioError, Verdict, VerifierSpec, DEFAULT_NOW,
 };
 pub use report::Report;
 pub use runner::{run_all, run_one, Outcome, Status};

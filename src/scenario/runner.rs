@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::file::{ClientAuthSpec, FlowKind, KeySpec, PhoneMappingSpec, Scenario, Verdict};
+use super::file::{
+    BrandSide, ClientAuthSpec, FlowKind, KeySpec, PhoneMappingSpec, Scenario, Verdict,
+};
 use crate::claims::{ClientId, ClientSecret, Issuer, Nonce};
 use crate::clock::FixedClock;
 use crate::idp::{ClientConfig, EncryptConfig, Faults, IdpConfig, MockIdp, Observation, PkceSeen};
@@ -20,6 +22,9 @@ use crate::verifier::{
 /// The client every scenario registers at its provider.
 const CLIENT_ID: &str = "harness-client";
 const CLIENT_SECRET: &str = "harness-secret";
+/// `[brands]`'s second brand, and its secret for the same client id.
+const OTHER_BRAND: &str = "other";
+const OTHER_SECRET: &str = "other-secret";
 
 /// How a scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -377,11 +382,11 @@ fn provider_misses(s: &Scenario, observed: &[Observation], misses: &mut Vec<Stri
 /// One headless login: the authorization request, and the parameters its redirect carries.
 async fn authorize(
     http: &reqwest::Client,
-    idp: &MockIdp,
+    base: &str,
     query: &str,
 ) -> Result<std::collections::HashMap<String, String>, String> {
     let response = http
-        .get(format!("{}/o/oauth2/v2/auth?{query}", idp.base_url()))
+        .get(format!("{base}/o/oauth2/v2/auth?{query}"))
         .send()
         .await
         .map_err(|e| format!("authorize: {e}"))?;
@@ -427,6 +432,9 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         implicit_param: p.implicit_param,
         token_endpoint_auth_method: None,
     });
+    if s.brands.in_use() {
+        other_brand(s, &mut config)?;
+    }
     config.faults = Faults {
         mutate: p.mutate.clone(),
         token_response: p.token_response,
@@ -489,7 +497,12 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
             .map_err(|e| e.to_string())?;
         idp.rotate_keys().map_err(|e| e.to_string())?;
     }
-    let redirect = authorize(&http, &idp, &query).await?;
+    // The consumer signs in at this brand, or at the other one of `[brands]`.
+    let sign_in_base = match s.brands.sign_in {
+        BrandSide::This => idp.base_url().to_owned(),
+        BrandSide::Other => idp.brand_url(OTHER_BRAND),
+    };
+    let redirect = authorize(&http, &sign_in_base, &query).await?;
 
     // Only the separate window sees the redirect's state; embedded and mobile flows get the code
     // or token from the page or app.
@@ -565,7 +578,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
                         if p.rotate_between_logins {
                             idp.rotate_keys().map_err(|e| e.to_string())?;
                         }
-                        let again = authorize(&http, &idp, &query).await?;
+                        let again = authorize(&http, &sign_in_base, &query).await?;
                         match read_handover(&again, expected_state) {
                             Ok(Handover::IdToken {
                                 id_token,
@@ -597,6 +610,43 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         verdict,
         observed: idp.state().observed(),
     })
+}
+
+/// Adds `[brands]`'s other brand beside the scenario's provider (this brand): keys of its own,
+/// the same client id under another secret, and what the scenario makes cross.
+fn other_brand(s: &Scenario, config: &mut IdpConfig) -> Result<(), String> {
+    let this_kid = crate::keys::fixture_signing_keys()
+        .map_err(|e| e.to_string())?
+        .first()
+        .map(|k| k.kid().to_string())
+        .ok_or("no fixture key")?;
+    let mut keys = crate::idp::KeysConfig::default();
+    if s.brands.same_kid {
+        keys.kids = vec![this_kid];
+    }
+    if s.brands.jwks_with_other_key {
+        let other = crate::keys::seeded_signing_keys(&format!("brand {OTHER_BRAND}"))
+            .map_err(|e| e.to_string())?;
+        config.keys.also_publish = other.into_iter().take(1).collect();
+    }
+    let mut client = config
+        .clients
+        .iter()
+        .find(|c| c.client_id == CLIENT_ID)
+        .cloned()
+        .ok_or("the scenario registers no client")?;
+    client.client_secret = ClientSecret::new(OTHER_SECRET);
+    config.brands.push(crate::idp::BrandConfig {
+        name: OTHER_BRAND.to_owned(),
+        issuer: None,
+        personas: None,
+        keys,
+        tokens: config.tokens.clone(),
+        discovery: config.discovery.clone(),
+        faults: Faults::default(),
+        clients: vec![client],
+    });
+    Ok(())
 }
 
 fn verifier_config(s: &Scenario, idp: &MockIdp) -> Result<VerifierConfig, String> {

@@ -175,3 +175,56 @@ fn brand_names_are_path_segments_and_unique() {
         "{err}"
     );
 }
+
+/// The same persona at two brands has the same `sub`; the platform tells the two consumers
+/// apart by issuer, and each connector takes only its own brand's token.
+#[tokio::test]
+async fn the_same_sub_at_two_brands_is_two_consumers() {
+    use oidc_harness::claims::{ClientId, Issuer};
+    use oidc_harness::idp::MintOptions;
+    use oidc_harness::verifier::{
+        KeySource, RejectReason, Verifier, VerifierConfig, VerifyContext,
+    };
+
+    let (idp, _) = three_providers().await;
+    let connector = |base: &str| {
+        let mut config = VerifierConfig::new(
+            Issuer::new(base),
+            KeySource::JwksUrl(format!("{base}/oauth2/v3/certs").parse().unwrap()),
+        )
+        .extra_root_pem(idp.ca_cert_pem().unwrap());
+        config.client_id = Some(ClientId::new("demo-client"));
+        Verifier::new(config).unwrap()
+    };
+    let root = idp.base_url().to_owned();
+    let acme = idp.brand_url("acme");
+    let at_root = idp.mint_id_token("alice", &MintOptions::full()).unwrap();
+    // Issued by acme's own provider: its issuer, its key.
+    let query = "client_id=demo-client&redirect_uri=https://liveperson.net&response_type=id_token&scope=openid%20email&nonce=n&login_hint=alice&prompt=none";
+    let response = idp
+        .http_client()
+        .get(format!("{acme}/o/oauth2/v2/auth?{query}"))
+        .send()
+        .await
+        .unwrap();
+    let at_acme = redirect_params(&location(&response))
+        .remove("id_token")
+        .unwrap();
+    let now = VerifyContext::at(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    );
+    let one = connector(&root).verify(&at_root, &now).await.unwrap();
+    let two = connector(&acme).verify(&at_acme, &now).await.unwrap();
+    assert_eq!(one.sub(), two.sub());
+    assert_ne!(one.iss(), two.iss());
+    assert_eq!(one.iss().as_str(), root);
+    assert_eq!(two.iss().as_str(), acme);
+    // Crossed, each is refused: the other brand's kid is unknown to the connector.
+    for (verifier, token) in [(connector(&root), &at_acme), (connector(&acme), &at_root)] {
+        let rejection = verifier.verify(token, &now).await.unwrap_err();
+        assert_eq!(rejection.reason, RejectReason::UnknownKid);
+    }
+}
