@@ -239,7 +239,7 @@ pub(crate) async fn authorize(
             "Missing required parameter: client_id",
         );
     };
-    let Some(client) = state.clients.get(client_id) else {
+    let Some(client) = state.client(client_id) else {
         return error_page(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -393,7 +393,7 @@ pub(crate) async fn authorize(
                 .and_then(|id| state.sessions.get(id, state.now())),
         };
         return match persona {
-            Some(persona) => complete(&state, client, &request, persona, false),
+            Some(persona) => complete(&state, &client, &request, persona, false),
             None => target.error(
                 "login_required",
                 "No signed-in session, and no persona matches login_hint.",
@@ -570,7 +570,8 @@ fn login_page(
     message: Option<&str>,
     status: StatusCode,
 ) -> Response {
-    let cards: Vec<PersonaCard> = state
+    let registry = state.registry();
+    let cards: Vec<PersonaCard> = registry
         .personas
         .list
         .iter()
@@ -617,7 +618,7 @@ pub(crate) async fn login(
     let Some(request) = state.logins.get(&form.request, now) else {
         return error_page(StatusCode::BAD_REQUEST, "invalid_request", "This sign-in request has expired or was already used. Start again from the application.");
     };
-    let Some(client) = state.clients.get(&request.client_id) else {
+    let Some(client) = state.client(&request.client_id) else {
         return error_page(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -637,7 +638,7 @@ pub(crate) async fn login(
     let base = form
         .persona
         .as_deref()
-        .and_then(|id| state.personas.find(id));
+        .and_then(|id| state.personas().find(id).cloned());
     let Some(base) = base else {
         return login_page(
             &state,
@@ -676,7 +677,7 @@ pub(crate) async fn login(
         locale: base.locale.clone(),
         gender: base.gender.clone(),
         preferred_username: base.preferred_username.clone(),
-        phone_number: base.phone_number.clone(),
+        phone_number: base.phone_number,
         lp_sdes,
     };
     // Single use: a second submit of the same page finds nothing.
@@ -688,7 +689,7 @@ pub(crate) async fn login(
         );
     }
     let persona = Arc::new(persona);
-    let mut response = complete(&state, client, &request, Arc::clone(&persona), true);
+    let mut response = complete(&state, &client, &request, Arc::clone(&persona), true);
     start_session(&state, persona, &mut response);
     response
 }

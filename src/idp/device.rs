@@ -60,7 +60,7 @@ pub(crate) async fn device_code(
             return OAuthError::InvalidRequest("Could not determine client ID from request.")
                 .into_response();
         };
-        match state.clients.get(id) {
+        match state.client(id) {
             Some(client) => client,
             None => {
                 return OAuthError::InvalidClient {
@@ -124,11 +124,13 @@ pub(crate) async fn device_page(
 }
 
 fn page(state: &IdpState, user_code: &str, message: Option<&str>, status: StatusCode) -> Response {
+    let registry = state.registry();
+    let personas = registry.personas.ids();
     workspace::html(
         status,
         &DevicePage {
             user_code,
-            personas: state.personas.ids(),
+            personas,
             message,
             action: super::discovery::paths::DEVICE,
         },

@@ -246,8 +246,7 @@ impl MockIdp {
         let client_id = options.client_id.as_deref().unwrap_or("demo-client");
         let client = self
             .state
-            .clients
-            .get(client_id)
+            .client(client_id)
             .ok_or_else(|| MockIdpError::Mint(format!("unknown client {client_id:?}")))?;
         let scopes = super::scope::Scopes {
             openid: true,
@@ -262,7 +261,7 @@ impl MockIdp {
         };
         let nonce = options.nonce.clone().map(Nonce::new);
         self.state
-            .id_token(client, &grant, nonce.as_ref(), None, None)
+            .id_token(&client, &grant, nonce.as_ref(), None, None)
             .map_err(|e| MockIdpError::Mint(format!("{e:?}")))
     }
 
@@ -275,11 +274,10 @@ impl MockIdp {
     ) -> Result<String, MockIdpError> {
         let client = self
             .state
-            .clients
-            .get(client_id)
+            .client(client_id)
             .ok_or_else(|| MockIdpError::Mint(format!("unknown client {client_id:?}")))?;
         self.state
-            .seal(client, claims)
+            .seal(&client, claims)
             .map_err(|e| MockIdpError::Mint(format!("{e:?}")))
     }
 

@@ -4,6 +4,7 @@
 //! [`router`] builds the app from an [`IdpState`]; [`serve`] runs it on a listener the caller
 //! bound; [`MockIdp`] does both in-process on a free port for tests.
 
+mod admin;
 mod authorize;
 mod config;
 mod device;
@@ -123,6 +124,23 @@ pub fn router(state: Arc<IdpState>) -> Router {
             get(device::device_page).post(device::device_decide),
         )
         .route("/_harness/keys/rotate", post(rotate))
+        .route("/_harness/state", get(admin::get_state))
+        .route("/_harness/personas", get(admin::list_personas))
+        .route(
+            "/_harness/personas/{id}",
+            axum::routing::put(admin::put_persona).delete(admin::delete_persona),
+        )
+        .route("/_harness/clients", get(admin::list_clients))
+        .route(
+            "/_harness/clients/{id}",
+            axum::routing::put(admin::put_client).delete(admin::delete_client),
+        )
+        .route(
+            "/_harness/queue",
+            get(admin::get_queue)
+                .post(admin::post_queue)
+                .delete(admin::clear_queue),
+        )
         .route("/_harness/attacker/jwks.json", get(faults::attacker_jwks))
         .route(
             "/_harness/faults",
@@ -176,19 +194,28 @@ struct IndexQuery {
 impl IdpState {
     /// Each client's id and secret, for the start-up banner (a mock's secrets are public).
     pub fn client_credentials(&self) -> Vec<(String, String)> {
-        self.config
+        let mut clients: Vec<(String, String)> = self
+            .registry()
             .clients
-            .iter()
-            .map(|c| (c.client_id.clone(), c.client_secret.expose().to_owned()))
-            .collect()
+            .values()
+            .map(|c| {
+                (
+                    c.config.client_id.clone(),
+                    c.config.client_secret.expose().to_owned(),
+                )
+            })
+            .collect();
+        clients.sort();
+        clients
     }
 
     /// A summary of what is running, for people and scripts.
     pub fn overview(&self) -> Overview {
-        let mut clients: Vec<ClientOverview> = self
-            .config
+        let registry = self.registry();
+        let mut clients: Vec<ClientOverview> = registry
             .clients
-            .iter()
+            .values()
+            .map(|c| &c.config)
             .map(|c| ClientOverview {
                 client_id: c.client_id.clone(),
                 redirect_uris: c.redirect_uris.clone(),
@@ -221,7 +248,12 @@ impl IdpState {
             .map(|(name, path)| (name.to_owned(), self.url(path)))
             .collect(),
             clients,
-            personas: self.personas.ids().into_iter().map(str::to_owned).collect(),
+            personas: self
+                .personas()
+                .ids()
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
             keys: self
                 .published_kids()
                 .into_iter()

@@ -25,6 +25,31 @@ pub(crate) struct Client {
 }
 
 impl Client {
+    /// A client from its configuration, with its encrypter built (the platform key it encrypts
+    /// to read from `public_key`, or the fixture platform key).
+    pub(crate) fn new(config: ClientConfig) -> Result<Self, String> {
+        let encrypter = match &config.encrypt_id_token {
+            None => None,
+            Some(enc) => {
+                let key = match &enc.public_key {
+                    None => keys::fixture_platform_key().map_err(|e| e.to_string())?,
+                    Some(path) => {
+                        let text = std::fs::read_to_string(path)
+                            .map_err(|e| format!("{}: {e}", path.display()))?;
+                        RsaKey::from_public_pem_or_base64(&text)
+                            .map_err(|e| format!("{}: {e}", path.display()))?
+                    }
+                };
+                Some(Encrypter::new(&key, enc.alg, enc.enc).map_err(|e| e.to_string())?)
+            }
+        };
+        Ok(Self {
+            id: ClientId::new(&config.client_id),
+            config,
+            encrypter,
+        })
+    }
+
     /// Whether `uri` is one this client may be redirected to.
     pub(crate) fn accepts_redirect(&self, uri: &str) -> bool {
         if self.config.redirect_uris.iter().any(|r| r == uri) {
@@ -90,6 +115,30 @@ impl KeyRing {
     }
 }
 
+/// The clients and personas in force. The admin API builds a changed copy and swaps it in, so
+/// a request sees one consistent registry and a change is seen by the next request.
+#[derive(Debug, Clone)]
+pub(crate) struct Registry {
+    pub(crate) clients: HashMap<String, Arc<Client>>,
+    /// The personas that can sign in, in order.
+    pub(crate) personas: Personas,
+    /// Every persona that was ever live, shared, append-only: an access token names its
+    /// persona by position here, so a persona replaced or deleted later still answers for the
+    /// tokens issued before.
+    pub(crate) shared: Vec<Arc<Persona>>,
+}
+
+impl Registry {
+    /// How many persona versions are kept for the tokens that name them.
+    pub(crate) const MAX_SHARED: usize = 4096;
+
+    /// The live persona for a `login_hint` (id, sub or e-mail), shared.
+    pub(crate) fn find(&self, hint: &str) -> Option<Arc<Persona>> {
+        let found = self.personas.find(hint)?;
+        self.shared.iter().rev().find(|p| p.id == found.id).cloned()
+    }
+}
+
 /// What an authorization grants: who, to which client, with which scopes.
 #[derive(Debug, Clone)]
 pub(crate) struct Grant {
@@ -145,10 +194,8 @@ pub struct IdpState {
     /// The sign-in cookie's name: a brand's is its own, so signing in at one brand is not
     /// signing in at another.
     pub(crate) session_cookie: String,
-    pub(crate) clients: HashMap<String, Client>,
-    pub(crate) personas: Personas,
-    /// The personas once more, shared, so grants of unedited personas copy nothing.
-    pub(crate) shared_personas: Vec<Arc<Persona>>,
+    /// Clients and personas: read as a snapshot per request, replaced whole by the admin API.
+    pub(crate) registry: RwLock<Arc<Registry>>,
     pub(crate) keys: RwLock<KeyRing>,
     pub(crate) faults: RwLock<Arc<super::faults::Faults>>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -169,6 +216,8 @@ pub struct IdpState {
     pub(crate) sessions: Store<Arc<Persona>>,
     /// What recent requests carried, for scenarios to assert.
     pub(crate) observed: super::observed::Observations,
+    /// Claims queued for next logins (`POST /_harness/queue`).
+    pub(crate) queue: super::admin::Queue,
 }
 
 pub(crate) use crate::store::random_token;
@@ -213,39 +262,11 @@ impl IdpState {
         signing.extend(config.keys.also_publish.iter().cloned());
         let keys = KeyRing::new(signing).map_err(invalid)?;
 
-        let mut clients = HashMap::new();
+        let mut clients: HashMap<String, Arc<Client>> = HashMap::new();
         for client in &config.clients {
-            let encrypter = match &client.encrypt_id_token {
-                None => None,
-                Some(enc) => {
-                    let key = match &enc.public_key {
-                        None => keys::fixture_platform_key(),
-                        Some(path) => std::fs::read_to_string(path)
-                            .map_err(|source| ConfigError::Io {
-                                path: path.clone(),
-                                source,
-                            })
-                            .and_then(|text| {
-                                RsaKey::from_public_pem_or_base64(&text)
-                                    .map_err(|e| invalid(format!("{}: {e}", path.display())))
-                            })
-                            .map_err(|e| keys::KeyError::Parse(e.to_string())),
-                    }
-                    .map_err(|e| invalid(format!("client {}: {e}", client.client_id)))?;
-                    Some(
-                        Encrypter::new(&key, enc.alg, enc.enc)
-                            .map_err(|e| invalid(format!("client {}: {e}", client.client_id)))?,
-                    )
-                }
-            };
-            clients.insert(
-                client.client_id.clone(),
-                Client {
-                    id: ClientId::new(&client.client_id),
-                    config: client.clone(),
-                    encrypter,
-                },
-            );
+            let built = Client::new(client.clone())
+                .map_err(|e| invalid(format!("client {}: {e}", client.client_id)))?;
+            clients.insert(client.client_id.clone(), Arc::new(built));
         }
         let personas = config.load_personas()?;
         let public_base = config
@@ -258,15 +279,17 @@ impl IdpState {
 
         Ok(Self {
             faults: RwLock::new(Arc::new(config.faults.clone())),
+            registry: RwLock::new(Arc::new(Registry {
+                clients,
+                shared: personas.list.iter().cloned().map(Arc::new).collect(),
+                personas,
+            })),
             issuer,
             public_base,
             session_cookie: match &config.brand {
                 Some(name) => format!("oidc_harness_session_{}", name.replace('-', "_")),
                 None => "oidc_harness_session".to_owned(),
             },
-            clients,
-            shared_personas: personas.list.iter().cloned().map(Arc::new).collect(),
-            personas,
             keys: RwLock::new(keys),
             clock,
             discovery_json,
@@ -284,6 +307,7 @@ impl IdpState {
             user_codes: Store::new(cap),
             sessions: Store::new(cap),
             observed: Default::default(),
+            queue: Default::default(),
             config,
         })
     }
@@ -303,18 +327,45 @@ impl IdpState {
         &self.issuer
     }
 
-    /// The personas this provider can log in.
-    pub fn personas(&self) -> &Personas {
-        &self.personas
+    /// The personas this provider can log in now.
+    pub fn personas(&self) -> Personas {
+        self.registry().personas.clone()
+    }
+
+    /// The clients and personas in force, as one snapshot.
+    pub(crate) fn registry(&self) -> Arc<Registry> {
+        Arc::clone(
+            &self
+                .registry
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    /// Replaces the registry with `change` applied to a copy, atomically with respect to other
+    /// changes; `change` refusing leaves everything as it was.
+    pub(crate) fn change_registry<T, E>(
+        &self,
+        change: impl FnOnce(&mut Registry) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut guard = self
+            .registry
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut copy = Registry::clone(&guard);
+        let done = change(&mut copy)?;
+        *guard = Arc::new(copy);
+        Ok(done)
+    }
+
+    /// A registered client.
+    pub(crate) fn client(&self, id: &str) -> Option<Arc<Client>> {
+        self.registry().clients.get(id).cloned()
     }
 
     /// The shared persona for a `login_hint` (id, sub or e-mail).
     pub(crate) fn find_persona(&self, hint: &str) -> Option<Arc<Persona>> {
-        let found = self.personas.find(hint)?;
-        self.shared_personas
-            .iter()
-            .find(|p| p.id == found.id)
-            .cloned()
+        self.registry().find(hint)
     }
 
     pub(crate) fn now(&self) -> i64 {
@@ -389,15 +440,25 @@ impl IdpState {
         claims.at_hash = access_token.map(left_half_sha256);
         claims.c_hash = code.map(left_half_sha256);
         claims.nonce = nonce.cloned();
-        self.seal(client, &claims)
+        let queued = self.queue.take(&client.id, &grant.persona.id);
+        if queued.is_empty() {
+            return self.seal(client, &claims);
+        }
+        let Ok(serde_json::Value::Object(mut members)) = serde_json::to_value(&claims) else {
+            return Err(OAuthError::ServerError);
+        };
+        for (name, value) in queued.into_iter().flatten() {
+            members.insert(name, value);
+        }
+        self.seal(client, &members)
     }
 
     /// Signs `claims` with the active key, then encrypts for the client if it wants envelopes.
     /// With `mutate` faults in force, the token is forged instead (`jose::malform`).
-    pub(crate) fn seal(
+    pub(crate) fn seal<T: serde::Serialize>(
         &self,
         client: &Client,
-        claims: &IdTokenClaims,
+        claims: &T,
     ) -> Result<String, OAuthError> {
         let faults = self.faults();
         let mutations = &faults.mutate;
@@ -460,7 +521,8 @@ impl IdpState {
         let now = self.now();
         let expires_at = now + self.config.tokens.access_token_lifetime_secs;
         let persona = self
-            .shared_personas
+            .registry()
+            .shared
             .iter()
             .position(|p| Arc::ptr_eq(p, &grant.persona))
             .and_then(|i| u16::try_from(i).ok())
@@ -504,7 +566,7 @@ impl IdpState {
         }
         let grant = Grant {
             client_id: ClientId::new(claims.client_id),
-            persona: Arc::clone(self.shared_personas.get(usize::from(claims.persona))?),
+            persona: Arc::clone(self.registry().shared.get(usize::from(claims.persona))?),
             scopes: claims.scopes,
             grant_id: Arc::from(claims.grant_id),
         };
@@ -557,7 +619,8 @@ impl IdpState {
     }
 
     /// How many entries each store holds: `(codes, edited grants of access tokens, refresh,
-    /// logins, devices)`. Access tokens themselves are not stored.
+    /// logins, devices)`. Access tokens themselves are not stored. Sessions and queued claims
+    /// are bounded too.
     pub fn store_sizes(&self) -> [usize; 5] {
         [
             self.codes.len(),

@@ -106,11 +106,11 @@ fn basic_credentials(headers: &HeaderMap) -> Option<Result<(String, String), OAu
 }
 
 /// Finds and authenticates the client: Basic header or body credentials, never both.
-pub(crate) fn authenticate<'a>(
-    state: &'a IdpState,
+pub(crate) fn authenticate(
+    state: &IdpState,
     headers: &HeaderMap,
     params: &BodyParams,
-) -> Result<&'a Client, OAuthError> {
+) -> Result<Arc<Client>, OAuthError> {
     let basic = basic_credentials(headers).transpose()?;
     let used_basic = basic.is_some();
     let (client_id, secret) = match basic {
@@ -137,13 +137,10 @@ pub(crate) fn authenticate<'a>(
             )
         }
     };
-    let client = state
-        .clients
-        .get(&client_id)
-        .ok_or(OAuthError::InvalidClient {
-            description: "The OAuth client was not found.",
-            basic: used_basic,
-        })?;
+    let client = state.client(&client_id).ok_or(OAuthError::InvalidClient {
+        description: "The OAuth client was not found.",
+        basic: used_basic,
+    })?;
     let method = if used_basic {
         TokenAuthMethod::ClientSecretBasic
     } else {
@@ -237,7 +234,7 @@ pub(crate) async fn token(
             .and_then(Result::ok)
             .map(|(id, _)| id)
             .or_else(|| params.and_then(|p| p.get("client_id")).map(str::to_owned));
-        id.and_then(|id| state.clients.get(&id))
+        id.and_then(|id| state.client(&id))
             .map_or(ErrorStyle::Google, |c| c.config.error_style)
     };
     let fault = state.faults().token_response;
@@ -271,9 +268,9 @@ pub(crate) async fn token(
         Err(err) => return Styled(err, peek_style(Some(&params))).into_response(),
     };
     let result = match params.get("grant_type").unwrap_or("") {
-        "authorization_code" => authorization_code(&state, client, &params),
-        "refresh_token" => refresh(&state, client, &params),
-        "urn:ietf:params:oauth:grant-type:device_code" => device_code(&state, client, &params),
+        "authorization_code" => authorization_code(&state, &client, &params),
+        "refresh_token" => refresh(&state, &client, &params),
+        "urn:ietf:params:oauth:grant-type:device_code" => device_code(&state, &client, &params),
         other => Err(OAuthError::UnsupportedGrantType(other.to_owned())),
     };
     let mut response = match result {

@@ -271,6 +271,16 @@ async fn the_admin_api_refuses_callers_beyond_loopback() {
         ("GET", "/_harness/faults"),
         ("DELETE", "/_harness/faults"),
         ("POST", "/_harness/keys/rotate"),
+        ("GET", "/_harness/state"),
+        ("GET", "/_harness/personas"),
+        ("PUT", "/_harness/personas/eve"),
+        ("DELETE", "/_harness/personas/alice"),
+        ("GET", "/_harness/clients"),
+        ("PUT", "/_harness/clients/evil"),
+        ("DELETE", "/_harness/clients/demo-client"),
+        ("GET", "/_harness/queue"),
+        ("POST", "/_harness/queue"),
+        ("DELETE", "/_harness/queue"),
     ] {
         let mut request = axum::http::Request::builder()
             .method(method)
@@ -288,6 +298,8 @@ async fn the_admin_api_refuses_callers_beyond_loopback() {
     }
     let kids = state.published_kids();
     assert_eq!(kids.len(), 2, "nothing was rotated");
+    assert_eq!(state.personas().list.len(), 5, "no persona changed");
+    assert_eq!(state.client_credentials().len(), 3, "no client changed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

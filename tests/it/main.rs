@@ -1,5 +1,6 @@
 //! Integration tests: each talks to a real listening provider over HTTPS with reqwest.
 
+mod admin;
 mod architecture;
 mod authorize_errors;
 mod brands;

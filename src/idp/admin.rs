@@ -1,0 +1,458 @@
+//! The admin API (loopback callers only, JSON in and out): personas, clients and claims queued
+//! for the next login, changed while the server runs, and `GET /_harness/state`. A change takes
+//! effect on the next request. Bad input is a `400 {"error", "error_description"}` naming the
+//! member at fault, and changes nothing.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use super::config::ClientConfig;
+use super::state::{Client, IdpState, Registry};
+use crate::claims::{ClientId, Persona};
+
+/// An admin answer that is not a success.
+struct Refusal(StatusCode, &'static str, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let Refusal(status, error, description) = self;
+        (
+            status,
+            Json(json!({"error": error, "error_description": description})),
+        )
+            .into_response()
+    }
+}
+
+fn bad(description: impl Into<String>) -> Refusal {
+    Refusal(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        description.into(),
+    )
+}
+
+fn not_found(what: &str, id: &str) -> Refusal {
+    Refusal(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no {what} {id:?}"),
+    )
+}
+
+fn loopback(peer: SocketAddr) -> Result<(), Refusal> {
+    if peer.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(Refusal(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "The admin API answers loopback callers only.".into(),
+        ))
+    }
+}
+
+/// Reads a JSON body into `T`; an error names the member at fault (`lp_sdes[0].info.ctype`).
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
+    let mut reader = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut reader).map_err(|err| {
+        let path = err.path().to_string();
+        // The member's path says where; serde_json's "at line 1 column 42" would count in a
+        // text the caller did not send when the body was read twice.
+        let inner = err.into_inner().to_string();
+        let inner = match inner.rfind(" at line ") {
+            Some(at) if inner[at..].contains(" column ") => inner[..at].to_owned(),
+            _ => inner,
+        };
+        if path == "." {
+            bad(format!("body: {inner}"))
+        } else {
+            bad(format!("{path}: {inner}"))
+        }
+    })
+}
+
+type AdminResult = Result<Response, Refusal>;
+
+fn answer(result: AdminResult) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+// --- personas ---------------------------------------------------------------------------------
+
+/// `GET /_harness/personas`: every persona that can sign in, in order.
+pub(crate) async fn list_personas(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    answer(
+        loopback(peer).map(|()| Json(json!({"personas": state.personas().list})).into_response()),
+    )
+}
+
+/// `PUT /_harness/personas/{id}`: creates (201) or replaces (200) a persona. Tokens issued
+/// before a replacement keep the claims they were issued with.
+pub(crate) async fn put_persona(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    answer(put_persona_inner(&state, peer, &id, &body))
+}
+
+fn put_persona_inner(state: &IdpState, peer: SocketAddr, id: &str, body: &[u8]) -> AdminResult {
+    loopback(peer)?;
+    let mut value: Value = parse(body)?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(bad("body: a persona is a JSON object"));
+    };
+    match object.get("id") {
+        None => {
+            object.insert("id".into(), id.into());
+        }
+        Some(Value::String(given)) if given == id => {}
+        Some(other) => return Err(bad(format!("id: {other} differs from the path's {id:?}"))),
+    }
+    let persona: Persona = parse(&serde_json::to_vec(&value).unwrap_or_default())?;
+    persona
+        .validate()
+        .map_err(|e| bad(e.to_string().replacen(&format!("persona {id:?}: "), "", 1)))?;
+    let created = state.change_registry(|registry| {
+        let others = registry.personas.list.iter().filter(|p| p.id != id);
+        for other in others {
+            if other.sub == persona.sub {
+                return Err(bad(format!(
+                    "sub: {} is persona {:?}'s",
+                    persona.sub, other.id
+                )));
+            }
+            if persona.email.is_some() && other.email == persona.email {
+                return Err(bad(format!(
+                    "email: {:?} is persona {:?}'s",
+                    persona.email.as_deref().unwrap_or_default(),
+                    other.id
+                )));
+            }
+        }
+        if registry.shared.len() >= Registry::MAX_SHARED {
+            return Err(bad(format!(
+                "{} persona versions are kept for the tokens that name them; restart the server",
+                Registry::MAX_SHARED
+            )));
+        }
+        registry.shared.push(Arc::new(persona.clone()));
+        let list = &mut registry.personas.list;
+        match list.iter_mut().find(|p| p.id == id) {
+            Some(slot) => {
+                *slot = persona.clone();
+                Ok(false)
+            }
+            None => {
+                list.push(persona.clone());
+                Ok(true)
+            }
+        }
+    })?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(persona)).into_response())
+}
+
+/// `DELETE /_harness/personas/{id}`: it can no longer sign in (204); its tokens stay valid.
+pub(crate) async fn delete_persona(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Response {
+    answer(loopback(peer).and_then(|()| {
+        state.change_registry(|registry| {
+            let before = registry.personas.list.len();
+            registry.personas.list.retain(|p| p.id != id);
+            if registry.personas.list.len() == before {
+                return Err(not_found("persona", &id));
+            }
+            Ok(StatusCode::NO_CONTENT.into_response())
+        })
+    }))
+}
+
+// --- clients ----------------------------------------------------------------------------------
+
+/// A client as the admin API shows it (the mock's secrets are public).
+fn client_view(client: &Client) -> Value {
+    serde_json::to_value(&client.config).unwrap_or_default()
+}
+
+/// `GET /_harness/clients`.
+pub(crate) async fn list_clients(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    answer(loopback(peer).map(|()| {
+        let registry = state.registry();
+        let mut clients: Vec<&Arc<Client>> = registry.clients.values().collect();
+        clients.sort_by(|a, b| a.config.client_id.cmp(&b.config.client_id));
+        let clients: Vec<Value> = clients.into_iter().map(|c| client_view(c)).collect();
+        Json(json!({ "clients": clients })).into_response()
+    }))
+}
+
+/// `PUT /_harness/clients/{id}`: creates (201) or replaces (200) a client, with the members
+/// of `[[client]]` in `harness.toml` (`client_secret` required).
+pub(crate) async fn put_client(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    answer(put_client_inner(&state, peer, &id, &body))
+}
+
+fn put_client_inner(state: &IdpState, peer: SocketAddr, id: &str, body: &[u8]) -> AdminResult {
+    loopback(peer)?;
+    let mut value: Value = parse(body)?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(bad("body: a client is a JSON object"));
+    };
+    match object.get("client_id") {
+        None => {
+            object.insert("client_id".into(), id.into());
+        }
+        Some(Value::String(given)) if given == id => {}
+        Some(other) => {
+            return Err(bad(format!(
+                "client_id: {other} differs from the path's {id:?}"
+            )))
+        }
+    }
+    let config: ClientConfig = parse(&serde_json::to_vec(&value).unwrap_or_default())?;
+    if config.client_id.is_empty() {
+        return Err(bad("client_id: empty"));
+    }
+    for (i, uri) in config.redirect_uris.iter().enumerate() {
+        match url::Url::parse(uri) {
+            Ok(parsed) if parsed.fragment().is_none() => {}
+            _ => {
+                return Err(bad(format!(
+                    "redirect_uris[{i}]: {uri:?} is not an absolute URL without a fragment"
+                )))
+            }
+        }
+    }
+    let client = Client::new(config).map_err(|e| bad(format!("encrypt_id_token: {e}")))?;
+    let view = client_view(&client);
+    let created = state.change_registry(|registry| {
+        Ok::<_, Refusal>(
+            registry
+                .clients
+                .insert(id.to_owned(), Arc::new(client))
+                .is_none(),
+        )
+    })?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(view)).into_response())
+}
+
+/// `DELETE /_harness/clients/{id}` (204).
+pub(crate) async fn delete_client(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Response {
+    answer(loopback(peer).and_then(|()| {
+        state.change_registry(|registry| match registry.clients.remove(&id) {
+            Some(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+            None => Err(not_found("client", &id)),
+        })
+    }))
+}
+
+// --- claims for the next login ----------------------------------------------------------------
+
+/// Whose next login a queued claim set is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum QueueFor {
+    /// The next ID token issued to this client.
+    Client(String),
+    /// The next ID token issued for this persona.
+    Persona(String),
+}
+
+/// Claims waiting for a login.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Queued {
+    #[serde(flatten)]
+    pub(crate) target: QueueFor,
+    /// Members set in the ID token, over what the persona gives.
+    pub(crate) claims: Map<String, Value>,
+}
+
+/// `POST /_harness/queue`'s body: exactly one of `client` and `persona`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueRequest {
+    #[serde(default)]
+    client: Option<String>,
+    #[serde(default)]
+    persona: Option<String>,
+    claims: Map<String, Value>,
+}
+
+/// Claim sets queued for next logins, in order; each is used once, then gone.
+#[derive(Debug, Default)]
+pub(crate) struct Queue {
+    entries: Mutex<VecDeque<Queued>>,
+    /// How many are queued, read without the lock on every issuance.
+    len: AtomicUsize,
+}
+
+impl Queue {
+    /// The most claim sets waiting at once.
+    pub(crate) const CAPACITY: usize = 1024;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn push(&self, queued: Queued) -> Result<usize, Refusal> {
+        let mut entries = self.lock();
+        if entries.len() >= Self::CAPACITY {
+            return Err(bad(format!(
+                "{} claim sets are already waiting",
+                Self::CAPACITY
+            )));
+        }
+        entries.push_back(queued);
+        self.len.store(entries.len(), Ordering::Release);
+        Ok(entries.len())
+    }
+
+    /// Takes the first set waiting for `persona`, then the first for `client`: the claims an
+    /// ID token for them gets on top of its own, the client's last.
+    pub(crate) fn take(&self, client: &ClientId, persona: &str) -> Vec<Map<String, Value>> {
+        if self.len.load(Ordering::Acquire) == 0 {
+            return Vec::new();
+        }
+        let mut entries = self.lock();
+        let mut taken = Vec::new();
+        for wanted in [
+            QueueFor::Persona(persona.to_owned()),
+            QueueFor::Client(client.as_str().to_owned()),
+        ] {
+            if let Some(at) = entries.iter().position(|q| q.target == wanted) {
+                if let Some(queued) = entries.remove(at) {
+                    taken.push(queued.claims);
+                }
+            }
+        }
+        self.len.store(entries.len(), Ordering::Release);
+        taken
+    }
+
+    fn list(&self) -> Vec<Queued> {
+        self.lock().iter().cloned().collect()
+    }
+
+    fn clear(&self) {
+        let mut entries = self.lock();
+        entries.clear();
+        self.len.store(0, Ordering::Release);
+    }
+}
+
+/// `POST /_harness/queue` with `{"client": id, "claims": {...}}` or `{"persona": id, ...}`:
+/// 201 and how many are waiting.
+pub(crate) async fn post_queue(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: axum::body::Bytes,
+) -> Response {
+    answer((|| {
+        loopback(peer)?;
+        let request: QueueRequest = parse(&body)?;
+        let target = match (request.client, request.persona) {
+            (Some(client), None) => QueueFor::Client(client),
+            (None, Some(persona)) => QueueFor::Persona(persona),
+            _ => return Err(bad("body: name exactly one of client and persona")),
+        };
+        let queued = Queued {
+            target,
+            claims: request.claims,
+        };
+        let registry = state.registry();
+        match &queued.target {
+            QueueFor::Client(id) if !registry.clients.contains_key(id) => {
+                return Err(bad(format!("client: no client {id:?}")))
+            }
+            QueueFor::Persona(id) if registry.personas.list.iter().all(|p| &p.id != id) => {
+                return Err(bad(format!("persona: no persona {id:?}")))
+            }
+            _ => {}
+        }
+        // Any member may be set, iss and aud included: a queued claim may break the next
+        // token on purpose, as faults do.
+        let waiting = state.queue.push(queued)?;
+        Ok((StatusCode::CREATED, Json(json!({ "waiting": waiting }))).into_response())
+    })())
+}
+
+/// `GET /_harness/queue`: what is waiting, in order.
+pub(crate) async fn get_queue(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    answer(loopback(peer).map(|()| Json(json!({ "queued": state.queue.list() })).into_response()))
+}
+
+/// `DELETE /_harness/queue` (204).
+pub(crate) async fn clear_queue(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    answer(loopback(peer).map(|()| {
+        state.queue.clear();
+        StatusCode::NO_CONTENT.into_response()
+    }))
+}
+
+/// `GET /_harness/state`: everything that can change at runtime, as it is now.
+pub(crate) async fn get_state(
+    State(state): State<Arc<IdpState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Response {
+    answer(loopback(peer).map(|()| {
+        let registry = state.registry();
+        let mut clients: Vec<&Arc<Client>> = registry.clients.values().collect();
+        clients.sort_by(|a, b| a.config.client_id.cmp(&b.config.client_id));
+        let [codes, edited, refresh, logins, devices] = state.store_sizes();
+        Json(json!({
+            "issuer": state.issuer().as_str(),
+            "public_url": state.public_base,
+            "clients": clients.into_iter().map(|c| client_view(c)).collect::<Vec<_>>(),
+            "personas": registry.personas.list,
+            "queued": state.queue.list(),
+            "faults": *state.faults(),
+            "keys": state.published_kids(),
+            "stores": {"codes": codes, "edited_grants": edited, "refresh_tokens": refresh, "logins": logins, "devices": devices},
+        }))
+        .into_response()
+    }))
+}
