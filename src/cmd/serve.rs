@@ -43,6 +43,7 @@ fn resolve(args: ServeArgs) -> anyhow::Result<IdpConfig> {
 pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Result<ExitCode> {
     let ready_file = args.ready_file.clone();
     let mut config = resolve(args)?;
+    config.key_cache = Some(config.state_dir.join("brand-keys"));
     let listener = std::net::TcpListener::bind(config.addr)
         .with_context(|| format!("cannot listen on {}", config.addr))?;
     let addr = listener.local_addr()?;

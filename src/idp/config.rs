@@ -52,6 +52,10 @@ pub struct IdpConfig {
     /// its sign-in cookie is its own.
     #[serde(skip)]
     pub brand: Option<String>,
+    /// Where a brand's derived keys are kept once made, so a restart reads them instead of
+    /// deriving them again (`serve` sets it to its state folder; library mode keeps nothing).
+    #[serde(skip)]
+    pub key_cache: Option<PathBuf>,
 }
 
 /// `[[brand]]`: a provider of its own in the same server: issuer, keys, clients, personas,
@@ -104,6 +108,7 @@ impl IdpConfig {
             clients: brand.clients.clone(),
             brands: Vec::new(),
             brand: Some(brand.name.clone()),
+            key_cache: self.key_cache.clone(),
         }
     }
 }
@@ -125,6 +130,7 @@ impl Default for IdpConfig {
             clients: fixture_clients(),
             brands: Vec::new(),
             brand: None,
+            key_cache: None,
         }
     }
 }

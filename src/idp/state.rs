@@ -222,6 +222,39 @@ pub struct IdpState {
 
 pub(crate) use crate::store::random_token;
 
+/// Brand `name`'s own signing keys: derived from its name, the same at every start; read from
+/// `cache` when an earlier start left them there, written there otherwise.
+fn brand_keys(name: &str, cache: Option<&std::path::Path>) -> Result<Vec<SigningKey>, String> {
+    let files = |dir: &std::path::Path| {
+        [1, 2].map(|i| dir.join(format!("brand-{name}-signing-{i}.key.pem")))
+    };
+    if let Some(dir) = cache {
+        let cached: Option<Vec<SigningKey>> = files(dir)
+            .iter()
+            .map(|path| {
+                let pem = std::fs::read_to_string(path).ok()?;
+                let key = RsaKey::from_private_pem(&pem).ok()?;
+                SigningKey::new(key, None).ok()
+            })
+            .collect();
+        if let Some(keys) = cached {
+            return Ok(keys);
+        }
+    }
+    let keys = keys::seeded_signing_keys(&format!("brand {name}")).map_err(|e| e.to_string())?;
+    if let Some(dir) = cache {
+        // A cache only: failing to write it costs the next start some time, nothing else.
+        if std::fs::create_dir_all(dir).is_ok() {
+            for (key, path) in keys.iter().zip(files(dir)) {
+                if let Some(pem) = key.key().private_pem() {
+                    let _ = keys::tls::write(&path, pem, true);
+                }
+            }
+        }
+    }
+    Ok(keys)
+}
+
 impl IdpState {
     /// Resolves a configuration into a provider: loads keys, personas and client keys.
     /// `issuer` is the final issuer (the caller knows the bound port).
@@ -234,7 +267,7 @@ impl IdpState {
         let invalid = |m: String| ConfigError::Invalid(m);
         let signing = if config.keys.signing.is_empty() {
             match &config.brand {
-                Some(name) => keys::seeded_signing_keys(&format!("brand {name}"))
+                Some(name) => brand_keys(name, config.key_cache.as_deref())
                     .map_err(|e| invalid(format!("brand {name}: keys: {e}")))?,
                 None => keys::fixture_signing_keys()
                     .map_err(|e| invalid(format!("fixture keys: {e}")))?,

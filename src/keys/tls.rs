@@ -128,7 +128,8 @@ fn read(path: &Path) -> Result<Option<String>, KeyError> {
     }
 }
 
-fn write(path: &Path, text: &str, secret: bool) -> Result<(), KeyError> {
+/// Writes `text` to `path`; `secret` files are readable by their owner only.
+pub(crate) fn write(path: &Path, text: &str, secret: bool) -> Result<(), KeyError> {
     let io = |source| KeyError::Io {
         path: path.to_owned(),
         source,

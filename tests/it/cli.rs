@@ -728,6 +728,7 @@ fn bench_measures_every_figure_against_its_baseline() {
         "verify: JWS (alice, all rules)",
         "verify: JWE envelope",
         "code flows over HTTPS (authorize, token, verify)",
+        "code flows over three brands of one server",
         "serve: start to first discovery answer",
         "serve: resident memory idle",
     ] {
@@ -955,4 +956,61 @@ async fn a_long_flow_load_leaves_resident_memory_flat() {
         after < warm + 4096,
         "resident memory grew from {warm} kB to {after} kB over 1600 more flows"
     );
+}
+
+/// A brand's keys are derived once and kept in the state folder (owner-only): a restart reads
+/// them and publishes the same kids.
+#[tokio::test]
+async fn brand_keys_are_kept_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("harness.toml");
+    std::fs::write(
+        &config,
+        "addr = \"127.0.0.1:0\"\n[[brand]]\nname = \"acme\"\n",
+    )
+    .unwrap();
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--state-dir",
+        dir.path().to_str().unwrap(),
+    ];
+    let mut kids = Vec::new();
+    for _ in 0..2 {
+        let server = start(&args);
+        let base = field(&server.banner, "listening").to_owned();
+        let brand = field(&server.banner, "brand");
+        assert_eq!(
+            brand,
+            format!("acme {base}/brands/acme/.well-known/openid-configuration")
+        );
+        let pem = std::fs::read(dir.path().join("ca.pem")).unwrap();
+        let http = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap();
+        let jwks: serde_json::Value = http
+            .get(format!("{base}/brands/acme/oauth2/v3/certs"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        kids.push(jwks["keys"].clone());
+    }
+    assert_eq!(kids[0], kids[1]);
+    for i in [1, 2] {
+        let path = dir
+            .path()
+            .join(format!("brand-keys/brand-acme-signing-{i}.key.pem"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "{text}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+        }
+    }
 }
