@@ -72,3 +72,19 @@ fn at_hash_matches_the_oidc_core_example() {
         "LDktKdoQak3Pk0cnXxCltA"
     );
 }
+
+#[test]
+fn a_non_object_is_named_and_the_payload_is_the_bytes_signed() {
+    let err = compact::json_object(b"[1]", "the header").unwrap_err();
+    assert!(
+        err.0.starts_with(
+            "the header is not a JSON object: invalid type: sequence, expected a JSON object"
+        ),
+        "{err}"
+    );
+    // {"alg":"RS256"} . {"sub":"1"} . "sig"
+    let jws = compact::UnverifiedJws::parse("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln").unwrap();
+    assert_eq!(jws.unverified_header(), br#"{"alg":"RS256"}"#);
+    assert_eq!(jws.unverified_payload(), br#"{"sub":"1"}"#);
+    assert_eq!(jws.signature(), b"sig");
+}

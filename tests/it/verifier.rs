@@ -556,3 +556,40 @@ async fn the_size_limit_is_inclusive() {
         }
     }
 }
+
+/// The Code Flow verifies the token endpoint's ID token against what came with it, whatever
+/// the caller's context held from a front channel: no `c_hash` check against the caller's code,
+/// no `at_hash` demanded as if the token had come from the authorization endpoint.
+#[tokio::test]
+async fn the_code_flow_checks_its_own_artifacts_not_the_callers() {
+    let (idp, http) = spawn().await;
+    let admin = format!("{}/_harness", idp.base_url());
+    let status = http
+        .put(format!("{admin}/faults"))
+        .json(&serde_json::json!({"mutate": ["at_hash-missing"]}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let status = http
+        .post(format!("{admin}/queue"))
+        .json(&serde_json::json!({"client": "demo-client", "claims": {"c_hash": "bm90IHRoaXMgY29kZQ"}}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let verifier = Verifier::new(connector(&idp, "demo-client")).unwrap();
+    let code = get_code(&idp, &http, &[]).await;
+    let ctx = VerifyContext {
+        code: Some("a code from the front channel".into()),
+        front_channel: true,
+        ..ctx_with_nonce()
+    };
+    let consumer = verifier
+        .authenticate_code(&redemption(code), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+}
