@@ -10,7 +10,8 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const config = $('brand').dataset;
-  const home = location.origin + '/demo/brand';
+  // This page, whichever brand's it is (/demo/brand, /demo/brands/<name>).
+  const home = location.origin + location.pathname;
   const silentUri = location.origin + '/demo/brand/silent';
 
   function random() {
@@ -167,7 +168,7 @@
     }
     lpTag.sdes.push(sdes);
     const { mode, flow, encrypted } = choice();
-    lpTag.startChat({ mode, flow, encrypted, pkce: $('pkce').value === 'on' });
+    lpTag.startChat({ mode, flow, encrypted, pkce: $('pkce').value === 'on', brand: config.brand || undefined });
   });
   showUser(finishSignIn());
 })();

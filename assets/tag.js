@@ -160,11 +160,13 @@
   }
 
   // "Chat with us": options are {mode: 'embedded'|'popup', flow: 'code'|'implicit',
-  // encrypted: bool, pkce?: bool (default true), methodName?}.
+  // encrypted: bool, pkce?: bool (default true), methodName?, brand?: the brand whose
+  // connector verifies (default: the platform's default brand)}.
   lpTag.startChat = async function (options) {
     const { mode, flow, encrypted } = options;
     const methodName = options.methodName || 'lpGetAuthenticationToken';
     const start = { mode, flow, encrypted: !!encrypted, pkce: options.pkce !== false, page_sdes: pushed.slice() };
+    if (options.brand) start.brand = options.brand;
     if (mode === 'popup') {
       // Opened during the click, so no popup blocker objects, then sent to the provider.
       const popup = window.open('about:blank', 'lp-window', 'popup,width=560,height=780');

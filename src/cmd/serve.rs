@@ -11,7 +11,7 @@ use oidc_harness::clock::SystemClock;
 use oidc_harness::idp::discovery::paths;
 use oidc_harness::idp::{self, IdpConfig, IdpState};
 use oidc_harness::keys::{self, tls};
-use oidc_harness::platform::{self, Connector, Platform, PlatformConfig};
+use oidc_harness::platform::{self, BrandConnection, Connector, Platform, PlatformConfig};
 
 use crate::cli::ServeArgs;
 
@@ -83,7 +83,7 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
     let server_config = tls_material.as_ref().map(idp::tls_config).transpose()?;
     let state = Arc::new(IdpState::new(config, issuer, Arc::new(SystemClock))?);
     let brands = idp::brands(&state)?;
-    let platform = platform_side(&state, &origin, tls_material.as_ref())?;
+    let platform = platform_side(&state, &brands, &origin, tls_material.as_ref())?;
     banner(&state, addr, tls_material.as_ref())?;
     demo_banner(platform.as_deref(), &origin)?;
     let mut app = idp::router_with_brands(Arc::clone(&state), &brands);
@@ -114,12 +114,57 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
 
 /// The platform's side of the demo, connected to this provider as a brand would register it:
 /// the first client that takes loopback redirects with signed ID tokens, and the first with
-/// ID tokens encrypted to the platform's fixture key. `None` when no client fits.
+/// ID tokens encrypted to the platform's fixture key; each brand gets a connector of its own
+/// the same way. `None` when the default provider has no client that fits.
 fn platform_side(
     state: &IdpState,
+    brands: &[idp::Brand],
     origin: &str,
     tls: Option<&tls::TlsMaterial>,
 ) -> anyhow::Result<Option<Arc<Platform>>> {
+    let Some(default) = connection(state, "", origin)? else {
+        return Ok(None);
+    };
+    let mut others = Vec::new();
+    for brand in brands {
+        let base = format!("{origin}/brands/{}", brand.name);
+        if let Some(connection) = connection(&brand.state, &brand.name, &base)? {
+            others.push(connection);
+        }
+    }
+    let config = PlatformConfig {
+        origin: origin.to_owned(),
+        issuer: default.issuer,
+        authorization_endpoint: default.authorization_endpoint,
+        token_endpoint: default.token_endpoint,
+        jwks_uri: default.jwks_uri,
+        plain: default.plain,
+        decryption_key: default
+            .encrypted
+            .as_ref()
+            .map(|_| keys::fixture_platform_key())
+            .transpose()?
+            .or_else(|| {
+                others
+                    .iter()
+                    .any(|o| o.encrypted.is_some())
+                    .then(keys::fixture_platform_key)
+                    .and_then(Result::ok)
+            }),
+        encrypted: default.encrypted,
+        extra_root_pem: tls.map(|t| t.ca_cert_pem.clone()),
+        insecure_allow_http: tls.is_none(),
+        max_conversations: state.config().limits.max_store_entries,
+        brands: others,
+    };
+    Ok(Some(Arc::new(Platform::new(
+        config,
+        Arc::new(SystemClock),
+    )?)))
+}
+
+/// The platform's connection to one provider reached at `base`, if it has a client to use.
+fn connection(state: &IdpState, name: &str, base: &str) -> anyhow::Result<Option<BrandConnection>> {
     let clients = &state.config().clients;
     let connector = |c: &idp::ClientConfig| Connector {
         client_id: ClientId::new(&c.client_id),
@@ -137,32 +182,25 @@ fn platform_side(
                 .as_ref()
                 .is_some_and(|e| e.public_key.is_none())
     });
-    let config = PlatformConfig {
-        origin: origin.to_owned(),
+    Ok(Some(BrandConnection {
+        name: name.to_owned(),
         issuer: state.issuer().clone(),
-        authorization_endpoint: format!("{origin}{}", paths::AUTHORIZE),
-        token_endpoint: url::Url::parse(&format!("{origin}{}", paths::TOKEN))?,
-        jwks_uri: url::Url::parse(&format!("{origin}{}", paths::JWKS))?,
+        authorization_endpoint: format!("{base}{}", paths::AUTHORIZE),
+        token_endpoint: url::Url::parse(&format!("{base}{}", paths::TOKEN))?,
+        jwks_uri: url::Url::parse(&format!("{base}{}", paths::JWKS))?,
         plain: connector(plain),
         encrypted: encrypted.map(connector),
-        decryption_key: encrypted
-            .map(|_| keys::fixture_platform_key())
-            .transpose()?,
-        extra_root_pem: tls.map(|t| t.ca_cert_pem.clone()),
-        insecure_allow_http: tls.is_none(),
-        max_conversations: state.config().limits.max_store_entries,
-    };
-    Ok(Some(Arc::new(Platform::new(
-        config,
-        Arc::new(SystemClock),
-    )?)))
+    }))
 }
 
 fn demo_banner(platform: Option<&Platform>, origin: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match platform {
-        Some(_) => {
+        Some(platform) => {
             writeln!(out, "  brand demo    {origin}/demo/brand")?;
+            for brand in &platform.config().brands {
+                writeln!(out, "  brand demo    {origin}/demo/brands/{}", brand.name)?;
+            }
             writeln!(out, "  agent         {origin}/platform/agent")?;
         }
         None => writeln!(

@@ -584,7 +584,7 @@ fn login_page(
         scope: request.scopes.redirect_form(),
         personas: cards,
         message,
-        action: super::discovery::paths::LOGIN,
+        action: &state.local_path(super::discovery::paths::LOGIN),
     };
     workspace::html(status, &page)
 }

@@ -132,7 +132,7 @@ fn page(state: &IdpState, user_code: &str, message: Option<&str>, status: Status
             user_code,
             personas,
             message,
-            action: super::discovery::paths::DEVICE,
+            action: &state.local_path(super::discovery::paths::DEVICE),
         },
     )
 }

@@ -410,6 +410,15 @@ impl IdpState {
         format!("{}{path}", self.public_base)
     }
 
+    /// `path` below this provider's own prefix (`/brands/acme/...` for a brand), for the forms
+    /// of its pages: same origin as the page, whatever host the browser used.
+    pub(crate) fn local_path(&self, path: &str) -> String {
+        let prefix = url::Url::parse(&self.public_base)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        format!("{prefix}{path}")
+    }
+
     pub(crate) fn key_ring(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
         self.keys
             .read()

@@ -85,6 +85,9 @@ fn json_body<T: DeserializeOwned>(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct StartRequest {
+    /// The brand whose connector to use; absent, the default brand's.
+    #[serde(default)]
+    brand: Option<String>,
     mode: Mode,
     flow: FlowKind,
     #[serde(default)]
@@ -116,9 +119,10 @@ pub(super) struct WindowRequest {
 fn window_request(platform: &Platform, conversation: &Conversation) -> WindowRequest {
     let pending = &conversation.pending;
     let authorize_url = (conversation.mode == Mode::Popup)
-        .then(|| platform.connector(conversation.encrypted))
+        .then(|| platform.connector(conversation.brand.as_deref(), conversation.encrypted))
         .flatten()
-        .map(|connector| {
+        .zip(platform.connection(conversation.brand.as_deref()))
+        .map(|(connector, connection)| {
             let config = &platform.config;
             let redirect_uri = format!("{}{WINDOW_CALLBACK_PATH}", config.origin);
             let response_type = match conversation.flow {
@@ -142,7 +146,7 @@ fn window_request(platform: &Platform, conversation: &Conversation) -> WindowReq
                     .append_pair("code_challenge", challenge)
                     .append_pair("code_challenge_method", "S256");
             }
-            format!("{}?{}", config.authorization_endpoint, query.finish())
+            format!("{}?{}", connection.authorization_endpoint, query.finish())
         });
     WindowRequest {
         conversation: conversation.id.clone(),
@@ -171,7 +175,20 @@ pub(super) async fn start(
             "page_sdes must be an array of SDEs",
         );
     }
-    if platform.connector(request.encrypted).is_none() {
+    if platform.connection(request.brand.as_deref()).is_none() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!(
+                "no brand {:?}",
+                request.brand.as_deref().unwrap_or_default()
+            ),
+        );
+    }
+    if platform
+        .connector(request.brand.as_deref(), request.encrypted)
+        .is_none()
+    {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -179,6 +196,7 @@ pub(super) async fn start(
         );
     }
     let mut conversation = Conversation::new(
+        request.brand.clone(),
         request.mode,
         request.flow,
         request.encrypted,
@@ -334,7 +352,11 @@ async fn authenticate(
     handover: Handover,
     redirect_uri: Option<String>,
 ) -> Result<AuthenticatedConsumer, Rejection> {
-    let Some(verifier) = platform.verifier(conversation.flow, conversation.encrypted) else {
+    let Some(verifier) = platform.verifier(
+        conversation.brand.as_deref(),
+        conversation.flow,
+        conversation.encrypted,
+    ) else {
         return Err(Rejection::new(
             RejectReason::KeyUnavailable,
             "no connector for encrypted ID tokens",

@@ -80,6 +80,8 @@ pub(super) struct Pending {
 #[derive(Debug, Clone)]
 pub(crate) struct Conversation {
     pub(super) id: String,
+    /// The brand whose connector the conversation uses (`None`: the default brand).
+    pub(super) brand: Option<String>,
     pub(super) mode: Mode,
     pub(super) flow: FlowKind,
     pub(super) encrypted: bool,
@@ -99,6 +101,7 @@ const MAX_EVENTS: usize = 50;
 
 impl Conversation {
     pub(super) fn new(
+        brand: Option<String>,
         mode: Mode,
         flow: FlowKind,
         encrypted: bool,
@@ -107,6 +110,7 @@ impl Conversation {
     ) -> Self {
         Self {
             id: random_token(12),
+            brand,
             mode,
             flow,
             encrypted,

@@ -67,6 +67,29 @@ pub struct PlatformConfig {
     pub insecure_allow_http: bool,
     /// Conversations kept at once; the oldest go first.
     pub max_conversations: usize,
+    /// More brands, each with a connector of its own (a multi-tenant platform): a conversation
+    /// started for one is verified with that brand's issuer, keys, client and token endpoint
+    /// only.
+    pub brands: Vec<BrandConnection>,
+}
+
+/// Another brand's provider, as the platform's connector for it knows it.
+#[derive(Debug, Clone)]
+pub struct BrandConnection {
+    /// The brand's name (`/demo/brands/<name>`).
+    pub name: String,
+    /// Its issuer.
+    pub issuer: Issuer,
+    /// Its authorization endpoint.
+    pub authorization_endpoint: String,
+    /// Its token endpoint.
+    pub token_endpoint: url::Url,
+    /// Its JWKS.
+    pub jwks_uri: url::Url,
+    /// The connector for signed ID tokens.
+    pub plain: Connector,
+    /// The connector for encrypted ones.
+    pub encrypted: Option<Connector>,
 }
 
 /// The verifiers, one per connector and flow, built once.
@@ -79,11 +102,18 @@ struct Verifiers {
     implicit_encrypted: Option<Verifier>,
 }
 
+/// One brand's connection and its verifiers; the first is the default brand's.
+#[derive(Debug)]
+struct Tenant {
+    connection: BrandConnection,
+    verifiers: Verifiers,
+}
+
 /// The platform side, shared by every request.
 #[derive(Debug)]
 pub struct Platform {
     config: PlatformConfig,
-    verifiers: Verifiers,
+    tenants: Vec<Tenant>,
     conversations: Store<Conversation>,
     /// The newest conversation ids first, for the agent's list.
     recent: Mutex<VecDeque<String>>,
@@ -96,12 +126,44 @@ const CONVERSATION_LIFETIME_SECS: i64 = 86_400;
 const RECENT: usize = 50;
 
 impl Platform {
-    /// Builds the verifiers for each connector from `config`.
+    /// Builds the verifiers for each connector of each brand from `config`.
     pub fn new(config: PlatformConfig, clock: Arc<dyn Clock>) -> Result<Self, VerifierError> {
+        let default = BrandConnection {
+            name: String::new(),
+            issuer: config.issuer.clone(),
+            authorization_endpoint: config.authorization_endpoint.clone(),
+            token_endpoint: config.token_endpoint.clone(),
+            jwks_uri: config.jwks_uri.clone(),
+            plain: config.plain.clone(),
+            encrypted: config.encrypted.clone(),
+        };
+        let tenants = std::iter::once(default)
+            .chain(config.brands.iter().cloned())
+            .map(|connection| {
+                let verifiers = Self::verifiers(&config, &connection)?;
+                Ok(Tenant {
+                    connection,
+                    verifiers,
+                })
+            })
+            .collect::<Result<Vec<_>, VerifierError>>()?;
+        Ok(Self {
+            conversations: Store::new(config.max_conversations),
+            recent: Mutex::new(VecDeque::with_capacity(RECENT)),
+            tenants,
+            config,
+            clock,
+        })
+    }
+
+    fn verifiers(
+        config: &PlatformConfig,
+        brand: &BrandConnection,
+    ) -> Result<Verifiers, VerifierError> {
         let base = || {
             let mut c = VerifierConfig::new(
-                config.issuer.clone(),
-                KeySource::JwksUrl(config.jwks_uri.clone()),
+                brand.issuer.clone(),
+                KeySource::JwksUrl(brand.jwks_uri.clone()),
             );
             c.insecure_allow_http = config.insecure_allow_http;
             c.extra_root_pem.clone_from(&config.extra_root_pem);
@@ -112,7 +174,7 @@ impl Platform {
             Verifier::new(
                 base()
                     .token_endpoint(
-                        config.token_endpoint.clone(),
+                        brand.token_endpoint.clone(),
                         connector.client_id.clone(),
                         connector.client_secret.clone(),
                     )
@@ -126,18 +188,11 @@ impl Platform {
                     .client_id(connector.client_id.clone()),
             )
         };
-        let verifiers = Verifiers {
-            code_plain: code(&config.plain)?,
-            code_encrypted: config.encrypted.as_ref().map(code).transpose()?,
-            implicit_plain: implicit(&config.plain)?,
-            implicit_encrypted: config.encrypted.as_ref().map(implicit).transpose()?,
-        };
-        Ok(Self {
-            conversations: Store::new(config.max_conversations),
-            recent: Mutex::new(VecDeque::with_capacity(RECENT)),
-            verifiers,
-            config,
-            clock,
+        Ok(Verifiers {
+            code_plain: code(&brand.plain)?,
+            code_encrypted: brand.encrypted.as_ref().map(code).transpose()?,
+            implicit_plain: implicit(&brand.plain)?,
+            implicit_encrypted: brand.encrypted.as_ref().map(implicit).transpose()?,
         })
     }
 
@@ -150,20 +205,39 @@ impl Platform {
         self.clock.now()
     }
 
-    fn verifier(&self, flow: FlowKind, encrypted: bool) -> Option<&Verifier> {
-        match (flow, encrypted) {
-            (FlowKind::Code, false) => Some(&self.verifiers.code_plain),
-            (FlowKind::Code, true) => self.verifiers.code_encrypted.as_ref(),
-            (FlowKind::Implicit, false) => Some(&self.verifiers.implicit_plain),
-            (FlowKind::Implicit, true) => self.verifiers.implicit_encrypted.as_ref(),
+    /// Brand `name`'s tenant (`None`: the default brand's).
+    fn tenant(&self, brand: Option<&str>) -> Option<&Tenant> {
+        match brand {
+            None => self.tenants.first(),
+            Some(name) => self
+                .tenants
+                .iter()
+                .skip(1)
+                .find(|t| t.connection.name == name),
         }
     }
 
-    fn connector(&self, encrypted: bool) -> Option<&Connector> {
+    /// Brand `name`'s connection.
+    fn connection(&self, brand: Option<&str>) -> Option<&BrandConnection> {
+        self.tenant(brand).map(|t| &t.connection)
+    }
+
+    fn verifier(&self, brand: Option<&str>, flow: FlowKind, encrypted: bool) -> Option<&Verifier> {
+        let v = &self.tenant(brand)?.verifiers;
+        match (flow, encrypted) {
+            (FlowKind::Code, false) => Some(&v.code_plain),
+            (FlowKind::Code, true) => v.code_encrypted.as_ref(),
+            (FlowKind::Implicit, false) => Some(&v.implicit_plain),
+            (FlowKind::Implicit, true) => v.implicit_encrypted.as_ref(),
+        }
+    }
+
+    fn connector(&self, brand: Option<&str>, encrypted: bool) -> Option<&Connector> {
+        let connection = self.connection(brand)?;
         if encrypted {
-            self.config.encrypted.as_ref()
+            connection.encrypted.as_ref()
         } else {
-            Some(&self.config.plain)
+            Some(&connection.plain)
         }
     }
 
@@ -200,6 +274,7 @@ impl Platform {
 pub fn router(platform: Arc<Platform>) -> Router {
     Router::new()
         .route("/demo/brand", get(pages::brand))
+        .route("/demo/brands/{name}", get(pages::other_brand))
         .route(BRAND_SILENT_PATH, get(pages::brand_silent))
         .route("/demo/assets/{file}", get(pages::asset))
         .route("/platform/assets/{file}", get(pages::asset))

@@ -42,15 +42,31 @@ const DEFAULT_PAGE_SDES: &str = r#"[
   }
 ]"#;
 
-/// `GET /demo/brand`.
+/// `GET /demo/brand`: the default brand's page.
 pub(super) async fn brand(State(platform): State<Arc<Platform>>) -> Response {
-    let config = platform.config();
+    brand_page(&platform, None)
+}
+
+/// `GET /demo/brands/{name}`: another brand's page, its sign-in at its own provider and its
+/// chat through the platform's connector for that brand.
+pub(super) async fn other_brand(
+    State(platform): State<Arc<Platform>>,
+    Path(name): Path<String>,
+) -> Response {
+    brand_page(&platform, Some(&name))
+}
+
+fn brand_page(platform: &Platform, brand: Option<&str>) -> Response {
+    let Some(connection) = platform.connection(brand) else {
+        return (StatusCode::NOT_FOUND, "Not Found").into_response();
+    };
     page(
         StatusCode::OK,
         &BrandPage {
-            authorize_endpoint: &config.authorization_endpoint,
-            client_id: config.plain.client_id.as_str(),
-            encrypted_client_id: config.encrypted.as_ref().map(|c| c.client_id.as_str()),
+            brand: brand.unwrap_or_default(),
+            authorize_endpoint: &connection.authorization_endpoint,
+            client_id: connection.plain.client_id.as_str(),
+            encrypted_client_id: connection.encrypted.as_ref().map(|c| c.client_id.as_str()),
             page_sdes: DEFAULT_PAGE_SDES,
         },
     )

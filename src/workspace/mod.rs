@@ -203,6 +203,8 @@ pub struct IndexPage<'a> {
 #[derive(Template)]
 #[template(path = "brand.html")]
 pub struct BrandPage<'a> {
+    /// The brand's name; empty for the default brand.
+    pub brand: &'a str,
     /// The provider's authorization endpoint.
     pub authorize_endpoint: &'a str,
     /// The connector with signed ID tokens.

@@ -27,7 +27,31 @@ pub(crate) const ALL: &[Case] = &[
     ("markup_renders_as_text", |ctx| {
         Box::pin(markup_renders_as_text(ctx))
     }),
+    ("a_brand_page_chats_through_its_own_connector", |ctx| {
+        Box::pin(a_brand_page_chats_through_its_own_connector(ctx))
+    }),
 ];
+
+/// Brand acme's page: the consumer signs in at acme's provider, and the platform verifies with
+/// acme's connector: the workspace names acme's issuer.
+async fn a_brand_page_chats_through_its_own_connector(ctx: Ctx) -> Result<(), String> {
+    ctx.goto(&format!("{}/demo/brands/acme", ctx.origin))
+        .await?;
+    ctx.click("#sign-in").await?;
+    ctx.login_as("bob").await?;
+    ctx.wait("#signed-in-as[data-signed-in='yes']").await?;
+    ctx.chat("code", "plain", "embedded").await?;
+    let workspace = ctx.window_settles("authenticated").await?;
+    ctx.open_workspace(&workspace, "authenticated", "brand-acme", &ctx.origin)
+        .await?;
+    ensure_eq!(
+        ctx.text("#issuer").await?,
+        format!("{}/brands/acme", ctx.origin),
+        "issuer"
+    );
+    ensure_eq!(ctx.text("#sub").await?, BOB, "sub");
+    Ok(())
+}
 
 const ALICE: &str = "110169484474386276334";
 const BOB: &str = "104785613201744552819";

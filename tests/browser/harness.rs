@@ -498,7 +498,10 @@ async fn run(cases: Vec<&Case>, chromium: &Path, driver: &Path) -> ExitCode {
         let short_config = dir.path().join("short.toml");
         std::fs::write(&short_config, "[tokens]\nid_token_lifetime_secs = 4\n")
             .ctx("writing a config")?;
-        let (serve, origin) = start_serve(&dir.path().join("state"), None).await?;
+        // The default provider, and a brand beside it with a connector of its own.
+        let brands = dir.path().join("brands.toml");
+        std::fs::write(&brands, "[[brand]]\nname = \"acme\"\n").ctx("writing a config")?;
+        let (serve, origin) = start_serve(&dir.path().join("state"), Some(&brands)).await?;
         let (short_serve, short_lived_origin) =
             start_serve(&dir.path().join("state-short"), Some(&short_config)).await?;
         let (chromedriver, webdriver) = start_chromedriver(driver).await?;

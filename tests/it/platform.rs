@@ -8,7 +8,7 @@ use oidc_harness::claims::{ClientId, ClientSecret};
 use oidc_harness::clock::FixedClock;
 use oidc_harness::idp::MockIdp;
 use oidc_harness::keys;
-use oidc_harness::platform::{self, Connector, Platform, PlatformConfig};
+use oidc_harness::platform::{self, BrandConnection, Connector, Platform, PlatformConfig};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -26,7 +26,10 @@ struct Demo {
 
 async fn demo() -> Demo {
     let clock = Arc::new(FixedClock::at(NOW));
+    // A second brand, acme, with a connector of its own at the platform.
+    let brands = oidc_harness::idp::IdpConfig::from_toml("[[brand]]\nname = \"acme\"\n").unwrap();
     let idp = MockIdp::builder()
+        .config(brands)
         .clock(clock.clone())
         .start()
         .await
@@ -51,6 +54,17 @@ async fn demo() -> Demo {
         extra_root_pem: idp.ca_cert_pem().map(str::to_owned),
         insecure_allow_http: false,
         max_conversations: 100,
+        brands: vec![BrandConnection {
+            name: "acme".into(),
+            issuer: idp.brand("acme").unwrap().issuer().clone(),
+            authorization_endpoint: format!("{}/o/oauth2/v2/auth", idp.brand_url("acme")),
+            token_endpoint: format!("{}/token", idp.brand_url("acme")).parse().unwrap(),
+            jwks_uri: format!("{}/oauth2/v3/certs", idp.brand_url("acme"))
+                .parse()
+                .unwrap(),
+            plain: connector("demo-client"),
+            encrypted: None,
+        }],
     };
     let platform = Arc::new(Platform::new(config, clock.clone()).expect("platform builds"));
     tokio::spawn(async move { axum::serve(listener, platform::router(platform)).await });
@@ -223,6 +237,102 @@ impl Demo {
             .unwrap();
         self.settled(answer, id).await
     }
+}
+
+/// Each brand's conversation is verified by that brand's connector alone: acme's code works for
+/// an acme conversation (as acme's consumer), the default brand's code does not, and a brand
+/// the platform has no connector for is refused.
+#[tokio::test]
+async fn each_brand_has_its_own_connector() {
+    let demo = demo().await;
+    let start = |brand: &str| json!({"brand": brand, "mode": "embedded", "flow": "code", "encrypted": false});
+    let code_at = |base: String, challenge: String| {
+        let http = demo.http.clone();
+        async move {
+            let query = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs([
+                    ("client_id", "demo-client"),
+                    ("redirect_uri", REDIRECT),
+                    ("response_type", "code"),
+                    ("scope", "openid email profile"),
+                    ("login_hint", "alice"),
+                    ("prompt", "none"),
+                    ("code_challenge", &challenge),
+                    ("code_challenge_method", "S256"),
+                ])
+                .finish();
+            let response = http
+                .get(format!("{base}/o/oauth2/v2/auth?{query}"))
+                .send()
+                .await
+                .unwrap();
+            redirect_params(&location(&response))
+                .remove("code")
+                .unwrap()
+        }
+    };
+    let acme = demo.idp.brand_url("acme");
+    let (status, started) = demo
+        .post("/platform/api/conversations", start("acme"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let id = started["conversation"].as_str().unwrap();
+    let challenge = started["code_challenge"].as_str().unwrap().to_owned();
+    let code = code_at(acme.clone(), challenge).await;
+    let view = demo
+        .hand_over(
+            id,
+            json!({"token": {"ssoKey": code, "redirect_uri": REDIRECT}}),
+        )
+        .await;
+    assert_eq!(view["status"], "authenticated", "{view}");
+    assert_eq!(view["sub"], ALICE);
+    assert_eq!(view["issuer"], acme);
+
+    // The default brand's code at acme's connector: acme's token endpoint never issued it.
+    let (_, started) = demo
+        .post("/platform/api/conversations", start("acme"))
+        .await;
+    let id = started["conversation"].as_str().unwrap();
+    let challenge = started["code_challenge"].as_str().unwrap().to_owned();
+    let code = code_at(demo.idp.base_url().to_owned(), challenge).await;
+    let view = demo
+        .hand_over(
+            id,
+            json!({"token": {"ssoKey": code, "redirect_uri": REDIRECT}}),
+        )
+        .await;
+    assert_eq!(view["status"], "rejected");
+    assert_eq!(view["reason"], "token_endpoint_error");
+
+    let (status, body) = demo
+        .post("/platform/api/conversations", start("globex"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error_description"], "no brand \"globex\"");
+    // Its page: acme's authorization endpoint and brand name, for the tag to pass on.
+    let page = demo
+        .http
+        .get(format!("{}/demo/brands/acme", demo.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!(
+            "data-brand=\"acme\" data-authorize=\"{acme}/o/oauth2/v2/auth\""
+        )),
+        "{page}"
+    );
+    let missing = demo
+        .http
+        .get(format!("{}/demo/brands/globex", demo.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -592,7 +702,7 @@ async fn the_brand_page_names_the_connectors_and_loads_only_its_own_scripts() {
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.unwrap();
     assert!(html.contains(&format!(
-        r#"<div id="brand" data-authorize="{}/o/oauth2/v2/auth" data-client="demo-client" data-encrypted-client="demo-encrypted">"#,
+        r#"<div id="brand" data-brand="" data-authorize="{}/o/oauth2/v2/auth" data-client="demo-client" data-encrypted-client="demo-encrypted">"#,
         demo.idp.base_url()
     )));
     assert!(!html.contains("<script>"), "no inline script");
