@@ -81,6 +81,32 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
     })
 }
 
+/// Reads a body naming a resource (`what`) whose `member` is the path's `id`: the member may be
+/// left out, and must not differ.
+fn parse_named<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+    member: &str,
+    id: &str,
+) -> Result<T, Refusal> {
+    let mut value: Value = parse(body)?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(bad(format!("body: {what} is a JSON object")));
+    };
+    match object.get(member) {
+        None => {
+            object.insert(member.into(), id.into());
+        }
+        Some(Value::String(given)) if given == id => {}
+        Some(other) => {
+            return Err(bad(format!(
+                "{member}: {other} differs from the path's {id:?}"
+            )))
+        }
+    }
+    parse(&serde_json::to_vec(&value).unwrap_or_default())
+}
+
 type AdminResult = Result<Response, Refusal>;
 
 fn answer(result: AdminResult) -> Response {
@@ -112,18 +138,7 @@ pub(crate) async fn put_persona(
 
 fn put_persona_inner(state: &IdpState, peer: SocketAddr, id: &str, body: &[u8]) -> AdminResult {
     loopback(peer)?;
-    let mut value: Value = parse(body)?;
-    let Some(object) = value.as_object_mut() else {
-        return Err(bad("body: a persona is a JSON object"));
-    };
-    match object.get("id") {
-        None => {
-            object.insert("id".into(), id.into());
-        }
-        Some(Value::String(given)) if given == id => {}
-        Some(other) => return Err(bad(format!("id: {other} differs from the path's {id:?}"))),
-    }
-    let persona: Persona = parse(&serde_json::to_vec(&value).unwrap_or_default())?;
+    let persona: Persona = parse_named(body, "a persona", "id", id)?;
     persona
         .validate()
         .map_err(|e| bad(e.to_string().replacen(&format!("persona {id:?}: "), "", 1)))?;
@@ -223,22 +238,7 @@ pub(crate) async fn put_client(
 
 fn put_client_inner(state: &IdpState, peer: SocketAddr, id: &str, body: &[u8]) -> AdminResult {
     loopback(peer)?;
-    let mut value: Value = parse(body)?;
-    let Some(object) = value.as_object_mut() else {
-        return Err(bad("body: a client is a JSON object"));
-    };
-    match object.get("client_id") {
-        None => {
-            object.insert("client_id".into(), id.into());
-        }
-        Some(Value::String(given)) if given == id => {}
-        Some(other) => {
-            return Err(bad(format!(
-                "client_id: {other} differs from the path's {id:?}"
-            )))
-        }
-    }
-    let config: ClientConfig = parse(&serde_json::to_vec(&value).unwrap_or_default())?;
+    let config: ClientConfig = parse_named(body, "a client", "client_id", id)?;
     if config.client_id.is_empty() {
         return Err(bad("client_id: empty"));
     }
