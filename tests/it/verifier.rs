@@ -593,3 +593,50 @@ async fn the_code_flow_checks_its_own_artifacts_not_the_callers() {
         .unwrap();
     assert_eq!(consumer.sub().as_str(), "110169484474386276334");
 }
+
+/// The token response size limit is exact: a body of exactly the limit is read, one byte more
+/// is refused, whether it comes in one piece or several.
+#[tokio::test]
+async fn the_token_response_limit_is_exact() {
+    const BODY: &str = r#"{"access_token":"x","token_type":"Bearer","id_token":"a.b.c"}"#;
+    let app = axum::Router::new().route(
+        "/token",
+        post(|| async { ([("content-type", "application/json")], BODY) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    for (limit, allowed) in [(BODY.len(), true), (BODY.len() - 1, false)] {
+        let mut config = VerifierConfig::new(
+            Issuer::new("https://i"),
+            KeySource::PublicKey(
+                oidc_harness::keys::fixture_signing_keys().unwrap()[0]
+                    .key()
+                    .clone(),
+            ),
+        )
+        .token_endpoint(
+            format!("http://{addr}/token").parse().unwrap(),
+            ClientId::new("c"),
+            ClientSecret::new("s"),
+        );
+        config.insecure_allow_http = true;
+        config.max_response_bytes = limit;
+        let answer = Verifier::new(config)
+            .unwrap()
+            .redeem(&redemption("c".into()))
+            .await;
+        match (answer, allowed) {
+            (Ok(tokens), true) => assert_eq!(tokens.id_token, "a.b.c"),
+            (Err(r), false) => {
+                assert_eq!(r.reason, RejectReason::TokenResponseInvalid);
+                assert!(
+                    r.detail.contains(&format!("larger than {limit} bytes")),
+                    "{}",
+                    r.detail
+                );
+            }
+            (other, _) => panic!("limit {limit}: {other:?}"),
+        }
+    }
+}
