@@ -584,8 +584,18 @@ async fn audience_and_azp_when_a_client_id_is_set() {
     )
     .await
     .is_ok());
-    // Without a configured client id no audience is checked (§4.2), and reports say so.
+    // Without a configured client id no audience is checked (§4.2), and reports say so; the
+    // looser aud reading is a relaxation only with a client id and the switch both.
     assert_eq!(config().relaxations(), ["any_audience"]);
+    let strict = config().client_id(ClientId::new("demo-client"));
+    assert!(
+        strict.relaxations().is_empty(),
+        "{:?}",
+        strict.relaxations()
+    );
+    let mut switch_alone = config();
+    switch_alone.allow_untrusted_audiences = true;
+    assert_eq!(switch_alone.relaxations(), ["any_audience"]);
     assert!(check(
         &verifier(config()),
         &sign(&with(claims(), "aud", json!("other"))),
