@@ -1144,3 +1144,22 @@ async fn an_aud_that_is_neither_a_string_nor_an_array_is_invalid() {
         );
     }
 }
+
+#[test]
+fn a_front_channel_artifact_that_is_empty_is_missing() {
+    let params: std::collections::HashMap<String, String> = [
+        ("code".to_owned(), String::new()),
+        ("id_token".to_owned(), "a.b.c".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let rejection = read_front_channel(&params, None, "code id_token").unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::HandoverMissing);
+    assert_eq!(
+        rejection.detail,
+        "response_type \"code id_token\" asked for code, and the redirect carries none"
+    );
+    let front = read_front_channel(&params, None, "id_token").unwrap();
+    assert_eq!(front.id_token.as_deref(), Some("a.b.c"));
+    assert_eq!(front.code, None);
+}
