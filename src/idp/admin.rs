@@ -109,6 +109,16 @@ fn parse_named<T: serde::de::DeserializeOwned>(
 
 type AdminResult = Result<Response, Refusal>;
 
+/// A `PUT`'s answer: `201` for something new, `200` for a replacement, with what is stored.
+fn stored(created: bool, body: impl Serialize) -> Response {
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body)).into_response()
+}
+
 fn answer(result: AdminResult) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
@@ -178,12 +188,7 @@ fn put_persona_inner(state: &IdpState, peer: SocketAddr, id: &str, body: &[u8]) 
             }
         }
     })?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(persona)).into_response())
+    Ok(stored(created, persona))
 }
 
 /// `DELETE /_harness/personas/{id}`: it can no longer sign in (204); its tokens stay valid.
@@ -262,12 +267,7 @@ fn put_client_inner(state: &IdpState, peer: SocketAddr, id: &str, body: &[u8]) -
                 .is_none(),
         )
     })?;
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(view)).into_response())
+    Ok(stored(created, view))
 }
 
 /// `DELETE /_harness/clients/{id}` (204).
