@@ -204,6 +204,14 @@ impl TokenResponse {
     }
 }
 
+/// A parameter of the query string, decoded (for endpoints that take one in the query or the
+/// body).
+pub(crate) fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 /// Reads and parses a form or JSON body up to the configured limit.
 pub(crate) async fn read_params(
     state: &IdpState,

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use super::error::json_response;
 use super::state::IdpState;
-use super::token::read_params;
+use super::token::{query_param, read_params};
 use crate::jose::compact::{json_object, UnverifiedJws};
 use crate::jose::Rs256Verifier;
 
@@ -47,16 +47,11 @@ pub(crate) async fn tokeninfo(
         Ok(params) => params,
         Err(err) => return err.into_response(),
     };
-    let from_query = |name: &str| {
-        form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
     let param = |name: &str| {
         params
             .get(name)
             .map(str::to_owned)
-            .or_else(|| from_query(name))
+            .or_else(|| query_param(query.as_deref(), name))
     };
     if let Some(token) = param("id_token") {
         return id_token_info(&state, &token).map_or_else(invalid, |info| {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{json_response, OAuthError};
 use super::state::IdpState;
-use super::token::read_params;
+use super::token::{query_param, read_params};
 use crate::claims::UserInfo;
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -44,10 +44,7 @@ pub(crate) async fn revoke(
         Ok(params) => params,
         Err(err) => return err.into_response(),
     };
-    let from_query = form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes())
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
-        .filter(|v| !v.is_empty());
+    let from_query = query_param(query.as_deref(), "token").filter(|v| !v.is_empty());
     let Some(token) = params.get("token").map(str::to_owned).or(from_query) else {
         return OAuthError::InvalidRequest("Missing required parameter: token").into_response();
     };
