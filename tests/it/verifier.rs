@@ -247,6 +247,25 @@ async fn transport_failures() {
 }
 
 /// A token endpoint that misbehaves in one way per path.
+/// A connector whose token endpoint is a stub at `token_endpoint` (plain HTTP).
+fn stub_connector(token_endpoint: &str) -> VerifierConfig {
+    let mut config = VerifierConfig::new(
+        Issuer::new("https://i"),
+        KeySource::PublicKey(
+            oidc_harness::keys::fixture_signing_keys().unwrap()[0]
+                .key()
+                .clone(),
+        ),
+    )
+    .token_endpoint(
+        token_endpoint.parse().unwrap(),
+        ClientId::new("c"),
+        ClientSecret::new("s"),
+    );
+    config.insecure_allow_http = true;
+    config
+}
+
 async fn broken_endpoint() -> String {
     let app = axum::Router::new()
         .route(
@@ -299,20 +318,7 @@ async fn broken_endpoint() -> String {
 async fn broken_token_responses_map_to_reasons() {
     let base = broken_endpoint().await;
     let redeem = |path: &str| {
-        let mut config = VerifierConfig::new(
-            Issuer::new("https://i"),
-            KeySource::PublicKey(
-                oidc_harness::keys::fixture_signing_keys().unwrap()[0]
-                    .key()
-                    .clone(),
-            ),
-        )
-        .token_endpoint(
-            format!("{base}{path}").parse().unwrap(),
-            ClientId::new("c"),
-            ClientSecret::new("s"),
-        );
-        config.insecure_allow_http = true;
+        let mut config = stub_connector(&format!("{base}{path}"));
         config.http_timeout = Duration::from_millis(300);
         async move {
             Verifier::new(config)
@@ -607,20 +613,7 @@ async fn the_token_response_limit_is_exact() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     for (limit, allowed) in [(BODY.len(), true), (BODY.len() - 1, false)] {
-        let mut config = VerifierConfig::new(
-            Issuer::new("https://i"),
-            KeySource::PublicKey(
-                oidc_harness::keys::fixture_signing_keys().unwrap()[0]
-                    .key()
-                    .clone(),
-            ),
-        )
-        .token_endpoint(
-            format!("http://{addr}/token").parse().unwrap(),
-            ClientId::new("c"),
-            ClientSecret::new("s"),
-        );
-        config.insecure_allow_http = true;
+        let mut config = stub_connector(&format!("http://{addr}/token"));
         config.max_response_bytes = limit;
         let answer = Verifier::new(config)
             .unwrap()
