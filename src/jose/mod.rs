@@ -15,7 +15,9 @@ use sha2::{Digest as _, Sha256};
 use crate::keys::{Kid, RsaKey, SigningKey};
 
 pub mod compact;
+pub mod json_text;
 pub mod malform;
+pub mod template;
 
 /// Why a JOSE operation failed.
 #[derive(Debug, thiserror::Error)]
