@@ -34,6 +34,9 @@ pub struct Faults {
     /// Safety checks the provider skips, and headers it leaves out: what `oidc-harness check`
     /// must notice in a brand's provider.
     pub lapses: Vec<Lapse>,
+    /// Issue this token instead of minting one: a header and payload kept as text, signed and
+    /// encrypted as the original was (`oidc-harness fixture` writes these).
+    pub token: Option<crate::jose::template::TokenTemplate>,
 }
 
 /// A provider that is unsafe, or careless with what the platform relies on, in one way.

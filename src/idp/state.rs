@@ -503,6 +503,9 @@ impl IdpState {
         claims: &T,
     ) -> Result<String, OAuthError> {
         let faults = self.faults();
+        if let Some(template) = &faults.token {
+            return self.issue_template(client, template, claims);
+        }
         let mutations = &faults.mutate;
         if !mutations.is_empty() {
             // Loaded only when forging: serve's start-up never pays for it.
@@ -555,6 +558,56 @@ impl IdpState {
                 OAuthError::ServerError
             }),
         }
+    }
+
+    /// Issues a kept token: the template's text with this request's issuer, client, active kid,
+    /// nonce and hashes in its placeholders.
+    fn issue_template<T: serde::Serialize>(
+        &self,
+        client: &Client,
+        template: &crate::jose::template::TokenTemplate,
+        claims: &T,
+    ) -> Result<String, OAuthError> {
+        let claims = serde_json::to_value(claims).map_err(|_| OAuthError::ServerError)?;
+        let member = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
+        let published = self
+            .key_ring()
+            .keys
+            .first()
+            .map(|(key, _)| key.clone())
+            .ok_or(OAuthError::ServerError)?;
+        let fixture = |e: keys::KeyError| {
+            tracing::error!(%e, "fixture key");
+            OAuthError::ServerError
+        };
+        let unpublished = keys::fixture_attacker_key().map_err(fixture)?;
+        let platform = keys::fixture_platform_key().map_err(fixture)?;
+        let live = crate::jose::template::Live {
+            iss: self.issuer.as_str(),
+            client_id: client.id.as_str(),
+            kid: published.kid().as_str(),
+            nonce: member("nonce"),
+            at_hash: member("at_hash"),
+            c_hash: member("c_hash"),
+        };
+        let token = template
+            .render(
+                &live,
+                &crate::jose::template::TemplateKeys {
+                    published: &published,
+                    unpublished: &unpublished,
+                    platform: &platform,
+                    other: unpublished.key(),
+                },
+            )
+            .map_err(|err| {
+                tracing::error!(%err, "issuing the kept token failed");
+                OAuthError::ServerError
+            })?;
+        self.observed.record(super::observed::Observation::Issued {
+            id_token: token.clone(),
+        });
+        Ok(token)
     }
 
     /// Issues an access token shaped like Google's (`ya29.a0` + base64url) that carries its

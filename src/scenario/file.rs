@@ -73,6 +73,9 @@ pub struct ProviderSpec {
     /// With `reauthenticate_after_secs`: rotate to a new signing key between the two logins,
     /// after the verifier has cached the first key set.
     pub rotate_between_logins: bool,
+    /// Issue this token instead of minting one (`oidc-harness fixture` writes these): the
+    /// header and payload as text, placeholders filled, signed and sealed as the original was.
+    pub token: Option<crate::jose::template::TokenTemplate>,
 }
 
 /// How the platform authenticates at the token endpoint.
@@ -136,6 +139,8 @@ pub struct VerifierSpec {
     pub phone_number_mapping: PhoneMappingSpec,
     /// Refuse a token whose `lp_sdes` breaks the schema. Defaults to `false`, as the platform.
     pub lp_sdes_strict: bool,
+    /// Clock skew allowed on `exp`, `iat` and `nbf`, seconds. Defaults to `60`, as `verify`.
+    pub leeway_secs: i64,
 }
 
 /// Where `phone_number` is shown (`liveperson-auth.md` §3.2, §7.1 item 4).
@@ -168,6 +173,7 @@ impl Default for VerifierSpec {
             allow_untrusted_audiences: false,
             phone_number_mapping: PhoneMappingSpec::CustomerImei,
             lp_sdes_strict: false,
+            leeway_secs: 60,
         }
     }
 }
@@ -450,6 +456,21 @@ impl Scenario {
                 ));
             }
         }
+        if let Some(token) = &scenario.provider.token {
+            let p = &scenario.provider;
+            let problem = token.problem().or_else(|| {
+                (!p.mutate.is_empty() || p.encrypt).then_some(
+                    "a kept token is issued as it is: leave out mutate and encrypt (its envelope \
+                     is its own)",
+                )
+            });
+            if let Some(problem) = problem {
+                return Err(err(
+                    line_of_key("[provider.token]"),
+                    format!("token: {problem}"),
+                ));
+            }
+        }
         if scenario.provider.rotate_between_logins && scenario.reauthenticate_after_secs.is_none() {
             return Err(err(
                 line_of_key("rotate_between_logins"),
@@ -518,6 +539,7 @@ impl Scenario {
         p.jwks = None;
         p.rotate_before_signing = false;
         p.rotate_between_logins = false;
+        p.token = None;
         // The consumer signs in where the connector points; nothing crosses.
         twin.brands = BrandsSpec::default();
         twin.expect = Expect {

@@ -443,6 +443,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         discovery_issuer: None,
         userinfo_sub: None,
         lapses: Vec::new(),
+        token: p.token.clone(),
     };
     let idp = MockIdp::builder()
         .config(config)
@@ -702,6 +703,7 @@ fn verifier_config(s: &Scenario, idp: &MockIdp) -> Result<VerifierConfig, String
     config.insecure_allow_string_timestamps = v.insecure_allow_string_timestamps;
     config.reject_replays = v.reject_replays;
     config.lp_sdes_strict = v.lp_sdes_strict;
+    config.leeway_secs = v.leeway_secs;
     config.trusted_audiences.clone_from(&v.trusted_audiences);
     config.allow_untrusted_audiences = v.allow_untrusted_audiences;
     config.phone_number_mapping = match v.phone_number_mapping {

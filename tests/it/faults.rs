@@ -19,7 +19,7 @@ async fn faults_are_set_read_and_cleared_over_the_admin_api() {
     let current: serde_json::Value = get_json(&http, &url).await;
     assert_eq!(
         current,
-        json!({"mutate": ["alg-none", "exp-past"], "token_response": null, "redirect": null, "jwks": "use-enc", "discovery_issuer": null, "userinfo_sub": null, "lapses": []})
+        json!({"mutate": ["alg-none", "exp-past"], "token_response": null, "redirect": null, "jwks": "use-enc", "discovery_issuer": null, "userinfo_sub": null, "lapses": [], "token": null})
     );
 
     let location = authorize(&idp, &http, &code_request(&[("response_type", "id_token")])).await;
@@ -32,6 +32,36 @@ async fn faults_are_set_read_and_cleared_over_the_admin_api() {
     let jwks: serde_json::Value =
         get_json(&http, format!("{}/oauth2/v3/certs", idp.base_url())).await;
     assert_eq!(jwks["keys"][0]["use"], "enc");
+
+    // A kept token (what `oidc-harness fixture` writes) is issued as written, its
+    // placeholders filled in for this request.
+    let header = r#"{ "kid":"${kid}", "alg":"RS256", "x":[1.50] }"#;
+    let payload = r#"{"iss":"${iss}","aud":"${client_id}","nonce":"${nonce}","exp":1e3}"#;
+    let response = http
+        .put(&url)
+        .json(&json!({"token": {"header": header, "payload": payload}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let location = authorize(&idp, &http, &code_request(&[("response_type", "id_token")])).await;
+    let token = redirect_params(&location)["id_token"].clone();
+    let segment = |i: usize| {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token.split('.').nth(i).unwrap())
+            .unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+    let kid = idp.state().published_kids()[0].to_string();
+    assert_eq!(segment(0), header.replace("${kid}", &kid));
+    assert_eq!(
+        segment(1),
+        format!(
+            r#"{{"iss":"{}","aud":"demo-client","nonce":"n-0S6_WzA2Mj","exp":1e3}}"#,
+            idp.issuer().as_str()
+        )
+    );
 
     let response = http.delete(&url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);

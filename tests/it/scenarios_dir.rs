@@ -103,6 +103,9 @@ fn a_bad_file_is_refused_with_its_line() {
         ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\n[provider]\nmutate = [\"alg-nothing\"]\n[expect]\nverdict = \"authenticated\"\n", 5, "unknown variant `alg-nothing`"),
         ("id = \"x\"\ntitle = \"\"\nflow = \"code\"\n[expect]\nverdict = \"authenticated\"\n", 2, "title must say why"),
         ("id = \"x\"\ntitle = \"t\"\nflow = \"popup\"\nreplay = true\n[expect]\nverdict = \"authenticated\"\n", 4, "replay needs a flow that hands over an ID token"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\n[provider.token]\nheader = '{}'\n[expect]\nverdict = \"authenticated\"\n", 4, "token: a token needs a payload (or compact)"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\n[provider]\nmutate = [\"exp-past\"]\n[provider.token]\ncompact = 'a.b.c'\n[expect]\nverdict = \"authenticated\"\n", 6, "token: a kept token is issued as it is: leave out mutate and encrypt"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\n[provider.token]\npayload = '{}'\nsign = \"forged\"\n[expect]\nverdict = \"authenticated\"\n", 6, "unknown variant `forged`"),
     ];
     for (i, (text, line, message)) in cases.into_iter().enumerate() {
         let path = write(tmp.path(), &format!("bad{i}.toml"), text);
