@@ -20,6 +20,9 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Verify an ID token (JWS or JWE) as the platform does; exit 0 authenticated, 1 rejected.
     Verify(VerifyArgs),
+    /// Turn a real token into a scenario file that reproduces its verdict without its key or
+    /// personal data; exit 0 when the file, run, gets the original's verdict.
+    Fixture(FixtureArgs),
     /// Print an ID token for a fixture persona, signed with the fixture key.
     Mint(MintArgs),
     /// Redeem a code at a token endpoint as the platform does; print the ID token.
@@ -205,15 +208,61 @@ pub(crate) enum PhoneMapping {
 pub(crate) const DEFAULT_ISSUER: &str = "https://127.0.0.1:8443";
 
 #[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The token, in a file, or - (the default) for standard input.
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    pub(crate) input: String,
+    #[command(flatten)]
+    pub(crate) check: TokenCheckArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+/// The flows a fixture's scenario hands its token over with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FixtureFlow {
+    /// Code Flow: the token comes from the token endpoint.
+    Code,
+    /// Implicit Flow: the page hands the token over.
+    Implicit,
+    /// Code Flow in a separate window.
+    Popup,
+    /// Implicit Flow in a separate window.
+    PopupImplicit,
+    /// A mobile app's backend hands the token over.
+    Mobile,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FixtureArgs {
+    /// The token, in a file, or - (the default) for standard input.
+    #[arg(value_name = "FILE|-", default_value = "-")]
+    pub(crate) input: String,
+    /// Write the scenario file here.
+    #[arg(long, value_name = "FILE.toml")]
+    pub(crate) out: PathBuf,
+    /// The flow the scenario hands the token over with.
+    #[arg(long, value_enum, default_value_t = FixtureFlow::Implicit)]
+    pub(crate) flow: FixtureFlow,
+    /// Claims to keep as they are, not faked (comma-separated or repeated).
+    #[arg(long, value_name = "CLAIM,...", value_delimiter = ',')]
+    pub(crate) keep: Vec<String>,
+    /// The scenario id [default: fixture- and a digest of the file].
+    #[arg(long, value_name = "ID")]
+    pub(crate) id: Option<String>,
+    #[command(flatten)]
+    pub(crate) check: TokenCheckArgs,
+}
+
+/// How a token is verified: `verify`'s options, which `fixture` shares.
+#[derive(Debug, Args)]
 #[command(group(
     clap::ArgGroup::new("audience")
         .required(true)
         .args(["client_id", "any_audience"]),
 ))]
-pub(crate) struct VerifyArgs {
-    /// The token, in a file, or - (the default) for standard input.
-    #[arg(value_name = "FILE|-", default_value = "-")]
-    pub(crate) input: String,
+pub(crate) struct TokenCheckArgs {
     /// The expected issuer, exact.
     #[arg(long, value_name = "ISS", default_value = DEFAULT_ISSUER)]
     pub(crate) issuer: String,
@@ -268,9 +317,6 @@ pub(crate) struct VerifyArgs {
     /// Accept exp/iat as numeric strings (the platform docs' S5/S6 examples).
     #[arg(long)]
     pub(crate) insecure_allow_string_timestamps: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
 }
 
 #[derive(Debug, Args)]

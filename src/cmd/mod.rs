@@ -8,7 +8,7 @@ mod tokens;
 
 pub(crate) use bench::bench;
 pub(crate) use run::{check, run};
-pub(crate) use tokens::{mint, redeem, verify};
+pub(crate) use tokens::{fixture, mint, redeem, verify};
 
 use std::path::Path;
 

@@ -15,7 +15,10 @@ use oidc_harness::verifier::{
 };
 
 use super::{now, read};
-use crate::cli::{ClientAuthArg, Format, MintArgs, PhoneMapping, RedeemArgs, VerifyArgs};
+use crate::cli::{
+    ClientAuthArg, FixtureArgs, FixtureFlow, Format, MintArgs, PhoneMapping, RedeemArgs,
+    TokenCheckArgs, VerifyArgs,
+};
 
 /// A key file: public (PEM or one-line base64 SPKI), or a private PEM whose public half is used.
 fn public_key(path: &std::path::Path) -> anyhow::Result<RsaKey> {
@@ -50,19 +53,24 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let token = if args.input == "-" {
+/// The token in `input` (a file, or - for standard input), less one trailing newline from
+/// `mint` or an editor.
+fn read_token(input: &str) -> anyhow::Result<String> {
+    let token = if input == "-" {
         let mut text = String::new();
         std::io::stdin()
             .read_to_string(&mut text)
             .context("standard input")?;
         text
     } else {
-        read(std::path::Path::new(&args.input))?
+        read(std::path::Path::new(input))?
     };
-    // One token, possibly followed by a newline from `mint` or an editor.
     let token = token.strip_suffix('\n').unwrap_or(&token);
-    let token = token.strip_suffix('\r').unwrap_or(token);
+    Ok(token.strip_suffix('\r').unwrap_or(token).to_owned())
+}
+
+/// The platform side `verify` and `fixture` check a token with.
+fn verifier_config(args: &TokenCheckArgs) -> anyhow::Result<VerifierConfig> {
     let signing_key = match (&args.key, &args.jwks) {
         (Some(path), _) => KeySource::PublicKey(public_key(path)?),
         (None, Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
@@ -76,8 +84,8 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
         Some(path) => private_key(path)?,
         None => keys::fixture_platform_key()?,
     });
-    config.client_id = args.client_id.map(ClientId::new);
-    config.trusted_audiences = args.trusted_audience;
+    config.client_id = args.client_id.clone().map(ClientId::new);
+    config.trusted_audiences.clone_from(&args.trusted_audience);
     config.allow_untrusted_audiences = args.allow_untrusted_audiences;
     config.lp_sdes_strict = args.lp_sdes_strict;
     config.phone_number_mapping = match args.phone_number_mapping {
@@ -91,16 +99,26 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     if let Some(ca) = &args.ca {
         config.extra_root_pem = Some(read(ca)?);
     }
-    let relaxations: Vec<&str> = config.relaxations();
-    let verifier = Verifier::new(config)?;
-    let ctx = VerifyContext {
+    Ok(config)
+}
+
+fn verify_context(args: &TokenCheckArgs) -> anyhow::Result<VerifyContext> {
+    Ok(VerifyContext {
         now: now(args.now.as_deref())?,
-        nonce: args.nonce.map(Nonce::new),
-        access_token: args.access_token,
+        nonce: args.nonce.clone().map(Nonce::new),
+        access_token: args.access_token.clone(),
         code: None,
         front_channel: false,
-    };
-    let verdict = runtime()?.block_on(verifier.verify(token, &ctx));
+    })
+}
+
+pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let token = read_token(&args.input)?;
+    let config = verifier_config(&args.check)?;
+    let relaxations: Vec<&str> = config.relaxations();
+    let verifier = Verifier::new(config)?;
+    let ctx = verify_context(&args.check)?;
+    let verdict = runtime()?.block_on(verifier.verify(&token, &ctx));
     match args.format {
         Format::Json => out!(
             "{}",
@@ -113,6 +131,73 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The command line as the scenario's `source`: an access token's value is left out.
+fn source_line() -> String {
+    let mut words = Vec::new();
+    let mut secret_next = false;
+    for arg in std::env::args().skip(1) {
+        let word = if secret_next {
+            "<access token>".to_owned()
+        } else if let Some(("--access-token", _)) = arg.split_once('=') {
+            "--access-token=<access token>".to_owned()
+        } else {
+            arg.clone()
+        };
+        secret_next = arg == "--access-token";
+        words.push(word);
+    }
+    format!("oidc-harness {}", words.join(" "))
+}
+
+pub(crate) fn fixture(args: FixtureArgs) -> anyhow::Result<ExitCode> {
+    use oidc_harness::scenario::fixture::{make, reproduced, FixtureOptions, Original};
+    use oidc_harness::scenario::FlowKind;
+    let original = Original {
+        token: read_token(&args.input)?,
+        config: verifier_config(&args.check)?,
+        ctx: verify_context(&args.check)?,
+    };
+    let options = FixtureOptions {
+        flow: match args.flow {
+            FixtureFlow::Code => FlowKind::Code,
+            FixtureFlow::Implicit => FlowKind::Implicit,
+            FixtureFlow::Popup => FlowKind::Popup,
+            FixtureFlow::PopupImplicit => FlowKind::PopupImplicit,
+            FixtureFlow::Mobile => FlowKind::Mobile,
+        },
+        keep: args.keep,
+        id: args.id,
+        source: source_line(),
+    };
+    let fixture = runtime()?
+        .block_on(make(original, &options))
+        .map_err(|e| anyhow::anyhow!(e))?;
+    std::fs::write(&args.out, &fixture.text).with_context(|| format!("{}", args.out.display()))?;
+    for note in &fixture.notes {
+        eprintln!("note: {note}");
+    }
+    if reproduced(&fixture) {
+        out!(
+            "wrote {}: {}, reproduced by run",
+            args.out.display(),
+            fixture.expected
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        out!(
+            "wrote {}: the original was {}, but the file run gets {}: {}",
+            args.out.display(),
+            fixture.expected,
+            fixture
+                .replay
+                .reason
+                .map_or_else(|| format!("{:?}", fixture.replay.verdict), str::to_owned),
+            fixture.replay.detail
+        );
+        Ok(ExitCode::from(1))
+    }
 }
 
 fn verdict_json(

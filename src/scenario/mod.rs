@@ -5,6 +5,7 @@
 
 mod check;
 mod file;
+pub mod fixture;
 mod report;
 mod runner;
 

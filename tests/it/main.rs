@@ -10,6 +10,7 @@ mod code_flow;
 mod discovery;
 mod encryption;
 mod faults;
+mod fixture;
 mod hardening;
 mod implicit_flow;
 mod login_page;
