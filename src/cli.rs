@@ -107,6 +107,10 @@ pub(crate) struct CheckArgs {
     /// Count warnings as failures.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// Write a fixture scenario for every ID token the provider issued into this folder: its
+    /// shape and verdict, without its key or personal data (see `fixture`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) save_fixtures: Option<PathBuf>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub(crate) format: ReportFormat,

@@ -109,6 +109,7 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         extra_root_pem: args.ca.as_deref().map(super::read).transpose()?,
         strict: args.strict,
         now: super::now(None)?,
+        save_fixtures: args.save_fixtures,
     };
     let started = Instant::now();
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -566,3 +566,77 @@ fn the_text_report_shows_levels_and_the_summary_counts_them() {
         Some("24 passed, 0 failed, 1 warned, 1 skipped")
     );
 }
+
+#[test]
+fn save_fixtures_keeps_every_id_token_as_a_private_scenario_that_replays() {
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    let token_from = idp.sign_in("bob");
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("kept");
+    let checked = idp.check(
+        "demo-client",
+        &[
+            "--code-from",
+            &code_from,
+            "--token-from",
+            &token_from,
+            "--save-fixtures",
+            saved.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    let (status, detail) = checked.get("fixtures-saved");
+    assert_eq!(status, "pass", "{detail}");
+    let files: Vec<_> = std::fs::read_dir(&saved)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    // Every ID token check verified: the Code Flow's and the Implicit Flow's, at least.
+    assert!(files.len() >= 2, "{files:?}");
+    assert!(
+        detail.starts_with(&format!(
+            "{} written, each reproduces its verdict",
+            files.len()
+        )),
+        "{detail}"
+    );
+    let mut flows = std::collections::BTreeSet::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        // Nothing of alice's or bob's.
+        for personal in [
+            "alice.liddell",
+            "Liddell",
+            "110169484474386276334",
+            "Bob Stone",
+            "104785613201744552819",
+        ] {
+            assert!(
+                !text.contains(personal),
+                "{personal} in {}:\n{text}",
+                file.display()
+            );
+        }
+        let scenario: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(
+            scenario["expect"]["verdict"].as_str(),
+            Some("authenticated")
+        );
+        assert!(scenario["source"].as_str().unwrap().starts_with(&format!(
+            "oidc-harness check --discovery {}",
+            idp.discovery()
+        )));
+        flows.insert(scenario["flow"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        flows.into_iter().collect::<Vec<_>>(),
+        ["code", "implicit"],
+        "{files:?}"
+    );
+    // And `run` replays them.
+    let (code, out, err) = run(&["run", saved.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{out} {err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["passed"], files.len());
+}

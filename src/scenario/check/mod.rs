@@ -47,6 +47,9 @@ pub struct CheckPlan {
     pub strict: bool,
     /// Now, Unix seconds.
     pub now: i64,
+    /// Write a fixture scenario for every ID token the provider issued into this folder
+    /// (`--save-fixtures`).
+    pub save_fixtures: Option<std::path::PathBuf>,
 }
 
 /// Where `check` gets codes and ID tokens.
@@ -191,6 +194,76 @@ mod title {
     pub(super) const KID: &str = "the ID token's kid is in the JWKS";
     pub(super) const ISS: &str = "the ID token's iss is the discovery issuer, byte for byte";
     pub(super) const VERIFIED: &str = "at least one ID token verified as the platform does";
+    pub(super) const FIXTURES: &str =
+        "every ID token issued is kept as a fixture that reproduces its verdict (--save-fixtures)";
+}
+
+/// Writes a fixture scenario for each ID token into `dir`; each must reproduce its verdict.
+async fn save_fixtures(
+    plan: &CheckPlan,
+    provider: &Provider,
+    issued: Vec<(String, VerifyContext, bool)>,
+    dir: &std::path::Path,
+) -> Result<String, String> {
+    use super::fixture::{make, reproduced, FixtureOptions, Original};
+    if issued.is_empty() {
+        return Err("no ID token arrived, so there is nothing to keep".to_owned());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let count = issued.len();
+    let mut written = Vec::new();
+    let mut misses = Vec::new();
+    for (n, (token, ctx, implicit)) in issued.into_iter().enumerate() {
+        let flow = if implicit { "implicit" } else { "code" };
+        let options = FixtureOptions {
+            flow: if implicit {
+                super::FlowKind::Implicit
+            } else {
+                super::FlowKind::Code
+            },
+            keep: Vec::new(),
+            id: None,
+            source: format!(
+                "oidc-harness check --discovery {} --client-id {}: the {flow} flow's ID token, {} of {count}",
+                plan.discovery,
+                plan.client_id,
+                n + 1
+            ),
+        };
+        let original = Original {
+            token,
+            config: provider.config.clone(),
+            ctx,
+        };
+        let fixture = make(original, &options).await?;
+        let id = fixture
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix("id = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .unwrap_or("fixture")
+            .to_owned();
+        let path = dir.join(format!("{id}.toml"));
+        std::fs::write(&path, &fixture.text).map_err(|e| format!("{}: {e}", path.display()))?;
+        if !reproduced(&fixture) {
+            misses.push(format!(
+                "{} expects {} and gets {}",
+                path.display(),
+                fixture.expected,
+                fixture.replay.detail
+            ));
+        }
+        written.push(path.display().to_string());
+    }
+    if misses.is_empty() {
+        Ok(format!(
+            "{} written, each reproduces its verdict: {}",
+            written.len(),
+            written.join(", ")
+        ))
+    } else {
+        Err(misses.join("; "))
+    }
 }
 
 /// The longest ID-token lifetime the check accepts, as the platform's verifier does.
@@ -202,6 +275,8 @@ struct Provider {
     issuer: String,
     jwks_kids: Vec<String>,
     verifier: Verifier,
+    /// What `verifier` was made from, for fixtures.
+    config: VerifierConfig,
 }
 
 impl Provider {
@@ -263,6 +338,7 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         obtained: 0,
         first_token: None,
         refusals: Vec::new(),
+        issued: Vec::new(),
     };
     flows.code_flow(&mut source).await;
     flows.implicit_flow(&mut source).await;
@@ -270,6 +346,12 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
     flows.token_properties();
     flows.error_shape();
     let (verified, obtained) = (flows.verified, flows.obtained);
+    let issued = std::mem::take(&mut flows.issued);
+    if let Some(dir) = &plan.save_fixtures {
+        let started = Instant::now();
+        let saved = save_fixtures(plan, &provider, issued, dir).await;
+        list.record("fixtures-saved", title::FIXTURES, started, saved);
+    }
     if verified == 0 {
         let why = if obtained > 0 {
             "the provider issued ID tokens and the platform would refuse them: see code-id-token \
@@ -499,24 +581,22 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
         }
     }
 
-    let verifier = Verifier::new({
-        let mut config = VerifierConfig::new(
-            Issuer::new(&issuer),
-            KeySource::JwksUrl(jwks_uri.parse().unwrap_or_else(|_| plan.discovery.clone())),
-        );
-        config.client_id = Some(ClientId::new(&plan.client_id));
-        config.decryption_key = plan.decrypt_key.clone();
-        config.extra_root_pem = plan.extra_root_pem.clone();
-        // https-everywhere reports plain HTTP; the other checks still run.
-        config.insecure_allow_http = true;
-        config
-    });
-    match verifier {
+    let mut config = VerifierConfig::new(
+        Issuer::new(&issuer),
+        KeySource::JwksUrl(jwks_uri.parse().unwrap_or_else(|_| plan.discovery.clone())),
+    );
+    config.client_id = Some(ClientId::new(&plan.client_id));
+    config.decryption_key = plan.decrypt_key.clone();
+    config.extra_root_pem = plan.extra_root_pem.clone();
+    // https-everywhere reports plain HTTP; the other checks still run.
+    config.insecure_allow_http = true;
+    match Verifier::new(config.clone()) {
         Ok(verifier) => Ok(Provider {
             doc,
             issuer,
             jwks_kids,
             verifier,
+            config,
         }),
         Err(e) => {
             list.record(
@@ -542,6 +622,9 @@ struct Flows<'a> {
     first_token: Option<(Value, Value, Request)>,
     /// The provider's refusals, for `error-json`: which check, and the answer.
     refusals: Vec<(&'static str, Answer)>,
+    /// Every ID token as it arrived, what it was verified with, and whether it came from the
+    /// Implicit Flow: `--save-fixtures` turns each into a scenario.
+    issued: Vec<(String, VerifyContext, bool)>,
 }
 
 /// The Code Flow checks that each need a code of their own, in the order they run.
@@ -1012,6 +1095,8 @@ impl Flows<'_> {
             code: None,
             front_channel: implicit,
         };
+        self.issued
+            .push((token.to_owned(), context.clone(), implicit));
         let verdict = self.provider.verifier.verify(token, &context).await;
         let result = match &verdict {
             Ok(consumer) => {
