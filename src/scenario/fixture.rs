@@ -775,7 +775,7 @@ impl Maker<'_> {
             .and_then(|a| a.as_str().map(str::to_owned))
             .unwrap_or_else(|| "unsigned".into());
         let shape = match (&template.compact, &template.envelope) {
-            (Some(_), _) => "token of an unusual shape, kept as it was".to_owned(),
+            (Some(_), _) => "token of an unusual shape (whole, as it was)".to_owned(),
             (None, Some(_)) => format!("{alg} token in an envelope"),
             (None, None) => format!("{alg} token"),
         };
@@ -783,9 +783,8 @@ impl Maker<'_> {
             Ok(_) => "authenticated".to_owned(),
             Err(r) => format!("rejected ({})", r.reason.code()),
         };
-        let title = format!(
-            "A real provider's {shape}, personal data replaced: the platform's verdict was {outcome}"
-        );
+        let title =
+            format!("Kept {shape}, personal data replaced; the platform's verdict was {outcome}");
         Ok(format!(
             "# Made by `oidc-harness fixture`: the original's header and payload as written, with\n\
              # personal values faked, times moved to `now`, and ${{...}} filled in by the provider.\n\
