@@ -633,3 +633,81 @@ async fn the_token_response_limit_is_exact() {
         }
     }
 }
+
+/// A JWKS URL is fetched once per `max-age`, ahead of time (`prefetch_keys`) or when a token
+/// needs it, and only an unknown kid forces a refetch inside that time: a token without a kid
+/// among two keys is ambiguous whatever a refetch would bring.
+#[tokio::test]
+async fn the_jwks_is_fetched_once_per_max_age_and_forced_only_by_an_unknown_kid() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let fetches = std::sync::Arc::new(AtomicUsize::new(0));
+    let keys = oidc_harness::keys::fixture_signing_keys().unwrap();
+    let jwks = serde_json::json!({
+        "keys": keys.iter().map(|k| k.key().jwk("sig", "RS256")).collect::<Vec<_>>()
+    })
+    .to_string();
+    let counter = std::sync::Arc::clone(&fetches);
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let jwks = jwks.clone();
+            async move { ([("cache-control", "public, max-age=100")], jwks) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let idp = MockIdp::start().await.unwrap();
+    let mut config = VerifierConfig::new(
+        Issuer::new(idp.base_url()),
+        KeySource::JwksUrl(format!("http://{addr}/jwks").parse().unwrap()),
+    );
+    config.insecure_allow_http = true;
+    config.client_id = Some(ClientId::new("demo-client"));
+    let verifier = Verifier::new(config).unwrap();
+    let count = || fetches.load(Ordering::SeqCst);
+
+    let t = now();
+    verifier.prefetch_keys(t).await.unwrap();
+    assert_eq!(count(), 1);
+    verifier.prefetch_keys(t + 99).await.unwrap();
+    assert_eq!(count(), 1, "keys within max-age are not fetched again");
+    verifier.prefetch_keys(t + 100).await.unwrap();
+    assert_eq!(count(), 2, "keys past max-age are");
+
+    let token = idp.mint_id_token("alice", &Default::default()).unwrap();
+    verifier
+        .verify(&token, &VerifyContext::at(t + 150))
+        .await
+        .unwrap();
+    assert_eq!(count(), 2);
+    verifier
+        .verify(&token, &VerifyContext::at(t + 200))
+        .await
+        .unwrap();
+    assert_eq!(count(), 3, "verification refetches keys past max-age");
+
+    let (_, claims) = decode(&token);
+    let attacker = oidc_harness::keys::fixture_attacker_key().unwrap();
+    let no_kid = oidc_harness::jose::malform::forge(
+        &[],
+        serde_json::Map::from_iter([("alg".to_owned(), "RS256".into())]),
+        claims.as_object().unwrap().clone(),
+        &oidc_harness::jose::malform::ForgeKeys {
+            genuine: &keys[0],
+            unpublished: &attacker,
+            client_secret: "",
+            envelope: None,
+            now: t,
+        },
+    )
+    .unwrap();
+    let rejection = verifier
+        .verify(&no_kid, &VerifyContext::at(t + 201))
+        .await
+        .unwrap_err();
+    assert_eq!(rejection.reason, RejectReason::KidAmbiguous);
+    assert_eq!(count(), 3, "an ambiguous kid forces no refetch");
+}
