@@ -186,14 +186,15 @@ pub(crate) fn fixture(args: FixtureArgs) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::SUCCESS)
     } else {
+        let got = match (fixture.replay.verdict, fixture.replay.reason) {
+            (_, Some(reason)) => format!("rejected ({reason})"),
+            (Some(_), None) => "authenticated".to_owned(),
+            (None, None) => "no verdict".to_owned(),
+        };
         out!(
-            "wrote {}: the original was {}, but the file run gets {}: {}",
+            "wrote {}: the original was {}, but the file run gets {got}: {}",
             args.out.display(),
             fixture.expected,
-            fixture
-                .replay
-                .reason
-                .map_or_else(|| format!("{:?}", fixture.replay.verdict), str::to_owned),
             fixture.replay.detail
         );
         Ok(ExitCode::from(1))

@@ -535,7 +535,13 @@ impl Faker {
 
     /// The fake of a decoded value.
     fn fake(&mut self, value: &str) -> String {
-        if let Some(fake) = self.seen.get(value) {
+        self.fake_where(value.to_owned(), value, |_| true)
+    }
+
+    /// The fake of `value`, changing only the characters `fakeable` allows.
+    /// `key` is what the fake is remembered under.
+    fn fake_where(&mut self, key: String, value: &str, fakeable: impl Fn(char) -> bool) -> String {
+        if let Some(fake) = self.seen.get(&key) {
             return fake.clone();
         }
         // A URL keeps its scheme: what follows it is the personal part.
@@ -549,16 +555,18 @@ impl Faker {
         // again.
         for _ in 0..8 {
             fake = scheme.to_owned();
-            fake.extend(
-                rest.chars()
-                    .enumerate()
-                    .map(|(i, c)| fake_char(c, i == 0, &mut rng)),
-            );
+            fake.extend(rest.chars().enumerate().map(|(i, c)| {
+                if fakeable(c) {
+                    fake_char(c, i == 0, &mut rng)
+                } else {
+                    c
+                }
+            }));
             if fake != value {
                 break;
             }
         }
-        self.seen.insert(value.to_owned(), fake.clone());
+        self.seen.insert(key, fake.clone());
         fake
     }
 
@@ -590,9 +598,16 @@ impl Faker {
         out
     }
 
-    /// The fake of a number: its digits faked, its sign, point and exponent kept.
+    /// The fake of a number: its digits faked (a leading one stays non-zero), its sign, point
+    /// and exponent kept, so it is still a JSON number.
     fn number(&mut self, raw: &str) -> String {
-        self.fake(raw)
+        let leading = raw.strip_prefix('-').unwrap_or(raw);
+        let fake = self.fake_where(format!("number {leading}"), leading, |c| c.is_ascii_digit());
+        if leading.len() == raw.len() {
+            fake
+        } else {
+            format!("-{fake}")
+        }
     }
 }
 
@@ -845,7 +860,23 @@ mod tests {
         assert!(units[7].raw == units[7].ch.to_string() && !units[7].ch.is_ascii());
         assert_eq!(units[4].ch, ' ');
         assert_eq!(faker.number("-42.5"), faker.number("-42.5"));
-        assert!(faker.number("-42.5").starts_with('-'));
+        let number = faker.number("-42.5e+10");
+        assert_eq!(number.len(), 9);
+        assert!(
+            number.starts_with('-') && &number[3..4] == "." && &number[5..7] == "e+",
+            "{number}"
+        );
+        assert!(
+            number[1..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b"-.e+".contains(&b)),
+            "{number}"
+        );
+        assert!(
+            number.contains('e') && number.contains('.') && !number.starts_with("-0"),
+            "{number}"
+        );
+        assert!(serde_json::from_str::<f64>(&number).is_ok(), "{number}");
     }
 
     #[test]
