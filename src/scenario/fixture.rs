@@ -68,7 +68,7 @@ pub struct Fixture {
 
 /// Makes the scenario file for `original`, runs it, and returns both.
 pub async fn make(original: Original, options: &FixtureOptions) -> Result<Fixture, String> {
-    let token = original.token.trim();
+    let token = original.token.as_str();
     let verifier = Verifier::new(original.config.clone()).map_err(|e| e.to_string())?;
     let verdict = verifier.verify(token, &original.ctx).await;
     let reason = verdict.as_ref().err().map(|r| r.reason);
