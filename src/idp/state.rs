@@ -510,12 +510,7 @@ impl IdpState {
         if !mutations.is_empty() {
             // Loaded only when forging: serve's start-up never pays for it.
             let attacker = keys::fixture_attacker_key().map_err(|_| OAuthError::ServerError)?;
-            let genuine = self
-                .key_ring()
-                .keys
-                .first()
-                .map(|(key, _)| key.clone())
-                .ok_or(OAuthError::ServerError)?;
+            let genuine = self.active_key()?;
             let serde_json::Value::Object(claims) =
                 serde_json::to_value(claims).map_err(|_| OAuthError::ServerError)?
             else {
@@ -560,6 +555,15 @@ impl IdpState {
         }
     }
 
+    /// The active signing key.
+    fn active_key(&self) -> Result<SigningKey, OAuthError> {
+        self.key_ring()
+            .keys
+            .first()
+            .map(|(key, _)| key.clone())
+            .ok_or(OAuthError::ServerError)
+    }
+
     /// Issues a kept token: the template's text with this request's issuer, client, active kid,
     /// nonce and hashes in its placeholders.
     fn issue_template<T: serde::Serialize>(
@@ -570,12 +574,7 @@ impl IdpState {
     ) -> Result<String, OAuthError> {
         let claims = serde_json::to_value(claims).map_err(|_| OAuthError::ServerError)?;
         let member = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
-        let published = self
-            .key_ring()
-            .keys
-            .first()
-            .map(|(key, _)| key.clone())
-            .ok_or(OAuthError::ServerError)?;
+        let published = self.active_key()?;
         let fixture = |e: keys::KeyError| {
             tracing::error!(%e, "fixture key");
             OAuthError::ServerError
