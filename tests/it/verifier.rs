@@ -634,25 +634,42 @@ async fn the_token_response_limit_is_exact() {
     }
 }
 
-/// A JWKS URL is fetched once per `max-age`, ahead of time (`prefetch_keys`) or when a token
-/// needs it, and only an unknown kid forces a refetch inside that time: a token without a kid
-/// among two keys is ambiguous whatever a refetch would bring.
+/// A JWKS URL is fetched once per `max-age` less its `Age`, ahead of time (`prefetch_keys`) or
+/// when a token needs it; only an unknown kid forces a refetch inside that time (a token
+/// without a kid among two keys is ambiguous whatever a refetch would bring); and a refetch that
+/// fails keeps the keys already known.
 #[tokio::test]
 async fn the_jwks_is_fetched_once_per_max_age_and_forced_only_by_an_unknown_kid() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     let fetches = std::sync::Arc::new(AtomicUsize::new(0));
+    let down = std::sync::Arc::new(AtomicBool::new(false));
     let keys = oidc_harness::keys::fixture_signing_keys().unwrap();
     let jwks = serde_json::json!({
         "keys": keys.iter().map(|k| k.key().jwk("sig", "RS256")).collect::<Vec<_>>()
     })
     .to_string();
-    let counter = std::sync::Arc::clone(&fetches);
+    let (counter, failing) = (
+        std::sync::Arc::clone(&fetches),
+        std::sync::Arc::clone(&down),
+    );
     let app = axum::Router::new().route(
         "/jwks",
         axum::routing::get(move || {
             counter.fetch_add(1, Ordering::SeqCst);
+            let status = if failing.load(Ordering::SeqCst) {
+                axum::http::StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                axum::http::StatusCode::OK
+            };
             let jwks = jwks.clone();
-            async move { ([("cache-control", "public, max-age=100")], jwks) }
+            // Cached 100 s by the origin, 40 of them already spent on the way.
+            async move {
+                (
+                    status,
+                    [("cache-control", "public, max-age=100"), ("age", "40")],
+                    jwks,
+                )
+            }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -672,22 +689,26 @@ async fn the_jwks_is_fetched_once_per_max_age_and_forced_only_by_an_unknown_kid(
     let t = now();
     verifier.prefetch_keys(t).await.unwrap();
     assert_eq!(count(), 1);
-    verifier.prefetch_keys(t + 99).await.unwrap();
-    assert_eq!(count(), 1, "keys within max-age are not fetched again");
-    verifier.prefetch_keys(t + 100).await.unwrap();
-    assert_eq!(count(), 2, "keys past max-age are");
+    verifier.prefetch_keys(t + 59).await.unwrap();
+    assert_eq!(
+        count(),
+        1,
+        "keys within max-age less Age are not fetched again"
+    );
+    verifier.prefetch_keys(t + 60).await.unwrap();
+    assert_eq!(count(), 2, "keys past it are");
 
     let token = idp.mint_id_token("alice", &Default::default()).unwrap();
     verifier
-        .verify(&token, &VerifyContext::at(t + 150))
+        .verify(&token, &VerifyContext::at(t + 110))
         .await
         .unwrap();
     assert_eq!(count(), 2);
     verifier
-        .verify(&token, &VerifyContext::at(t + 200))
+        .verify(&token, &VerifyContext::at(t + 120))
         .await
         .unwrap();
-    assert_eq!(count(), 3, "verification refetches keys past max-age");
+    assert_eq!(count(), 3, "verification refetches keys past their time");
 
     let (_, claims) = decode(&token);
     let attacker = oidc_harness::keys::fixture_attacker_key().unwrap();
@@ -705,9 +726,18 @@ async fn the_jwks_is_fetched_once_per_max_age_and_forced_only_by_an_unknown_kid(
     )
     .unwrap();
     let rejection = verifier
-        .verify(&no_kid, &VerifyContext::at(t + 201))
+        .verify(&no_kid, &VerifyContext::at(t + 121))
         .await
         .unwrap_err();
     assert_eq!(rejection.reason, RejectReason::KidAmbiguous);
     assert_eq!(count(), 3, "an ambiguous kid forces no refetch");
+
+    // The JWKS goes down: the refetch due fails, and the keys known still verify.
+    down.store(true, Ordering::SeqCst);
+    let consumer = verifier
+        .verify(&token, &VerifyContext::at(t + 180))
+        .await
+        .unwrap();
+    assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+    assert_eq!(count(), 4);
 }
