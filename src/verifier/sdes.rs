@@ -769,6 +769,20 @@ mod tests {
     }
 
     #[test]
+    fn a_message_loses_only_a_real_position() {
+        assert_eq!(message(&"bad value at line 1 column 22"), "bad value");
+        for kept in [
+            "bad value at line one column 22",
+            "bad value at line 1 column x",
+            "bad value at line  column 22",
+            "bad value at line 1 column ",
+            "bad value at line 1",
+        ] {
+            assert_eq!(message(&kept), kept);
+        }
+    }
+
+    #[test]
     fn wrong_types_are_lp_sdes_invalid() {
         for bad in [
             json!({"type": "ctmrinfo"}),
