@@ -769,6 +769,27 @@ mod tests {
     }
 
     #[test]
+    fn only_ctmrinfos_store_fields_are_unsupported_and_another_types_body_is_not_read() {
+        let out = read(
+            r#"[{"type":"ctmrinfo","info":{"ctype":"vip","nickname":"x","storeZipCode":"1"},"personal":{"firstname":"Eve"}},
+                {"type":"personal","personal":{"firstname":"Ann","storeNumber":"1"}},
+                {"type":"cart","info":{"ctype":"gold"}}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            out.warnings,
+            [
+                "ctmrinfo.info.nickname dropped: not a field of the SDE schema",
+                "ctmrinfo.info.storeZipCode dropped: not supported in authenticated flows",
+                "personal.personal.storeNumber dropped: not a field of the SDE schema",
+                "lp_sdes[2] type \"cart\" dropped: not supported in authenticated flows",
+            ]
+        );
+        assert_eq!(out.customer_info.unwrap().ctype.as_deref(), Some("vip"));
+        assert_eq!(out.personal_info.unwrap().firstname.as_deref(), Some("Ann"));
+    }
+
+    #[test]
     fn a_message_loses_only_a_real_position() {
         assert_eq!(message(&"bad value at line 1 column 22"), "bad value");
         for kept in [
