@@ -818,6 +818,8 @@ mod tests {
             json!([{"type": "personal", "personal": {"contacts": [{"phoneType": "CELL"}]}}]),
             json!([{"type": "personal", "personal": {"contacts": [{"address": {"country": "gb"}}]}}]),
             json!([{"type": "personal", "personal": {"language": "english"}}]),
+            json!([{"type": "personal", "personal": {"language": "en-USA"}}]),
+            json!([{"type": "personal", "personal": {"language": "en-us"}}]),
             json!([{"type": "personal"}]),
             json!([{"kind": "personal"}]),
             json!(["ctmrinfo"]),
