@@ -464,6 +464,39 @@ mod tests {
     }
 
     #[test]
+    fn a_dropped_value_is_gone_from_the_typed_sdes_too() {
+        let out = lenient(
+            &json!([
+                {"type": "ctmrinfo", "info": {"ctype": "vip", "registrationDate": {"day": 30, "month": 2, "year": 2025}, "lastPaymentDate": {"day": 1, "month": 2, "year": 2026}}},
+                {"type": "personal", "personal": {"firstname": "Ann", "age": {"age": 30, "day": 30, "month": 2, "year": 1996}}}
+            ])
+            .to_string(),
+        );
+        assert_eq!(
+            out.warnings,
+            [
+                "ctmrinfo.info.registrationDate dropped: registrationDate is not a calendar date (30/2/2025)",
+                "personal.personal.age dropped: age is not a calendar date (30/2/1996)",
+            ]
+        );
+        let customer = out.customer_info.unwrap();
+        assert_eq!(customer.registration_date, None);
+        assert!(customer.last_payment_date.is_some());
+        let personal = out.personal_info.unwrap();
+        assert_eq!(
+            (personal.firstname.as_deref(), personal.age),
+            (Some("Ann"), None)
+        );
+        // JSON has no infinite number: 1e400 is no number at all, and never a balance.
+        let out = lenient(r#"[{"type":"ctmrinfo","info":{"ctype":"vip","balance":1e400}}]"#);
+        assert_eq!(
+            out.warnings,
+            ["ctmrinfo.info.balance dropped: it must be a number"]
+        );
+        assert_eq!(out.customer_info.unwrap().balance, None);
+    }
+
+    #[test]
     fn a_claim_the_strict_reader_takes_reads_the_same() {
         let alice = crate::claims::fixture_personas()
             .find("alice")
