@@ -691,24 +691,18 @@ impl Maker<'_> {
                 let _ = writeln!(w, "{name} = {}", toml_string(value));
             }
         }
+        // Enums as their serde names, the ones the scenario reader takes.
+        let name = |value: toml::Value| value.to_string();
         if template.compact.is_none() {
-            let sign = match template.sign {
-                Sign::Published => "published",
-                Sign::Unpublished => "unpublished",
-                Sign::Zeros => "zeros",
-            };
-            let _ = writeln!(w, "sign = \"{sign}\"");
+            let sign = toml::Value::try_from(template.sign).map_err(|e| e.to_string())?;
+            let _ = writeln!(w, "sign = {}", name(sign));
         }
         if let Some(len) = template.signature_len {
             let _ = writeln!(w, "signature_len = {len}");
         }
         if template.envelope.is_some() {
-            let to = match template.encrypt_to {
-                Recipient::Platform => "platform",
-                Recipient::Other => "other",
-                Recipient::Nobody => "nobody",
-            };
-            let _ = writeln!(w, "encrypt_to = \"{to}\"");
+            let to = toml::Value::try_from(template.encrypt_to).map_err(|e| e.to_string())?;
+            let _ = writeln!(w, "encrypt_to = {}", name(to));
         }
         if let Some(lens) = template.segment_lens {
             let _ = writeln!(w, "segment_lens = {lens:?}");
