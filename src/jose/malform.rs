@@ -9,12 +9,11 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac as _};
-use josekit::jws::JwsSigner as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
-use super::{Encrypter, JoseError};
+use super::{rsa_sign, Encrypter, JoseError};
 use crate::keys::SigningKey;
 
 macro_rules! catalog {
@@ -776,28 +775,6 @@ fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn rs_sign(key: &SigningKey, input: &[u8], pss: bool) -> Result<Vec<u8>, JoseError> {
-    let pem = key
-        .key()
-        .private_pem()
-        .ok_or_else(|| JoseError::Key("no private key".into()))?;
-    if pss {
-        // josekit wants an RSASSA-PSS key for PS256; the rsa crate signs with the same key.
-        use rsa::pkcs8::DecodePrivateKey as _;
-        use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _};
-        let private =
-            rsa::RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| JoseError::Key(e.to_string()))?;
-        let signer = rsa::pss::BlindedSigningKey::<Sha256>::new(private);
-        return Ok(signer.sign_with_rng(&mut rand::rngs::OsRng, input).to_vec());
-    }
-    let signer = josekit::jws::RS256
-        .signer_from_pem(pem)
-        .map_err(|e| JoseError::Key(e.to_string()))?;
-    signer
-        .sign(input)
-        .map_err(|e| JoseError::Operation(e.to_string()))
-}
-
 fn hs256(key: &[u8], input: &[u8]) -> Result<Vec<u8>, JoseError> {
     // HMAC takes keys of any length, including the empty and short keys these forgeries need.
     let mut mac = <Hmac<Sha256>>::new_from_slice(key).map_err(|e| JoseError::Key(e.to_string()))?;
@@ -835,9 +812,9 @@ pub fn forge(
     };
     let input = format!("{}.{}", b64(&header_bytes), b64(&payload_bytes));
     let signature = match &f.signing {
-        Signing::Genuine => rs_sign(keys.genuine, input.as_bytes(), false)?,
-        Signing::Unpublished => rs_sign(keys.unpublished, input.as_bytes(), false)?,
-        Signing::Pss => rs_sign(keys.genuine, input.as_bytes(), true)?,
+        Signing::Genuine => rsa_sign(keys.genuine, "RS256", input.as_bytes())?,
+        Signing::Unpublished => rsa_sign(keys.unpublished, "RS256", input.as_bytes())?,
+        Signing::Pss => rsa_sign(keys.genuine, "PS256", input.as_bytes())?,
         Signing::Empty => Vec::new(),
         Signing::Hs256(key) => hs256(key, input.as_bytes())?,
         Signing::Zero(len) => vec![0; *len],
@@ -907,7 +884,7 @@ fn apply_after(
             let mut other = f.claims.clone();
             other.insert("sub".into(), json!("someone-else"));
             let other_input = format!("{h}.{}", b64(&serde_json::to_vec(&other)?));
-            format!("{h}.{p}.{}", b64(&rs_sign(keys.genuine, other_input.as_bytes(), false)?))
+            format!("{h}.{p}.{}", b64(&rsa_sign(keys.genuine, "RS256", other_input.as_bytes())?))
         }
         After::SigShort => {
             let sig = URL_SAFE_NO_PAD.decode(s).unwrap_or_default();

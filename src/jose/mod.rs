@@ -284,6 +284,42 @@ pub fn decrypt(jwe: &str, key: &RsaKey) -> Result<(serde_json::Value, Vec<u8>), 
     Decrypter::new(key)?.decrypt(jwe)
 }
 
+/// Signs exactly `input` with an RSA key under `alg` (RS or PS, 256 to 512), whatever header it
+/// holds: the way to make the tokens no honest library would. An `alg` an RSA key cannot make
+/// gives an empty signature.
+pub(crate) fn rsa_sign(key: &SigningKey, alg: &str, input: &[u8]) -> Result<Vec<u8>, JoseError> {
+    use rsa::pkcs8::DecodePrivateKey as _;
+    use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Signer as _};
+    let pem = key
+        .key()
+        .private_pem()
+        .ok_or_else(|| JoseError::Key("no private key".into()))?;
+    let private =
+        || rsa::RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| JoseError::Key(e.to_string()));
+    let mut rng = rand::rngs::OsRng;
+    Ok(match alg {
+        "RS256" => rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(private()?)
+            .sign(input)
+            .to_vec(),
+        "RS384" => rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new(private()?)
+            .sign(input)
+            .to_vec(),
+        "RS512" => rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new(private()?)
+            .sign(input)
+            .to_vec(),
+        "PS256" => rsa::pss::BlindedSigningKey::<sha2::Sha256>::new(private()?)
+            .sign_with_rng(&mut rng, input)
+            .to_vec(),
+        "PS384" => rsa::pss::BlindedSigningKey::<sha2::Sha384>::new(private()?)
+            .sign_with_rng(&mut rng, input)
+            .to_vec(),
+        "PS512" => rsa::pss::BlindedSigningKey::<sha2::Sha512>::new(private()?)
+            .sign_with_rng(&mut rng, input)
+            .to_vec(),
+        _ => Vec::new(),
+    })
+}
+
 /// The left-most half of SHA-256 of `value`, base64url without padding: `at_hash` and `c_hash`
 /// for RS256 tokens (OIDC Core §3.1.3.6, §3.3.2.11). Always 22 characters.
 pub fn left_half_sha256(value: &str) -> String {

@@ -138,8 +138,8 @@ impl TokenTemplate {
                     .and_then(|h| h.get("alg").and_then(|a| a.as_str()).map(str::to_owned))
                     .unwrap_or_default();
                 let mut signature = match self.sign {
-                    Sign::Published => sign(keys.published, &alg, input.as_bytes())?,
-                    Sign::Unpublished => sign(keys.unpublished, &alg, input.as_bytes())?,
+                    Sign::Published => super::rsa_sign(keys.published, &alg, input.as_bytes())?,
+                    Sign::Unpublished => super::rsa_sign(keys.unpublished, &alg, input.as_bytes())?,
                     Sign::Zeros => Vec::new(),
                 };
                 if let Some(len) = self.signature_len {
@@ -234,40 +234,6 @@ fn random(len: usize) -> Vec<u8> {
     let mut bytes = vec![0; len];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     bytes
-}
-
-/// Signs with an RSA key under `alg`; an `alg` an RSA key cannot make gives an empty signature.
-fn sign(key: &SigningKey, alg: &str, input: &[u8]) -> Result<Vec<u8>, JoseError> {
-    use rsa::pkcs8::DecodePrivateKey as _;
-    use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Signer as _};
-    let pem = key
-        .key()
-        .private_pem()
-        .ok_or_else(|| JoseError::Key("no private key".into()))?;
-    let private =
-        || rsa::RsaPrivateKey::from_pkcs8_pem(pem).map_err(|e| JoseError::Key(e.to_string()));
-    let mut rng = rand::rngs::OsRng;
-    Ok(match alg {
-        "RS256" => rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(private()?)
-            .sign(input)
-            .to_vec(),
-        "RS384" => rsa::pkcs1v15::SigningKey::<sha2::Sha384>::new(private()?)
-            .sign(input)
-            .to_vec(),
-        "RS512" => rsa::pkcs1v15::SigningKey::<sha2::Sha512>::new(private()?)
-            .sign(input)
-            .to_vec(),
-        "PS256" => rsa::pss::BlindedSigningKey::<sha2::Sha256>::new(private()?)
-            .sign_with_rng(&mut rng, input)
-            .to_vec(),
-        "PS384" => rsa::pss::BlindedSigningKey::<sha2::Sha384>::new(private()?)
-            .sign_with_rng(&mut rng, input)
-            .to_vec(),
-        "PS512" => rsa::pss::BlindedSigningKey::<sha2::Sha512>::new(private()?)
-            .sign_with_rng(&mut rng, input)
-            .to_vec(),
-        _ => Vec::new(),
-    })
 }
 
 /// Whether an RSA key can sign under `alg`.
