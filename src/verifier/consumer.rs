@@ -205,25 +205,6 @@ impl fmt::Debug for AuthenticatedConsumer {
     }
 }
 
-impl PartialEq for AuthenticatedConsumer {
-    /// The view is made from the rest, so it takes no part.
-    fn eq(&self, other: &Self) -> bool {
-        self.sub == other.sub
-            && self.iss == other.iss
-            && self.kid == other.kid
-            && self.encrypted == other.encrypted
-            && self.issued_at == other.issued_at
-            && self.expires_at == other.expires_at
-            && self.claims == other.claims
-            && self.customer_info == other.customer_info
-            && self.personal_info == other.personal_info
-            && self.dropped == other.dropped
-            && self.shown_sdes == other.shown_sdes
-            && self.phone_number_mapping == other.phone_number_mapping
-            && self.payload == other.payload
-    }
-}
-
 impl Serialize for AuthenticatedConsumer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]

@@ -453,6 +453,59 @@ mod tests {
     }
 
     #[test]
+    fn a_claim_reads_in_messages_as_the_json_it_was() {
+        let payload = Payload::read(
+            br#"{"iss":"a\"b\u00e9","sub":12,"aud":null,"azp":[true,{"x":1.5}],"exp":-0.5}"#,
+        )
+        .unwrap();
+        let shown: Vec<String> = [
+            &payload.iss,
+            &payload.sub,
+            &payload.aud,
+            &payload.azp,
+            &payload.exp,
+        ]
+        .iter()
+        .map(|claim| claim.as_ref().unwrap().to_string())
+        .collect();
+        assert_eq!(
+            shown,
+            [r#""a\"bé""#, "12", "null", r#"[true,{"x":1.5}]"#, "-0.5"]
+        );
+    }
+
+    #[test]
+    fn the_standard_claims_are_all_read() {
+        let payload = Payload::read(
+            br#"{"name":"N","given_name":"G","family_name":"F","email":"E","gender":"X",
+                "preferred_username":"U","phone_number":"P","nonce":"n","at_hash":"a","c_hash":"c"}"#,
+        )
+        .unwrap();
+        let read: Vec<String> = [
+            &payload.name,
+            &payload.given_name,
+            &payload.family_name,
+            &payload.email,
+            &payload.gender,
+            &payload.preferred_username,
+            &payload.phone_number,
+            &payload.nonce,
+            &payload.at_hash,
+            &payload.c_hash,
+        ]
+        .iter()
+        .map(|claim| claim.as_ref().map_or("absent".into(), Claim::to_string))
+        .collect();
+        assert_eq!(
+            read,
+            [
+                r#""N""#, r#""G""#, r#""F""#, r#""E""#, r#""X""#, r#""U""#, r#""P""#, r#""n""#,
+                r#""a""#, r#""c""#
+            ]
+        );
+    }
+
+    #[test]
     fn escaped_names_are_the_names_they_spell() {
         let payload = Payload::read(br#"{"i\u0073s":"https://a"}"#).unwrap();
         assert_eq!(payload.iss, Some(Claim::Text(Cow::Borrowed("https://a"))));
@@ -482,6 +535,10 @@ mod tests {
                 "{json:?}: {err}"
             );
         }
+        assert_eq!(
+            Payload::read(b"[1,2]").unwrap_err(),
+            "the payload is not a JSON object: invalid type: sequence, expected a JSON object at line 1 column 0"
+        );
         let err = Payload::read(b"{\"iss\":\"\xff\"}").unwrap_err();
         assert!(err.starts_with("the payload is not UTF-8: "), "{err}");
     }

@@ -145,6 +145,64 @@ async fn a_good_token_gives_the_authenticated_consumer() {
     );
     assert_eq!(consumer.fields()[5].source, "family_name");
     assert_eq!(consumer.fields()[1].source, "lp_sdes.ctmrinfo.ctype");
+    assert_eq!(consumer.issued_at(), NOW - 10);
+    assert_eq!(
+        consumer
+            .customer_info()
+            .and_then(|info| info.ctype.as_deref()),
+        Some("vip")
+    );
+    assert_eq!(
+        consumer
+            .personal_info()
+            .and_then(|info| info.firstname.as_deref()),
+        Some("Alice")
+    );
+    let debug = format!("{consumer:?}");
+    assert!(
+        debug.starts_with(
+            r#"AuthenticatedConsumer { sub: Subject("110169484474386276334"), iss: Issuer("https://idp.brand.example"), kid: Some("#
+        ) && debug.ends_with(", .. }"),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
+async fn standard_claims_fill_what_lp_sdes_left_and_yield_where_it_spoke() {
+    let claims = json!({
+        "iss": ISS, "aud": "demo-client", "sub": "s-1", "iat": NOW - 10, "exp": NOW + 3590,
+        "given_name": "Alicia", "family_name": "Liddell", "gender": "F",
+        "preferred_username": "alice1", "phone_number": "+1 555 0100",
+        "lp_sdes": [{"type": "personal", "personal": {"firstname": "Alice"}},
+                    {"type": "ctmrinfo", "info": {"ctype": "vip"}}]
+    });
+    let consumer = check(&verifier(config()), &sign(&claims), &VerifyContext::at(NOW))
+        .await
+        .unwrap();
+    let fields: Vec<(&str, &str, &str)> = consumer
+        .fields()
+        .iter()
+        .map(|f| (f.key.as_str(), f.value.as_str(), f.source.as_str()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("consumer.customerId", "s-1", "sub"),
+            ("ctmrinfo.ctype", "vip", "lp_sdes.ctmrinfo.ctype"),
+            ("ctmrinfo.userName", "alice1", "preferred_username"),
+            ("ctmrinfo.imei", "+1 555 0100", "phone_number"),
+            ("personal.firstname", "Alice", "lp_sdes.personal.firstname"),
+            ("personal.lastname", "Liddell", "family_name"),
+            ("personal.gender", "F", "gender"),
+        ],
+        "consumer, then customer info, then personal info, whatever order lp_sdes had"
+    );
+    assert_eq!(
+        consumer.warnings(),
+        [
+            r#"given_name "Alicia" differs from lp_sdes.personal.firstname "Alice"; personal.firstname shows the lp_sdes value"#
+        ]
+    );
 }
 
 #[tokio::test]
@@ -976,31 +1034,65 @@ fn profile_merges_with_provenance_and_authenticated_values_win() {
             &VerifyContext::at(NOW),
         ))
         .unwrap();
-    let page = json!([{"type": "ctmrinfo", "info": {"ctype": "bronze", "cstatus": "active"}}, {"type": "cart", "total": 12.5}]);
+    let page = json!([
+        {"type": "ctmrinfo", "info": {"ctype": "bronze", "cstatus": "active"}},
+        {"type": "personal", "personal": {"firstname": "Alice", "language": "en-US"}},
+        {"type": "cart", "total": 12.5}
+    ]);
     let profile = ConsumerProfile::merge(Some(&consumer), &page);
     assert_eq!(profile.issuer.as_deref(), Some(ISS));
-    let ctype = profile
+    let shown: Vec<(&str, &str, String, Option<&str>)> = profile
         .fields
         .iter()
-        .find(|f| f.key == "ctmrinfo.ctype")
-        .unwrap();
-    assert_eq!(ctype.value, "vip");
-    assert_eq!(ctype.overridden_page_value.as_deref(), Some("bronze"));
+        .map(|f| {
+            let from = match &f.provenance {
+                Provenance::Authenticated { source } => source.clone(),
+                Provenance::FromPage => "page".to_owned(),
+            };
+            (
+                f.key.as_str(),
+                f.value.as_str(),
+                from,
+                f.overridden_page_value.as_deref(),
+            )
+        })
+        .collect();
+    let row = |key, value, from: &str, page| (key, value, from.to_owned(), page);
     assert_eq!(
-        ctype.provenance,
-        Provenance::Authenticated {
-            source: "lp_sdes.ctmrinfo.ctype".into()
-        }
+        shown,
+        [
+            row("consumer.customerId", "110169484474386276334", "sub", None),
+            row(
+                "ctmrinfo.ctype",
+                "vip",
+                "lp_sdes.ctmrinfo.ctype",
+                Some("bronze")
+            ),
+            row(
+                "ctmrinfo.customerId",
+                "C-1",
+                "lp_sdes.ctmrinfo.customerId",
+                None
+            ),
+            row(
+                "personal.firstname",
+                "Alice",
+                "lp_sdes.personal.firstname",
+                None
+            ),
+            row(
+                "personal.contacts[0].email",
+                "alice@example.com",
+                "lp_sdes.personal.contacts[0].email",
+                None
+            ),
+            row("personal.lastname", "Liddell", "family_name", None),
+            row("ctmrinfo.cstatus", "active", "page", None),
+            row("personal.language", "en-US", "page", None),
+            row("cart.total", "12.5", "page", None),
+        ],
+        "the page's own value is kept only where it differs"
     );
-    let cstatus = profile
-        .fields
-        .iter()
-        .find(|f| f.key == "ctmrinfo.cstatus")
-        .unwrap();
-    assert_eq!(cstatus.provenance, Provenance::FromPage);
-    assert!(profile.fields.iter().any(|f| f.key == "cart.total"
-        && f.value == "12.5"
-        && f.provenance == Provenance::FromPage));
     let unauthenticated = ConsumerProfile::merge(None, &page);
     assert!(unauthenticated.issuer.is_none());
     assert!(unauthenticated
