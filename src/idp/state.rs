@@ -22,23 +22,36 @@ pub(crate) struct Client {
     pub(crate) config: ClientConfig,
     pub(crate) id: ClientId,
     pub(crate) encrypter: Option<Encrypter>,
+    /// The platform key its ID tokens are encrypted to, when it names one: kept envelopes
+    /// (`faults.token`) are sealed to it too.
+    pub(crate) platform_key: Option<RsaKey>,
 }
 
 impl Client {
     /// A client from its configuration, with its encrypter built (the platform key it encrypts
     /// to read from `public_key`, or the fixture platform key).
     pub(crate) fn new(config: ClientConfig) -> Result<Self, String> {
+        let platform_key = match config
+            .encrypt_id_token
+            .as_ref()
+            .and_then(|e| e.public_key.as_ref())
+        {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Some(
+                    RsaKey::from_public_pem_or_base64(&text)
+                        .map_err(|e| format!("{}: {e}", path.display()))?,
+                )
+            }
+        };
         let encrypter = match &config.encrypt_id_token {
             None => None,
             Some(enc) => {
-                let key = match &enc.public_key {
+                let key = match &platform_key {
+                    Some(key) => key.clone(),
                     None => keys::fixture_platform_key().map_err(|e| e.to_string())?,
-                    Some(path) => {
-                        let text = std::fs::read_to_string(path)
-                            .map_err(|e| format!("{}: {e}", path.display()))?;
-                        RsaKey::from_public_pem_or_base64(&text)
-                            .map_err(|e| format!("{}: {e}", path.display()))?
-                    }
                 };
                 Some(Encrypter::new(&key, enc.alg, enc.enc).map_err(|e| e.to_string())?)
             }
@@ -47,6 +60,7 @@ impl Client {
             id: ClientId::new(&config.client_id),
             config,
             encrypter,
+            platform_key,
         })
     }
 
@@ -580,7 +594,12 @@ impl IdpState {
             OAuthError::ServerError
         };
         let unpublished = keys::fixture_attacker_key().map_err(fixture)?;
-        let platform = keys::fixture_platform_key().map_err(fixture)?;
+        // The client's own platform key when its configuration names one, as its other
+        // envelopes are sealed.
+        let platform = match &client.platform_key {
+            Some(key) => key.clone(),
+            None => keys::fixture_platform_key().map_err(fixture)?,
+        };
         let live = crate::jose::template::Live {
             iss: self.issuer.as_str(),
             client_id: client.id.as_str(),

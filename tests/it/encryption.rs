@@ -107,3 +107,63 @@ async fn every_alg_and_enc_is_selectable() {
         assert_eq!(verify_with_jwks(&idp, &http, &jws).await["aud"], id);
     }
 }
+
+#[tokio::test]
+async fn a_kept_envelope_is_sealed_to_the_clients_own_platform_key() {
+    // The client's platform key is one whose private half the test holds: a brand key.
+    let own = oidc_harness::keys::fixture_signing_keys()
+        .unwrap()
+        .remove(1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("platform.pub.pem");
+    std::fs::write(&path, own.key().public_pem()).unwrap();
+    let idp = MockIdp::builder()
+        .client(ClientConfig {
+            client_id: "own-platform".into(),
+            client_secret: ClientSecret::new("s"),
+            redirect_uris: vec![REDIRECT.into()],
+            allow_loopback_redirects: false,
+            error_style: ErrorStyle::Google,
+            encrypt_id_token: Some(EncryptConfig {
+                public_key: Some(path),
+                alg: KeyAlg::RsaOaep256,
+                enc: ContentEnc::A256Gcm,
+            }),
+            rotate_refresh_tokens: false,
+            require_pkce: false,
+            implicit_param: None,
+            token_endpoint_auth_method: None,
+        })
+        .start()
+        .await
+        .unwrap();
+    let http = idp.http_client();
+    let envelope = r#"{"enc":"A128CBC-HS256","alg":"RSA-OAEP","cty":"JWT"}"#;
+    let response = http
+        .put(format!("{}/_harness/faults", idp.base_url()))
+        .json(&serde_json::json!({"token": {
+            "header": r#"{"alg":"RS256","kid":"${kid}"}"#,
+            "payload": r#"{"iss":"${iss}","aud":"${client_id}","sub":"kept"}"#,
+            "envelope": envelope,
+        }}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let location = authorize(
+        &idp,
+        &http,
+        &code_request(&[("client_id", "own-platform"), ("response_type", "id_token")]),
+    )
+    .await;
+    let jwe = redirect_params(&location)["id_token"].clone();
+    assert!(
+        decrypt(&jwe, &fixture_platform_key().unwrap()).is_err(),
+        "not sealed to the fixture platform key"
+    );
+    let (header, jws) = decrypt(&jwe, own.key()).expect("sealed to the client's platform key");
+    assert_eq!(header["alg"], "RSA-OAEP");
+    assert_eq!(header["enc"], "A128CBC-HS256");
+    let jws = String::from_utf8(jws).unwrap();
+    assert_eq!(verify_with_jwks(&idp, &http, &jws).await["sub"], "kept");
+}
