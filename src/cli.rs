@@ -252,6 +252,10 @@ pub(crate) struct FixtureArgs {
     /// Claims to keep as they are, not faked (comma-separated or repeated).
     #[arg(long, value_name = "CLAIM,...", value_delimiter = ',')]
     pub(crate) keep: Vec<String>,
+    /// Claims of your own to fake as personal data, wherever they are in the payload
+    /// (comma-separated or repeated).
+    #[arg(long, value_name = "CLAIM,...", value_delimiter = ',')]
+    pub(crate) fake: Vec<String>,
     /// The scenario id [default: fixture- and a digest of the file].
     #[arg(long, value_name = "ID")]
     pub(crate) id: Option<String>,

@@ -168,6 +168,7 @@ pub(crate) fn fixture(args: FixtureArgs) -> anyhow::Result<ExitCode> {
             FixtureFlow::Mobile => FlowKind::Mobile,
         },
         keep: args.keep,
+        fake: args.fake,
         id: args.id,
         source: source_line(),
     };

@@ -47,6 +47,9 @@ pub struct FixtureOptions {
     pub flow: FlowKind,
     /// Claim names whose values are kept as they are (anywhere in the payload).
     pub keep: Vec<String>,
+    /// Claim names whose values are faked like personal ones (anywhere in the payload): for
+    /// claims of the brand's own that hold personal data under a neutral name.
+    pub fake: Vec<String>,
     /// The scenario id [default: `fixture-` and a digest of the file].
     pub id: Option<String>,
     /// Where the token came from, without secrets: the scenario's `source`.
@@ -68,6 +71,9 @@ pub struct Fixture {
 
 /// Makes the scenario file for `original`, runs it, and returns both.
 pub async fn make(original: Original, options: &FixtureOptions) -> Result<Fixture, String> {
+    if let Some(both) = options.keep.iter().find(|name| options.fake.contains(name)) {
+        return Err(format!("{both:?} is named both to keep and to fake"));
+    }
     let token = original.token.as_str();
     let verifier = Verifier::new(original.config.clone()).map_err(|e| e.to_string())?;
     let verdict = verifier.verify(token, &original.ctx).await;
@@ -81,6 +87,7 @@ pub async fn make(original: Original, options: &FixtureOptions) -> Result<Fixtur
         notes: Vec::new(),
         sub: None,
         keep: options.keep.clone(),
+        fake: options.fake.clone(),
     };
     let template = maker.template(token);
     let text = maker.file(&template, &verdict, options)?;
@@ -111,6 +118,8 @@ struct Maker<'a> {
     sub: Option<String>,
     /// Claim names kept as they are.
     keep: Vec<String>,
+    /// Claim names faked as personal.
+    fake: Vec<String>,
 }
 
 fn b64url(segment: &str) -> Option<Vec<u8>> {
@@ -421,11 +430,12 @@ impl Maker<'_> {
     /// The payload with personal values faked, times moved and the values the replaying
     /// provider fills in turned into placeholders.
     fn payload(&mut self, payload: &str) -> Option<String> {
-        let keep_names = self.keep.clone();
-        let keep = |path: &[Step]| {
+        let named = |names: &[String], path: &[Step]| {
             path.iter()
-                .any(|s| matches!(s, Step::Key(k) if keep_names.contains(k)))
+                .any(|s| matches!(s, Step::Key(k) if names.contains(k)))
         };
+        let keep = |path: &[Step]| named(&self.keep, path);
+        let personal = |path: &[Step]| personal(path) || named(&self.fake, path);
         // First the personal values, so the same value is faked wherever else it appears.
         let mut personal_values = HashSet::new();
         json_text::rewrite(payload, |path, kind, raw| {

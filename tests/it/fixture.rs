@@ -550,3 +550,67 @@ fn a_file_that_is_no_token_is_one_line_and_exit_2() {
     assert_eq!(code, 2);
     assert!(err.contains("--client-id"), "{err}");
 }
+
+#[test]
+fn fake_fakes_claims_of_the_brands_own_and_is_not_keep_too() {
+    let iat = 1_772_359_200_i64;
+    let payload = format!(
+        r#"{{"iss":"https://127.0.0.1:8443","aud":"demo-client","sub":"108374656301234567890","nonce":"n-1","iat":{iat},"exp":{},"loyalty":{{"tier":"gold","card":"MARKERCARD11","points":4821}},"ref":"MARKERREF12","lp_sdes":[{{"type":"ctmrinfo","info":{{"ctype":"vip"}}}}]}}"#,
+        iat + 3600
+    );
+    let signed = sign(&format!(r#"{{"alg":"RS256","kid":"{KID}"}}"#), &payload);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.jwt");
+    std::fs::write(&file, &signed).unwrap();
+    let claims_of = |out: &Path| -> Value {
+        let text = std::fs::read_to_string(out).unwrap();
+        let scenario: toml::Value = toml::from_str(&text).unwrap();
+        serde_json::from_str(scenario["provider"]["token"]["payload"].as_str().unwrap()).unwrap()
+    };
+
+    // Neutral names are kept unless named.
+    let out = dir.path().join("plain.toml");
+    let (code, said) = fixture(&file, &out, "implicit", &CHECKED);
+    assert_eq!(code, 0, "{said}");
+    let claims = claims_of(&out);
+    assert_eq!(claims["loyalty"]["card"], "MARKERCARD11");
+    assert_eq!(claims["ref"], "MARKERREF12");
+
+    let out = dir.path().join("faked.toml");
+    let options = [CHECKED.as_slice(), &["--fake", "loyalty", "--fake=ref"]].concat();
+    let (code, said) = fixture(&file, &out, "implicit", &options);
+    assert_eq!(code, 0, "{said}");
+    let claims = claims_of(&out);
+    let card = claims["loyalty"]["card"].as_str().unwrap();
+    assert_ne!(card, "MARKERCARD11");
+    assert_eq!(card.len(), "MARKERCARD11".len());
+    assert!(card[..10].chars().all(|c| c.is_ascii_uppercase()), "{card}");
+    assert_ne!(
+        claims["loyalty"]["tier"], "gold",
+        "everything under the name"
+    );
+    let points = claims["loyalty"]["points"].as_u64().unwrap();
+    assert!(
+        (1000..10_000).contains(&points) && points != 4821,
+        "{points}"
+    );
+    assert_ne!(claims["ref"], "MARKERREF12");
+    assert_eq!(claims["lp_sdes"][0]["info"]["ctype"], "vip");
+
+    let (code, _, err) = run(&[
+        &[
+            "fixture",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        CHECKED.as_slice(),
+        &["--keep", "ref", "--fake", "ref"],
+    ]
+    .concat());
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err.trim(),
+        "error: \"ref\" is named both to keep and to fake"
+    );
+}

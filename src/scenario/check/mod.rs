@@ -222,6 +222,7 @@ async fn save_fixtures(
                 super::FlowKind::Code
             },
             keep: Vec::new(),
+            fake: Vec::new(),
             id: None,
             source: format!(
                 "oidc-harness check --discovery {} --client-id {}: the {flow} flow's ID token, {} of {count}",
