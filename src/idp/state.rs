@@ -596,9 +596,13 @@ impl IdpState {
         let unpublished = keys::fixture_attacker_key().map_err(fixture)?;
         // The client's own platform key when its configuration names one, as its other
         // envelopes are sealed.
+        let fixture_platform;
         let platform = match &client.platform_key {
-            Some(key) => key.clone(),
-            None => keys::fixture_platform_key().map_err(fixture)?,
+            Some(key) => key,
+            None => {
+                fixture_platform = keys::fixture_platform_key().map_err(fixture)?;
+                &fixture_platform
+            }
         };
         let live = crate::jose::template::Live {
             iss: self.issuer.as_str(),
@@ -614,7 +618,7 @@ impl IdpState {
                 &crate::jose::template::TemplateKeys {
                     published: &published,
                     unpublished: &unpublished,
-                    platform: &platform,
+                    platform,
                     other: unpublished.key(),
                 },
             )

@@ -86,11 +86,10 @@ pub async fn make(original: Original, options: &FixtureOptions) -> Result<Fixtur
             - original.ctx.now,
         notes: Vec::new(),
         sub: None,
-        keep: options.keep.clone(),
-        fake: options.fake.clone(),
+        options,
     };
     let template = maker.template(token);
-    let text = maker.file(&template, &verdict, options)?;
+    let text = maker.file(&template, &verdict)?;
     let scenario = Scenario::parse(std::path::Path::new("fixture.toml"), &text)
         .map_err(|e| format!("the fixture does not parse: {e}"))?;
     let replay = run_one(&scenario).await;
@@ -116,10 +115,8 @@ struct Maker<'a> {
     notes: Vec<String>,
     /// The faked `sub`, for the expectation.
     sub: Option<String>,
-    /// Claim names kept as they are.
-    keep: Vec<String>,
-    /// Claim names faked as personal.
-    fake: Vec<String>,
+    /// The claims to keep or fake, the flow, the id and the source.
+    options: &'a FixtureOptions,
 }
 
 fn b64url(segment: &str) -> Option<Vec<u8>> {
@@ -434,8 +431,8 @@ impl Maker<'_> {
             path.iter()
                 .any(|s| matches!(s, Step::Key(k) if names.contains(k)))
         };
-        let keep = |path: &[Step]| named(&self.keep, path);
-        let personal = |path: &[Step]| personal(path) || named(&self.fake, path);
+        let keep = |path: &[Step]| named(&self.options.keep, path);
+        let personal = |path: &[Step]| personal(path) || named(&self.options.fake, path);
         // First the personal values, so the same value is faked wherever else it appears.
         let mut personal_values = HashSet::new();
         json_text::rewrite(payload, |path, kind, raw| {
@@ -663,8 +660,8 @@ impl Maker<'_> {
         &mut self,
         template: &TokenTemplate,
         verdict: &Result<crate::verifier::AuthenticatedConsumer, crate::verifier::Rejection>,
-        options: &FixtureOptions,
     ) -> Result<String, String> {
+        let options = self.options;
         let c = &self.original.config;
         let ctx = &self.original.ctx;
         let mut body = String::new();
