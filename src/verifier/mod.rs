@@ -8,6 +8,7 @@
 //! This module never imports `idp`: the verifier meets the provider only over HTTP and through
 //! tokens.
 
+mod basis;
 mod code_flow;
 mod config;
 mod consumer;
@@ -18,6 +19,7 @@ mod redirect;
 mod rules;
 mod sdes;
 
+pub use basis::Basis;
 pub use code_flow::{pkce_pair, CodeRedemption, TokenSet};
 pub use config::{ClientAuth, Flow, KeySource, PhoneNumberMapping, VerifierConfig};
 pub use consumer::{
