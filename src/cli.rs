@@ -274,9 +274,10 @@ pub(crate) struct TokenCheckArgs {
     /// The expected issuer, exact.
     #[arg(long, value_name = "ISS", default_value = DEFAULT_ISSUER)]
     pub(crate) issuer: String,
-    /// The brand's public key: PEM, or the console's one-line base64 SPKI.
-    #[arg(long, value_name = "FILE", conflicts_with = "jwks")]
-    pub(crate) key: Option<PathBuf>,
+    /// The brand's public key: a file holding PEM or the console's one-line base64 SPKI, or
+    /// that one line itself.
+    #[arg(long, value_name = "FILE|KEY", conflicts_with = "jwks")]
+    pub(crate) key: Option<String>,
     /// The brand's JWKS: an https:// URL or a file [default: the fixture signing keys].
     #[arg(long, value_name = "URL|FILE")]
     pub(crate) jwks: Option<String>,
@@ -325,6 +326,10 @@ pub(crate) struct TokenCheckArgs {
     /// Accept exp/iat as numeric strings (the platform docs' S5/S6 examples).
     #[arg(long)]
     pub(crate) insecure_allow_string_timestamps: bool,
+    /// Let the strict reading decide the verdict and the exit code: every rule refuses, not
+    /// only those the platform is known to hold.
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 #[derive(Debug, Args)]

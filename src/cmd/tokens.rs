@@ -10,8 +10,8 @@ use oidc_harness::jose::malform::{forge, ForgeKeys, Mutation};
 use oidc_harness::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
 use oidc_harness::keys::{self, RsaKey};
 use oidc_harness::verifier::{
-    AuthenticatedConsumer, ClientAuth, CodeRedemption, KeySource, PhoneNumberMapping, Rejection,
-    Verifier, VerifierConfig, VerifyContext,
+    strict_refusal, AuthenticatedConsumer, ClientAuth, CodeRedemption, KeySource,
+    PhoneNumberMapping, Reading, Rejection, Verifier, VerifierConfig, VerifyContext,
 };
 
 use super::{now, read};
@@ -21,7 +21,19 @@ use crate::cli::{
 };
 
 /// A key file: public (PEM or one-line base64 SPKI), or a private PEM whose public half is used.
-fn public_key(path: &std::path::Path) -> anyhow::Result<RsaKey> {
+/// `--key`: a file, or the console's one-line key itself (what the platform's own tutorial
+/// prints for its "JWT Public Key" field).
+fn public_key(arg: &str) -> anyhow::Result<RsaKey> {
+    let path = std::path::Path::new(arg);
+    let inline = !path.exists()
+        && arg.len() > 64
+        && arg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if inline {
+        return RsaKey::from_public_pem_or_base64(arg)
+            .context("--key: not an RSA public key (one-line base64 SPKI)");
+    }
     let text = read(path)?;
     RsaKey::from_public_pem_or_base64(&text)
         .or_else(|_| RsaKey::from_private_pem(&text))
@@ -72,7 +84,7 @@ fn read_token(input: &str) -> anyhow::Result<String> {
 /// The platform side `verify` and `fixture` check a token with.
 fn verifier_config(args: &TokenCheckArgs) -> anyhow::Result<VerifierConfig> {
     let signing_key = match (&args.key, &args.jwks) {
-        (Some(path), _) => KeySource::PublicKey(public_key(path)?),
+        (Some(key), _) => KeySource::PublicKey(public_key(key)?),
         (None, Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
             KeySource::JwksUrl(url.parse().with_context(|| format!("--jwks {url:?}"))?)
         }
@@ -119,17 +131,41 @@ pub(crate) fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let verifier = Verifier::new(config)?;
     let ctx = verify_context(&args.check)?;
     let verdict = runtime()?.block_on(verifier.verify(&token, &ctx));
+    let reading = if args.check.strict {
+        Reading::Strict
+    } else {
+        Reading::Platform
+    };
+    let accepted = match reading {
+        Reading::Platform => verdict.is_ok(),
+        Reading::Strict => strict_refusal(&verdict).is_none(),
+    };
     match args.format {
         Format::Json => out!(
             "{}",
-            serde_json::to_string_pretty(&verdict_json(&verdict, &relaxations))?
+            serde_json::to_string_pretty(&verdict_json(&verdict, reading, &relaxations))?
         ),
-        Format::Text => print_verdict(&verdict, &relaxations)?,
+        Format::Text => print_verdict(&verdict, reading, &relaxations)?,
     }
-    Ok(if verdict.is_ok() {
+    Ok(if accepted {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// A refusal as JSON: the reason, the rule and its basis, and the platform IDP's error code.
+fn refusal_json(rejection: &Rejection) -> serde_json::Value {
+    let platform_error = rejection.reason.platform_error();
+    serde_json::json!({
+        "verdict": "rejected",
+        "reason": rejection.reason,
+        "detail": rejection.detail,
+        "rule": rejection.rule,
+        "basis": rejection.basis(),
+        "cite": rejection.rule.cite(),
+        "internalErrorCode": rejection.platform_error_code(),
+        "internalErrorName": platform_error.map(|e| e.name),
     })
 }
 
@@ -204,24 +240,77 @@ pub(crate) fn fixture(args: FixtureArgs) -> anyhow::Result<ExitCode> {
 
 fn verdict_json(
     verdict: &Result<AuthenticatedConsumer, Rejection>,
+    reading: Reading,
     relaxations: &[&str],
 ) -> serde_json::Value {
-    match verdict {
-        Ok(consumer) => {
-            serde_json::json!({ "verdict": "authenticated", "relaxations": relaxations, "consumer": consumer })
-        }
-        Err(rejection) => serde_json::json!({
-            "verdict": "rejected", "relaxations": relaxations, "reason": rejection.reason, "detail": rejection.detail,
-        }),
+    let platform = match verdict {
+        Ok(_) => serde_json::json!({ "verdict": "authenticated" }),
+        Err(rejection) => refusal_json(rejection),
+    };
+    let strict = match strict_refusal(verdict) {
+        None => serde_json::json!({ "verdict": "authenticated" }),
+        Some(rejection) => refusal_json(rejection),
+    };
+    let decided = match reading {
+        Reading::Platform => &platform,
+        Reading::Strict => &strict,
+    };
+    let mut out = decided.clone();
+    out["reading"] = serde_json::json!(reading);
+    out["relaxations"] = serde_json::json!(relaxations);
+    if let Ok(consumer) = verdict {
+        out["consumer"] = serde_json::json!(consumer);
+        out["findings"] = consumer
+            .strict_findings()
+            .iter()
+            .map(|f| {
+                let mut finding = refusal_json(f);
+                finding["risk"] = serde_json::json!(f.rule.risk());
+                finding.as_object_mut().map(|o| o.remove("verdict"));
+                finding
+            })
+            .collect();
+        out["notes"] = serde_json::json!(notes(consumer, relaxations));
     }
+    out["platform"] = platform;
+    out["strict"] = strict;
+    out
+}
+
+/// What was not checked and why, beside the findings.
+fn notes(consumer: &AuthenticatedConsumer, relaxations: &[&str]) -> Vec<String> {
+    let mut notes = Vec::new();
+    if relaxations.contains(&"any_audience") {
+        notes.push(match consumer.audience() {
+            Some(aud) => format!(
+                "aud {aud} was not compared: no client id is configured (any_audience); a token \
+                 minted for someone else would pass"
+            ),
+            None => "the token has no aud, and none is asked for (any_audience)".to_owned(),
+        });
+    }
+    notes
 }
 
 fn print_verdict(
     verdict: &Result<AuthenticatedConsumer, Rejection>,
+    reading: Reading,
     relaxations: &[&str],
 ) -> anyhow::Result<()> {
-    match verdict {
-        Ok(consumer) => {
+    let strict = strict_refusal(verdict);
+    match (reading, verdict, strict) {
+        (Reading::Strict, Ok(_), Some(refusal)) => {
+            out!("rejected  {}", refusal.explained());
+            out!("  the platform reading authenticates it; see the findings below");
+        }
+        (Reading::Strict, Err(rejection), Some(refusal)) => {
+            out!("rejected  {}", refusal.explained());
+            if refusal != rejection {
+                out!("platform: rejected  {}", rejection.explained());
+            }
+        }
+        (_, Err(rejection), _) => out!("rejected  {}", rejection.explained()),
+        (_, Ok(consumer), _) => {
             let envelope = if consumer.encrypted() {
                 "signed and encrypted"
             } else {
@@ -259,7 +348,25 @@ fn print_verdict(
                 out!("warning: {warning}");
             }
         }
-        Err(rejection) => out!("rejected  {rejection}"),
+    }
+    if let Ok(consumer) = verdict {
+        for risk in consumer.risks() {
+            out!("warning: {risk}");
+        }
+        for note in notes(consumer, relaxations) {
+            out!("warning: {note}");
+        }
+    }
+    match (reading, verdict, strict) {
+        (Reading::Platform, Ok(_), Some(refusal)) => {
+            out!("strict: rejected  {}", refusal.explained());
+        }
+        (Reading::Platform, Err(rejection), Some(refusal)) if refusal != rejection => {
+            out!("strict: rejected  {}", refusal.explained());
+        }
+        (Reading::Strict, Ok(_), None) | (Reading::Platform, _, _) => {}
+        (Reading::Strict, Err(_), _) => {}
+        (Reading::Strict, Ok(_), Some(_)) => out!("platform: authenticated"),
     }
     if !relaxations.is_empty() {
         out!("relaxed: {}", relaxations.join(", "));
@@ -314,7 +421,7 @@ pub(crate) fn mint(args: MintArgs) -> anyhow::Result<ExitCode> {
                 )
             })?;
         let to = match &args.encrypt_to {
-            Some(path) => public_key(path)?,
+            Some(path) => public_key(&path.to_string_lossy())?,
             None => keys::fixture_platform_key()?,
         };
         Some(Encrypter::new(&to, alg, enc)?)

@@ -426,8 +426,11 @@ fn settle(
                         conversation.authentications
                     )
                 };
-                conversation.outcome = Outcome::Authenticated(Box::new(consumer));
                 conversation.log(now, text);
+                for risk in consumer.risks() {
+                    conversation.log(now, format!("the strict reading refuses it: {risk}"));
+                }
+                conversation.outcome = Outcome::Authenticated(Box::new(consumer));
             }
             Err(rejection) => {
                 conversation.log(now, format!("rejected from {from}: {rejection}"));

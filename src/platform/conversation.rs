@@ -195,6 +195,10 @@ impl Conversation {
             status: self.status(now),
             reason: self.rejection().map(|r| r.reason.code()),
             detail: self.rejection().map(|r| r.detail.clone()),
+            internal_error_code: self.rejection().map(Rejection::platform_error_code),
+            findings: consumer
+                .map(AuthenticatedConsumer::risks)
+                .unwrap_or_default(),
             sub: consumer.map(|c| c.sub().to_string()),
             issuer: consumer.map(|c| c.iss().to_string()),
             token_encrypted: consumer.map(AuthenticatedConsumer::encrypted),
@@ -222,6 +226,13 @@ pub(super) struct ConversationView {
     pub(super) reason: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) detail: Option<String>,
+    /// The platform IDP's error code for the refusal, or `unpublished`.
+    #[serde(rename = "internalErrorCode", skip_serializing_if = "Option::is_none")]
+    pub(super) internal_error_code: Option<&'static str>,
+    /// What the strict reading refuses that the platform reading let through: rule, basis,
+    /// risk.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) findings: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) sub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -186,6 +186,12 @@ pub struct Expect {
     pub verdict: Verdict,
     /// The reason code, for `rejected` (and allowed with `either`).
     pub reason: Option<String>,
+    /// What the platform reading decides, where it differs from `verdict` and `reason` (which
+    /// are the strict reading's): `"authenticated"` (the platform's published rules take the
+    /// token; the strict reading's refusal is then its first finding), or the reason code it
+    /// refuses with. Absent: both readings agree.
+    #[serde(default)]
+    pub platform: Option<String>,
     /// The consumer's `sub`, exactly, when authenticated.
     #[serde(default)]
     pub sub: Option<String>,
@@ -327,6 +333,10 @@ pub struct Scenario {
     /// The expected reason, checked.
     #[serde(skip)]
     pub reason: Option<RejectReason>,
+    /// The platform reading's expected verdict, checked: `None` where it is the same as the
+    /// strict reading's, `Some(None)` authenticated, `Some(Some(reason))` rejected.
+    #[serde(skip)]
+    pub platform: Option<Option<RejectReason>>,
     /// The fixed time, parsed.
     #[serde(skip)]
     pub now_unix: i64,
@@ -393,6 +403,32 @@ impl Scenario {
             })?;
             scenario.reason = Some(reason);
         }
+        if let Some(platform) = &scenario.expect.platform {
+            let verdict = match platform.as_str() {
+                "authenticated" => None,
+                code => Some(RejectReason::from_code(code).ok_or_else(|| {
+                    err(
+                        line_of_key("platform"),
+                        format!("platform is \"authenticated\" or a reason code, not {code:?}"),
+                    )
+                })?),
+            };
+            if scenario.expect.verdict != Verdict::Rejected {
+                return Err(err(
+                    line_of_key("platform"),
+                    "platform differs only from a rejected verdict: the strict reading refuses \
+                     whatever the platform reading does"
+                        .into(),
+                ));
+            }
+            if verdict == scenario.reason {
+                return Err(err(
+                    line_of_key("platform"),
+                    "platform repeats the verdict: leave it out where both readings agree".into(),
+                ));
+            }
+            scenario.platform = Some(verdict);
+        }
         match (scenario.expect.verdict, &scenario.reason) {
             (Verdict::Rejected, None) => {
                 return Err(err(
@@ -427,7 +463,9 @@ impl Scenario {
             ));
         }
         let e = &scenario.expect;
-        if e.verdict != Verdict::Authenticated
+        let someone_authenticates =
+            e.verdict == Verdict::Authenticated || scenario.platform == Some(None);
+        if !someone_authenticates
             && (e.sub.is_some()
                 || !e.fields.is_empty()
                 || !e.dropped.is_empty()
@@ -435,7 +473,9 @@ impl Scenario {
         {
             return Err(err(
                 line_of_key("verdict"),
-                "sub, fields, dropped and warnings describe an authenticated consumer".into(),
+                "sub, fields, dropped and warnings describe an authenticated consumer (the strict \
+                 reading's, or the platform reading's with platform = \"authenticated\")"
+                    .into(),
             ));
         }
         if let Some(rt) = &scenario.response_type {
@@ -540,11 +580,15 @@ impl Scenario {
         p.rotate_before_signing = false;
         p.rotate_between_logins = false;
         p.token = None;
+        // The envelope's algorithms can be the cause too (the strict reading refuses some).
+        p.alg = Default::default();
+        p.enc = Default::default();
         // The consumer signs in where the connector points; nothing crosses.
         twin.brands = BrandsSpec::default();
         twin.expect = Expect {
             verdict: Verdict::Authenticated,
             reason: None,
+            platform: None,
             sub: None,
             fields: BTreeMap::new(),
             dropped: Vec::new(),
@@ -552,6 +596,7 @@ impl Scenario {
             provider: ExpectProvider::default(),
         };
         twin.reason = None;
+        twin.platform = None;
         Some(twin)
     }
 }

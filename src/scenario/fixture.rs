@@ -763,18 +763,29 @@ impl Maker<'_> {
             w.truncate(verifier_at);
         }
         let _ = writeln!(w, "\n[expect]");
-        match verdict {
-            Ok(_) => {
+        // The strict reading's verdict, and the platform reading's where it differs.
+        match crate::verifier::strict_refusal(verdict) {
+            None => {
                 let _ = writeln!(w, "verdict = \"authenticated\"");
-                if let Some(sub) = &self.sub {
-                    let _ = writeln!(w, "sub = {}", toml_string(sub));
-                }
             }
-            Err(rejection) => {
+            Some(rejection) => {
                 let _ = writeln!(w, "verdict = \"rejected\"");
                 let _ = writeln!(w, "reason = \"{}\"", rejection.reason.code());
                 // The flip check removes the kept token and mints an honest one instead.
             }
+        }
+        let strict_reason = crate::verifier::strict_refusal(verdict).map(|r| r.reason);
+        match verdict {
+            Ok(_) if strict_reason.is_some() => {
+                let _ = writeln!(w, "platform = \"authenticated\"");
+            }
+            Err(r) if strict_reason != Some(r.reason) => {
+                let _ = writeln!(w, "platform = \"{}\"", r.reason.code());
+            }
+            _ => {}
+        }
+        if let (Ok(_), Some(sub)) = (verdict, &self.sub) {
+            let _ = writeln!(w, "sub = {}", toml_string(sub));
         }
         let digest = {
             use sha2::Digest as _;
@@ -795,9 +806,13 @@ impl Maker<'_> {
             (None, Some(_)) => format!("{alg} token in an envelope"),
             (None, None) => format!("{alg} token"),
         };
-        let outcome = match verdict {
-            Ok(_) => "authenticated".to_owned(),
-            Err(r) => format!("rejected ({})", r.reason.code()),
+        let outcome = match (verdict, crate::verifier::strict_refusal(verdict)) {
+            (Ok(_), None) => "authenticated".to_owned(),
+            (Ok(_), Some(s)) => format!(
+                "authenticated (the strict reading: rejected ({}))",
+                s.reason.code()
+            ),
+            (Err(r), _) => format!("rejected ({})", r.reason.code()),
         };
         let title =
             format!("Kept {shape}, personal data replaced; the platform's verdict was {outcome}");

@@ -76,6 +76,9 @@ impl Report {
                 "{status}  {:<width$}  {got:<32} {:>5} ms",
                 o.id, o.millis
             );
+            if let Some(platform) = &o.platform {
+                let _ = write!(out, "  platform: {platform}");
+            }
             match o.status {
                 Status::Fail => {
                     let _ = write!(out, "\n      expected {}; {}", o.expected, o.detail);
@@ -133,13 +136,22 @@ impl Report {
                     escape(&o.id),
                     o.millis as f64 / 1000.0
                 );
+                // The refusal's rule, its basis and the platform IDP's error code, and the
+                // platform reading where it differs, as testcase properties.
+                let properties = junit_properties(o);
+                if !properties.is_empty() {
+                    xml.push_str(">\n");
+                    xml.push_str(&properties);
+                }
+                let close = if properties.is_empty() { ">\n" } else { "" };
                 match o.status {
-                    Status::Pass => xml.push_str("/>\n"),
+                    Status::Pass if properties.is_empty() => xml.push_str("/>\n"),
+                    Status::Pass => xml.push_str("    </testcase>\n"),
                     // A warning passes; its finding goes where CI tools show a test's output.
                     Status::Warn => {
                         let _ = writeln!(
                             xml,
-                            ">\n      <system-out>WARN: {}</system-out>\n    </testcase>",
+                            "{close}      <system-out>WARN: {}</system-out>\n    </testcase>",
                             escape(&o.detail)
                         );
                     }
@@ -150,7 +162,7 @@ impl Report {
                         );
                         let _ = writeln!(
                             xml,
-                            ">\n      <failure message=\"expected {}, got {}\">{}</failure>\n    </testcase>",
+                            "{close}      <failure message=\"expected {}, got {}\">{}</failure>\n    </testcase>",
                             escape(&o.expected),
                             escape(&got),
                             escape(&format!("{}\n{}", o.title, o.detail))
@@ -159,7 +171,7 @@ impl Report {
                     Status::Skip => {
                         let _ = writeln!(
                             xml,
-                            ">\n      <skipped message=\"{}\"/>\n    </testcase>",
+                            "{close}      <skipped message=\"{}\"/>\n    </testcase>",
                             escape(&o.detail)
                         );
                     }
@@ -170,6 +182,34 @@ impl Report {
         xml.push_str("</testsuites>\n");
         xml
     }
+}
+
+/// A testcase's `<properties>`: the refusal's rule, basis and platform error code, and the
+/// platform reading where it differs; empty when there is none of these.
+fn junit_properties(o: &Outcome) -> String {
+    let mut props: Vec<(&str, String)> = Vec::new();
+    if let Some(rule) = &o.rule {
+        props.push(("rule", rule.id.to_owned()));
+        props.push(("basis", rule.basis.as_str().to_owned()));
+        props.push(("cite", rule.cite.to_owned()));
+        props.push(("internalErrorCode", rule.internal_error_code.to_owned()));
+    }
+    if let Some(platform) = &o.platform {
+        props.push(("platform", platform.clone()));
+    }
+    if props.is_empty() {
+        return String::new();
+    }
+    let mut xml = String::from("      <properties>\n");
+    for (name, value) in props {
+        let _ = writeln!(
+            xml,
+            "        <property name=\"{name}\" value=\"{}\"/>",
+            escape(&value)
+        );
+    }
+    xml.push_str("      </properties>\n");
+    xml
 }
 
 /// One outcome as the HTML report shows it.

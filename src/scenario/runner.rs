@@ -15,8 +15,8 @@ use crate::clock::FixedClock;
 use crate::idp::{ClientConfig, EncryptConfig, Faults, IdpConfig, MockIdp, Observation, PkceSeen};
 use crate::verifier::{
     pkce_pair, read_front_channel, read_implicit_redirect, read_redirect, redirect_params,
-    AuthenticatedConsumer, ClientAuth, CodeRedemption, Handover, KeySource, PhoneNumberMapping,
-    RejectReason, Verifier, VerifierConfig, VerifyContext,
+    strict_refusal, AuthenticatedConsumer, Basis, ClientAuth, CodeRedemption, Handover, KeySource,
+    PhoneNumberMapping, RejectReason, Rejection, Verifier, VerifierConfig, VerifyContext,
 };
 
 /// The client every scenario registers at its provider.
@@ -56,6 +56,14 @@ pub struct Outcome {
     pub verdict: Option<Verdict>,
     /// The reason code of a rejection.
     pub reason: Option<&'static str>,
+    /// The rule the rejection is on, its basis and the platform IDP's error code for it
+    /// (`unpublished` where none is known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<RuleShown>,
+    /// What the platform reading decided, where it differs from `verdict` (the strict
+    /// reading's): `authenticated`, or `rejected (reason)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
     /// The rejection's detail, or why the scenario failed or was skipped.
     pub detail: String,
     /// What was expected, as `rejected (expired)`.
@@ -65,6 +73,31 @@ pub struct Outcome {
     /// What the report can show beside the verdict: the token and the provider's answer.
     #[serde(skip_serializing_if = "Evidence::is_empty")]
     pub evidence: Evidence,
+}
+
+/// A refusal's rule as reports show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleShown {
+    /// The rule's id (`lifetime`).
+    pub id: &'static str,
+    /// What it rests on.
+    pub basis: Basis,
+    /// Where it comes from.
+    pub cite: &'static str,
+    /// The platform IDP's `internalErrorCode` for the reason, or `unpublished`.
+    pub internal_error_code: &'static str,
+}
+
+impl RuleShown {
+    /// The rule a refusal is on.
+    pub fn of(rejection: &Rejection) -> Self {
+        Self {
+            id: rejection.rule.id(),
+            basis: rejection.basis(),
+            cite: rejection.rule.cite(),
+            internal_error_code: rejection.platform_error_code(),
+        }
+    }
 }
 
 /// What a check or a scenario saw, for the HTML report: the token's decoded header and claims
@@ -133,9 +166,14 @@ fn expected_text(scenario: &Scenario) -> String {
         Verdict::Rejected => "rejected",
         Verdict::Either => "either",
     };
-    match &scenario.expect.reason {
+    let strict = match &scenario.expect.reason {
         Some(reason) => format!("{verdict} ({reason})"),
         None => verdict.to_owned(),
+    };
+    match scenario.platform {
+        None => strict,
+        Some(None) => format!("{strict}; platform: authenticated"),
+        Some(Some(reason)) => format!("{strict}; platform: rejected ({})", reason.code()),
     }
 }
 
@@ -172,6 +210,8 @@ pub async fn run_all(scenarios: Vec<Scenario>, jobs: usize) -> Vec<Outcome> {
                 status: Status::Fail,
                 verdict: None,
                 reason: None,
+                rule: None,
+                platform: None,
                 detail: format!("the scenario task failed: {err}"),
                 expected: String::new(),
                 millis: 0,
@@ -192,6 +232,8 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
         status: Status::Skip,
         verdict: None,
         reason: None,
+        rule: None,
+        platform: None,
         detail: String::new(),
         expected: expected_text(scenario),
         millis: 0,
@@ -203,20 +245,36 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
     }
     match drive(scenario).await {
         Ok(driven) => {
-            let (got, reason, detail) = match &driven.verdict {
-                Ok(consumer) => (
+            // `verdict` and `reason` are the strict reading's; the platform reading is the
+            // same pass's result, checked against `platform` (or the same expectation).
+            let strict = strict_refusal(&driven.verdict);
+            let (got, reason, detail) = match (strict, &driven.verdict) {
+                (Some(rejection), _) => (
+                    Verdict::Rejected,
+                    Some(rejection.reason),
+                    rejection.detail.clone(),
+                ),
+                (None, Ok(consumer)) => (
                     Verdict::Authenticated,
                     None,
                     format!("sub {}", consumer.sub()),
                 ),
-                Err(rejection) => (
+                (None, Err(rejection)) => (
                     Verdict::Rejected,
                     Some(rejection.reason),
                     rejection.detail.clone(),
                 ),
             };
+            let platform_got = driven.verdict.as_ref().err().map(|r| r.reason);
             outcome.verdict = Some(got);
             outcome.reason = reason.map(RejectReason::code);
+            outcome.rule = strict.map(RuleShown::of);
+            if platform_got != reason {
+                outcome.platform = Some(match &driven.verdict {
+                    Ok(_) => "authenticated".to_owned(),
+                    Err(r) => format!("rejected ({})", r.reason.code()),
+                });
+            }
             outcome.detail = detail;
             let verdict_ok = match scenario.expect.verdict {
                 Verdict::Either => true,
@@ -226,12 +284,32 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
                 (Verdict::Rejected, Some(expected)) => reason == Some(expected),
                 _ => true,
             };
+            let platform_ok = match (scenario.platform, scenario.expect.verdict) {
+                (Some(expected), _) => platform_got == expected,
+                (None, Verdict::Either) => true,
+                (None, Verdict::Authenticated) => platform_got.is_none(),
+                (None, Verdict::Rejected) => platform_got == scenario.reason,
+            };
             let mut misses = Vec::new();
             if let Ok(consumer) = &driven.verdict {
                 consumer_misses(scenario, consumer, &mut misses);
             }
             provider_misses(scenario, &driven.observed, &mut misses);
             outcome.evidence = evidence_of(scenario, &driven.observed);
+            if !platform_ok {
+                misses.push(format!(
+                    "the platform reading {}, expected {}",
+                    outcome
+                        .platform
+                        .as_deref()
+                        .unwrap_or("agrees with the strict one"),
+                    match scenario.platform {
+                        Some(None) => "authenticated".to_owned(),
+                        Some(Some(r)) => format!("rejected ({})", r.code()),
+                        None => "the same verdict".to_owned(),
+                    }
+                ));
+            }
             outcome.status = if verdict_ok && reason_ok && misses.is_empty() {
                 Status::Pass
             } else {

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::rule::Reading;
 use crate::claims::{ClientId, ClientSecret, Issuer};
 use crate::keys::RsaKey;
 
@@ -136,11 +137,18 @@ pub struct VerifierConfig {
     /// signature (never by the token's text) until `exp` plus the leeway, at most
     /// `replay_cache_entries` of them.
     pub reject_replays: bool,
-    /// Refuse a token whose `lp_sdes` breaks the schema (`lp_sdes_invalid`). Defaults to
-    /// `false`: nothing in the platform's docs fails a login over SDE content, and they drop
-    /// unsupported types and fields (§3.3), so a bad or unknown field, however deep, is
-    /// dropped and named in a warning, and the login stands.
+    /// Refuse a token whose `lp_sdes` breaks the schema (`lp_sdes_invalid`) in both readings.
+    /// Defaults to `false`: the platform's docs drop unsupported types and fields (§3.3), so
+    /// the platform reading drops a bad or unknown field, however deep, names it in a warning
+    /// and keeps the login, with the `lp-sdes-schema` finding naming the risk of the IDP's
+    /// 1026 (§8.4); only the strict reading refuses.
     pub lp_sdes_strict: bool,
+    /// Which reading decides [`Verifier::verify`](super::Verifier::verify)'s result. Both are
+    /// worked out in one pass whatever this says: under [`Reading::Platform`] (the default) a
+    /// token only the strict reading refuses authenticates and carries the refusals as
+    /// [`strict_findings`](super::AuthenticatedConsumer::strict_findings); under
+    /// [`Reading::Strict`] the first of them is the refusal.
+    pub reading: Reading,
     /// How many accepted tokens `reject_replays` remembers; when full, the one closest to
     /// expiry is forgotten first. Defaults to `100000`.
     pub replay_cache_entries: usize,
@@ -181,6 +189,7 @@ impl VerifierConfig {
             insecure_allow_http: false,
             reject_replays: false,
             lp_sdes_strict: false,
+            reading: Reading::Platform,
             replay_cache_entries: 100_000,
         }
     }
@@ -232,6 +241,12 @@ impl VerifierConfig {
     /// Trusts this CA certificate (PEM) too.
     pub fn extra_root_pem(mut self, pem: impl Into<String>) -> Self {
         self.extra_root_pem = Some(pem.into());
+        self
+    }
+
+    /// Decides verdicts by `reading`.
+    pub fn reading(mut self, reading: Reading) -> Self {
+        self.reading = reading;
         self
     }
 

@@ -84,6 +84,10 @@ pub struct AuthenticatedConsumer {
     /// What is shown of `lp_sdes` when the lenient reading dropped parts of it.
     pub(super) shown_sdes: Option<Value>,
     pub(super) phone_number_mapping: PhoneNumberMapping,
+    /// The refusals only the strict reading makes, in the order the rules ran.
+    pub(super) findings: Vec<super::Rejection>,
+    /// `aud` as JSON text, when present.
+    pub(super) audience: Option<String>,
     /// The verified payload, JSON.
     pub(super) payload: Vec<u8>,
     pub(super) view: OnceLock<View>,
@@ -110,6 +114,11 @@ impl AuthenticatedConsumer {
     /// The signing key's id, when the token named one.
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
+    }
+
+    /// `aud` as the token had it, in JSON (`"acc:qa57221676"`, `["a","b"]`), when present.
+    pub fn audience(&self) -> Option<&str> {
+        self.audience.as_deref()
     }
 
     /// Whether the token arrived in a JWE envelope.
@@ -153,6 +162,38 @@ impl AuthenticatedConsumer {
             .iter()
             .find(|f| f.key == key)
             .map(|f| f.value.as_str())
+    }
+
+    /// The refusals only the strict reading makes, in the order the rules ran: each names
+    /// its rule, basis and reason. Empty when both readings authenticate.
+    pub fn strict_findings(&self) -> &[super::Rejection] {
+        &self.findings
+    }
+
+    /// The strict reading's verdict: this consumer, or the first refusal it would make.
+    pub fn strict(self) -> Result<Self, super::Rejection> {
+        match self.findings.first() {
+            Some(first) => Err(first.clone()),
+            None => Ok(self),
+        }
+    }
+
+    /// What the platform reading let through that the strict reading refuses, one line each:
+    /// the rule, its basis and the risk (`lifetime (assumed): a stolen token stays good until
+    /// exp; exp - iat is 413366338 s ...`).
+    pub fn risks(&self) -> Vec<String> {
+        self.findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} ({}): {}; {}",
+                    f.rule.id(),
+                    f.rule.basis(),
+                    f.rule.risk(),
+                    f.detail
+                )
+            })
+            .collect()
     }
 
     /// What was dropped or overridden, for people.

@@ -16,6 +16,7 @@ mod keyset;
 mod payload;
 mod reason;
 mod redirect;
+mod rule;
 mod rules;
 mod sdes;
 
@@ -26,11 +27,12 @@ pub use consumer::{
     flatten_sdes, AuthenticatedConsumer, ConsumerProfile, Field, ProfileField, Provenance,
     StandardClaims,
 };
-pub use reason::{RejectReason, Rejection};
+pub use reason::{PlatformError, RejectReason, Rejection};
 pub use redirect::{
     read_front_channel, read_implicit_redirect, read_redirect, redirect_params, FrontChannel,
     Handover,
 };
+pub use rule::{Reading, Refuses, Rule};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -42,7 +44,22 @@ use crate::jose::Decrypter;
 use crate::store::Store;
 
 use keyset::{KeyEntry, KeySet};
+
+/// No token past this many bytes is read, in either reading: a resource limit.
+const HARD_TOKEN_BYTES: usize = 262_144;
+
+/// The smallest RSA key the strict reading takes (RFC 7518 §3.3).
+const MIN_STRICT_RSA_BITS: usize = 2048;
 use payload::JwsHeader;
+
+/// The strict reading's refusal for a verdict of the platform reading, or `None` where the
+/// strict reading authenticates too.
+pub fn strict_refusal(verdict: &Result<AuthenticatedConsumer, Rejection>) -> Option<&Rejection> {
+    match verdict {
+        Ok(consumer) => consumer.strict_findings().first(),
+        Err(refusal) => Some(refusal.strict()),
+    }
+}
 
 /// What the caller knows about the exchange the token belongs to.
 #[derive(Debug, Clone, Default)]
@@ -176,28 +193,76 @@ impl Verifier {
 
     /// Verifies an ID token (compact JWS, or a JWE around one) handed over by a page, a popup
     /// redirect or an app (Implicit Flow, §2), or returned by the token endpoint.
+    ///
+    /// The result is the configured [`Reading`]'s. Both readings are worked out in this one
+    /// pass: under the platform reading, the consumer's
+    /// [`strict_findings`](AuthenticatedConsumer::strict_findings) are what the strict reading
+    /// refuses; under the strict reading, the first of them is the refusal.
     pub async fn verify(
         &self,
         token: &str,
         ctx: &VerifyContext,
     ) -> Result<AuthenticatedConsumer, Rejection> {
+        let mut findings = rules::Findings::default();
+        let verdict = self.verify_both(token, ctx, &mut findings).await;
+        self.decide(verdict, findings)
+    }
+
+    /// The configured reading's verdict, from the platform reading's and its findings.
+    fn decide(
+        &self,
+        verdict: Result<AuthenticatedConsumer, Rejection>,
+        findings: rules::Findings,
+    ) -> Result<AuthenticatedConsumer, Rejection> {
+        let strict = self.config.reading == Reading::Strict;
+        let mut findings = findings.0;
+        match verdict {
+            Err(_) if strict && !findings.is_empty() => Err(findings.swap_remove(0)),
+            Err(mut refusal) => {
+                refusal.strict_first = findings.into_iter().next().map(Box::new);
+                Err(refusal)
+            }
+            Ok(_) if strict && !findings.is_empty() => Err(findings.swap_remove(0)),
+            Ok(mut consumer) => {
+                consumer.findings.append(&mut findings);
+                Ok(consumer)
+            }
+        }
+    }
+
+    async fn verify_both(
+        &self,
+        token: &str,
+        ctx: &VerifyContext,
+        findings: &mut rules::Findings,
+    ) -> Result<AuthenticatedConsumer, Rejection> {
         let config = &self.config;
-        // A maximum token size (§4.2 documents none; ours is configurable).
+        // Nothing past a hard size is read; past the configured size, only the strict
+        // reading refuses (the platform publishes no limit, §7.2).
+        if token.len() > HARD_TOKEN_BYTES {
+            return Err(Rejection::on(
+                Rule::HardSize,
+                format!(
+                    "{} bytes, more than the {HARD_TOKEN_BYTES} this verifier reads",
+                    token.len()
+                ),
+            ));
+        }
         if token.len() > config.max_token_bytes {
-            return Err(Rejection::new(
-                RejectReason::TokenTooLarge,
+            findings.refuse(Rejection::on(
+                Rule::TokenSize,
                 format!(
                     "{} bytes, more than the {} allowed",
                     token.len(),
                     config.max_token_bytes
                 ),
-            ));
+            ))?;
         }
         let segments = compact::segments(token);
         let inner;
         let (jws_text, encrypted) = match segments {
             5 => {
-                inner = self.open_envelope(token)?;
+                inner = self.open_envelope(token, findings)?;
                 (inner.as_str(), true)
             }
             3 if config.require_encryption => {
@@ -218,10 +283,19 @@ impl Verifier {
             .map_err(|e| Rejection::new(RejectReason::Malformed, e.0))?;
         let header = JwsHeader::read(jws.unverified_header())
             .map_err(|e| Rejection::new(RejectReason::Malformed, e))?;
-        rules::check_jws_header(&header, config)?;
+        rules::check_jws_header(&header, config, findings)?;
         // Signature (§2 "Signing", §4.1): the key comes from configuration, never from the token.
         let kid = header.kid().map(str::to_owned);
         let verifier = self.keys.resolve(kid.as_deref(), ctx.now).await?;
+        if verifier.bits() < MIN_STRICT_RSA_BITS {
+            findings.refuse(Rejection::on(
+                Rule::KeySize,
+                format!(
+                    "the brand's key has {} bits, under {MIN_STRICT_RSA_BITS}",
+                    verifier.bits()
+                ),
+            ))?;
+        }
         if !verifier.verify(jws.signing_input(), jws.signature()) {
             return Err(Rejection::new(
                 RejectReason::SignatureInvalid,
@@ -234,7 +308,14 @@ impl Verifier {
             .accepted
             .as_ref()
             .map(|_| URL_SAFE_NO_PAD.encode(Sha256::digest(jws.signature())));
-        let consumer = rules::consumer(jws.into_unverified_payload(), ctx, config, kid, encrypted)?;
+        let consumer = rules::consumer(
+            jws.into_unverified_payload(),
+            ctx,
+            config,
+            kid,
+            encrypted,
+            findings,
+        )?;
         if let (Some(accepted), Some(fingerprint)) = (&self.accepted, fingerprint) {
             let forget_at = consumer.expires_at().saturating_add(config.leeway_secs);
             if !accepted.insert_new(fingerprint, (), forget_at, ctx.now) {
@@ -248,10 +329,14 @@ impl Verifier {
     }
 
     /// Opens a JWE envelope and returns the signed JWT inside (§2 "Encryption").
-    fn open_envelope(&self, token: &str) -> Result<String, Rejection> {
+    fn open_envelope(
+        &self,
+        token: &str,
+        findings: &mut rules::Findings,
+    ) -> Result<String, Rejection> {
         let header =
             compact::jwe_header(token).map_err(|e| Rejection::new(RejectReason::Malformed, e.0))?;
-        rules::check_jwe_header(&header, &self.config)?;
+        rules::check_jwe_header(&header, &self.config, findings)?;
         let enc = header
             .get("enc")
             .and_then(serde_json::Value::as_str)
@@ -325,21 +410,25 @@ impl Verifier {
                 ctx,
             )
             .await?;
-        if let Some(front) = front_consumer {
-            if front.iss() != back.iss() || front.sub() != back.sub() {
-                return Err(Rejection::new(
-                    RejectReason::SubjectMismatch,
-                    format!(
-                        "the authorization endpoint's ID token names {} at {}, the token endpoint's {} at {}",
-                        front.sub(),
-                        front.iss(),
-                        back.sub(),
-                        back.iss()
-                    ),
-                ));
-            }
+        let Some(front) = front_consumer else {
+            return Ok(back);
+        };
+        let mut findings = rules::Findings(front.findings.clone());
+        if front.iss() != back.iss() || front.sub() != back.sub() {
+            findings.refuse(Rejection::new(
+                RejectReason::SubjectMismatch,
+                format!(
+                    "the authorization endpoint's ID token names {} at {}, the token endpoint's {} at {}",
+                    front.sub(),
+                    front.iss(),
+                    back.sub(),
+                    back.iss()
+                ),
+            ))?;
         }
-        Ok(back)
+        let mut back = back;
+        findings.0.append(&mut back.findings);
+        self.decide(Ok(back), findings)
     }
 
     /// The Code Flow (§1): redeems the code, then verifies the ID token, checking `at_hash`

@@ -5,6 +5,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::basis::Basis;
+use super::rule::Rule;
+
 /// The reasons a verifier refuses, each with a stable code ([`RejectReason::code`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, thiserror::Error)]
 #[serde(into = "&'static str")]
@@ -45,6 +48,9 @@ pub enum RejectReason {
     /// The JWKS could not be fetched or held no usable key.
     #[error("key_unavailable")]
     KeyUnavailable,
+    /// The signing key is smaller than 2048 bits (RFC 7518 §3.3).
+    #[error("key_too_small")]
+    KeyTooSmall,
     /// The signature does not verify with the chosen key.
     #[error("signature_invalid")]
     SignatureInvalid,
@@ -121,7 +127,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason, in documentation order.
-    pub const ALL: [RejectReason; 34] = [
+    pub const ALL: [RejectReason; 35] = [
         Self::Malformed,
         Self::TokenTooLarge,
         Self::AlgNotAllowed,
@@ -133,6 +139,7 @@ impl RejectReason {
         Self::UnknownKid,
         Self::KidAmbiguous,
         Self::KeyUnavailable,
+        Self::KeyTooSmall,
         Self::SignatureInvalid,
         Self::IssuerMismatch,
         Self::AudienceMismatch,
@@ -172,6 +179,7 @@ impl RejectReason {
             Self::UnknownKid => "unknown_kid",
             Self::KidAmbiguous => "kid_ambiguous",
             Self::KeyUnavailable => "key_unavailable",
+            Self::KeyTooSmall => "key_too_small",
             Self::SignatureInvalid => "signature_invalid",
             Self::IssuerMismatch => "issuer_mismatch",
             Self::AudienceMismatch => "audience_mismatch",
@@ -198,6 +206,56 @@ impl RejectReason {
         }
     }
 
+    /// The platform IDP's `internalErrorCode` a refusal for this reason corresponds to
+    /// (`liveperson-auth.md` §8.4), or `None` where none is published. The IDP answers it as
+    /// `500 {"internalErrorCode": "<code>"}`. Where the platform is not known to refuse at all
+    /// (a rule only the strict reading holds), there is none either.
+    pub fn platform_error(self) -> Option<PlatformError> {
+        let (code, name) = match self {
+            Self::Malformed => ("1008", "JWT_NOT_VALID"),
+            Self::AlgNotAllowed => ("1003", "NO_SUCH_ALGORITHM"),
+            Self::EnvelopeInvalid | Self::DecryptFailed => ("1004", "JOSE_EXCEPTION"),
+            Self::UnknownKid => ("1041", "JWK_ID_NOT_FOUND"),
+            Self::KidAmbiguous => ("1042", "MULTIPLE_JWK_WITHOUT_KID_HEADER"),
+            Self::KeyUnavailable => ("1038", "JWK_PARSE_FAILED"),
+            Self::SignatureInvalid | Self::IssuerMismatch | Self::ClaimMissing => {
+                ("9007", "CUSTOMER_JWT_NOT_VALID")
+            }
+            Self::ClaimInvalid => ("1009", "JWT_PARSING_ERROR"),
+            Self::Expired => ("1012", "JWT_EXPIRED"),
+            Self::LpSdesInvalid => ("1026", "SDE_PARSE_EXCEPTION"),
+            Self::HandoverMissing => ("9012", "INPUT_VALIDATION_ERROR"),
+            Self::TokenEndpointUnreachable => ("9013", "AUTHENTICATION_TIMEOUT"),
+            Self::TokenEndpointError | Self::TokenResponseInvalid => {
+                ("9011", "CUSTOMER_AUTH_FAILED")
+            }
+            Self::TokenTooLarge
+            | Self::CritUnsupported
+            | Self::TypNotAllowed
+            | Self::EncryptionRequired
+            | Self::KeyTooSmall
+            | Self::AudienceMismatch
+            | Self::AzpMismatch
+            | Self::IssuedInFuture
+            | Self::NotYetValid
+            | Self::LifetimeInvalid
+            | Self::NonceMismatch
+            | Self::AtHashMismatch
+            | Self::CHashMismatch
+            | Self::SubjectMismatch
+            | Self::TokenReplayed
+            | Self::StateMismatch
+            | Self::AuthorizationError
+            | Self::InsecureTransport => return None,
+        };
+        Some(PlatformError { code, name })
+    }
+
+    /// The platform error code as reports show it: the code, or `unpublished`.
+    pub fn platform_error_code(self) -> &'static str {
+        self.platform_error().map_or("unpublished", |e| e.code)
+    }
+
     /// The reason for a code, if it is one.
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.code() == code)
@@ -210,22 +268,83 @@ impl From<RejectReason> for &'static str {
     }
 }
 
-/// A refusal: the reason and a sentence saying what exactly was wrong.
+/// One of the platform IDP's internal error codes (`liveperson-auth.md` §8.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PlatformError {
+    /// The code, as the IDP sends it: a string of digits (`"9007"`).
+    pub code: &'static str,
+    /// Its name in the circulating list (`CUSTOMER_JWT_NOT_VALID`).
+    pub name: &'static str,
+}
+
+/// A refusal: the rule broken, its reason and a sentence saying what exactly was wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Rejection {
     /// The stable reason.
     pub reason: RejectReason,
+    /// The rule the token broke.
+    pub rule: Rule,
     /// What was wrong, for people.
     pub detail: String,
+    /// Under the platform reading: the strict reading's refusal, when it is an earlier one
+    /// (a rule only the strict reading refuses on broke before this one).
+    #[serde(skip)]
+    pub strict_first: Option<Box<Rejection>>,
 }
 
 impl Rejection {
-    /// A rejection for `reason`.
+    /// A rejection for `reason`, on the first rule with that reason.
     pub fn new(reason: RejectReason, detail: impl Into<String>) -> Self {
         Self {
             reason,
+            rule: Rule::for_reason(reason),
             detail: detail.into(),
+            strict_first: None,
         }
+    }
+
+    /// A rejection on `rule`, with its reason.
+    pub fn on(rule: Rule, detail: impl Into<String>) -> Self {
+        Self {
+            reason: rule.reason(),
+            rule,
+            detail: detail.into(),
+            strict_first: None,
+        }
+    }
+
+    /// The same refusal, on `rule` (its reason kept).
+    pub fn with_rule(mut self, rule: Rule) -> Self {
+        self.rule = rule;
+        self
+    }
+
+    /// The strict reading's refusal: an earlier one where there was one, else this.
+    pub fn strict(&self) -> &Rejection {
+        self.strict_first.as_deref().unwrap_or(self)
+    }
+
+    /// What the rule rests on.
+    pub fn basis(&self) -> Basis {
+        self.rule.basis()
+    }
+
+    /// The platform IDP's error code for it, or `unpublished`.
+    pub fn platform_error_code(&self) -> &'static str {
+        self.reason.platform_error_code()
+    }
+
+    /// The refusal with its rule, basis and platform code, on one line:
+    /// `lifetime_invalid: exp - iat is ... [rule lifetime, assumed; platform error unpublished]`.
+    pub fn explained(&self) -> String {
+        format!(
+            "{}: {} [rule {}, {}; platform error {}]",
+            self.reason.code(),
+            self.detail,
+            self.rule.id(),
+            self.rule.basis(),
+            self.platform_error_code()
+        )
     }
 }
 

@@ -1,5 +1,9 @@
 //! The rules, in the order they run: headers, then claims, then `lp_sdes`. Pure functions of
 //! the token, the context (with its `now`) and the configuration.
+//!
+//! A broken rule goes through [`Findings::refuse`]: a rule both readings refuse on ends the
+//! verification; one only the strict reading refuses on is kept as a finding and the rules go
+//! on, so one pass gives both verdicts ([`super::rule`]).
 
 use serde_json::{Map, Value};
 
@@ -9,6 +13,7 @@ use super::config::VerifierConfig;
 use super::consumer::{AuthenticatedConsumer, StandardClaims};
 use super::payload::{Claim, JwsHeader, LpSdes, Payload};
 use super::reason::{RejectReason, Rejection};
+use super::rule::{Refuses, Rule};
 use super::{sdes, VerifyContext};
 use crate::claims::{Issuer, Subject};
 use crate::jose::left_half_sha256;
@@ -17,12 +22,38 @@ fn reject(reason: RejectReason, detail: impl Into<String>) -> Rejection {
     Rejection::new(reason, detail)
 }
 
+fn broke(rule: Rule, detail: impl Into<String>) -> Rejection {
+    Rejection::on(rule, detail)
+}
+
+/// The refusals only the strict reading makes, in the order the rules ran.
+#[derive(Debug, Default)]
+pub(super) struct Findings(pub(super) Vec<Rejection>);
+
+impl Findings {
+    /// A broken rule: `Err` when both readings refuse on it, a finding otherwise.
+    pub(super) fn refuse(&mut self, rejection: Rejection) -> Result<(), Rejection> {
+        match rejection.rule.refuses() {
+            Refuses::Both => Err(rejection),
+            Refuses::StrictOnly => {
+                self.0.push(rejection);
+                Ok(())
+            }
+        }
+    }
+
+    /// Keeps the outcome of a rule that may only be a finding.
+    pub(super) fn keep(&mut self, outcome: Result<(), Rejection>) -> Result<(), Rejection> {
+        outcome.or_else(|r| self.refuse(r))
+    }
+}
+
 /// `crit` (RFC 7515 §4.1.11, RFC 7516 §4.1.13): we understand no extension, so any is refused.
 fn check_crit(crit: Option<impl std::fmt::Display>) -> Result<(), Rejection> {
     match crit {
         None => Ok(()),
-        Some(crit) => Err(reject(
-            RejectReason::CritUnsupported,
+        Some(crit) => Err(broke(
+            Rule::Crit,
             format!("crit {crit} names extensions this verifier does not support"),
         )),
     }
@@ -33,6 +64,7 @@ fn check_crit(crit: Option<impl std::fmt::Display>) -> Result<(), Rejection> {
 pub(super) fn check_jws_header(
     header: &JwsHeader<'_>,
     config: &VerifierConfig,
+    findings: &mut Findings,
 ) -> Result<(), Rejection> {
     let Some(Claim::Text(alg)) = &header.alg else {
         return Err(reject(
@@ -41,14 +73,14 @@ pub(super) fn check_jws_header(
         ));
     };
     if alg.eq_ignore_ascii_case("none") {
-        return Err(reject(
-            RejectReason::AlgNotAllowed,
+        return Err(broke(
+            Rule::JwsAlg,
             format!("alg {alg:?} (unsigned) is never accepted"),
         ));
     }
     if !config.allowed_algs.iter().any(|a| a == alg) {
-        return Err(reject(
-            RejectReason::AlgNotAllowed,
+        return Err(broke(
+            Rule::JwsAlg,
             format!("alg {alg:?} is not in {:?}", config.allowed_algs),
         ));
     }
@@ -56,36 +88,31 @@ pub(super) fn check_jws_header(
     // which is checked before `crit` so that b64 is refused for what it is.
     for (member, value) in [("zip", &header.zip), ("b64", &header.b64)] {
         if value.is_some() {
-            return Err(reject(
-                RejectReason::Malformed,
+            findings.refuse(broke(
+                Rule::JwsMembers,
                 format!("{member} has no place in a JWS header"),
-            ));
+            ))?;
         }
     }
-    check_crit(header.crit.as_ref())?;
+    findings.keep(check_crit(header.crit.as_ref()))?;
     // An ID token is a plain JWT: typ absent or JWT, nothing nested (RFC 8725 §3.11, §3.12).
     match &header.typ {
         None => {}
         Some(Claim::Text(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
-        Some(other) => {
-            return Err(reject(
-                RejectReason::TypNotAllowed,
-                format!("typ {other} is not JWT"),
-            ))
-        }
+        Some(other) => findings.refuse(broke(Rule::Typ, format!("typ {other} is not JWT")))?,
     }
     if let Some(cty) = &header.cty {
-        return Err(reject(
-            RejectReason::TypNotAllowed,
+        findings.refuse(broke(
+            Rule::Cty,
             format!("cty {cty} announces nested content"),
-        ));
+        ))?;
     }
     if header
         .kid
         .as_ref()
         .is_some_and(|kid| !matches!(kid, Claim::Text(_)))
     {
-        return Err(reject(RejectReason::Malformed, "kid must be a string"));
+        findings.refuse(broke(Rule::KidType, "kid must be a string"))?;
     }
     Ok(())
 }
@@ -95,35 +122,45 @@ pub(super) fn check_jws_header(
 pub(super) fn check_jwe_header(
     header: &Map<String, Value>,
     config: &VerifierConfig,
+    findings: &mut Findings,
 ) -> Result<(), Rejection> {
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
     if !config.allowed_key_algs.iter().any(|a| a == alg) {
-        return Err(reject(
-            RejectReason::AlgNotAllowed,
+        return Err(broke(
+            Rule::JweAlg,
             format!("JWE alg {alg:?} is not in {:?}", config.allowed_key_algs),
         ));
     }
+    if alg != "RSA-OAEP-256" {
+        findings.refuse(broke(
+            Rule::JweAlgDocumented,
+            format!("JWE alg {alg:?} is not RSA-OAEP-256, the one the platform names"),
+        ))?;
+    }
     let enc = header.get("enc").and_then(Value::as_str).unwrap_or("");
     if !config.allowed_encs.iter().any(|e| e == enc) {
-        return Err(reject(
-            RejectReason::AlgNotAllowed,
+        return Err(broke(
+            Rule::JweEnc,
             format!("JWE enc {enc:?} is not in {:?}", config.allowed_encs),
         ));
     }
+    if enc == "A128CBC-HS256" {
+        findings.refuse(broke(
+            Rule::JweEncSeenRefused,
+            "JWE enc \"A128CBC-HS256\" drew the platform IDP's 9012 in a reported case",
+        ))?;
+    }
     if header.contains_key("zip") {
-        return Err(reject(
-            RejectReason::EnvelopeInvalid,
+        return Err(broke(
+            Rule::JweZip,
             "compressed envelopes (zip) are not accepted",
         ));
     }
-    check_crit(header.get("crit"))?;
+    findings.keep(check_crit(header.get("crit")))?;
     match header.get("cty") {
         None => Ok(()),
         Some(Value::String(cty)) if cty.eq_ignore_ascii_case("JWT") => Ok(()),
-        Some(other) => Err(reject(
-            RejectReason::EnvelopeInvalid,
-            format!("cty {other} is not JWT"),
-        )),
+        Some(other) => findings.refuse(broke(Rule::JweCty, format!("cty {other} is not JWT"))),
     }
 }
 
@@ -135,12 +172,7 @@ pub(super) fn check_jwe_sizes(token: &str, enc: &str) -> Result<(), Rejection> {
         "A128GCM" | "A256GCM" => (12, 16),
         "A128CBC-HS256" => (16, 16),
         "A256CBC-HS512" => (16, 32),
-        _ => {
-            return Err(reject(
-                RejectReason::AlgNotAllowed,
-                format!("JWE enc {enc:?}"),
-            ))
-        }
+        _ => return Err(broke(Rule::JweEnc, format!("JWE enc {enc:?}"))),
     };
     let parts: Vec<&str> = token.split('.').collect();
     let decoded = |i: usize| {
@@ -150,8 +182,8 @@ pub(super) fn check_jwe_sizes(token: &str, enc: &str) -> Result<(), Rejection> {
     let iv = decoded(2).map_err(|e| reject(RejectReason::Malformed, e.0))?;
     let tag = decoded(4).map_err(|e| reject(RejectReason::Malformed, e.0))?;
     if iv != iv_len || tag != tag_len {
-        return Err(reject(
-            RejectReason::DecryptFailed,
+        return Err(broke(
+            Rule::JweSizes,
             format!("{enc} needs a {iv_len}-byte IV and a {tag_len}-byte tag, not {iv} and {tag}"),
         ));
     }
@@ -228,8 +260,18 @@ fn text<'p>(claim: &'p Option<Claim<'_>>, name: &str) -> Result<Option<&'p str>,
     }
 }
 
-fn owned_text(claim: &Option<Claim<'_>>, name: &str) -> Result<Option<String>, Rejection> {
-    text(claim, name).map(|text| text.map(str::to_owned))
+/// A standard claim the agent sees: a value of another type is a finding, and dropped.
+fn shown_text(
+    claim: &Option<Claim<'_>>,
+    name: &str,
+    findings: &mut Findings,
+) -> Result<Option<String>, Rejection> {
+    match text(claim, name) {
+        Ok(text) => Ok(text.map(str::to_owned)),
+        Err(refusal) => findings
+            .refuse(refusal.with_rule(Rule::ClaimTypes))
+            .map(|()| None),
+    }
 }
 
 /// Reads the verified payload, runs every claim rule, then reads `lp_sdes`; on success the
@@ -240,11 +282,134 @@ pub(super) fn consumer(
     config: &VerifierConfig,
     kid: Option<String>,
     encrypted: bool,
+    findings: &mut Findings,
 ) -> Result<AuthenticatedConsumer, Rejection> {
     let claims = Payload::read(&payload).map_err(|e| reject(RejectReason::Malformed, e))?;
-    let mut consumer = check_claims(claims, ctx, config, kid, encrypted)?;
+    let mut consumer = check_claims(claims, ctx, config, kid, encrypted, findings)?;
     consumer.payload = payload;
     Ok(consumer)
+}
+
+/// `aud` and `azp`, when the connector sets a client id: OIDC Core §3.1.3.7 items 3 to 5.
+fn check_audience(claims: &Payload<'_>, config: &VerifierConfig) -> Result<(), Rejection> {
+    let Some(client_id) = &config.client_id else {
+        return Ok(());
+    };
+    let client_id = client_id.as_str();
+    // How many audiences, whether the client is one of them, and the first audience that
+    // is neither the client nor trusted.
+    let (count, ours, untrusted) = match &claims.aud {
+        Some(Claim::Text(aud)) => (1, aud == client_id, None),
+        Some(Claim::Other(aud)) if aud.is_array() => {
+            let items = aud.as_array().map_or(&[][..], Vec::as_slice);
+            if let Some(odd) = items.iter().find(|v| !v.is_string()) {
+                return Err(reject(
+                    RejectReason::ClaimInvalid,
+                    format!("aud holds a non-string {odd}"),
+                )
+                .with_rule(Rule::Audience));
+            }
+            let untrusted = items.iter().filter_map(Value::as_str).find(|aud| {
+                *aud != client_id && !config.trusted_audiences.iter().any(|t| t == aud)
+            });
+            (items.len(), items.iter().any(|v| v == client_id), untrusted)
+        }
+        None => return Err(broke(Rule::Audience, "aud is missing")),
+        Some(other) => {
+            return Err(reject(
+                RejectReason::ClaimInvalid,
+                format!("aud must be a string or an array, not {other}"),
+            )
+            .with_rule(Rule::Audience))
+        }
+    };
+    if !ours {
+        let aud = claims
+            .aud
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        return Err(broke(
+            Rule::Audience,
+            format!("aud {aud} does not contain {client_id:?}"),
+        ));
+    }
+    // Item 3: an audience the client does not trust is refused, whatever azp says.
+    if let Some(untrusted) = untrusted.filter(|_| !config.allow_untrusted_audiences) {
+        return Err(broke(
+            Rule::Audience,
+            format!("aud also names {untrusted:?}, which is not a trusted audience"),
+        ));
+    }
+    let azp = text(&claims.azp, "azp").map_err(|r| r.with_rule(Rule::AuthorizedParty))?;
+    if count > 1 && azp.is_none() {
+        return Err(broke(
+            Rule::AuthorizedParty,
+            "aud has several values and there is no azp",
+        ));
+    }
+    if azp.is_some_and(|azp| azp != client_id) {
+        return Err(broke(Rule::AuthorizedParty, "azp is not the client id"));
+    }
+    Ok(())
+}
+
+/// `nonce`: equal to the one sent, when one was sent (OIDC Core §3.1.3.7 item 11; the
+/// platform documents no rule, §7.2).
+fn check_nonce(claims: &Payload<'_>, ctx: &VerifyContext) -> Result<(), Rejection> {
+    let Some(sent) = &ctx.nonce else {
+        return Ok(());
+    };
+    match text(&claims.nonce, "nonce").map_err(|r| r.with_rule(Rule::Nonce))? {
+        Some(got) if got == sent.as_str() => Ok(()),
+        Some(got) => Err(broke(
+            Rule::Nonce,
+            format!("nonce {got:?} is not the one sent"),
+        )),
+        None => Err(broke(Rule::Nonce, "nonce is missing but one was sent")),
+    }
+}
+
+/// `at_hash` / `c_hash`, when present and their token is known (OIDC Core §3.1.3.8,
+/// §3.3.2.11); required beside their token in the front channel.
+fn check_hashes(
+    claims: &Payload<'_>,
+    ctx: &VerifyContext,
+    findings: &mut Findings,
+) -> Result<(), Rejection> {
+    for (claim, name, known, rule) in [
+        (
+            &claims.at_hash,
+            "at_hash",
+            ctx.access_token.as_deref(),
+            Rule::AtHash,
+        ),
+        (&claims.c_hash, "c_hash", ctx.code.as_deref(), Rule::CHash),
+    ] {
+        let got = match text(claim, name) {
+            Ok(got) => got,
+            Err(refusal) => {
+                findings.refuse(refusal.with_rule(rule))?;
+                continue;
+            }
+        };
+        match (got, known) {
+            (Some(got), Some(token)) if got != left_half_sha256(token) => {
+                findings.refuse(broke(rule, format!("{name} {got:?} does not match")))?;
+            }
+            (None, Some(_)) if ctx.front_channel => {
+                findings.refuse(broke(
+                    rule,
+                    format!(
+                        "{name} is missing from an ID token the authorization endpoint issued \
+                         with the token it covers (OIDC Core §3.3.2.11)"
+                    ),
+                ))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn check_claims(
@@ -253,197 +418,102 @@ fn check_claims(
     config: &VerifierConfig,
     kid: Option<String>,
     encrypted: bool,
+    findings: &mut Findings,
 ) -> Result<AuthenticatedConsumer, Rejection> {
     // iss: exact, case-sensitive equality with "JWT issuer (iss)" (§1.1, §3.1, §4.1).
-    let iss = text(&claims.iss, "iss")?
+    let iss = text(&claims.iss, "iss")
+        .map_err(|r| r.with_rule(Rule::Issuer))?
         .ok_or_else(|| reject(RejectReason::ClaimMissing, "iss is missing"))?;
     if iss != config.issuer.as_str() {
-        return Err(reject(
-            RejectReason::IssuerMismatch,
+        return Err(broke(
+            Rule::Issuer,
             format!("iss {iss:?} is not {:?}", config.issuer.as_str()),
         ));
     }
     // sub: the consumer id, effectively required (§3.1).
-    let sub = text(&claims.sub, "sub")?
+    let sub = text(&claims.sub, "sub")
+        .map_err(|r| r.with_rule(Rule::RequiredClaims))?
         .filter(|s| !s.is_empty())
         .ok_or_else(|| reject(RejectReason::ClaimMissing, "sub is missing or empty"))?;
     // OIDC Core §2: at most 255 ASCII characters.
     if sub.len() > 255 || !sub.is_ascii() {
-        return Err(reject(
-            RejectReason::ClaimInvalid,
+        findings.refuse(broke(
+            Rule::SubFormat,
             "sub must be at most 255 ASCII characters",
-        ));
+        ))?;
     }
     // exp and iat: mandatory numbers of seconds (§3.1), checked against the injected clock.
     let exp = timestamp(claims.exp.as_ref(), "exp", config)?;
     let iat = timestamp(claims.iat.as_ref(), "iat", config)?;
     let leeway = config.leeway_secs;
     if exp.saturating_add(leeway) <= ctx.now {
-        return Err(reject(
-            RejectReason::Expired,
+        return Err(broke(
+            Rule::Expiry,
             format!("exp {exp} has passed (now {}, leeway {leeway} s)", ctx.now),
         ));
     }
     if iat > ctx.now.saturating_add(leeway) {
-        return Err(reject(
-            RejectReason::IssuedInFuture,
+        findings.refuse(broke(
+            Rule::IssuedAt,
             format!(
                 "iat {iat} is in the future (now {}, leeway {leeway} s)",
                 ctx.now
             ),
-        ));
+        ))?;
     }
     if exp < iat || exp - iat > config.max_lifetime_secs {
-        return Err(reject(
-            RejectReason::LifetimeInvalid,
+        findings.refuse(broke(
+            Rule::Lifetime,
             format!(
                 "exp - iat is {} s; it must be between 0 and {}",
                 exp - iat,
                 config.max_lifetime_secs
             ),
-        ));
+        ))?;
     }
     // nbf: optional, but honoured when present (RFC 7519 §4.1.5).
     if claims.nbf.is_some() {
-        let nbf = timestamp(claims.nbf.as_ref(), "nbf", config)?;
-        if nbf > ctx.now.saturating_add(leeway) {
-            return Err(reject(
-                RejectReason::NotYetValid,
-                format!("nbf {nbf} is in the future (now {})", ctx.now),
-            ));
-        }
-    }
-    // aud / azp: only when the connector sets a client id (§4.2: no aud rule is documented);
-    // then OIDC Core §3.1.3.7 items 3 to 5.
-    if let Some(client_id) = &config.client_id {
-        let client_id = client_id.as_str();
-        // How many audiences, whether the client is one of them, and the first audience that
-        // is neither the client nor trusted.
-        let (count, ours, untrusted) = match &claims.aud {
-            Some(Claim::Text(aud)) => (1, aud == client_id, None),
-            Some(Claim::Other(aud)) if aud.is_array() => {
-                let items = aud.as_array().map_or(&[][..], Vec::as_slice);
-                if let Some(odd) = items.iter().find(|v| !v.is_string()) {
-                    return Err(reject(
-                        RejectReason::ClaimInvalid,
-                        format!("aud holds a non-string {odd}"),
-                    ));
-                }
-                let untrusted = items.iter().filter_map(Value::as_str).find(|aud| {
-                    *aud != client_id && !config.trusted_audiences.iter().any(|t| t == aud)
-                });
-                (items.len(), items.iter().any(|v| v == client_id), untrusted)
-            }
-            None => return Err(reject(RejectReason::AudienceMismatch, "aud is missing")),
-            Some(other) => {
-                return Err(reject(
-                    RejectReason::ClaimInvalid,
-                    format!("aud must be a string or an array, not {other}"),
+        let nbf = timestamp(claims.nbf.as_ref(), "nbf", config).and_then(|nbf| {
+            if nbf > ctx.now.saturating_add(leeway) {
+                Err(broke(
+                    Rule::NotBefore,
+                    format!("nbf {nbf} is in the future (now {})", ctx.now),
                 ))
+            } else {
+                Ok(())
             }
-        };
-        if !ours {
-            let aud = claims
-                .aud
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            return Err(reject(
-                RejectReason::AudienceMismatch,
-                format!("aud {aud} does not contain {client_id:?}"),
-            ));
-        }
-        // Item 3: an audience the client does not trust is refused, whatever azp says.
-        if let Some(untrusted) = untrusted.filter(|_| !config.allow_untrusted_audiences) {
-            return Err(reject(
-                RejectReason::AudienceMismatch,
-                format!("aud also names {untrusted:?}, which is not a trusted audience"),
-            ));
-        }
-        let azp = text(&claims.azp, "azp")?;
-        if count > 1 && azp.is_none() {
-            return Err(reject(
-                RejectReason::AzpMismatch,
-                "aud has several values and there is no azp",
-            ));
-        }
-        if azp.is_some_and(|azp| azp != client_id) {
-            return Err(reject(
-                RejectReason::AzpMismatch,
-                "azp is not the client id",
-            ));
-        }
+        });
+        findings.keep(nbf.map_err(|r| r.with_rule(Rule::NotBefore)))?;
     }
-    // nonce: equal to the one sent, when one was sent (OIDC Core §3.1.3.7 item 11; the
-    // platform documents no rule, §4.2).
-    if let Some(sent) = &ctx.nonce {
-        match text(&claims.nonce, "nonce")? {
-            Some(got) if got == sent.as_str() => {}
-            Some(got) => {
-                return Err(reject(
-                    RejectReason::NonceMismatch,
-                    format!("nonce {got:?} is not the one sent"),
-                ))
-            }
-            None => {
-                return Err(reject(
-                    RejectReason::NonceMismatch,
-                    "nonce is missing but one was sent",
-                ))
-            }
-        }
-    }
-    // at_hash / c_hash, when present and their token is known (OIDC Core §3.1.3.8, §3.3.2.11);
-    // required beside their token in the front channel.
-    for (claim, name, known, reason) in [
-        (
-            &claims.at_hash,
-            "at_hash",
-            ctx.access_token.as_deref(),
-            RejectReason::AtHashMismatch,
-        ),
-        (
-            &claims.c_hash,
-            "c_hash",
-            ctx.code.as_deref(),
-            RejectReason::CHashMismatch,
-        ),
-    ] {
-        match (text(claim, name)?, known) {
-            (Some(got), Some(token)) if got != left_half_sha256(token) => {
-                return Err(reject(reason, format!("{name} {got:?} does not match")));
-            }
-            (None, Some(_)) if ctx.front_channel => {
-                return Err(reject(
-                    reason,
-                    format!(
-                        "{name} is missing from an ID token the authorization endpoint issued \
-                         with the token it covers (OIDC Core §3.3.2.11)"
-                    ),
-                ));
-            }
-            _ => {}
-        }
-    }
+    // aud / azp: only when the connector sets a client id (the platform documents no aud
+    // rule, §7.2).
+    findings.keep(check_audience(&claims, config))?;
+    findings.keep(check_nonce(&claims, ctx))?;
+    check_hashes(&claims, ctx, findings)?;
     let standard = StandardClaims {
-        name: owned_text(&claims.name, "name")?,
-        given_name: owned_text(&claims.given_name, "given_name")?,
-        family_name: owned_text(&claims.family_name, "family_name")?,
-        email: owned_text(&claims.email, "email")?,
-        gender: owned_text(&claims.gender, "gender")?,
-        preferred_username: owned_text(&claims.preferred_username, "preferred_username")?,
-        phone_number: owned_text(&claims.phone_number, "phone_number")?,
+        name: shown_text(&claims.name, "name", findings)?,
+        given_name: shown_text(&claims.given_name, "given_name", findings)?,
+        family_name: shown_text(&claims.family_name, "family_name", findings)?,
+        email: shown_text(&claims.email, "email", findings)?,
+        gender: shown_text(&claims.gender, "gender", findings)?,
+        preferred_username: shown_text(&claims.preferred_username, "preferred_username", findings)?,
+        phone_number: shown_text(&claims.phone_number, "phone_number", findings)?,
     };
     // lp_sdes (§3.3), last.
     let sdes = match claims.lp_sdes {
         LpSdes::Absent => sdes::AuthenticatedSdes::default(),
         LpSdes::Read(sdes) => sdes,
-        // A claim the strict reader refuses: refused under lp_sdes_strict, read leniently
-        // otherwise (what cannot be used is dropped, with a warning each).
+        // A claim the schema refuses: refused by both readings under lp_sdes_strict; otherwise
+        // a finding, and read leniently (what cannot be used is dropped, with a warning each).
         LpSdes::Deferred(raw) => match sdes::read(raw.get()) {
             Ok(sdes) => sdes,
-            Err(refusal) if config.lp_sdes_strict => return Err(refusal),
-            Err(refusal) => sdes::read_lenient(raw.get(), &refusal),
+            Err(refusal) if config.lp_sdes_strict => {
+                return Err(refusal.with_rule(Rule::LpSdesConfigured))
+            }
+            Err(refusal) => {
+                findings.refuse(refusal.clone().with_rule(Rule::LpSdes))?;
+                sdes::read_lenient(raw.get(), &refusal)
+            }
         },
     };
     Ok(AuthenticatedConsumer {
@@ -459,6 +529,8 @@ fn check_claims(
         dropped: sdes.warnings,
         shown_sdes: sdes.shown,
         phone_number_mapping: config.phone_number_mapping,
+        findings: Vec::new(),
+        audience: claims.aud.as_ref().map(ToString::to_string),
         payload: Vec::new(),
         view: OnceLock::new(),
     })

@@ -70,12 +70,29 @@ fn header() -> Value {
     json!({"alg": "RS256", "kid": brand_key().kid().as_str(), "typ": "JWT"})
 }
 
+/// The strict reading's verdict: the rules' own logic, every one of them refusing. The
+/// platform reading of the same pass is checked beside it: it refuses exactly when the first
+/// rule broken is one both readings refuse on, and otherwise names the strict refusal as its
+/// first finding.
 async fn check(
     v: &Verifier,
     token: &str,
     ctx: &VerifyContext,
 ) -> Result<AuthenticatedConsumer, RejectReason> {
-    v.verify(token, ctx).await.map_err(|r| r.reason)
+    let platform = v.verify(token, ctx).await;
+    let strict = strict_refusal(&platform).cloned();
+    match (&platform, &strict) {
+        (Ok(consumer), Some(first)) => {
+            assert_eq!(first.rule.refuses(), Refuses::StrictOnly, "{first}");
+            assert_eq!(consumer.strict_findings().first(), Some(first));
+        }
+        (Err(refusal), _) => assert_eq!(refusal.rule.refuses(), Refuses::Both, "{refusal}"),
+        (Ok(_), None) => {}
+    }
+    match strict {
+        Some(refusal) => Err(refusal.reason),
+        None => platform.map_err(|r| r.reason),
+    }
 }
 
 async fn reason(token: &str) -> RejectReason {
@@ -214,10 +231,27 @@ async fn envelopes_with_every_alg_and_enc_open_and_verify() {
                 .unwrap()
                 .encrypt(&sign(&claims()))
                 .unwrap();
-            let consumer = check(&verifier(config()), &jwe, &VerifyContext::at(NOW))
+            // The platform reading opens every one; the strict reading refuses what no
+            // platform source names (RSA-OAEP) or what the platform was seen refusing
+            // (A128CBC-HS256).
+            let consumer = verifier(config())
+                .verify(&jwe, &VerifyContext::at(NOW))
                 .await
                 .unwrap();
             assert!(consumer.encrypted(), "{alg:?} {enc:?}");
+            let rules: Vec<&str> = consumer
+                .strict_findings()
+                .iter()
+                .map(|f| f.rule.id())
+                .collect();
+            let mut expected = Vec::new();
+            if alg == KeyAlg::RsaOaep {
+                expected.push("jwe-alg-rsa-oaep");
+            }
+            if enc == ContentEnc::A128CbcHs256 {
+                expected.push("jwe-enc-a128cbc-hs256");
+            }
+            assert_eq!(rules, expected, "{alg:?} {enc:?}");
             assert_eq!(consumer.sub().as_str(), "110169484474386276334");
         }
     }

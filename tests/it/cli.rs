@@ -417,10 +417,35 @@ fn mint_then_verify_with_no_configuration() {
     assert!(out.contains(
         "warning: ctmrinfo.info.storeNumber dropped: not supported in authenticated flows"
     ));
-    // Another platform's client id: refused. Any audience: accepted, and said so.
+    // Another platform's client id: the platform publishes no aud rule, so its reading takes
+    // the token and warns; the strict reading refuses it. Any audience: accepted, and said so.
     let at = ["--now", "2026-01-01T00:10:00Z"];
     let (code, out, _) = run_with_input(
         &["verify", "--client-id", "other-client", at[0], at[1]],
+        &token,
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("authenticated  sub 110169484474386276334"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nwarning: aud (standard): a token minted for someone else is accepted as this consumer's; aud \"demo-client\" does not contain \"other-client\"\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nstrict: rejected  audience_mismatch: "),
+        "{out}"
+    );
+    let (code, out, _) = run_with_input(
+        &[
+            "verify",
+            "--client-id",
+            "other-client",
+            "--strict",
+            at[0],
+            at[1],
+        ],
         &token,
     );
     assert_eq!(code, 1);
@@ -452,6 +477,12 @@ fn mint_then_verify_with_no_configuration() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["verdict"], "rejected");
     assert_eq!(json["reason"], "expired");
+    // The platform IDP's error for it, and the rule's basis.
+    assert_eq!(json["internalErrorCode"], "1012");
+    assert_eq!(json["internalErrorName"], "JWT_EXPIRED");
+    assert_eq!(json["rule"], "exp");
+    assert_eq!(json["basis"], "observed");
+    assert_eq!(json["strict"]["reason"], "expired");
 
     let (code, out, _) = run_with_input(
         &[
@@ -462,6 +493,25 @@ fn mint_then_verify_with_no_configuration() {
             "2026-01-01T00:10:00Z",
             "--nonce",
             "other",
+        ],
+        &token,
+    );
+    // The platform documents no nonce rule: its reading warns, the strict one refuses.
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("\nstrict: rejected  nonce_mismatch: "),
+        "{out}"
+    );
+    let (code, out, _) = run_with_input(
+        &[
+            "verify",
+            "--client-id",
+            "demo-client",
+            "--now",
+            "2026-01-01T00:10:00Z",
+            "--nonce",
+            "other",
+            "--strict",
         ],
         &token,
     );
@@ -674,7 +724,23 @@ fn run_reports_and_exits_0_1_or_2() {
 fn mint_mutate_reproduces_catalog_entries_and_a_closed_pipe_is_not_a_crash() {
     let (code, token, _) = run(&["mint", "--mutate", "exp-past,typ-wrong"]);
     assert_eq!(code, 0);
+    // The platform reading refuses it as expired (the IDP's 1012) and says the strict reading
+    // would refuse the typ first; --strict decides by that.
     let (code, out, _) = run_with_input(&["verify", "--client-id", "demo-client"], &token);
+    assert_eq!(code, 1);
+    assert!(out.starts_with("rejected  expired: "), "{out}");
+    assert!(
+        out.contains("[rule exp, observed; platform error 1012]\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("\nstrict: rejected  typ_not_allowed: typ \"at+jwt\" is not JWT [rule typ, standard; platform error unpublished]\n"),
+        "{out}"
+    );
+    let (code, out, _) = run_with_input(
+        &["verify", "--client-id", "demo-client", "--strict"],
+        &token,
+    );
     assert_eq!(code, 1);
     assert!(out.starts_with("rejected  typ_not_allowed: "), "{out}");
     // An impossible date in lp_sdes: dropped with a warning by default, refused when strict.

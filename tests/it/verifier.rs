@@ -9,8 +9,8 @@ use oidc_harness::claims::{ClientId, ClientSecret, Issuer, Nonce};
 use oidc_harness::idp::MockIdp;
 use oidc_harness::keys::fixture_platform_key;
 use oidc_harness::verifier::{
-    pkce_pair, ClientAuth, CodeRedemption, FrontChannel, KeySource, RejectReason, Verifier,
-    VerifierConfig, VerifyContext,
+    pkce_pair, strict_refusal, ClientAuth, CodeRedemption, FrontChannel, KeySource, Reading,
+    RejectReason, Rule, Verifier, VerifierConfig, VerifyContext,
 };
 
 use crate::support::*;
@@ -508,10 +508,18 @@ async fn hybrid_tokens_must_name_the_same_subject() {
         id_token: Some(idp.sign_claims("demo-client", &claims).unwrap()),
         access_token: None,
     };
-    let rejection = verifier
+    let verdict = verifier
         .authenticate_front_channel(&swapped, None, &ctx_with_nonce())
-        .await
-        .unwrap_err();
+        .await;
+    // The strict reading refuses (OIDC Core §3.3.3.6); the platform reading, which has no
+    // published rule for it, keeps the token endpoint's consumer and names the finding.
+    let rejection = strict_refusal(&verdict).cloned().expect("strict refuses");
+    let kept = verdict
+        .as_ref()
+        .expect("the platform reading authenticates");
+    assert_eq!(kept.sub().as_str(), "110169484474386276334");
+    assert_eq!(kept.strict_findings(), std::slice::from_ref(&rejection));
+    assert_eq!(rejection.rule, Rule::HybridSubject);
     assert_eq!(rejection.reason, RejectReason::SubjectMismatch);
     assert!(
         rejection.detail.contains("999999999999999999999")
@@ -551,13 +559,24 @@ async fn the_size_limit_is_inclusive() {
         let mut config = connector(&idp, "demo-client");
         config.client_id = Some(ClientId::new("demo-client"));
         config.max_token_bytes = limit;
-        let verdict = Verifier::new(config)
+        let verdict = Verifier::new(config.clone())
             .unwrap()
             .verify(&token, &VerifyContext::at(now()))
             .await;
-        match (verdict, allowed) {
-            (Ok(_), true) => {}
-            (Err(r), false) => assert_eq!(r.reason, RejectReason::TokenTooLarge),
+        // The platform publishes no size limit: its reading takes the token either way and
+        // names the finding; the strict reading refuses past the limit.
+        let kept = verdict.expect("the platform reading takes it");
+        let findings: Vec<Rule> = kept.strict_findings().iter().map(|f| f.rule).collect();
+        let strict = Verifier::new(config.reading(Reading::Strict))
+            .unwrap()
+            .verify(&token, &VerifyContext::at(now()))
+            .await;
+        match (strict, allowed) {
+            (Ok(_), true) => assert_eq!(findings, []),
+            (Err(r), false) => {
+                assert_eq!(r.reason, RejectReason::TokenTooLarge);
+                assert_eq!(findings, [Rule::TokenSize]);
+            }
             (other, _) => panic!("limit {limit}: {other:?}"),
         }
     }

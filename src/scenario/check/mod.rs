@@ -127,6 +127,8 @@ impl Checklist {
             status,
             verdict: None,
             reason: None,
+            rule: None,
+            platform: None,
             detail,
             expected: "conforms".to_owned(),
             millis,
