@@ -1289,3 +1289,128 @@ fn a_front_channel_artifact_that_is_empty_is_missing() {
     assert_eq!(front.id_token.as_deref(), Some("a.b.c"));
     assert_eq!(front.code, None);
 }
+
+#[test]
+fn every_rule_has_one_id_a_reason_and_a_basis_the_platform_reading_can_stand_on() {
+    let mut ids = std::collections::HashSet::new();
+    for rule in Rule::ALL {
+        assert!(ids.insert(rule.id()), "{rule} twice");
+        assert_eq!(Rule::from_id(rule.id()), Some(rule));
+        assert!(!rule.cite().is_empty(), "{rule} cites nothing");
+        match rule.refuses() {
+            // A finding names the risk it lets through.
+            Refuses::StrictOnly => assert!(!rule.risk().is_empty(), "{rule} names no risk"),
+            // The platform reading refuses on the platform's own evidence, or where the
+            // token cannot be read or opened at all, or where the connector says so.
+            Refuses::Both if rule.basis().is_the_platforms() => {}
+            Refuses::Both => assert!(
+                [
+                    Rule::HardSize,
+                    Rule::JweEnc,
+                    Rule::JweZip,
+                    Rule::JweSizes,
+                    Rule::EncryptionRequired,
+                    Rule::Replay,
+                    Rule::LpSdesConfigured,
+                ]
+                .contains(&rule),
+                "{rule} refuses in the platform reading on a {} basis",
+                rule.basis()
+            ),
+        }
+    }
+    for reason in RejectReason::ALL {
+        assert_eq!(Rule::for_reason(reason).reason(), reason, "{reason}");
+    }
+}
+
+#[test]
+fn every_reason_names_the_platforms_error_code_or_says_unpublished() {
+    let code = |reason: RejectReason| reason.platform_error_code();
+    assert_eq!(code(RejectReason::SignatureInvalid), "9007");
+    assert_eq!(code(RejectReason::IssuerMismatch), "9007");
+    assert_eq!(code(RejectReason::Expired), "1012");
+    assert_eq!(code(RejectReason::LpSdesInvalid), "1026");
+    assert_eq!(code(RejectReason::UnknownKid), "1041");
+    assert_eq!(code(RejectReason::KidAmbiguous), "1042");
+    assert_eq!(code(RejectReason::KeyUnavailable), "1038");
+    assert_eq!(code(RejectReason::DecryptFailed), "1004");
+    assert_eq!(code(RejectReason::Malformed), "1008");
+    assert_eq!(code(RejectReason::TokenEndpointError), "9011");
+    assert_eq!(code(RejectReason::TokenEndpointUnreachable), "9013");
+    assert_eq!(code(RejectReason::HandoverMissing), "9012");
+    assert_eq!(code(RejectReason::LifetimeInvalid), "unpublished");
+    assert_eq!(code(RejectReason::AudienceMismatch), "unpublished");
+    assert_eq!(
+        RejectReason::SignatureInvalid
+            .platform_error()
+            .map(|e| e.name),
+        Some("CUSTOMER_JWT_NOT_VALID")
+    );
+    for reason in RejectReason::ALL {
+        let code = code(reason);
+        assert!(
+            code == "unpublished" || (code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit())),
+            "{reason}: {code}"
+        );
+    }
+}
+
+/// One token breaking one rule only the strict reading holds: the platform reading
+/// authenticates with that rule as its finding; a verifier set to the strict reading refuses
+/// on it; and a token breaking nothing has no finding in either.
+#[tokio::test]
+async fn the_platform_reading_keeps_what_only_the_strict_reading_refuses() {
+    let at = VerifyContext::at(NOW);
+    let cases = [
+        (
+            with(claims(), "iat", json!(NOW - 400_000_000)),
+            Rule::Lifetime,
+        ),
+        (
+            with(claims(), "aud", json!("acc:qa57221676")),
+            Rule::Audience,
+        ),
+        (with(claims(), "nbf", json!(NOW + 600)), Rule::NotBefore),
+        (with(claims(), "iat", json!(NOW + 600)), Rule::IssuedAt),
+        (with(claims(), "name", json!(7)), Rule::ClaimTypes),
+        (
+            with(claims(), "lp_sdes", json!({"type": "ctmrinfo"})),
+            Rule::LpSdes,
+        ),
+    ];
+    for (claims, rule) in cases {
+        let token = sign(&claims);
+        let connector = config().client_id(ClientId::new("demo-client"));
+        let platform = verifier(connector.clone())
+            .verify(&token, &at)
+            .await
+            .unwrap();
+        let findings: Vec<Rule> = platform.strict_findings().iter().map(|f| f.rule).collect();
+        assert_eq!(findings, [rule], "{claims}");
+        assert!(platform.risks()[0].starts_with(&format!("{rule} ({}): ", rule.basis())));
+        let strict = verifier(connector.reading(Reading::Strict))
+            .verify(&token, &at)
+            .await
+            .unwrap_err();
+        assert_eq!(strict.rule, rule, "{claims}");
+        assert_eq!(strict.reason, rule.reason(), "{claims}");
+    }
+    // A refusal both readings make carries the strict reading's earlier refusal with it.
+    let token = sign_raw(
+        &with(header(), "typ", json!("at+jwt")),
+        with(claims(), "exp", json!(NOW - 3600))
+            .to_string()
+            .as_bytes(),
+        &brand_key(),
+    );
+    let connector = config().client_id(ClientId::new("demo-client"));
+    let refusal = verifier(connector).verify(&token, &at).await.unwrap_err();
+    assert_eq!(refusal.rule, Rule::Expiry);
+    assert_eq!(refusal.strict().rule, Rule::Typ);
+    let honest = verifier(config().client_id(ClientId::new("demo-client")))
+        .verify(&sign(&claims()), &at)
+        .await
+        .unwrap();
+    assert_eq!(honest.strict_findings(), []);
+}

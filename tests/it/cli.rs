@@ -1080,3 +1080,78 @@ async fn brand_keys_are_kept_across_restarts() {
         }
     }
 }
+
+/// The platform's own tutorial (`fixtures/platform-tutorial/`): its connector's one-line
+/// 1024-bit key and the 13-year JWT with `aud` `acc:qa57221676` that its IDP accepts. The
+/// platform reading authenticates it and names each risk; `--strict` refuses it, naming the
+/// rule and its basis.
+#[test]
+fn the_platforms_own_tutorial_token_authenticates_and_strict_refuses_it() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/platform-tutorial");
+    let key = std::fs::read_to_string(dir.join("public-key.txt")).unwrap();
+    let jwt = dir.join("external-jwt.txt");
+    let args = |extra: &[&'static str]| {
+        let mut args = vec![
+            "verify",
+            "--issuer",
+            "https://idp.liveperson.net",
+            "--key",
+            key.trim(),
+            "--any-audience",
+            "--now",
+            "2026-12-01T00:00:00Z",
+            jwt.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        args
+    };
+    let (code, out, err) = run(&args(&[]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with(
+            "authenticated  sub +972-3-5555-555  iss https://idp.liveperson.net  (signed, kid -)\n"
+        ),
+        "{out}"
+    );
+    for warning in [
+        "warning: key-size (standard): a key under 2048 bits can be factored, and then anyone can sign as the brand; the brand's key has 1024 bits, under 2048\n",
+        "warning: lifetime (assumed): a stolen token stays good until exp; exp - iat is 413366338 s; it must be between 0 and 86400\n",
+        "warning: aud \"acc:qa57221676\" was not compared: no client id is configured (any_audience); a token minted for someone else would pass\n",
+        "strict: rejected  key_too_small: the brand's key has 1024 bits, under 2048 [rule key-size, standard; platform error unpublished]\n",
+        "relaxed: any_audience\n",
+    ] {
+        assert!(out.contains(warning), "{warning}\n{out}");
+    }
+    // The JSON says the same, finding by finding.
+    let (code, out, _) = run(&args(&["--format", "json"]));
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["verdict"], "authenticated");
+    assert_eq!(json["reading"], "platform");
+    let rules: Vec<(&str, &str)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["basis"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rules, [("key-size", "standard"), ("lifetime", "assumed")]);
+    assert_eq!(json["strict"]["reason"], "key_too_small");
+    assert_eq!(json["strict"]["internalErrorCode"], "unpublished");
+    // --strict: the same pass, the strict reading decides.
+    let (code, out, _) = run(&args(&["--strict"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("rejected  key_too_small: the brand's key has 1024 bits, under 2048 [rule key-size, standard; platform error unpublished]\n  the platform reading authenticates it"),
+        "{out}"
+    );
+    // With a client id, as a Code Flow connector has, the account audience is a finding too.
+    let mut with_client = args(&[]);
+    with_client.retain(|a| *a != "--any-audience");
+    with_client.extend(["--client-id", "lp-client"]);
+    let (code, out, _) = run(&with_client);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("warning: aud (standard): a token minted for someone else is accepted as this consumer's; aud \"acc:qa57221676\" does not contain \"lp-client\"\n"),
+        "{out}"
+    );
+}

@@ -334,7 +334,13 @@ async fn junit_has_the_structure_ci_systems_read() {
     );
     let fail = write(tmp.path(), "fail.toml", "id = \"bad<&>\"\ntitle = \"t\"\nflow = \"implicit\"\n[provider]\nmutate = [\"alg-none\"]\n[expect]\nverdict = \"authenticated\"\n");
     let skip = write(tmp.path(), "skip.toml", "id = \"later\"\ntitle = \"t\"\nflow = \"code\"\nskip = \"not yet\"\n[expect]\nverdict = \"either\"\n");
-    let xml = run(&[pass, fail, skip]).await.junit();
+    let report = run(&[pass, fail, skip]).await;
+    let html = report.html("t", "s");
+    assert!(
+        html.contains("<th>platform error</th><td><code>internalErrorCode 1003</code></td>"),
+        "{html}"
+    );
+    let xml = report.junit();
     let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}\n{xml}"));
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
@@ -371,6 +377,21 @@ async fn junit_has_the_structure_ci_systems_read() {
     assert_eq!(
         failure.attribute("message"),
         Some("expected authenticated, got rejected (alg_not_allowed)")
+    );
+    // The refusal's rule, its basis and the platform IDP's error code ride as properties.
+    let properties: Vec<(&str, &str)> = failed
+        .descendants()
+        .filter(|n| n.has_tag_name("property"))
+        .map(|p| (p.attribute("name").unwrap(), p.attribute("value").unwrap()))
+        .filter(|(name, _)| *name != "cite")
+        .collect();
+    assert_eq!(
+        properties,
+        [
+            ("rule", "jws-alg"),
+            ("basis", "documented"),
+            ("internalErrorCode", "1003")
+        ]
     );
     let skipped = cases
         .iter()
