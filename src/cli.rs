@@ -20,6 +20,9 @@ pub(crate) enum Command {
     Serve(ServeArgs),
     /// Verify an ID token (JWS or JWE) as the platform does; exit 0 authenticated, 1 rejected.
     Verify(VerifyArgs),
+    /// List every rule of the verifier: its basis, the reading that refuses on it, its source;
+    /// and every reason with the platform IDP's error code.
+    Rules(RulesArgs),
     /// Turn a real token into a scenario file that reproduces its verdict without its key or
     /// personal data; exit 0 when the file, run, gets the original's verdict.
     Fixture(FixtureArgs),
@@ -36,6 +39,22 @@ pub(crate) enum Command {
     /// Make or inspect key material.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Markdown)]
+    pub(crate) format: RulesFormat,
+}
+
+/// How `rules` prints.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum RulesFormat {
+    /// Two markdown tables, as the README has them.
+    Markdown,
+    /// One JSON document.
+    Json,
 }
 
 #[derive(Debug, Args)]

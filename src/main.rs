@@ -73,6 +73,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => cmd::serve::run(args, started),
         Command::Verify(args) => cmd::verify(args),
+        Command::Rules(args) => cmd::rules(args),
         Command::Fixture(args) => cmd::fixture(args),
         Command::Mint(args) => cmd::mint(args),
         Command::Redeem(args) => cmd::redeem(args),

@@ -2,11 +2,13 @@
 //! and says what exit code the outcome deserves.
 
 mod bench;
+mod rules;
 mod run;
 pub(crate) mod serve;
 mod tokens;
 
 pub(crate) use bench::bench;
+pub(crate) use rules::rules;
 pub(crate) use run::{check, run};
 pub(crate) use tokens::{fixture, mint, redeem, verify};
 

@@ -256,6 +256,47 @@ impl RejectReason {
         self.platform_error().map_or("unpublished", |e| e.code)
     }
 
+    /// What the reason means, in a line (the README's table is made from these).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Self::Malformed => "not a compact JWS or JWE",
+            Self::TokenTooLarge => "over `max_token_bytes`",
+            Self::AlgNotAllowed => "a JWS or JWE algorithm not on the allow-list",
+            Self::CritUnsupported => "a `crit` header",
+            Self::TypNotAllowed => "a JWS `typ` other than `JWT` (`at+jwt`, `logout+jwt`), or a `cty`",
+            Self::EnvelopeInvalid => "a compressed envelope, or one that does not wrap a signed JWT",
+            Self::DecryptFailed => "the envelope could not be opened",
+            Self::EncryptionRequired => "a bare JWS where envelopes are required",
+            Self::UnknownKid => "no published key has the token's kid",
+            Self::KidAmbiguous => "no kid, several candidate keys",
+            Self::KeyUnavailable => "the JWKS could not be fetched or held no usable key",
+            Self::KeyTooSmall => "the signing key has fewer than 2048 bits",
+            Self::SignatureInvalid => "the signature does not verify",
+            Self::IssuerMismatch => "`iss` is not the configured issuer",
+            Self::AudienceMismatch => "`aud` lacks the configured client id, or names an audience the client does not trust",
+            Self::AzpMismatch => "`azp` present and not the client id, or several audiences and no `azp`",
+            Self::Expired => "`exp` has passed",
+            Self::IssuedInFuture => "`iat` is in the future",
+            Self::NotYetValid => "`nbf` is in the future",
+            Self::LifetimeInvalid => "`exp` before `iat`, or `exp - iat` over `max_lifetime_secs`",
+            Self::ClaimMissing => "`iss`, `sub`, `exp` or `iat` absent (or `sub` empty)",
+            Self::ClaimInvalid => "a claim of the wrong type, milliseconds, or a `sub` over 255 ASCII characters",
+            Self::NonceMismatch => "`nonce` differs from the one sent, or is missing",
+            Self::AtHashMismatch => "`at_hash` does not match the access token, or is missing beside one in the front channel",
+            Self::CHashMismatch => "`c_hash` does not match the code, or is missing beside one in the front channel",
+            Self::SubjectMismatch => "the two ID tokens of a hybrid flow name different issuers or subjects",
+            Self::LpSdesInvalid => "`lp_sdes` breaks the schema",
+            Self::TokenReplayed => "the same ID token a second time, with `reject_replays`",
+            Self::StateMismatch => "the redirect's `state` is missing or not the one sent",
+            Self::AuthorizationError => "the redirect carries an `error` instead of a code or a token",
+            Self::HandoverMissing => "the redirect carries neither a code nor an ID token",
+            Self::InsecureTransport => "an `http://` endpoint without `insecure_allow_http`",
+            Self::TokenEndpointUnreachable => "connection, TLS or timeout at the token endpoint",
+            Self::TokenEndpointError => "the token endpoint answered with an HTTP error",
+            Self::TokenResponseInvalid => "a 200 without a usable JSON body or `id_token`",
+        }
+    }
+
     /// The reason for a code, if it is one.
     pub fn from_code(code: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.code() == code)

@@ -1155,3 +1155,37 @@ fn the_platforms_own_tutorial_token_authenticates_and_strict_refuses_it() {
         "{out}"
     );
 }
+
+/// The README's rule and reason tables are `oidc-harness rules`, exactly: one source, the code.
+#[test]
+fn the_readme_tables_are_the_rules_command_output() {
+    let (code, out, err) = run(&["rules"]);
+    assert_eq!(code, 0, "{err}");
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let (rules, reasons) = out.trim_end().split_once("\n\n").unwrap();
+    assert!(rules.starts_with("| rule | reason | basis | refused by | source |\n"));
+    assert!(reasons.starts_with("| reason | meaning | internalErrorCode |\n"));
+    for table in [rules, reasons] {
+        assert!(
+            readme.contains(&format!("\n{table}\n")),
+            "README.md lacks this table, as `oidc-harness rules` prints it:\n{table}"
+        );
+    }
+    assert!(rules.contains(
+        "| `key-size` | `key_too_small` | standard | strict | RFC 7518 §3.3: RS256 keys are 2048 bits or larger; the platform's own tutorial uses 1024 (liveperson-auth.md §8.1) |"
+    ));
+    assert!(reasons.contains("| `expired` | `exp` has passed | `1012` JWT_EXPIRED |"));
+    let (code, out, _) = run(&["rules", "--format", "json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let lifetime = json["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "lifetime")
+        .unwrap();
+    assert_eq!(lifetime["basis"], "assumed");
+    assert_eq!(lifetime["refused_by"], "strict");
+    assert_eq!(lifetime["risk"], "a stolen token stays good until exp");
+}
