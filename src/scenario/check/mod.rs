@@ -20,7 +20,7 @@ use self::sign_in::{Request, Returned};
 use super::runner::{Answer, Evidence, Outcome, Status};
 use crate::claims::{ClientId, Issuer, Nonce};
 use crate::keys::RsaKey;
-use crate::verifier::{KeySource, Verifier, VerifierConfig, VerifyContext};
+use crate::verifier::{Basis, KeySource, Verifier, VerifierConfig, VerifyContext};
 
 /// What to check and how to reach the provider.
 #[derive(Debug, Clone)]
@@ -98,19 +98,82 @@ const GOOGLE_FIELDS: [&str; 15] = [
     "grant_types_supported",
 ];
 
-/// What a check found.
-enum Found {
-    Pass(String),
-    Warn(String),
-    Fail(String),
+/// What a check found: its level, what was seen, and, when it is not the check's usual
+/// rule, what the finding rests on.
+struct Found {
+    status: Status,
+    detail: String,
+    rests_on: Option<(Basis, &'static str)>,
+}
+
+impl Found {
+    fn pass(detail: String) -> Self {
+        Self::at(Status::Pass, detail)
+    }
+    fn warn(detail: String) -> Self {
+        Self::at(Status::Warn, detail)
+    }
+    fn fail(detail: String) -> Self {
+        Self::at(Status::Fail, detail)
+    }
+    /// Differs from Google's shape only: never a failure.
+    fn note(detail: String) -> Self {
+        Self::at(Status::Note, detail)
+    }
+    fn at(status: Status, detail: String) -> Self {
+        Self {
+            status,
+            detail,
+            rests_on: None,
+        }
+    }
+    /// This finding rests on `basis`, written at `citation`, rather than on the check's rule.
+    fn on(mut self, basis: Basis, citation: &'static str) -> Self {
+        self.rests_on = Some((basis, citation));
+        self
+    }
 }
 
 impl From<Result<String, String>> for Found {
     fn from(result: Result<String, String>) -> Self {
         match result {
-            Ok(detail) => Self::Pass(detail),
-            Err(detail) => Self::Fail(detail),
+            Ok(detail) => Self::pass(detail),
+            Err(detail) => Self::fail(detail),
         }
+    }
+}
+
+/// What each check's rule rests on, and where it is written: a line's basis unless its finding
+/// names another. The liveperson-auth.md and google-oidc.md sections are those of the
+/// reference pages in docs/reference.
+fn rule_of(id: &str) -> (Basis, &'static str) {
+    use Basis::{Assumed, Documented, Observed, Standard};
+    match id {
+        "tls" | "https-everywhere" => (Documented, "liveperson-auth.md §4.2"),
+        "discovery-fetch" => (Standard, "OpenID Discovery §4"),
+        "discovery-fields" => (Documented, "liveperson-auth.md §1.1"),
+        "discovery-issuer" => (Standard, "OpenID Discovery §4.3"),
+        "id-token-alg" | "token-response-shape" => (Documented, "liveperson-auth.md §1.3"),
+        "jwks-usable"
+        | "code-id-token"
+        | "implicit-id-token"
+        | "iss-matches-discovery"
+        | "id-token-verified" => (Documented, "liveperson-auth.md §4.1"),
+        "jwks-cache-control" => (Assumed, "liveperson-auth.md §8.5"),
+        "state-echoed" => (Documented, "liveperson-auth.md §1.4"),
+        "token-basic" => (Documented, "liveperson-auth.md §1.2"),
+        "token-no-store" => (Standard, "RFC 6749 §5.1"),
+        "code-single-use" => (Standard, "RFC 6749 §4.1.2"),
+        "code-envelope" | "implicit-envelope" => (Documented, "liveperson-auth.md §8.2"),
+        "client-secret-checked" => (Standard, "RFC 6749 §2.3.1"),
+        "redirect-uri-compared" => (Standard, "RFC 6749 §4.1.3"),
+        "pkce-verifier-checked" | "pkce-required" => (Standard, "RFC 7636 §4.6"),
+        "token-body" => (Documented, "liveperson-auth.md §7.1"),
+        "nonce-echoed" | "aud-client-id" => (Standard, "OIDC Core §3.1.3.7"),
+        "id-token-lifetime" => (Assumed, "liveperson-auth.md §8.1"),
+        "kid-in-jwks" => (Observed, "liveperson-auth.md §8.4"),
+        "error-json" => (Standard, "RFC 6749 §5.2"),
+        _ => (Assumed, "oidc-harness"),
     }
 }
 
@@ -120,6 +183,7 @@ struct Checklist {
 
 impl Checklist {
     fn push(&mut self, id: &str, title: &str, status: Status, detail: String, millis: u64) {
+        let (basis, citation) = rule_of(id);
         self.outcomes.push(Outcome {
             id: id.to_owned(),
             title: title.to_owned(),
@@ -131,17 +195,19 @@ impl Checklist {
             expected: "conforms".to_owned(),
             millis,
             evidence: Evidence::default(),
+            basis: Some(basis),
+            citation: Some(citation.to_owned()),
         });
     }
 
     fn record(&mut self, id: &str, title: &str, started: Instant, found: impl Into<Found>) {
-        let (status, detail) = match found.into() {
-            Found::Pass(d) => (Status::Pass, d),
-            Found::Warn(d) => (Status::Warn, d),
-            Found::Fail(d) => (Status::Fail, d),
-        };
+        let found = found.into();
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.push(id, title, status, detail, millis);
+        self.push(id, title, found.status, found.detail, millis);
+        if let (Some((basis, citation)), Some(last)) = (found.rests_on, self.outcomes.last_mut()) {
+            last.basis = Some(basis);
+            last.citation = Some(citation.to_owned());
+        }
     }
 
     fn skip(&mut self, id: &str, title: &str, why: &str) {
@@ -275,6 +341,8 @@ struct Provider {
     doc: Value,
     issuer: String,
     jwks_kids: Vec<String>,
+    /// How many RSA signing keys the JWKS holds, with a kid or without.
+    rsa_keys: usize,
     verifier: Verifier,
     /// What `verifier` was made from, for fixtures.
     config: VerifierConfig,
@@ -392,6 +460,26 @@ fn finish(plan: &CheckPlan, mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
     outcomes
 }
 
+/// The issuer a discovery URL names: the URL without query and fragment, trailing `/`s
+/// removed, then without the well-known suffix (OpenID Discovery §4), or with the well-known
+/// segment taken out from between host and path (RFC 8414 §3).
+fn issuer_of(discovery: &url::Url) -> String {
+    let origin = &discovery[..url::Position::BeforePath];
+    let path = discovery.path().trim_end_matches('/');
+    for known in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        if let Some(prefix) = path.strip_suffix(known) {
+            return format!("{origin}{prefix}");
+        }
+        if let Some(rest) = path.strip_prefix(known) {
+            return format!("{origin}{rest}");
+        }
+    }
+    format!("{origin}{path}")
+}
+
 /// TLS, discovery and keys; the verifier the sign-in checks use.
 async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provider, ()> {
     let http = match http::client(plan) {
@@ -405,12 +493,12 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     let fetched = http::get_json(&http, plan.discovery.as_str()).await;
     let https = plan.discovery.scheme() == "https";
     let tls_found = match (&fetched, https) {
-        (Err(http::FetchError::Transport(e)), _) => Found::Fail(e.clone()),
-        (_, false) => Found::Fail(format!(
+        (Err(http::FetchError::Transport(e)), _) => Found::fail(e.clone()),
+        (_, false) => Found::fail(format!(
             "{} is plain HTTP: the platform only talks to providers over TLS",
             plan.discovery
         )),
-        (_, true) => Found::Pass(if plan.extra_root_pem.is_some() {
+        (_, true) => Found::pass(if plan.extra_root_pem.is_some() {
             "TLS 1.2 or later; the certificate chains to --ca (a private CA: the platform \
              needs a publicly trusted one)"
                 .to_owned()
@@ -455,30 +543,30 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
         "id_token_signing_alg_values_supported",
     ];
     let found = if missing.iter().any(|m| essential.contains(m)) {
-        Found::Fail(format!("missing {}", missing.join(", ")))
+        Found::fail(format!("missing {}", missing.join(", ")))
     } else if missing.is_empty() {
-        Found::Pass("every field of Google's document".to_owned())
+        Found::pass("every field of Google's document".to_owned())
     } else {
-        Found::Warn(format!(
+        Found::note(format!(
             "the essentials; not Google's {}",
             missing.join(", ")
         ))
+        .on(Basis::Assumed, "google-oidc.md §1.1")
     };
     list.record("discovery-fields", title::FIELDS, started, found);
 
     let started = Instant::now();
     let issuer = text("issuer");
-    let expected_issuer = plan
-        .discovery
-        .as_str()
-        .trim_end_matches("/.well-known/openid-configuration")
-        .to_owned();
-    let result = if issuer == expected_issuer {
-        Ok(issuer.clone())
+    let expected_issuer = issuer_of(&plan.discovery);
+    // OpenID Discovery §4: a terminating `/` of the issuer is removed before the well-known
+    // path is appended, so `https://op/` is the issuer of `https://op/.well-known/…` too.
+    let result = if issuer.trim_end_matches('/') == expected_issuer {
+        Found::pass(issuer.clone())
     } else {
-        Err(format!(
-            "issuer {issuer:?} is not {expected_issuer:?} (OpenID Discovery §4.3): the platform \
-             compares the ID token's iss with the issuer it was configured with"
+        Found::warn(format!(
+            "issuer {issuer:?} is not {expected_issuer:?}, the issuer this discovery URL \
+             names (OpenID Discovery §4.3): configure the connector with the issuer the ID \
+             tokens carry (iss-matches-discovery)"
         ))
     };
     list.record("discovery-issuer", title::ISSUER, started, result);
@@ -522,6 +610,7 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     let started = Instant::now();
     let jwks_uri = text("jwks_uri");
     let mut jwks_kids = Vec::new();
+    let mut rsa_keys = 0;
     match http::get_json(&http, &jwks_uri).await {
         Err(e) => {
             list.record("jwks-usable", title::JWKS, started, Err(e.into()));
@@ -537,7 +626,8 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
                 .iter()
                 .filter_map(|k| k.get("kid")?.as_str().map(str::to_owned))
                 .collect();
-            let usable: Vec<String> = keys
+            // Every RSA signing key that parses, with its kid (if any) and size.
+            let rsa: Vec<(Option<String>, usize)> = keys
                 .iter()
                 .filter(|k| {
                     k.get("kty").and_then(Value::as_str) == Some("RSA")
@@ -546,32 +636,48 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
                             .is_none_or(|u| u == "sig")
                 })
                 .filter_map(|k| {
-                    let kid = k.get("kid")?.as_str()?.to_owned();
+                    let kid = k.get("kid").and_then(Value::as_str).map(str::to_owned);
                     let key =
                         RsaKey::from_jwk_components(k.get("n")?.as_str()?, k.get("e")?.as_str()?)
                             .ok()?;
-                    (key.bits() >= 2048).then_some(kid)
+                    Some((kid, key.bits()))
                 })
                 .collect();
-            let result = if usable.is_empty() {
-                Err(format!("{jwks_uri}: no RSA signing key of 2048 bits or more with a kid and base64url n/e ({} keys)", keys.len()))
+            rsa_keys = rsa.len();
+            let name = |(kid, bits): &(Option<String>, usize)| {
+                format!("{} ({bits} bits)", kid.as_deref().unwrap_or("no kid"))
+            };
+            let strong: Vec<String> = rsa.iter().filter(|k| k.1 >= 2048).map(name).collect();
+            let result = if rsa.is_empty() {
+                Found::fail(format!(
+                    "{jwks_uri}: no RSA signing key with base64url n and e ({} keys): the \
+                     platform has no key to verify RS256 with",
+                    keys.len()
+                ))
+            } else if rsa.iter().any(|k| k.1 < 2048) {
+                let weak: Vec<String> = rsa.iter().filter(|k| k.1 < 2048).map(name).collect();
+                Found::warn(format!(
+                    "RSA keys under 2048 bits: {}; the platform was seen accepting a 1024-bit \
+                     key (liveperson-auth.md §8.1), a strict reading refuses it",
+                    weak.join(", ")
+                ))
+                .on(Basis::Standard, "RFC 7518 §3.3")
             } else {
-                Ok(format!(
+                Found::pass(format!(
                     "{} usable key(s): {}",
-                    usable.len(),
-                    usable.join(", ")
+                    strong.len(),
+                    strong.join(", ")
                 ))
             };
             list.record("jwks-usable", title::JWKS, started, result);
             let cache = answer.header("cache-control").unwrap_or_default();
             let result = if cache.contains("max-age") {
-                Ok(format!("Cache-Control: {cache}"))
+                Found::pass(format!("Cache-Control: {cache}"))
             } else {
-                Err(format!(
-                    "Cache-Control is {:?}: the platform cannot tell how long the keys stay \
+                Found::warn(format!(
+                    "Cache-Control is {cache:?}: a verifier cannot tell how long the keys stay \
                      good, so it refetches the JWKS for every login or keeps a key after \
-                     rotation (Google: public, max-age=…)",
-                    cache
+                     rotation (Google: public, max-age=…); the platform is not known to read it"
                 ))
             };
             list.record("jwks-cache-control", title::JWKS_CACHE, started, result);
@@ -596,6 +702,7 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
             doc,
             issuer,
             jwks_kids,
+            rsa_keys,
             verifier,
             config,
         }),
@@ -831,20 +938,22 @@ impl Flows<'_> {
             .filter(|m| json.get(*m).is_none())
             .collect();
         let found = if !content_type.starts_with("application/json") {
-            Found::Fail(format!(
+            Found::fail(format!(
                 "Content-Type {content_type:?}: the platform reads token responses labelled \
                  application/json only"
             ))
         } else if !missing.is_empty() {
-            Found::Warn(format!("not Google's shape: no {}", missing.join(", ")))
+            Found::note(format!("not Google's shape: no {}", missing.join(", ")))
+                .on(Basis::Assumed, "google-oidc.md §4.2")
         } else if json
             .get("token_type")
             .and_then(Value::as_str)
             .is_some_and(|t| !t.eq_ignore_ascii_case("bearer"))
         {
-            Found::Warn("token_type is not Bearer".to_owned())
+            Found::note("not Google's shape: token_type is not Bearer".to_owned())
+                .on(Basis::Assumed, "google-oidc.md §4.2")
         } else {
-            Found::Pass("access_token, expires_in, token_type Bearer, id_token".to_owned())
+            Found::pass("access_token, expires_in, token_type Bearer, id_token".to_owned())
         };
         self.list
             .record("token-response-shape", title::SHAPE, started, found);
@@ -852,11 +961,12 @@ impl Flows<'_> {
 
         let cache = answer.answer.header("cache-control").unwrap_or_default();
         let result = if cache.contains("no-store") {
-            Ok(format!("Cache-Control: {cache}"))
+            Found::pass(format!("Cache-Control: {cache}"))
         } else {
-            Err(format!(
+            Found::warn(format!(
                 "Cache-Control is {cache:?}: a cache between the platform and the provider may \
-                 keep the tokens (RFC 6749 §5.1 requires no-store)"
+                 keep the tokens (RFC 6749 §5.1 requires no-store; the platform is not known to \
+                 refuse the answer)"
             ))
         };
         self.list
@@ -941,13 +1051,13 @@ impl Flows<'_> {
         };
         let accepted = answer.answer.status < 300;
         let found = match id {
-            "token-body" if accepted => Found::Pass(format!("HTTP {}", answer.answer.status)),
-            "token-body" => Found::Warn(format!(
+            "token-body" if accepted => Found::pass(format!("HTTP {}", answer.answer.status)),
+            "token-body" => Found::warn(format!(
                 "{}: the platform's documentation names HTTP Basic (liveperson-auth.md §7.1); \
                  body credentials matter only if the connector is set up that way",
                 answer.summary()
             )),
-            "client-secret-checked" if accepted => Found::Fail(
+            "client-secret-checked" if accepted => Found::fail(
                 "a wrong secret was accepted: anyone who knows the client id can redeem codes"
                     .to_owned(),
             ),
@@ -955,14 +1065,15 @@ impl Flows<'_> {
                 if answer.answer.status == 401
                     && answer.error().as_deref() == Some("invalid_client") =>
             {
-                Found::Pass(format!("refused: {}", answer.summary()))
+                Found::pass(format!("refused: {}", answer.summary()))
             }
-            "client-secret-checked" => Found::Warn(format!(
+            "client-secret-checked" => Found::warn(format!(
                 "refused, but {}: RFC 6749 §5.2 answers a client that used Basic with 401 \
                  invalid_client",
                 answer.summary()
-            )),
-            "redirect-uri-compared" if accepted => Found::Fail(format!(
+            ))
+            .on(Basis::Standard, "RFC 6749 §5.2"),
+            "redirect-uri-compared" if accepted => Found::fail(format!(
                 "a code issued for {} was redeemed with redirect_uri {other_redirect}: a code \
                  stolen through an open redirect works (RFC 6749 §4.1.3)",
                 request.redirect_uri
@@ -977,12 +1088,12 @@ impl Flows<'_> {
                 let detail = "a wrong code_verifier was accepted: PKCE protects nothing, and \
                               a platform with PKCE on gains nothing from it (RFC 7636 §4.6)";
                 if advertised {
-                    Found::Fail(format!("{detail}; discovery advertises S256"))
+                    Found::fail(format!("{detail}; discovery advertises S256"))
                 } else {
-                    Found::Warn(format!("{detail}; discovery does not advertise PKCE"))
+                    Found::warn(format!("{detail}; discovery does not advertise PKCE"))
                 }
             }
-            _ => Found::Pass(format!("refused: {}", answer.summary())),
+            _ => Found::pass(format!("refused: {}", answer.summary())),
         };
         self.list.record(id, title, started, found);
         self.list.evidence(Evidence {
@@ -1102,18 +1213,35 @@ impl Flows<'_> {
         let result = match &verdict {
             Ok(consumer) => {
                 self.verified += 1;
-                Ok(format!(
-                    "sub {}, {} authenticated field(s){}",
+                let shown = format!(
+                    "sub {}, {} authenticated field(s)",
                     consumer.sub(),
-                    consumer.fields().len(),
-                    if consumer.warnings().is_empty() {
-                        String::new()
+                    consumer.fields().len()
+                );
+                // A field the platform does not show in authenticated flows is dropped
+                // quietly; anything else dropped broke the SDE schema.
+                let breaking = consumer
+                    .warnings()
+                    .iter()
+                    .any(|w| !w.ends_with("not supported in authenticated flows"));
+                if !breaking {
+                    Found::pass(if consumer.warnings().is_empty() {
+                        shown
                     } else {
-                        format!("; warnings: {}", consumer.warnings().join("; "))
-                    }
-                ))
+                        format!("{shown}; warnings: {}", consumer.warnings().join("; "))
+                    })
+                } else {
+                    // What the verifier dropped of lp_sdes: the platform's IDP has an error of
+                    // its own for an lp_sdes it cannot parse, and what triggers it is unknown.
+                    Found::warn(format!(
+                        "{shown}; lp_sdes breaks the SDE schema, which risks the platform \
+                         IDP's error 1026 SDE_PARSE_EXCEPTION: {}",
+                        consumer.warnings().join("; ")
+                    ))
+                    .on(Basis::Assumed, "liveperson-auth.md §8.4")
+                }
             }
-            Err(rejection) => Err(rejection.to_string()),
+            Err(rejection) => Found::fail(rejection.to_string()),
         };
         self.list.record(id, title, started, result);
         self.list.evidence(evidence.clone());
@@ -1146,14 +1274,15 @@ impl Flows<'_> {
             ..Evidence::default()
         };
         let result = match claims.get("nonce") {
-            Some(Value::String(n)) if *n == request.nonce => Ok(format!("{n:?}")),
-            Some(other) => Err(format!(
-                "sent {:?}, got {other}: the platform refuses a token whose nonce is not the \
-                 one it sent (replay protection)",
+            Some(Value::String(n)) if *n == request.nonce => Found::pass(format!("{n:?}")),
+            Some(other) => Found::fail(format!(
+                "sent {:?}, got {other}: a token from another sign-in can be replayed into \
+                 this one",
                 request.nonce
             )),
-            None => Err(format!(
-                "sent {:?}, the ID token has none: the platform refuses it (replay protection)",
+            None => Found::warn(format!(
+                "sent {:?}, the ID token has none: the platform was seen accepting tokens \
+                 without a nonce (liveperson-auth.md §8.1), a strict reading refuses them",
                 request.nonce
             )),
         };
@@ -1163,20 +1292,21 @@ impl Flows<'_> {
         let client = self.plan.client_id.as_str();
         let azp = claims.get("azp").and_then(Value::as_str);
         let result = match claims.get("aud") {
-            Some(Value::String(aud)) if aud == client => Ok(format!("{aud:?}")),
+            Some(Value::String(aud)) if aud == client => Found::pass(format!("{aud:?}")),
             Some(Value::Array(auds)) if auds.iter().any(|a| a == client) => {
                 if azp == Some(client) {
-                    Ok(format!("{auds:?}, azp {client:?}"))
+                    Found::pass(format!("{auds:?}, azp {client:?}"))
                 } else {
-                    Err(format!(
+                    Found::warn(format!(
                         "aud {auds:?} has several audiences and azp is {azp:?}, not the client \
-                         id: the platform refuses it (OIDC Core §3.1.3.7)"
+                         id: a strict reading refuses it"
                     ))
                 }
             }
-            other => Err(format!(
-                "aud is {}, not {client:?}: the platform refuses a token issued for another \
-                 client",
+            other => Found::warn(format!(
+                "aud is {}, not {client:?}: a strict reading refuses a token that names \
+                 another audience; the platform was seen accepting aud acc:<account> \
+                 (liveperson-auth.md §8.1)",
                 other.map_or_else(|| "missing".to_owned(), Value::to_string)
             )),
         };
@@ -1187,30 +1317,55 @@ impl Flows<'_> {
         let iat = claims.get("iat").and_then(Value::as_i64);
         let result = match (exp, iat) {
             (Some(exp), Some(iat)) if exp > iat && exp - iat <= MAX_LIFETIME_SECS => {
-                Ok(format!("exp - iat = {} s", exp - iat))
+                Found::pass(format!("exp - iat = {} s", exp - iat))
             }
-            (Some(exp), Some(iat)) => Err(format!(
-                "exp - iat = {} s: the platform refuses ID tokens that are not valid for a \
-                 positive time of at most {MAX_LIFETIME_SECS} s",
+            (Some(exp), Some(iat)) if exp > iat => Found::warn(format!(
+                "exp - iat = {} s: longer than a day, so a leaked token stays good that long; \
+                 the platform was seen accepting lifetimes of years (liveperson-auth.md §8.1), \
+                 a strict reading refuses more than {MAX_LIFETIME_SECS} s",
                 exp - iat
             )),
-            _ => Err("exp or iat is not a number of seconds: the platform refuses it".to_owned()),
+            (Some(exp), Some(iat)) => Found::fail(format!(
+                "exp - iat = {} s: the token is never valid",
+                exp - iat
+            ))
+            .on(Basis::Documented, "liveperson-auth.md §3.1"),
+            _ => Found::fail(
+                "exp or iat is not a number of seconds: the platform reads both as seconds"
+                    .to_owned(),
+            )
+            .on(Basis::Documented, "liveperson-auth.md §3.1"),
         };
         self.list.record(ids[2].0, ids[2].1, now, result);
         self.list.evidence(evidence.clone());
 
+        let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
         let result = match header.get("kid").and_then(Value::as_str) {
-            Some(kid) if self.provider.jwks_kids.iter().any(|k| k == kid) => Ok(format!("{kid:?}")),
-            Some(kid) => Err(format!(
+            _ if alg != "RS256" => Found::fail(format!(
+                "alg is {alg}, not RS256: the platform verifies RS256 signatures only, so no \
+                 key of the JWKS is looked at"
+            ))
+            .on(Basis::Documented, "liveperson-auth.md §1.3"),
+            Some(kid) if self.provider.jwks_kids.iter().any(|k| k == kid) => {
+                Found::pass(format!("{kid:?}"))
+            }
+            Some(kid) => Found::fail(format!(
                 "kid {kid:?} is not in the JWKS ({}): the platform finds no key and refuses \
-                 the token",
+                 the token (IDP error 1041 JWK_ID_NOT_FOUND)",
                 self.provider.jwks_kids.join(", ")
             )),
-            None => Err(
-                "the header has no kid: the platform picks the key by kid, and with a second \
-                 key published (as in every rotation) it refuses the token"
+            None if self.provider.rsa_keys == 1 => Found::pass(
+                "no kid, and the JWKS holds a single RSA key: the platform uses it; a second \
+                 key published (as in every rotation) makes it refuse the token (IDP error \
+                 1042)"
                     .to_owned(),
             ),
+            None => Found::fail(format!(
+                "the header has no kid and the JWKS holds {} RSA keys: the platform cannot \
+                 pick one and refuses the token (IDP error 1042 \
+                 MULTIPLE_JWK_WITHOUT_KID_HEADER)",
+                self.provider.rsa_keys
+            )),
         };
         self.list.record(ids[3].0, ids[3].1, now, result);
         self.list.evidence(evidence.clone());
@@ -1249,9 +1404,9 @@ impl Flows<'_> {
             .map(|(id, answer)| format!("{id}: HTTP {} {:?}", answer.status, answer.body))
             .collect();
         let result = if bad.is_empty() {
-            Ok(format!("{} error response(s)", self.refusals.len()))
+            Found::pass(format!("{} error response(s)", self.refusals.len()))
         } else {
-            Err(format!(
+            Found::warn(format!(
                 "not OAuth error JSON, so the platform can only say the login failed, not why: {}",
                 bad.join("; ")
             ))
@@ -1264,5 +1419,35 @@ impl Flows<'_> {
                 ..Evidence::default()
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issuer_of;
+
+    #[test]
+    fn a_discovery_url_names_its_issuer_as_the_specs_say() {
+        let of = |u: &str| issuer_of(&u.parse().unwrap());
+        assert_eq!(
+            of("https://op/.well-known/openid-configuration"),
+            "https://op"
+        );
+        assert_eq!(
+            of("https://op/.well-known/openid-configuration/"),
+            "https://op"
+        );
+        assert_eq!(
+            of("https://op:8443/o/.well-known/openid-configuration/"),
+            "https://op:8443/o"
+        );
+        assert_eq!(
+            of("https://op/.well-known/oauth-authorization-server/tenant"),
+            "https://op/tenant"
+        );
+        assert_eq!(
+            of("https://op/realms/x/.well-known/openid-configuration?a=b"),
+            "https://op/realms/x"
+        );
     }
 }
