@@ -91,15 +91,21 @@ impl Provider {
             discovery,
             "--client-id",
             client,
-            "--client-secret",
-            "demo-secret",
             "--format",
             "json",
         ];
+        // A test that names its own secret (or none) says so with `--client-secret`/`--no-secret`.
+        if !extra.contains(&"--client-secret") && !extra.contains(&"--no-secret") {
+            args.extend(["--client-secret", "demo-secret"]);
+        }
         if !extra.contains(&"--no-ca") {
             args.extend(["--ca", &self.ca]);
         }
-        args.extend(extra.iter().filter(|a| **a != "--no-ca"));
+        args.extend(
+            extra
+                .iter()
+                .filter(|a| !matches!(**a, "--no-ca" | "--no-secret")),
+        );
         let (code, out, stderr) = run(&args);
         let report: Value =
             serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}\n{stderr}"));
@@ -805,5 +811,75 @@ fn a_discovery_url_with_a_trailing_slash_or_an_issuer_path_names_its_issuer() {
             "issuer \"https://elsewhere.example\" is not {:?}, the issuer this discovery URL names",
             idp.base
         ),
+    );
+}
+
+#[test]
+fn a_refusal_proves_only_the_property_it_is_about() {
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    // A wrong secret: every redemption gets 401 invalid_client, which says nothing about
+    // redirect_uri or PKCE.
+    let checked = idp.check(
+        "demo-client",
+        &[
+            "--code-from",
+            &code_from,
+            "--client-secret",
+            "not-the-secret",
+        ],
+    );
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    checked.assert("token-basic", "fail", "HTTP 401 invalid_client");
+    for (id, property) in [
+        ("client-secret-checked", "the client secret"),
+        ("redirect-uri-compared", "redirect_uri"),
+        ("pkce-verifier-checked", "the PKCE verifier"),
+    ] {
+        let (status, detail) = checked.get(id);
+        assert_eq!(status, "skip", "{id}: {detail}");
+        assert!(
+            detail.starts_with("refused (HTTP 401 invalid_client")
+                && detail.contains(
+                    "but so was the right redemption (token-basic: HTTP 401 invalid_client"
+                )
+                && detail.ends_with(&format!("the refusal says nothing about {property}")),
+            "{id}: {detail}"
+        );
+    }
+    checked.assert(
+        "id-token-verified",
+        "fail",
+        "sign-ins worked, but no redemption brought an ID token back: see token-basic",
+    );
+}
+
+#[test]
+fn state_is_compared_in_every_flow_that_carries_it() {
+    let idp = Provider::start("");
+    let token_from = idp.sign_in("bob");
+    idp.faults(r#"{"redirect":"wrong-state"}"#);
+    // Implicit only: the fragment's state is compared.
+    let checked = idp.check("demo-client", &["--token-from", &token_from]);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    let (status, detail) = checked.get("state-echoed");
+    assert_eq!(status, "fail", "{detail}");
+    assert!(
+        detail.starts_with("sent \"")
+            && detail.contains(" in the Implicit Flow: the platform refuses"),
+        "{detail}"
+    );
+    // Both flows, honest: one line, both compared.
+    idp.faults("{}");
+    let code_from = idp.sign_in("alice");
+    let checked = idp.check(
+        "demo-client",
+        &["--code-from", &code_from, "--token-from", &token_from],
+    );
+    let (status, detail) = checked.get("state-echoed");
+    assert_eq!(status, "pass", "{detail}");
+    assert!(
+        detail.contains(" (the Code Flow); \"") && detail.ends_with(" (the Implicit Flow)"),
+        "{detail}"
     );
 }

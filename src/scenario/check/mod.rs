@@ -405,6 +405,8 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         list: &mut list,
         verified: 0,
         obtained: 0,
+        signed_in: 0,
+        honest_refused: None,
         first_token: None,
         refusals: Vec::new(),
         issued: Vec::new(),
@@ -414,7 +416,7 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
     source.finish().await;
     flows.token_properties();
     flows.error_shape();
-    let (verified, obtained) = (flows.verified, flows.obtained);
+    let (verified, obtained, signed_in) = (flows.verified, flows.obtained, flows.signed_in);
     let issued = std::mem::take(&mut flows.issued);
     if let Some(dir) = &plan.save_fixtures {
         let started = Instant::now();
@@ -425,6 +427,8 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         let why = if obtained > 0 {
             "the provider issued ID tokens and the platform would refuse them: see code-id-token \
              and implicit-id-token"
+        } else if signed_in > 0 {
+            "sign-ins worked, but no redemption brought an ID token back: see token-basic"
         } else {
             "no sign-in brought an ID token back, so the platform's use of this provider is \
              unproven: sign in (--interactive) or give --code-from / --token-from; \
@@ -726,6 +730,11 @@ struct Flows<'a> {
     verified: usize,
     /// How many ID tokens arrived, verified or not.
     obtained: usize,
+    /// How many sign-ins brought a code or an ID token back.
+    signed_in: usize,
+    /// Why the honest redemption (`token-basic`) got no tokens, if it did not: a refusal of a
+    /// wrong redemption then says nothing about the property it tests.
+    honest_refused: Option<String>,
     /// The first ID token's decoded header and claims, and the request it answered.
     first_token: Option<(Value, Value, Request)>,
     /// The provider's refusals, for `error-json`: which check, and the answer.
@@ -791,6 +800,10 @@ impl Flows<'_> {
                 _ => "no --code-from command",
             };
             for (id, title) in code_ids.iter().chain(CODE_PROPERTIES.iter()) {
+                // The Implicit Flow carries state too, and compares it there.
+                if *id == "state-echoed" && source.offers(true) {
+                    continue;
+                }
                 self.list.skip(id, title, why);
             }
             return;
@@ -812,6 +825,7 @@ impl Flows<'_> {
                 return;
             }
         };
+        self.signed_in += 1;
         self.state_echoed(&request, &returned);
         let code = returned.get("code").unwrap_or_default().to_owned();
         let redeem = Redeem {
@@ -827,6 +841,7 @@ impl Flows<'_> {
         let first = http::redeem(&http, &redeem).await;
         let token = match first {
             Err(e) => {
+                self.honest_refused = Some(e.clone());
                 self.list
                     .record("token-basic", title::BASIC, started, Err(e));
                 for (id, title) in &code_ids[2..] {
@@ -835,7 +850,14 @@ impl Flows<'_> {
                 }
                 None
             }
-            Ok(answer) => self.token_basic(started, answer, &code),
+            Ok(answer) => {
+                let summary = answer.summary();
+                let token = self.token_basic(started, answer, &code);
+                if token.is_none() {
+                    self.honest_refused = Some(summary);
+                }
+                token
+            }
         };
         if token.is_some() {
             let started = Instant::now();
@@ -979,7 +1001,42 @@ impl Flows<'_> {
         Some((id_token.to_owned(), access_token))
     }
 
+    /// `state-echoed`, from every flow that carries state: the first comparison makes the
+    /// line, a later one that fails replaces a pass or a skip.
     fn state_echoed(&mut self, request: &Request, returned: &Returned) {
+        let flow = if request.implicit {
+            "the Implicit Flow"
+        } else {
+            "the Code Flow"
+        };
+        let earlier = self
+            .list
+            .outcomes
+            .iter()
+            .position(|o| o.id == "state-echoed");
+        if let Some(at) = earlier {
+            let before = self.list.outcomes.len();
+            self.state_compared(request, returned, flow);
+            let Some(now) = self
+                .list
+                .outcomes
+                .pop()
+                .filter(|_| self.list.outcomes.len() == before)
+            else {
+                return;
+            };
+            let kept = &mut self.list.outcomes[at];
+            if now.status == Status::Fail || kept.status == Status::Skip {
+                *kept = now;
+            } else if now.status == Status::Pass && kept.status == Status::Pass {
+                kept.detail = format!("{}; {}", kept.detail, now.detail);
+            }
+            return;
+        }
+        self.state_compared(request, returned, flow);
+    }
+
+    fn state_compared(&mut self, request: &Request, returned: &Returned, flow: &str) {
         if returned.bare {
             self.list.skip(
                 "state-echoed",
@@ -989,16 +1046,16 @@ impl Flows<'_> {
             return;
         }
         let result = match returned.get("state") {
-            Some(state) if state == request.state => Ok(format!("{state:?}")),
+            Some(state) if state == request.state => Ok(format!("{state:?} ({flow})")),
             Some(state) => Err(format!(
-                "sent {:?}, got {state:?}: the platform refuses a sign-in whose state differs \
-                 from the one it sent (CSRF protection)",
+                "sent {:?}, got {state:?} in {flow}: the platform refuses a sign-in whose state \
+                 differs from the one it sent (CSRF protection)",
                 request.state
             )),
-            None => Err(
-                "no state came back: the platform refuses a sign-in without the state it sent"
-                    .to_owned(),
-            ),
+            None => Err(format!(
+                "no state came back in {flow}: the platform refuses a sign-in without the state \
+                 it sent"
+            )),
         };
         self.list
             .record("state-echoed", title::STATE, Instant::now(), result);
@@ -1017,11 +1074,17 @@ impl Flows<'_> {
         let (request, returned) = match self.sign_in(source, false).await {
             Ok(ok) => ok,
             Err(e) => {
-                self.list
-                    .skip(id, title, &format!("no code for this check: {e}"));
+                // A property left unproven is not a pass, nor a skip the run can exit 0 on.
+                self.list.record(
+                    id,
+                    title,
+                    Instant::now(),
+                    Err(format!("no code for this check, so it could not run: {e}")),
+                );
                 return;
             }
         };
+        self.signed_in += 1;
         let code = returned.get("code").unwrap_or_default();
         let other_redirect = format!("{}/elsewhere", request.redirect_uri.trim_end_matches('/'));
         let wrong_secret = format!("{}-wrong", self.plan.client_secret);
@@ -1050,7 +1113,42 @@ impl Flows<'_> {
             }
         };
         let accepted = answer.answer.status < 300;
+        let property = match id {
+            "client-secret-checked" => "the client secret",
+            "redirect-uri-compared" => "redirect_uri",
+            "pkce-verifier-checked" => "the PKCE verifier",
+            _ => "body credentials",
+        };
+        // A refusal proves the property only when the right redemption is accepted, and
+        // only when it is about the property: invalid_client is about the client's
+        // credentials, not redirect_uri or PKCE.
+        let about_the_client =
+            answer.answer.status == 401 || answer.error().as_deref() == Some("invalid_client");
+        let unrelated = match (&self.honest_refused, id) {
+            _ if accepted || id == "token-body" => None,
+            (Some(why), _) => Some(format!(
+                "refused ({}), but so was the right redemption (token-basic: {why}): the \
+                 refusal says nothing about {property}",
+                answer.summary()
+            )),
+            (None, "redirect-uri-compared" | "pkce-verifier-checked") if about_the_client => {
+                Some(format!(
+                    "refused ({}): a refusal of the client's credentials, not of {property}, \
+                     though the same credentials redeemed a code in token-basic",
+                    answer.summary()
+                ))
+            }
+            _ => None,
+        };
         let found = match id {
+            _ if unrelated.is_some() => {
+                let detail = unrelated.unwrap_or_default();
+                if self.honest_refused.is_some() {
+                    Found::at(Status::Skip, detail)
+                } else {
+                    Found::fail(detail)
+                }
+            }
             "token-body" if accepted => Found::pass(format!("HTTP {}", answer.answer.status)),
             "token-body" => Found::warn(format!(
                 "{}: the platform's documentation names HTTP Basic (liveperson-auth.md §7.1); \
@@ -1125,6 +1223,8 @@ impl Flows<'_> {
                 Err(e),
             ),
             Ok((request, returned)) => {
+                self.signed_in += 1;
+                self.state_echoed(&request, &returned);
                 let token = returned.get("id_token").unwrap_or_default().to_owned();
                 self.id_token_checks(&request, &token, None, true).await;
             }
