@@ -1,6 +1,7 @@
 //! `oidc-harness run`: load every scenario first (a bad file stops everything with
 //! `file: line: message` and exit 2), run them, report.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -60,7 +61,8 @@ fn emit(
     match out {
         Some(path) => {
             std::fs::write(path, body).with_context(|| format!("{}", path.display()))?;
-            eprintln!("{}", report.summary());
+            // Not `eprintln!`: a closed stderr must not lose the report's exit code.
+            let _ = writeln!(std::io::stderr(), "{}", report.summary());
         }
         None => out!("{}", body.trim_end()),
     }

@@ -883,3 +883,44 @@ fn state_is_compared_in_every_flow_that_carries_it() {
         "{detail}"
     );
 }
+
+#[test]
+fn a_closed_stderr_does_not_stop_the_report() {
+    let idp = Provider::start("");
+    let discovery = idp.discovery();
+    // stderr is a pipe nobody reads any more: writing the sign-in URL there fails, and that
+    // must not panic (exit 101) before the report is written.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oidc-harness"))
+        .args([
+            "check",
+            "--discovery",
+            &discovery,
+            "--client-id",
+            "demo-client",
+            "--client-secret",
+            "demo-secret",
+            "--ca",
+            &idp.ca,
+            "--interactive",
+            "--no-open",
+            "--command-timeout",
+            "1",
+            "--format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let code_id_token = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "code-id-token")
+        .unwrap();
+    assert_eq!(code_id_token["status"], "fail");
+}

@@ -1501,7 +1501,21 @@ impl Flows<'_> {
                     .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
                     .is_none()
             })
-            .map(|(id, answer)| format!("{id}: HTTP {} {:?}", answer.status, answer.body))
+            // The same answer to several checks is one finding, naming them all.
+            .fold(
+                Vec::<(Vec<&str>, String)>::new(),
+                |mut seen, (id, answer)| {
+                    let line =
+                        http::one_line(answer.status, answer.header("content-type"), &answer.body);
+                    match seen.iter_mut().find(|(_, l)| *l == line) {
+                        Some((ids, _)) => ids.push(id),
+                        None => seen.push((vec![id], line)),
+                    }
+                    seen
+                },
+            )
+            .into_iter()
+            .map(|(ids, line)| format!("{}: {line}", ids.join(", ")))
             .collect();
         let result = if bad.is_empty() {
             Found::pass(format!("{} error response(s)", self.refusals.len()))
