@@ -924,3 +924,43 @@ fn a_closed_stderr_does_not_stop_the_report() {
         .unwrap();
     assert_eq!(code_id_token["status"], "fail");
 }
+
+#[test]
+fn a_client_per_flow_and_no_secret_for_an_implicit_only_run() {
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"implicit-only\"\nclient_secret = \"other-secret\"\n",
+    );
+    let token_from = idp.sign_in("bob");
+    let checked = idp.check(
+        "demo-client",
+        &[
+            "--no-secret",
+            "--token-from",
+            &token_from,
+            "--implicit-client-id",
+            "implicit-only",
+        ],
+    );
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("implicit-id-token", "pass", "sub ");
+    checked.assert("aud-client-id", "pass", "\"implicit-only\"");
+    // The Code Flow redeems codes: it needs the secret, and says so.
+    let discovery = idp.discovery();
+    let code_from = idp.sign_in("alice");
+    let (code, _, stderr) = run(&[
+        "check",
+        "--discovery",
+        &discovery,
+        "--client-id",
+        "demo-client",
+        "--ca",
+        &idp.ca,
+        "--code-from",
+        &code_from,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--client-secret is needed for the Code Flow"),
+        "{stderr}"
+    );
+}

@@ -29,8 +29,14 @@ pub struct CheckPlan {
     pub discovery: url::Url,
     /// The platform's client id at the provider.
     pub client_id: String,
-    /// Its secret.
+    /// Its secret (empty for an Implicit-only run, which redeems nothing).
     pub client_secret: String,
+    /// The client id for the Implicit Flow, for providers that register one client per flow
+    /// (`--implicit-client-id`); `client_id` when `None`.
+    pub implicit_client_id: Option<String>,
+    /// That client's secret (`--implicit-client-secret`): the Implicit Flow redeems nothing,
+    /// so it is only kept for the record.
+    pub implicit_client_secret: Option<String>,
     /// The redirect URI registered for the commands' sign-ins.
     pub redirect_uri: String,
     /// The scopes asked for.
@@ -344,6 +350,8 @@ struct Provider {
     /// How many RSA signing keys the JWKS holds, with a kid or without.
     rsa_keys: usize,
     verifier: Verifier,
+    /// The verifier of the Implicit Flow's connector, when it has a client of its own.
+    implicit_verifier: Option<Verifier>,
     /// What `verifier` was made from, for fixtures.
     config: VerifierConfig,
 }
@@ -701,8 +709,14 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     config.extra_root_pem = plan.extra_root_pem.clone();
     // https-everywhere reports plain HTTP; the other checks still run.
     config.insecure_allow_http = true;
+    let implicit_verifier = plan.implicit_client_id.as_ref().and_then(|id| {
+        let mut config = config.clone();
+        config.client_id = Some(ClientId::new(id));
+        Verifier::new(config).ok()
+    });
     match Verifier::new(config.clone()) {
         Ok(verifier) => Ok(Provider {
+            implicit_verifier,
             doc,
             issuer,
             jwks_kids,
@@ -765,7 +779,10 @@ impl Flows<'_> {
             .ok()?;
         Some(Request::new(
             &endpoint,
-            &self.plan.client_id,
+            match (&self.plan.implicit_client_id, implicit) {
+                (Some(id), true) => id,
+                _ => &self.plan.client_id,
+            },
             source.redirect_uri(&self.plan.redirect_uri),
             &self.plan.scope,
             implicit,
@@ -1309,7 +1326,11 @@ impl Flows<'_> {
         };
         self.issued
             .push((token.to_owned(), context.clone(), implicit));
-        let verdict = self.provider.verifier.verify(token, &context).await;
+        let verifier = match (&self.provider.implicit_verifier, implicit) {
+            (Some(verifier), true) => verifier,
+            _ => &self.provider.verifier,
+        };
+        let verdict = verifier.verify(token, &context).await;
         let result = match &verdict {
             Ok(consumer) => {
                 self.verified += 1;
@@ -1389,7 +1410,7 @@ impl Flows<'_> {
         self.list.record(ids[0].0, ids[0].1, now, result);
         self.list.evidence(evidence.clone());
 
-        let client = self.plan.client_id.as_str();
+        let client = request.client_id.as_str();
         let azp = claims.get("azp").and_then(Value::as_str);
         let result = match claims.get("aud") {
             Some(Value::String(aud)) if aud == client => Found::pass(format!("{aud:?}")),

@@ -33,6 +33,8 @@ pub(super) struct Request {
     pub(super) redirect_uri: String,
     /// `response_type=id_token` (the Implicit Flow) rather than `code`.
     pub(super) implicit: bool,
+    /// The client id the request names: the ID token's `aud` should be it.
+    pub(super) client_id: String,
 }
 
 impl Request {
@@ -69,6 +71,7 @@ impl Request {
             verifier,
             redirect_uri: redirect_uri.to_owned(),
             implicit,
+            client_id: client_id.to_owned(),
         }
     }
 
