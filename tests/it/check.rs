@@ -964,3 +964,46 @@ fn a_client_per_flow_and_no_secret_for_an_implicit_only_run() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_hs256_token_is_named_by_its_alg_and_no_kid_beside_one_key_passes() {
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    idp.faults(r#"{"mutate":["hs-with-own-secret"]}"#);
+    let checked = idp.check("demo-client", &["--code-from", &code_from]);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    checked.assert("kid-in-jwks", "fail", "alg is HS256, not RS256");
+    // No kid, the JWKS holding one RSA key: the verifier uses it, and so does this line.
+    idp.faults(r#"{"mutate":["kid-absent"],"jwks":"one-rsa-no-kid"}"#);
+    let checked = idp.check("demo-client", &["--code-from", &code_from]);
+    checked.assert(
+        "kid-in-jwks",
+        "pass",
+        "no kid, and the JWKS holds a single RSA key",
+    );
+}
+
+/// Depends on the verifier's platform reading (which authenticates tokens whose `aud` is not
+/// the client id, or that live for days, and lists them as findings): until then the
+/// `code-id-token` line refuses them and the run exits 1.
+#[test]
+#[ignore = "needs the verifier's platform reading"]
+fn warnings_alone_exit_0_and_strict_fails_them() {
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    let token_from = idp.sign_in("bob");
+    let args = ["--code-from", &code_from, "--token-from", &token_from];
+    for (fault, id) in [
+        (r#"{"mutate":["aud-mismatch"]}"#, "aud-client-id"),
+        (r#"{"lapses":["long-lived-id-token"]}"#, "id-token-lifetime"),
+        (r#"{"jwks":"weak-rsa"}"#, "jwks-usable"),
+    ] {
+        idp.faults(fault);
+        let checked = idp.check("demo-client", &args);
+        assert_eq!(checked.code, 0, "{fault}: {:#}", checked.report);
+        assert_eq!(checked.get(id).0, "warn", "{fault}");
+        assert_eq!(checked.get("code-id-token").0, "pass", "{fault}");
+        let strict = idp.check("demo-client", &[&args[..], &["--strict"]].concat());
+        assert_eq!(strict.code, 1, "{fault}");
+    }
+}
