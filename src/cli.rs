@@ -79,9 +79,16 @@ pub(crate) struct CheckArgs {
     /// The platform's client id at the provider.
     #[arg(long, value_name = "ID")]
     pub(crate) client_id: String,
-    /// The platform's client secret.
+    /// The platform's client secret; needed for the Code Flow, not for an Implicit-only run.
     #[arg(long, value_name = "S")]
-    pub(crate) client_secret: String,
+    pub(crate) client_secret: Option<String>,
+    /// The client id of the Implicit Flow's connector, for providers that register one
+    /// client per flow (default: --client-id).
+    #[arg(long, value_name = "ID")]
+    pub(crate) implicit_client_id: Option<String>,
+    /// That client's secret; the Implicit Flow redeems nothing, so it is optional.
+    #[arg(long, value_name = "S", requires = "implicit_client_id")]
+    pub(crate) implicit_client_secret: Option<String>,
     /// Sign in in a browser; the answer comes back to http://127.0.0.1:<port>/callback. The
     /// default when no command is given.
     #[arg(long, conflicts_with_all = ["code_from", "token_from", "discovery_only"])]

@@ -1,6 +1,7 @@
 //! `oidc-harness run`: load every scenario first (a bad file stops everything with
 //! `file: line: message` and exit 2), run them, report.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -60,7 +61,8 @@ fn emit(
     match out {
         Some(path) => {
             std::fs::write(path, body).with_context(|| format!("{}", path.display()))?;
-            eprintln!("{}", report.summary());
+            // Not `eprintln!`: a closed stderr must not lose the report's exit code.
+            let _ = writeln!(std::io::stderr(), "{}", report.summary());
         }
         None => out!("{}", body.trim_end()),
     }
@@ -87,13 +89,26 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
             open: !args.no_open,
         }
     };
+    let code_flow = match &sign_in {
+        SignIn::Commands { code_from, .. } => code_from.is_some(),
+        SignIn::Interactive { code, .. } => *code,
+        SignIn::DiscoveryOnly => false,
+    };
+    if code_flow && args.client_secret.is_none() {
+        anyhow::bail!(
+            "--client-secret is needed for the Code Flow: the platform redeems codes with it \
+             (an Implicit-only run, --token-from or --flow implicit, needs none)"
+        );
+    }
     let plan = scenario::CheckPlan {
         discovery: args
             .discovery
             .parse()
             .with_context(|| format!("--discovery {:?}", args.discovery))?,
         client_id: args.client_id,
-        client_secret: args.client_secret,
+        client_secret: args.client_secret.unwrap_or_default(),
+        implicit_client_id: args.implicit_client_id,
+        implicit_client_secret: args.implicit_client_secret,
         redirect_uri: args.redirect_uri,
         scope: args.scope,
         sign_in,

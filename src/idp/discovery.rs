@@ -134,16 +134,38 @@ fn json(body: Bytes, content_type: &'static str) -> Response {
     response
 }
 
+/// `GET /.well-known/openid-configuration/`: discovery at the trailing-slash URL, for a
+/// provider with the `discovery-slash` lapse; a 404 otherwise, as before.
+pub(crate) async fn discovery_slash(state: State<Arc<IdpState>>) -> Response {
+    if state.lapses(super::faults::Lapse::DiscoverySlash) {
+        discovery(state).await
+    } else {
+        axum::http::StatusCode::NOT_FOUND.into_response()
+    }
+}
+
 /// `GET /.well-known/openid-configuration`.
 pub(crate) async fn discovery(State(state): State<Arc<IdpState>>) -> Response {
+    let minimal = state.lapses(super::faults::Lapse::DiscoveryMinimal);
     let body = match state.faults().discovery_issuer.clone() {
-        Some(issuer) => {
+        None if !minimal => state.discovery_json.clone(),
+        issuer => {
             let mut doc: serde_json::Value =
                 serde_json::from_slice(&state.discovery_json).unwrap_or_default();
-            doc["issuer"] = issuer.into();
+            if let Some(issuer) = issuer {
+                doc["issuer"] = issuer.into();
+            }
+            if let (true, Some(doc)) = (minimal, doc.as_object_mut()) {
+                for google_only in [
+                    "device_authorization_endpoint",
+                    "revocation_endpoint",
+                    "claims_supported",
+                ] {
+                    doc.remove(google_only);
+                }
+            }
             Bytes::from(serde_json::to_vec_pretty(&doc).unwrap_or_default())
         }
-        None => state.discovery_json.clone(),
     };
     let mut response = json(body, "application/json");
     let headers = response.headers_mut();

@@ -59,6 +59,13 @@ pub enum Lapse {
     PlainErrors,
     /// ID tokens live for a week.
     LongLivedIdToken,
+    /// Discovery has what OpenID Discovery requires, without Google's other members
+    /// (`device_authorization_endpoint`, `revocation_endpoint`, `claims_supported`), as a
+    /// certified non-Google provider serves it.
+    DiscoveryMinimal,
+    /// Discovery also answers at the well-known path with a trailing slash
+    /// (`/.well-known/openid-configuration/`), the URL django-oauth-toolkit serves it at.
+    DiscoverySlash,
 }
 
 /// A broken JWKS (`/oauth2/v3/certs`).

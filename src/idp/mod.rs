@@ -98,6 +98,10 @@ pub fn router(state: Arc<IdpState>) -> Router {
     Router::new()
         .route("/", get(index))
         .route(paths::DISCOVERY, get(discovery::discovery))
+        .route(
+            "/.well-known/openid-configuration/",
+            get(discovery::discovery_slash),
+        )
         .route(paths::JWKS, get(discovery::jwks))
         .route(paths::PEM_CERTS, get(discovery::pem_certs))
         .route(paths::AUTHORIZE, get(authorize::authorize))

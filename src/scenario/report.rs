@@ -20,6 +20,8 @@ pub struct Report {
     pub skipped: usize,
     /// How many `check` findings are warnings.
     pub warned: usize,
+    /// How many `check` findings are notes (Google's shape only; never failures).
+    pub noted: usize,
     /// Wall time of the run, milliseconds.
     pub millis: u64,
 }
@@ -33,6 +35,7 @@ impl Report {
             failed: count(Status::Fail),
             skipped: count(Status::Skip),
             warned: count(Status::Warn),
+            noted: count(Status::Note),
             outcomes,
             millis,
         }
@@ -43,6 +46,9 @@ impl Report {
         let mut line = format!("{} passed, {} failed", self.passed, self.failed);
         if self.warned > 0 {
             let _ = write!(line, ", {} warned", self.warned);
+        }
+        if self.noted > 0 {
+            let _ = write!(line, ", {} noted", self.noted);
         }
         if self.skipped > 0 {
             let _ = write!(line, ", {} skipped", self.skipped);
@@ -60,14 +66,18 @@ impl Report {
                 Status::Fail => "FAIL",
                 Status::Skip => "SKIP",
                 Status::Warn => "WARN",
+                Status::Note => "NOTE",
             };
             let got = verdict_text(o);
             if o.group == "check" {
-                // A checklist line: what was found, or what is wrong.
+                // A checklist line: what was found, or what is wrong, and what that rests on.
                 let _ = writeln!(
                     out,
-                    "{status}  {:<width$}  {:>5} ms  {}",
-                    o.id, o.millis, o.detail
+                    "{status}  {:<width$}  {:>5} ms  {}{}",
+                    o.id,
+                    o.millis,
+                    o.detail,
+                    basis_text(o).map(|b| format!(" [{b}]")).unwrap_or_default()
                 );
                 continue;
             }
@@ -86,7 +96,7 @@ impl Report {
                 Status::Skip => {
                     let _ = write!(out, "  {}", o.detail);
                 }
-                Status::Pass | Status::Warn => {}
+                Status::Pass | Status::Warn | Status::Note => {}
             }
             out.push('\n');
         }
@@ -144,15 +154,31 @@ impl Report {
                     xml.push_str(&properties);
                 }
                 let close = if properties.is_empty() { ">\n" } else { "" };
+                let basis = basis_text(o).map(|b| format!(" [{b}]")).unwrap_or_default();
                 match o.status {
-                    Status::Pass if properties.is_empty() => xml.push_str("/>\n"),
-                    Status::Pass => xml.push_str("    </testcase>\n"),
-                    // A warning passes; its finding goes where CI tools show a test's output.
-                    Status::Warn => {
+                    Status::Pass if basis.is_empty() && properties.is_empty() => {
+                        xml.push_str("/>\n");
+                    }
+                    Status::Pass if basis.is_empty() => xml.push_str("    </testcase>\n"),
+                    Status::Pass => {
                         let _ = writeln!(
                             xml,
-                            "{close}      <system-out>WARN: {}</system-out>\n    </testcase>",
-                            escape(&o.detail)
+                            "{close}      <system-out>PASS: {}</system-out>\n    </testcase>",
+                            escape(&format!("{}{basis}", o.detail))
+                        );
+                    }
+                    // A warning or a note passes; its finding goes where CI tools show a
+                    // test's output.
+                    Status::Warn | Status::Note => {
+                        let label = if o.status == Status::Warn {
+                            "WARN"
+                        } else {
+                            "NOTE"
+                        };
+                        let _ = writeln!(
+                            xml,
+                            "{close}      <system-out>{label}: {}</system-out>\n    </testcase>",
+                            escape(&format!("{}{basis}", o.detail))
                         );
                     }
                     Status::Fail => {
@@ -165,7 +191,7 @@ impl Report {
                             "{close}      <failure message=\"expected {}, got {}\">{}</failure>\n    </testcase>",
                             escape(&o.expected),
                             escape(&got),
-                            escape(&format!("{}\n{}", o.title, o.detail))
+                            escape(&format!("{}\n{}{basis}", o.title, o.detail))
                         );
                     }
                     Status::Skip => {
@@ -222,6 +248,8 @@ struct HtmlRow<'a> {
     got: Option<String>,
     header: Option<String>,
     claims: Option<String>,
+    /// What a check line rests on, as `standard, RFC 6749 §4.1.3`.
+    basis: Option<String>,
 }
 
 /// The self-contained HTML report: inline style, no script, no outside request (its
@@ -272,6 +300,7 @@ fn html_row(i: usize, o: &Outcome) -> HtmlRow<'_> {
         Status::Fail => ("fail", "FAIL"),
         Status::Skip => ("skip", "SKIP"),
         Status::Warn => ("warn", "WARN"),
+        Status::Note => ("note", "NOTE"),
     };
     HtmlRow {
         outcome: o,
@@ -281,7 +310,17 @@ fn html_row(i: usize, o: &Outcome) -> HtmlRow<'_> {
         got: (o.group != "check").then(|| verdict_text(o)),
         header: o.evidence.header.as_ref().map(pretty),
         claims: o.evidence.claims.as_ref().map(pretty),
+        basis: basis_text(o),
     }
+}
+
+/// `basis, citation` of a check line (`standard, RFC 6749 §4.1.3`), if it has a basis.
+fn basis_text(o: &Outcome) -> Option<String> {
+    let basis = o.basis?;
+    Some(match &o.citation {
+        Some(citation) => format!("{basis}, {citation}"),
+        None => basis.to_string(),
+    })
 }
 
 /// What a scenario got, as the text report says it.

@@ -36,9 +36,13 @@ pub enum Status {
     Fail,
     /// Not run; the scenario says why.
     Skip,
-    /// A `check` finding that does not stop the platform: a difference from Google's shape, or
-    /// something advisable. `check --strict` counts it as a failure.
+    /// A `check` finding that only a stricter reading than the platform's refuses (a standard
+    /// the platform is silent on, or this harness's own choice). `check --strict` counts it as
+    /// a failure.
     Warn,
+    /// A `check` finding that differs from Google's shape only: never a failure, not even under
+    /// `--strict`.
+    Note,
 }
 
 /// One scenario's result.
@@ -73,6 +77,13 @@ pub struct Outcome {
     /// What the report can show beside the verdict: the token and the provider's answer.
     #[serde(skip_serializing_if = "Evidence::is_empty")]
     pub evidence: Evidence,
+    /// What a `check` line rests on: the platform's documentation, its observed behaviour, a
+    /// standard, or this harness's choice.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<crate::verifier::Basis>,
+    /// Where that is written, as `liveperson-auth.md §8.5` or `RFC 6749 §4.1.3`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub citation: Option<String>,
 }
 
 /// A refusal's rule as reports show it.
@@ -216,6 +227,8 @@ pub async fn run_all(scenarios: Vec<Scenario>, jobs: usize) -> Vec<Outcome> {
                 expected: String::new(),
                 millis: 0,
                 evidence: Evidence::default(),
+                basis: None,
+                citation: None,
             }),
         }
     }
@@ -238,6 +251,8 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
         expected: expected_text(scenario),
         millis: 0,
         evidence: Evidence::default(),
+        basis: None,
+        citation: None,
     };
     if let Some(why) = &scenario.skip {
         outcome.detail = why.clone();

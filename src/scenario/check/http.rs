@@ -180,11 +180,41 @@ impl TokenAnswer {
                     None => format!("HTTP {status} {error}"),
                 }
             }
-            _ => format!(
-                "HTTP {status}: {}",
-                self.answer.body.chars().take(200).collect::<String>()
+            _ => one_line(
+                status,
+                self.answer.header("content-type"),
+                &self.answer.body,
             ),
         }
+    }
+}
+
+/// An answer that is not OAuth error JSON, on one line: status, content type and the first
+/// words of its text (an HTML page's tags left out), never the page itself.
+pub(super) fn one_line(status: u16, content_type: Option<String>, body: &str) -> String {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut first = words.iter().take(12).copied().collect::<Vec<_>>().join(" ");
+    if words.len() > 12 {
+        first.push_str(" …");
+    }
+    let kind = content_type.map(|c| format!(" {c}")).unwrap_or_default();
+    if first.is_empty() {
+        format!("HTTP {status}{kind}, empty body")
+    } else {
+        format!("HTTP {status}{kind}: {first}")
     }
 }
 
@@ -226,6 +256,16 @@ pub(super) async fn redeem(http: &reqwest::Client, r: &Redeem<'_>) -> Result<Tok
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_html_page_is_summarised_on_one_line() {
+        let page = "<!doctype html>\n<html>\n<head><title>Bad Request (400)</title></head>\n<body>\n  <h1>Bad Request (400)</h1>\n</body>\n</html>\n";
+        assert_eq!(
+            one_line(400, Some("text/html; charset=utf-8".into()), page),
+            "HTTP 400 text/html; charset=utf-8: Bad Request (400) Bad Request (400)"
+        );
+        assert_eq!(one_line(500, None, ""), "HTTP 500, empty body");
+    }
 
     #[test]
     fn tokens_never_reach_the_report() {

@@ -20,7 +20,7 @@ use self::sign_in::{Request, Returned};
 use super::runner::{Answer, Evidence, Outcome, Status};
 use crate::claims::{ClientId, Issuer, Nonce};
 use crate::keys::RsaKey;
-use crate::verifier::{KeySource, Verifier, VerifierConfig, VerifyContext};
+use crate::verifier::{Basis, KeySource, Verifier, VerifierConfig, VerifyContext};
 
 /// What to check and how to reach the provider.
 #[derive(Debug, Clone)]
@@ -29,8 +29,14 @@ pub struct CheckPlan {
     pub discovery: url::Url,
     /// The platform's client id at the provider.
     pub client_id: String,
-    /// Its secret.
+    /// Its secret (empty for an Implicit-only run, which redeems nothing).
     pub client_secret: String,
+    /// The client id for the Implicit Flow, for providers that register one client per flow
+    /// (`--implicit-client-id`); `client_id` when `None`.
+    pub implicit_client_id: Option<String>,
+    /// That client's secret (`--implicit-client-secret`): the Implicit Flow redeems nothing,
+    /// so it is only kept for the record.
+    pub implicit_client_secret: Option<String>,
     /// The redirect URI registered for the commands' sign-ins.
     pub redirect_uri: String,
     /// The scopes asked for.
@@ -98,19 +104,82 @@ const GOOGLE_FIELDS: [&str; 15] = [
     "grant_types_supported",
 ];
 
-/// What a check found.
-enum Found {
-    Pass(String),
-    Warn(String),
-    Fail(String),
+/// What a check found: its level, what was seen, and, when it is not the check's usual
+/// rule, what the finding rests on.
+struct Found {
+    status: Status,
+    detail: String,
+    rests_on: Option<(Basis, &'static str)>,
+}
+
+impl Found {
+    fn pass(detail: String) -> Self {
+        Self::at(Status::Pass, detail)
+    }
+    fn warn(detail: String) -> Self {
+        Self::at(Status::Warn, detail)
+    }
+    fn fail(detail: String) -> Self {
+        Self::at(Status::Fail, detail)
+    }
+    /// Differs from Google's shape only: never a failure.
+    fn note(detail: String) -> Self {
+        Self::at(Status::Note, detail)
+    }
+    fn at(status: Status, detail: String) -> Self {
+        Self {
+            status,
+            detail,
+            rests_on: None,
+        }
+    }
+    /// This finding rests on `basis`, written at `citation`, rather than on the check's rule.
+    fn on(mut self, basis: Basis, citation: &'static str) -> Self {
+        self.rests_on = Some((basis, citation));
+        self
+    }
 }
 
 impl From<Result<String, String>> for Found {
     fn from(result: Result<String, String>) -> Self {
         match result {
-            Ok(detail) => Self::Pass(detail),
-            Err(detail) => Self::Fail(detail),
+            Ok(detail) => Self::pass(detail),
+            Err(detail) => Self::fail(detail),
         }
+    }
+}
+
+/// What each check's rule rests on, and where it is written: a line's basis unless its finding
+/// names another. The liveperson-auth.md and google-oidc.md sections are those of the
+/// reference pages in docs/reference.
+fn rule_of(id: &str) -> (Basis, &'static str) {
+    use Basis::{Assumed, Documented, Observed, Standard};
+    match id {
+        "tls" | "https-everywhere" => (Documented, "liveperson-auth.md §4.2"),
+        "discovery-fetch" => (Standard, "OpenID Discovery §4"),
+        "discovery-fields" => (Documented, "liveperson-auth.md §1.1"),
+        "discovery-issuer" => (Standard, "OpenID Discovery §4.3"),
+        "id-token-alg" | "token-response-shape" => (Documented, "liveperson-auth.md §1.3"),
+        "jwks-usable"
+        | "code-id-token"
+        | "implicit-id-token"
+        | "iss-matches-discovery"
+        | "id-token-verified" => (Documented, "liveperson-auth.md §4.1"),
+        "jwks-cache-control" => (Assumed, "liveperson-auth.md §8.5"),
+        "state-echoed" => (Documented, "liveperson-auth.md §1.4"),
+        "token-basic" => (Documented, "liveperson-auth.md §1.2"),
+        "token-no-store" => (Standard, "RFC 6749 §5.1"),
+        "code-single-use" => (Standard, "RFC 6749 §4.1.2"),
+        "code-envelope" | "implicit-envelope" => (Documented, "liveperson-auth.md §8.2"),
+        "client-secret-checked" => (Standard, "RFC 6749 §2.3.1"),
+        "redirect-uri-compared" => (Standard, "RFC 6749 §4.1.3"),
+        "pkce-verifier-checked" | "pkce-required" => (Standard, "RFC 7636 §4.6"),
+        "token-body" => (Documented, "liveperson-auth.md §7.1"),
+        "nonce-echoed" | "aud-client-id" => (Standard, "OIDC Core §3.1.3.7"),
+        "id-token-lifetime" => (Assumed, "liveperson-auth.md §8.1"),
+        "kid-in-jwks" => (Observed, "liveperson-auth.md §8.4"),
+        "error-json" => (Standard, "RFC 6749 §5.2"),
+        _ => (Assumed, "oidc-harness"),
     }
 }
 
@@ -120,6 +189,7 @@ struct Checklist {
 
 impl Checklist {
     fn push(&mut self, id: &str, title: &str, status: Status, detail: String, millis: u64) {
+        let (basis, citation) = rule_of(id);
         self.outcomes.push(Outcome {
             id: id.to_owned(),
             title: title.to_owned(),
@@ -133,17 +203,19 @@ impl Checklist {
             expected: "conforms".to_owned(),
             millis,
             evidence: Evidence::default(),
+            basis: Some(basis),
+            citation: Some(citation.to_owned()),
         });
     }
 
     fn record(&mut self, id: &str, title: &str, started: Instant, found: impl Into<Found>) {
-        let (status, detail) = match found.into() {
-            Found::Pass(d) => (Status::Pass, d),
-            Found::Warn(d) => (Status::Warn, d),
-            Found::Fail(d) => (Status::Fail, d),
-        };
+        let found = found.into();
         let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.push(id, title, status, detail, millis);
+        self.push(id, title, found.status, found.detail, millis);
+        if let (Some((basis, citation)), Some(last)) = (found.rests_on, self.outcomes.last_mut()) {
+            last.basis = Some(basis);
+            last.citation = Some(citation.to_owned());
+        }
     }
 
     fn skip(&mut self, id: &str, title: &str, why: &str) {
@@ -277,7 +349,11 @@ struct Provider {
     doc: Value,
     issuer: String,
     jwks_kids: Vec<String>,
+    /// How many RSA signing keys the JWKS holds, with a kid or without.
+    rsa_keys: usize,
     verifier: Verifier,
+    /// The verifier of the Implicit Flow's connector, when it has a client of its own.
+    implicit_verifier: Option<Verifier>,
     /// What `verifier` was made from, for fixtures.
     config: VerifierConfig,
 }
@@ -339,6 +415,8 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         list: &mut list,
         verified: 0,
         obtained: 0,
+        signed_in: 0,
+        honest_refused: None,
         first_token: None,
         refusals: Vec::new(),
         issued: Vec::new(),
@@ -348,7 +426,7 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
     source.finish().await;
     flows.token_properties();
     flows.error_shape();
-    let (verified, obtained) = (flows.verified, flows.obtained);
+    let (verified, obtained, signed_in) = (flows.verified, flows.obtained, flows.signed_in);
     let issued = std::mem::take(&mut flows.issued);
     if let Some(dir) = &plan.save_fixtures {
         let started = Instant::now();
@@ -359,6 +437,8 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         let why = if obtained > 0 {
             "the provider issued ID tokens and the platform would refuse them: see code-id-token \
              and implicit-id-token"
+        } else if signed_in > 0 {
+            "sign-ins worked, but no redemption brought an ID token back: see token-basic"
         } else {
             "no sign-in brought an ID token back, so the platform's use of this provider is \
              unproven: sign in (--interactive) or give --code-from / --token-from; \
@@ -394,6 +474,26 @@ fn finish(plan: &CheckPlan, mut outcomes: Vec<Outcome>) -> Vec<Outcome> {
     outcomes
 }
 
+/// The issuer a discovery URL names: the URL without query and fragment, trailing `/`s
+/// removed, then without the well-known suffix (OpenID Discovery §4), or with the well-known
+/// segment taken out from between host and path (RFC 8414 §3).
+fn issuer_of(discovery: &url::Url) -> String {
+    let origin = &discovery[..url::Position::BeforePath];
+    let path = discovery.path().trim_end_matches('/');
+    for known in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        if let Some(prefix) = path.strip_suffix(known) {
+            return format!("{origin}{prefix}");
+        }
+        if let Some(rest) = path.strip_prefix(known) {
+            return format!("{origin}{rest}");
+        }
+    }
+    format!("{origin}{path}")
+}
+
 /// TLS, discovery and keys; the verifier the sign-in checks use.
 async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provider, ()> {
     let http = match http::client(plan) {
@@ -407,12 +507,12 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     let fetched = http::get_json(&http, plan.discovery.as_str()).await;
     let https = plan.discovery.scheme() == "https";
     let tls_found = match (&fetched, https) {
-        (Err(http::FetchError::Transport(e)), _) => Found::Fail(e.clone()),
-        (_, false) => Found::Fail(format!(
+        (Err(http::FetchError::Transport(e)), _) => Found::fail(e.clone()),
+        (_, false) => Found::fail(format!(
             "{} is plain HTTP: the platform only talks to providers over TLS",
             plan.discovery
         )),
-        (_, true) => Found::Pass(if plan.extra_root_pem.is_some() {
+        (_, true) => Found::pass(if plan.extra_root_pem.is_some() {
             "TLS 1.2 or later; the certificate chains to --ca (a private CA: the platform \
              needs a publicly trusted one)"
                 .to_owned()
@@ -457,30 +557,30 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
         "id_token_signing_alg_values_supported",
     ];
     let found = if missing.iter().any(|m| essential.contains(m)) {
-        Found::Fail(format!("missing {}", missing.join(", ")))
+        Found::fail(format!("missing {}", missing.join(", ")))
     } else if missing.is_empty() {
-        Found::Pass("every field of Google's document".to_owned())
+        Found::pass("every field of Google's document".to_owned())
     } else {
-        Found::Warn(format!(
+        Found::note(format!(
             "the essentials; not Google's {}",
             missing.join(", ")
         ))
+        .on(Basis::Assumed, "google-oidc.md §1.1")
     };
     list.record("discovery-fields", title::FIELDS, started, found);
 
     let started = Instant::now();
     let issuer = text("issuer");
-    let expected_issuer = plan
-        .discovery
-        .as_str()
-        .trim_end_matches("/.well-known/openid-configuration")
-        .to_owned();
-    let result = if issuer == expected_issuer {
-        Ok(issuer.clone())
+    let expected_issuer = issuer_of(&plan.discovery);
+    // OpenID Discovery §4: a terminating `/` of the issuer is removed before the well-known
+    // path is appended, so `https://op/` is the issuer of `https://op/.well-known/…` too.
+    let result = if issuer.trim_end_matches('/') == expected_issuer {
+        Found::pass(issuer.clone())
     } else {
-        Err(format!(
-            "issuer {issuer:?} is not {expected_issuer:?} (OpenID Discovery §4.3): the platform \
-             compares the ID token's iss with the issuer it was configured with"
+        Found::warn(format!(
+            "issuer {issuer:?} is not {expected_issuer:?}, the issuer this discovery URL \
+             names (OpenID Discovery §4.3): configure the connector with the issuer the ID \
+             tokens carry (iss-matches-discovery)"
         ))
     };
     list.record("discovery-issuer", title::ISSUER, started, result);
@@ -524,6 +624,7 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     let started = Instant::now();
     let jwks_uri = text("jwks_uri");
     let mut jwks_kids = Vec::new();
+    let mut rsa_keys = 0;
     match http::get_json(&http, &jwks_uri).await {
         Err(e) => {
             list.record("jwks-usable", title::JWKS, started, Err(e.into()));
@@ -539,7 +640,8 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
                 .iter()
                 .filter_map(|k| k.get("kid")?.as_str().map(str::to_owned))
                 .collect();
-            let usable: Vec<String> = keys
+            // Every RSA signing key that parses, with its kid (if any) and size.
+            let rsa: Vec<(Option<String>, usize)> = keys
                 .iter()
                 .filter(|k| {
                     k.get("kty").and_then(Value::as_str) == Some("RSA")
@@ -548,32 +650,48 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
                             .is_none_or(|u| u == "sig")
                 })
                 .filter_map(|k| {
-                    let kid = k.get("kid")?.as_str()?.to_owned();
+                    let kid = k.get("kid").and_then(Value::as_str).map(str::to_owned);
                     let key =
                         RsaKey::from_jwk_components(k.get("n")?.as_str()?, k.get("e")?.as_str()?)
                             .ok()?;
-                    (key.bits() >= 2048).then_some(kid)
+                    Some((kid, key.bits()))
                 })
                 .collect();
-            let result = if usable.is_empty() {
-                Err(format!("{jwks_uri}: no RSA signing key of 2048 bits or more with a kid and base64url n/e ({} keys)", keys.len()))
+            rsa_keys = rsa.len();
+            let name = |(kid, bits): &(Option<String>, usize)| {
+                format!("{} ({bits} bits)", kid.as_deref().unwrap_or("no kid"))
+            };
+            let strong: Vec<String> = rsa.iter().filter(|k| k.1 >= 2048).map(name).collect();
+            let result = if rsa.is_empty() {
+                Found::fail(format!(
+                    "{jwks_uri}: no RSA signing key with base64url n and e ({} keys): the \
+                     platform has no key to verify RS256 with",
+                    keys.len()
+                ))
+            } else if rsa.iter().any(|k| k.1 < 2048) {
+                let weak: Vec<String> = rsa.iter().filter(|k| k.1 < 2048).map(name).collect();
+                Found::warn(format!(
+                    "RSA keys under 2048 bits: {}; the platform was seen accepting a 1024-bit \
+                     key (liveperson-auth.md §8.1), a strict reading refuses it",
+                    weak.join(", ")
+                ))
+                .on(Basis::Standard, "RFC 7518 §3.3")
             } else {
-                Ok(format!(
+                Found::pass(format!(
                     "{} usable key(s): {}",
-                    usable.len(),
-                    usable.join(", ")
+                    strong.len(),
+                    strong.join(", ")
                 ))
             };
             list.record("jwks-usable", title::JWKS, started, result);
             let cache = answer.header("cache-control").unwrap_or_default();
             let result = if cache.contains("max-age") {
-                Ok(format!("Cache-Control: {cache}"))
+                Found::pass(format!("Cache-Control: {cache}"))
             } else {
-                Err(format!(
-                    "Cache-Control is {:?}: the platform cannot tell how long the keys stay \
+                Found::warn(format!(
+                    "Cache-Control is {cache:?}: a verifier cannot tell how long the keys stay \
                      good, so it refetches the JWKS for every login or keeps a key after \
-                     rotation (Google: public, max-age=…)",
-                    cache
+                     rotation (Google: public, max-age=…); the platform is not known to read it"
                 ))
             };
             list.record("jwks-cache-control", title::JWKS_CACHE, started, result);
@@ -593,11 +711,18 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     config.extra_root_pem = plan.extra_root_pem.clone();
     // https-everywhere reports plain HTTP; the other checks still run.
     config.insecure_allow_http = true;
+    let implicit_verifier = plan.implicit_client_id.as_ref().and_then(|id| {
+        let mut config = config.clone();
+        config.client_id = Some(ClientId::new(id));
+        Verifier::new(config).ok()
+    });
     match Verifier::new(config.clone()) {
         Ok(verifier) => Ok(Provider {
+            implicit_verifier,
             doc,
             issuer,
             jwks_kids,
+            rsa_keys,
             verifier,
             config,
         }),
@@ -621,6 +746,11 @@ struct Flows<'a> {
     verified: usize,
     /// How many ID tokens arrived, verified or not.
     obtained: usize,
+    /// How many sign-ins brought a code or an ID token back.
+    signed_in: usize,
+    /// Why the honest redemption (`token-basic`) got no tokens, if it did not: a refusal of a
+    /// wrong redemption then says nothing about the property it tests.
+    honest_refused: Option<String>,
     /// The first ID token's decoded header and claims, and the request it answered.
     first_token: Option<(Value, Value, Request)>,
     /// The provider's refusals, for `error-json`: which check, and the answer.
@@ -651,7 +781,10 @@ impl Flows<'_> {
             .ok()?;
         Some(Request::new(
             &endpoint,
-            &self.plan.client_id,
+            match (&self.plan.implicit_client_id, implicit) {
+                (Some(id), true) => id,
+                _ => &self.plan.client_id,
+            },
             source.redirect_uri(&self.plan.redirect_uri),
             &self.plan.scope,
             implicit,
@@ -686,6 +819,10 @@ impl Flows<'_> {
                 _ => "no --code-from command",
             };
             for (id, title) in code_ids.iter().chain(CODE_PROPERTIES.iter()) {
+                // The Implicit Flow carries state too, and compares it there.
+                if *id == "state-echoed" && source.offers(true) {
+                    continue;
+                }
                 self.list.skip(id, title, why);
             }
             return;
@@ -707,6 +844,7 @@ impl Flows<'_> {
                 return;
             }
         };
+        self.signed_in += 1;
         self.state_echoed(&request, &returned);
         let code = returned.get("code").unwrap_or_default().to_owned();
         let redeem = Redeem {
@@ -722,6 +860,7 @@ impl Flows<'_> {
         let first = http::redeem(&http, &redeem).await;
         let token = match first {
             Err(e) => {
+                self.honest_refused = Some(e.clone());
                 self.list
                     .record("token-basic", title::BASIC, started, Err(e));
                 for (id, title) in &code_ids[2..] {
@@ -730,7 +869,14 @@ impl Flows<'_> {
                 }
                 None
             }
-            Ok(answer) => self.token_basic(started, answer, &code),
+            Ok(answer) => {
+                let summary = answer.summary();
+                let token = self.token_basic(started, answer, &code);
+                if token.is_none() {
+                    self.honest_refused = Some(summary);
+                }
+                token
+            }
         };
         if token.is_some() {
             let started = Instant::now();
@@ -833,20 +979,22 @@ impl Flows<'_> {
             .filter(|m| json.get(*m).is_none())
             .collect();
         let found = if !content_type.starts_with("application/json") {
-            Found::Fail(format!(
+            Found::fail(format!(
                 "Content-Type {content_type:?}: the platform reads token responses labelled \
                  application/json only"
             ))
         } else if !missing.is_empty() {
-            Found::Warn(format!("not Google's shape: no {}", missing.join(", ")))
+            Found::note(format!("not Google's shape: no {}", missing.join(", ")))
+                .on(Basis::Assumed, "google-oidc.md §4.2")
         } else if json
             .get("token_type")
             .and_then(Value::as_str)
             .is_some_and(|t| !t.eq_ignore_ascii_case("bearer"))
         {
-            Found::Warn("token_type is not Bearer".to_owned())
+            Found::note("not Google's shape: token_type is not Bearer".to_owned())
+                .on(Basis::Assumed, "google-oidc.md §4.2")
         } else {
-            Found::Pass("access_token, expires_in, token_type Bearer, id_token".to_owned())
+            Found::pass("access_token, expires_in, token_type Bearer, id_token".to_owned())
         };
         self.list
             .record("token-response-shape", title::SHAPE, started, found);
@@ -854,11 +1002,12 @@ impl Flows<'_> {
 
         let cache = answer.answer.header("cache-control").unwrap_or_default();
         let result = if cache.contains("no-store") {
-            Ok(format!("Cache-Control: {cache}"))
+            Found::pass(format!("Cache-Control: {cache}"))
         } else {
-            Err(format!(
+            Found::warn(format!(
                 "Cache-Control is {cache:?}: a cache between the platform and the provider may \
-                 keep the tokens (RFC 6749 §5.1 requires no-store)"
+                 keep the tokens (RFC 6749 §5.1 requires no-store; the platform is not known to \
+                 refuse the answer)"
             ))
         };
         self.list
@@ -871,7 +1020,42 @@ impl Flows<'_> {
         Some((id_token.to_owned(), access_token))
     }
 
+    /// `state-echoed`, from every flow that carries state: the first comparison makes the
+    /// line, a later one that fails replaces a pass or a skip.
     fn state_echoed(&mut self, request: &Request, returned: &Returned) {
+        let flow = if request.implicit {
+            "the Implicit Flow"
+        } else {
+            "the Code Flow"
+        };
+        let earlier = self
+            .list
+            .outcomes
+            .iter()
+            .position(|o| o.id == "state-echoed");
+        if let Some(at) = earlier {
+            let before = self.list.outcomes.len();
+            self.state_compared(request, returned, flow);
+            let Some(now) = self
+                .list
+                .outcomes
+                .pop()
+                .filter(|_| self.list.outcomes.len() == before)
+            else {
+                return;
+            };
+            let kept = &mut self.list.outcomes[at];
+            if now.status == Status::Fail || kept.status == Status::Skip {
+                *kept = now;
+            } else if now.status == Status::Pass && kept.status == Status::Pass {
+                kept.detail = format!("{}; {}", kept.detail, now.detail);
+            }
+            return;
+        }
+        self.state_compared(request, returned, flow);
+    }
+
+    fn state_compared(&mut self, request: &Request, returned: &Returned, flow: &str) {
         if returned.bare {
             self.list.skip(
                 "state-echoed",
@@ -881,16 +1065,16 @@ impl Flows<'_> {
             return;
         }
         let result = match returned.get("state") {
-            Some(state) if state == request.state => Ok(format!("{state:?}")),
+            Some(state) if state == request.state => Ok(format!("{state:?} ({flow})")),
             Some(state) => Err(format!(
-                "sent {:?}, got {state:?}: the platform refuses a sign-in whose state differs \
-                 from the one it sent (CSRF protection)",
+                "sent {:?}, got {state:?} in {flow}: the platform refuses a sign-in whose state \
+                 differs from the one it sent (CSRF protection)",
                 request.state
             )),
-            None => Err(
-                "no state came back: the platform refuses a sign-in without the state it sent"
-                    .to_owned(),
-            ),
+            None => Err(format!(
+                "no state came back in {flow}: the platform refuses a sign-in without the state \
+                 it sent"
+            )),
         };
         self.list
             .record("state-echoed", title::STATE, Instant::now(), result);
@@ -909,11 +1093,17 @@ impl Flows<'_> {
         let (request, returned) = match self.sign_in(source, false).await {
             Ok(ok) => ok,
             Err(e) => {
-                self.list
-                    .skip(id, title, &format!("no code for this check: {e}"));
+                // A property left unproven is not a pass, nor a skip the run can exit 0 on.
+                self.list.record(
+                    id,
+                    title,
+                    Instant::now(),
+                    Err(format!("no code for this check, so it could not run: {e}")),
+                );
                 return;
             }
         };
+        self.signed_in += 1;
         let code = returned.get("code").unwrap_or_default();
         let other_redirect = format!("{}/elsewhere", request.redirect_uri.trim_end_matches('/'));
         let wrong_secret = format!("{}-wrong", self.plan.client_secret);
@@ -942,14 +1132,49 @@ impl Flows<'_> {
             }
         };
         let accepted = answer.answer.status < 300;
+        let property = match id {
+            "client-secret-checked" => "the client secret",
+            "redirect-uri-compared" => "redirect_uri",
+            "pkce-verifier-checked" => "the PKCE verifier",
+            _ => "body credentials",
+        };
+        // A refusal proves the property only when the right redemption is accepted, and
+        // only when it is about the property: invalid_client is about the client's
+        // credentials, not redirect_uri or PKCE.
+        let about_the_client =
+            answer.answer.status == 401 || answer.error().as_deref() == Some("invalid_client");
+        let unrelated = match (&self.honest_refused, id) {
+            _ if accepted || id == "token-body" => None,
+            (Some(why), _) => Some(format!(
+                "refused ({}), but so was the right redemption (token-basic: {why}): the \
+                 refusal says nothing about {property}",
+                answer.summary()
+            )),
+            (None, "redirect-uri-compared" | "pkce-verifier-checked") if about_the_client => {
+                Some(format!(
+                    "refused ({}): a refusal of the client's credentials, not of {property}, \
+                     though the same credentials redeemed a code in token-basic",
+                    answer.summary()
+                ))
+            }
+            _ => None,
+        };
         let found = match id {
-            "token-body" if accepted => Found::Pass(format!("HTTP {}", answer.answer.status)),
-            "token-body" => Found::Warn(format!(
+            _ if unrelated.is_some() => {
+                let detail = unrelated.unwrap_or_default();
+                if self.honest_refused.is_some() {
+                    Found::at(Status::Skip, detail)
+                } else {
+                    Found::fail(detail)
+                }
+            }
+            "token-body" if accepted => Found::pass(format!("HTTP {}", answer.answer.status)),
+            "token-body" => Found::warn(format!(
                 "{}: the platform's documentation names HTTP Basic (liveperson-auth.md §7.1); \
                  body credentials matter only if the connector is set up that way",
                 answer.summary()
             )),
-            "client-secret-checked" if accepted => Found::Fail(
+            "client-secret-checked" if accepted => Found::fail(
                 "a wrong secret was accepted: anyone who knows the client id can redeem codes"
                     .to_owned(),
             ),
@@ -957,14 +1182,15 @@ impl Flows<'_> {
                 if answer.answer.status == 401
                     && answer.error().as_deref() == Some("invalid_client") =>
             {
-                Found::Pass(format!("refused: {}", answer.summary()))
+                Found::pass(format!("refused: {}", answer.summary()))
             }
-            "client-secret-checked" => Found::Warn(format!(
+            "client-secret-checked" => Found::warn(format!(
                 "refused, but {}: RFC 6749 §5.2 answers a client that used Basic with 401 \
                  invalid_client",
                 answer.summary()
-            )),
-            "redirect-uri-compared" if accepted => Found::Fail(format!(
+            ))
+            .on(Basis::Standard, "RFC 6749 §5.2"),
+            "redirect-uri-compared" if accepted => Found::fail(format!(
                 "a code issued for {} was redeemed with redirect_uri {other_redirect}: a code \
                  stolen through an open redirect works (RFC 6749 §4.1.3)",
                 request.redirect_uri
@@ -979,12 +1205,12 @@ impl Flows<'_> {
                 let detail = "a wrong code_verifier was accepted: PKCE protects nothing, and \
                               a platform with PKCE on gains nothing from it (RFC 7636 §4.6)";
                 if advertised {
-                    Found::Fail(format!("{detail}; discovery advertises S256"))
+                    Found::fail(format!("{detail}; discovery advertises S256"))
                 } else {
-                    Found::Warn(format!("{detail}; discovery does not advertise PKCE"))
+                    Found::warn(format!("{detail}; discovery does not advertise PKCE"))
                 }
             }
-            _ => Found::Pass(format!("refused: {}", answer.summary())),
+            _ => Found::pass(format!("refused: {}", answer.summary())),
         };
         self.list.record(id, title, started, found);
         self.list.evidence(Evidence {
@@ -1016,6 +1242,8 @@ impl Flows<'_> {
                 Err(e),
             ),
             Ok((request, returned)) => {
+                self.signed_in += 1;
+                self.state_echoed(&request, &returned);
                 let token = returned.get("id_token").unwrap_or_default().to_owned();
                 self.id_token_checks(&request, &token, None, true).await;
             }
@@ -1100,22 +1328,43 @@ impl Flows<'_> {
         };
         self.issued
             .push((token.to_owned(), context.clone(), implicit));
-        let verdict = self.provider.verifier.verify(token, &context).await;
+        let verifier = match (&self.provider.implicit_verifier, implicit) {
+            (Some(verifier), true) => verifier,
+            _ => &self.provider.verifier,
+        };
+        let verdict = verifier.verify(token, &context).await;
         let result = match &verdict {
             Ok(consumer) => {
                 self.verified += 1;
-                Ok(format!(
-                    "sub {}, {} authenticated field(s){}",
+                let shown = format!(
+                    "sub {}, {} authenticated field(s)",
                     consumer.sub(),
-                    consumer.fields().len(),
-                    if consumer.warnings().is_empty() {
-                        String::new()
+                    consumer.fields().len()
+                );
+                // A field the platform does not show in authenticated flows is dropped
+                // quietly; anything else dropped broke the SDE schema.
+                let breaking = consumer
+                    .warnings()
+                    .iter()
+                    .any(|w| !w.ends_with("not supported in authenticated flows"));
+                if !breaking {
+                    Found::pass(if consumer.warnings().is_empty() {
+                        shown
                     } else {
-                        format!("; warnings: {}", consumer.warnings().join("; "))
-                    }
-                ))
+                        format!("{shown}; warnings: {}", consumer.warnings().join("; "))
+                    })
+                } else {
+                    // What the verifier dropped of lp_sdes: the platform's IDP has an error of
+                    // its own for an lp_sdes it cannot parse, and what triggers it is unknown.
+                    Found::warn(format!(
+                        "{shown}; lp_sdes breaks the SDE schema, which risks the platform \
+                         IDP's error 1026 SDE_PARSE_EXCEPTION: {}",
+                        consumer.warnings().join("; ")
+                    ))
+                    .on(Basis::Assumed, "liveperson-auth.md §8.4")
+                }
             }
-            Err(rejection) => Err(rejection.to_string()),
+            Err(rejection) => Found::fail(rejection.to_string()),
         };
         self.list.record(id, title, started, result);
         self.list.evidence(evidence.clone());
@@ -1148,37 +1397,39 @@ impl Flows<'_> {
             ..Evidence::default()
         };
         let result = match claims.get("nonce") {
-            Some(Value::String(n)) if *n == request.nonce => Ok(format!("{n:?}")),
-            Some(other) => Err(format!(
-                "sent {:?}, got {other}: the platform refuses a token whose nonce is not the \
-                 one it sent (replay protection)",
+            Some(Value::String(n)) if *n == request.nonce => Found::pass(format!("{n:?}")),
+            Some(other) => Found::fail(format!(
+                "sent {:?}, got {other}: a token from another sign-in can be replayed into \
+                 this one",
                 request.nonce
             )),
-            None => Err(format!(
-                "sent {:?}, the ID token has none: the platform refuses it (replay protection)",
+            None => Found::warn(format!(
+                "sent {:?}, the ID token has none: the platform was seen accepting tokens \
+                 without a nonce (liveperson-auth.md §8.1), a strict reading refuses them",
                 request.nonce
             )),
         };
         self.list.record(ids[0].0, ids[0].1, now, result);
         self.list.evidence(evidence.clone());
 
-        let client = self.plan.client_id.as_str();
+        let client = request.client_id.as_str();
         let azp = claims.get("azp").and_then(Value::as_str);
         let result = match claims.get("aud") {
-            Some(Value::String(aud)) if aud == client => Ok(format!("{aud:?}")),
+            Some(Value::String(aud)) if aud == client => Found::pass(format!("{aud:?}")),
             Some(Value::Array(auds)) if auds.iter().any(|a| a == client) => {
                 if azp == Some(client) {
-                    Ok(format!("{auds:?}, azp {client:?}"))
+                    Found::pass(format!("{auds:?}, azp {client:?}"))
                 } else {
-                    Err(format!(
+                    Found::warn(format!(
                         "aud {auds:?} has several audiences and azp is {azp:?}, not the client \
-                         id: the platform refuses it (OIDC Core §3.1.3.7)"
+                         id: a strict reading refuses it"
                     ))
                 }
             }
-            other => Err(format!(
-                "aud is {}, not {client:?}: the platform refuses a token issued for another \
-                 client",
+            other => Found::warn(format!(
+                "aud is {}, not {client:?}: a strict reading refuses a token that names \
+                 another audience; the platform was seen accepting aud acc:<account> \
+                 (liveperson-auth.md §8.1)",
                 other.map_or_else(|| "missing".to_owned(), Value::to_string)
             )),
         };
@@ -1189,30 +1440,55 @@ impl Flows<'_> {
         let iat = claims.get("iat").and_then(Value::as_i64);
         let result = match (exp, iat) {
             (Some(exp), Some(iat)) if exp > iat && exp - iat <= MAX_LIFETIME_SECS => {
-                Ok(format!("exp - iat = {} s", exp - iat))
+                Found::pass(format!("exp - iat = {} s", exp - iat))
             }
-            (Some(exp), Some(iat)) => Err(format!(
-                "exp - iat = {} s: the platform refuses ID tokens that are not valid for a \
-                 positive time of at most {MAX_LIFETIME_SECS} s",
+            (Some(exp), Some(iat)) if exp > iat => Found::warn(format!(
+                "exp - iat = {} s: longer than a day, so a leaked token stays good that long; \
+                 the platform was seen accepting lifetimes of years (liveperson-auth.md §8.1), \
+                 a strict reading refuses more than {MAX_LIFETIME_SECS} s",
                 exp - iat
             )),
-            _ => Err("exp or iat is not a number of seconds: the platform refuses it".to_owned()),
+            (Some(exp), Some(iat)) => Found::fail(format!(
+                "exp - iat = {} s: the token is never valid",
+                exp - iat
+            ))
+            .on(Basis::Documented, "liveperson-auth.md §3.1"),
+            _ => Found::fail(
+                "exp or iat is not a number of seconds: the platform reads both as seconds"
+                    .to_owned(),
+            )
+            .on(Basis::Documented, "liveperson-auth.md §3.1"),
         };
         self.list.record(ids[2].0, ids[2].1, now, result);
         self.list.evidence(evidence.clone());
 
+        let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
         let result = match header.get("kid").and_then(Value::as_str) {
-            Some(kid) if self.provider.jwks_kids.iter().any(|k| k == kid) => Ok(format!("{kid:?}")),
-            Some(kid) => Err(format!(
+            _ if alg != "RS256" => Found::fail(format!(
+                "alg is {alg}, not RS256: the platform verifies RS256 signatures only, so no \
+                 key of the JWKS is looked at"
+            ))
+            .on(Basis::Documented, "liveperson-auth.md §1.3"),
+            Some(kid) if self.provider.jwks_kids.iter().any(|k| k == kid) => {
+                Found::pass(format!("{kid:?}"))
+            }
+            Some(kid) => Found::fail(format!(
                 "kid {kid:?} is not in the JWKS ({}): the platform finds no key and refuses \
-                 the token",
+                 the token (IDP error 1041 JWK_ID_NOT_FOUND)",
                 self.provider.jwks_kids.join(", ")
             )),
-            None => Err(
-                "the header has no kid: the platform picks the key by kid, and with a second \
-                 key published (as in every rotation) it refuses the token"
+            None if self.provider.rsa_keys == 1 => Found::pass(
+                "no kid, and the JWKS holds a single RSA key: the platform uses it; a second \
+                 key published (as in every rotation) makes it refuse the token (IDP error \
+                 1042)"
                     .to_owned(),
             ),
+            None => Found::fail(format!(
+                "the header has no kid and the JWKS holds {} RSA keys: the platform cannot \
+                 pick one and refuses the token (IDP error 1042 \
+                 MULTIPLE_JWK_WITHOUT_KID_HEADER)",
+                self.provider.rsa_keys
+            )),
         };
         self.list.record(ids[3].0, ids[3].1, now, result);
         self.list.evidence(evidence.clone());
@@ -1248,12 +1524,26 @@ impl Flows<'_> {
                     .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
                     .is_none()
             })
-            .map(|(id, answer)| format!("{id}: HTTP {} {:?}", answer.status, answer.body))
+            // The same answer to several checks is one finding, naming them all.
+            .fold(
+                Vec::<(Vec<&str>, String)>::new(),
+                |mut seen, (id, answer)| {
+                    let line =
+                        http::one_line(answer.status, answer.header("content-type"), &answer.body);
+                    match seen.iter_mut().find(|(_, l)| *l == line) {
+                        Some((ids, _)) => ids.push(id),
+                        None => seen.push((vec![id], line)),
+                    }
+                    seen
+                },
+            )
+            .into_iter()
+            .map(|(ids, line)| format!("{}: {line}", ids.join(", ")))
             .collect();
         let result = if bad.is_empty() {
-            Ok(format!("{} error response(s)", self.refusals.len()))
+            Found::pass(format!("{} error response(s)", self.refusals.len()))
         } else {
-            Err(format!(
+            Found::warn(format!(
                 "not OAuth error JSON, so the platform can only say the login failed, not why: {}",
                 bad.join("; ")
             ))
@@ -1266,5 +1556,35 @@ impl Flows<'_> {
                 ..Evidence::default()
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::issuer_of;
+
+    #[test]
+    fn a_discovery_url_names_its_issuer_as_the_specs_say() {
+        let of = |u: &str| issuer_of(&u.parse().unwrap());
+        assert_eq!(
+            of("https://op/.well-known/openid-configuration"),
+            "https://op"
+        );
+        assert_eq!(
+            of("https://op/.well-known/openid-configuration/"),
+            "https://op"
+        );
+        assert_eq!(
+            of("https://op:8443/o/.well-known/openid-configuration/"),
+            "https://op:8443/o"
+        );
+        assert_eq!(
+            of("https://op/.well-known/oauth-authorization-server/tenant"),
+            "https://op/tenant"
+        );
+        assert_eq!(
+            of("https://op/realms/x/.well-known/openid-configuration?a=b"),
+            "https://op/realms/x"
+        );
     }
 }

@@ -33,6 +33,8 @@ pub(super) struct Request {
     pub(super) redirect_uri: String,
     /// `response_type=id_token` (the Implicit Flow) rather than `code`.
     pub(super) implicit: bool,
+    /// The client id the request names: the ID token's `aud` should be it.
+    pub(super) client_id: String,
 }
 
 impl Request {
@@ -69,6 +71,7 @@ impl Request {
             verifier,
             redirect_uri: redirect_uri.to_owned(),
             implicit,
+            client_id: client_id.to_owned(),
         }
     }
 
@@ -215,6 +218,14 @@ impl Source {
     }
 }
 
+/// Writes a line for the person on standard error. Unlike `eprintln!` it never panics: with
+/// stderr closed (or its descriptor reused by a socket) the line is lost and the report is
+/// still written.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// Runs `command` with the request in its environment; returns its trimmed standard output.
 /// Its standard error passes through as it comes, so a prompt reaches the person; the last
 /// line is kept for the error message. After `timeout` the command's process group is stopped.
@@ -243,7 +254,7 @@ async fn run_command(
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
-                eprintln!("{line}");
+                say(format_args!("{line}"));
                 if !line.trim().is_empty() {
                     *last_line.lock().unwrap_or_else(|p| p.into_inner()) = line;
                 }
@@ -379,10 +390,10 @@ impl Loopback {
                 let _ = reply.send(Next::Go(url.to_string()));
             }
             None => {
-                eprintln!(
+                say(format_args!(
                     "Sign in at the provider; the answer comes back to {}:\n\n  {}\n",
                     self.redirect_uri, request.url
-                );
+                ));
                 if self.open {
                     open_browser(request.url.as_str());
                 }
