@@ -1341,30 +1341,34 @@ impl Flows<'_> {
                     consumer.sub(),
                     consumer.fields().len()
                 );
-                // A field the platform does not show in authenticated flows is dropped
-                // quietly; anything else dropped broke the SDE schema.
-                let breaking = consumer
-                    .warnings()
-                    .iter()
-                    .any(|w| !w.ends_with("not supported in authenticated flows"));
-                if !breaking {
-                    Found::pass(if consumer.warnings().is_empty() {
-                        shown
-                    } else {
-                        format!("{shown}; warnings: {}", consumer.warnings().join("; "))
-                    })
-                } else {
-                    // What the verifier dropped of lp_sdes: the platform's IDP has an error of
-                    // its own for an lp_sdes it cannot parse, and what triggers it is unknown.
-                    Found::warn(format!(
-                        "{shown}; lp_sdes breaks the SDE schema, which risks the platform \
-                         IDP's error 1026 SDE_PARSE_EXCEPTION: {}",
+                // The platform reading took it; what only the strict reading refuses is a
+                // warning, each finding with its rule, basis and risk. An lp_sdes finding
+                // names the platform IDP's error 1026 SDE_PARSE_EXCEPTION, which an lp_sdes
+                // it cannot parse may draw.
+                match consumer.strict_findings().first() {
+                    None if consumer.warnings().is_empty() => Found::pass(shown),
+                    None => Found::pass(format!(
+                        "{shown}; warnings: {}",
                         consumer.warnings().join("; ")
-                    ))
-                    .on(Basis::Assumed, "liveperson-auth.md §8.4")
+                    )),
+                    Some(first) => {
+                        let sdes = if consumer.warnings().is_empty() {
+                            String::new()
+                        } else {
+                            format!("; warnings: {}", consumer.warnings().join("; "))
+                        };
+                        Found::warn(format!(
+                            "{shown}; the platform's published rules take it, the strict \
+                             reading refuses it: {}{sdes}",
+                            consumer.risks().join("; ")
+                        ))
+                        .on(first.basis(), first.rule.cite())
+                    }
                 }
             }
-            Err(rejection) => Found::fail(rejection.to_string()),
+            Err(rejection) => {
+                Found::fail(rejection.explained()).on(rejection.basis(), rejection.rule.cite())
+            }
         };
         self.list.record(id, title, started, result);
         self.list.evidence(evidence.clone());
