@@ -1,8 +1,10 @@
-//! Every citation of a reference page resolves: `liveperson-auth.md §1.4` (also written
-//! `` `google-oidc.md` §4.3 ``, `google-oidc.md §1, §2`, `§7.1 item 4`, `(§2)` after the name)
-//! names a page in docs/reference and a heading that page has (`§8` is `## 8.`, `§8.4` is
-//! `### 8.4`), and every source key the code cites as a bare word (S1, I59, X1, ...) is a row of
-//! the sources table in docs/reference/liveperson-auth.md.
+//! Every citation of a reference page resolves. A citation is `liveperson-auth.md §1.4`, also
+//! written `` `google-oidc.md` §4.3 ``, `google-oidc.md §1, §2`, `§7.1 item 4`,
+//! `§2 "Key provisioning"` or `(§2)` after the name, anywhere in src/, scenarios/, fixtures/,
+//! templates/, README.md and docs/. It must name a page in docs/reference and a heading that
+//! page has (`§8` is `## 8.`, `§8.4` is `### 8.4`), with the items and words it quotes. Every
+//! source key cited as a bare word (S1, I59, X1, ...) must be a row of the sources table in
+//! docs/reference/liveperson-auth.md.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -19,6 +21,8 @@ struct Citation {
     page: String,
     section: String,
     items: Vec<u32>,
+    /// `§2 "Key provisioning"`: words the section must contain.
+    quote: Option<String>,
 }
 
 /// A reference page: its numbered headings and, for each, the lines under it.
@@ -44,6 +48,12 @@ impl Page {
             }
         }
         Page { sections }
+    }
+
+    /// True when the section's text contains `words`, ignoring case and emphasis.
+    fn mentions(&self, section: &str, words: &str) -> bool {
+        let text = self.sections[section].join(" ").replace(['*', '`'], "");
+        text.to_lowercase().contains(&words.to_lowercase())
     }
 
     /// True when the section's own text has a numbered list entry `n.`.
@@ -100,9 +110,10 @@ fn skip_to_section(s: &str) -> &str {
 }
 
 /// After a section: `item 4`, `items 1 and 2`, `-5` (item 5), a quoted heading, or a
-/// parenthesis without `§`. Returns the items and what follows.
-fn qualifiers(mut s: &str) -> (Vec<u32>, &str) {
+/// parenthesis without `§`. Returns the items, the quoted words and what follows.
+fn qualifiers(mut s: &str) -> (Vec<u32>, Option<String>, &str) {
     let mut items = Vec::new();
+    let mut quote = None;
     let number = |s: &str| -> Option<(u32, usize)> {
         let n = s.bytes().take_while(u8::is_ascii_digit).count();
         s[..n].parse().ok().map(|v| (v, n))
@@ -134,6 +145,7 @@ fn qualifiers(mut s: &str) -> (Vec<u32>, &str) {
     let t = s.trim_start();
     if let Some(rest) = t.strip_prefix('"') {
         if let Some(end) = rest.find('"').filter(|&e| !rest[..e].contains('\n')) {
+            quote = Some(rest[..end].to_string());
             s = &rest[end + 1..];
         }
     }
@@ -146,7 +158,7 @@ fn qualifiers(mut s: &str) -> (Vec<u32>, &str) {
             }
         }
     }
-    (items, s)
+    (items, quote, s)
 }
 
 /// `, §4.2`, `; §2`, ` and §4.1`: the next section of the same page, if one follows.
@@ -192,12 +204,13 @@ fn citations(text: &str, known: &BTreeSet<String>) -> (Vec<Citation>, Vec<(usize
             if let Some(mut s) = rest.strip_prefix('§') {
                 while let Some((section, n)) = section_at(s) {
                     let start = text.len() - s.len();
-                    let (items, tail) = qualifiers(&s[n..]);
+                    let (items, quote, tail) = qualifiers(&s[n..]);
                     found.push(Citation {
                         line: line_of(start),
                         page: name.to_string(),
                         section,
                         items,
+                        quote,
                     });
                     match next_section(tail) {
                         Some(next) => s = next,
@@ -301,6 +314,12 @@ fn problems(
                 ));
                 continue;
             }
+            if let Some(words) = c.quote.filter(|w| !page.mentions(&c.section, w)) {
+                out.push(format!(
+                    "{path}:{}: {shown} \"{words}\": the section never says that",
+                    c.line
+                ));
+            }
             for item in c.items {
                 if !page.has_item(&c.section, item) {
                     out.push(format!(
@@ -372,7 +391,14 @@ fn every_citation_resolves_to_a_reference_page_and_section() {
         assert!(table.contains(key), "sources table lacks {key}: {table:?}");
     }
     let mut files = Vec::new();
-    for dir in ["src", "scenarios", "README.md", "docs"] {
+    for dir in [
+        "src",
+        "scenarios",
+        "fixtures",
+        "templates",
+        "README.md",
+        "docs",
+    ] {
         files.extend(files_under(dir));
     }
     let (cited, _) = files
@@ -393,6 +419,7 @@ fn every_citation_resolves_to_a_reference_page_and_section() {
 fn sample_pages() -> BTreeMap<String, Page> {
     let page = "# Title\n\n## 0. Sources\n\n| Key | What |\n|---|---|\n| S1 | a page |\n\
                 | I22, I59 | issues |\n\n## 1. Code flow\n\n### 1.4 Authorization\n\n\
+                ## 2. Implicit flow\n- **Key provisioning**, either one\n\n\
                 ## 7. Gaps\n\n### 7.1 Contradictions\n1. one\n2. two\n";
     BTreeMap::from([("liveperson-auth".to_string(), Page::parse(page))])
 }
@@ -443,6 +470,14 @@ fn the_check_reports_missing_sections_pages_items_notes_and_keys() {
     assert_eq!(
         sample_problems("liveperson-auth.md §7.1 item 5"),
         ["src/x.rs:1: liveperson-auth.md §7.1 item 5: the section has no item 5"]
+    );
+    assert_eq!(
+        sample_problems("(`liveperson-auth.md` §2 \"key provisioning\")"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        sample_problems("liveperson-auth.md §2 \"Key rotation\""),
+        ["src/x.rs:1: liveperson-auth.md §2 \"Key rotation\": the section never says that"]
     );
     assert_eq!(
         sample_problems("google-oidc.md §4.3"),
