@@ -5,6 +5,7 @@ mod architecture;
 mod authorize_errors;
 mod brands;
 mod check;
+mod citations;
 mod cli;
 mod code_flow;
 mod discovery;
