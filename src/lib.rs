@@ -4,6 +4,9 @@
 //! or Implicit Flow, optionally with the ID token wrapped in a JWE envelope). This crate plays
 //! the brand's provider as Google would answer, so the platform side can be tested end to end.
 //!
+//! Citations in the code and the scenario files (`liveperson-auth.md` §8.1, `google-oidc.md`
+//! §4.3) name the reference pages in `docs/reference/`, each fact there with its public source.
+//!
 //! # Layout
 //!
 //! In the order data flows (`fixtures` -> `keys`/`claims` -> `jose` -> `idp` | `verifier` -> pages):
