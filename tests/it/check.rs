@@ -461,6 +461,22 @@ fn an_untrusted_certificate_is_named_and_points_at_ca() {
         "{detail}"
     );
     assert_eq!(checked.ids(), ["tls", "discovery-fetch"]);
+    // With --ca naming a certificate that did not issue the server's (a self-signed one, here
+    // the fixture key's): no advice to pass --ca, which was passed.
+    let self_signed = format!("{REPO}/fixtures/keys/idp-signing-1.cert.pem");
+    let checked = idp.check(
+        "demo-client",
+        &["--no-ca", "--ca", &self_signed, "--discovery-only"],
+    );
+    assert_eq!(checked.code, 1);
+    let (status, detail) = checked.get("tls");
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains("the TLS certificate is not trusted (")
+            && detail.contains("even with --ca: the file given is not the CA that issued")
+            && !detail.contains("pass its certificate with --ca"),
+        "{detail}"
+    );
 }
 
 #[test]

@@ -73,6 +73,22 @@ pub(super) fn client(plan: &CheckPlan) -> Result<reqwest::Client, String> {
     builder.build().map_err(|e| e.to_string())
 }
 
+/// The advice of [`describe`] when `--ca` was given and the certificate is still not trusted:
+/// the file is not the CA that issued the server's certificate (a server's own self-signed
+/// certificate is no CA, and rustls does not take it as one).
+pub(super) fn with_ca_given(described: &str) -> String {
+    const ADVICE: &str = "if the provider uses a private CA, pass its certificate with --ca FILE \
+                          (the platform itself needs a publicly trusted one)";
+    match described.strip_suffix(ADVICE) {
+        Some(cause) => format!(
+            "{cause}even with --ca: the file given is not the CA that issued the server's \
+             certificate (a self-signed server certificate is no CA and cannot be trusted \
+             this way); the platform needs a publicly trusted certificate"
+        ),
+        None => described.to_owned(),
+    }
+}
+
 /// A request that got no HTTP answer, in words: the innermost cause, and what to do about an
 /// untrusted certificate.
 pub(super) fn describe(url: &str, err: &reqwest::Error) -> String {

@@ -507,6 +507,9 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     let fetched = http::get_json(&http, plan.discovery.as_str()).await;
     let https = plan.discovery.scheme() == "https";
     let tls_found = match (&fetched, https) {
+        (Err(http::FetchError::Transport(e)), _) if plan.extra_root_pem.is_some() => {
+            Found::fail(http::with_ca_given(e))
+        }
         (Err(http::FetchError::Transport(e)), _) => Found::fail(e.clone()),
         (_, false) => Found::fail(format!(
             "{} is plain HTTP: the platform only talks to providers over TLS",
