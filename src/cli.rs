@@ -48,6 +48,17 @@ pub(crate) struct RulesArgs {
     pub(crate) format: RulesFormat,
 }
 
+/// `check --pkce`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum PkceArg {
+    /// No challenge, as a connector with PKCE off.
+    Off,
+    /// A challenge with every Code Flow request, as a connector with PKCE on.
+    On,
+    /// As on, and one sign-in without a challenge: does the provider require PKCE?
+    Auto,
+}
+
 /// How `rules` prints.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub(crate) enum RulesFormat {
@@ -133,6 +144,10 @@ pub(crate) struct CheckArgs {
     /// Count warnings as failures.
     #[arg(long)]
     pub(crate) strict: bool,
+    /// The connector's PKCE toggle: off sends no challenge, on sends one, auto sends one and
+    /// also asks for a code without it, to tell whether the provider requires PKCE.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = PkceArg::Auto)]
+    pub(crate) pkce: PkceArg,
     /// Write a fixture scenario for every ID token the provider issued into this folder: its
     /// shape and verdict, without its key or personal data (see `fixture`).
     #[arg(long, value_name = "DIR")]

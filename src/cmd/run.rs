@@ -123,6 +123,11 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         },
         extra_root_pem: args.ca.as_deref().map(super::read).transpose()?,
         strict: args.strict,
+        pkce: match args.pkce {
+            crate::cli::PkceArg::Off => scenario::Pkce::Off,
+            crate::cli::PkceArg::On => scenario::Pkce::On,
+            crate::cli::PkceArg::Auto => scenario::Pkce::Auto,
+        },
         now: super::now(None)?,
         save_fixtures: args.save_fixtures,
     };

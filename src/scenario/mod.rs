@@ -9,7 +9,7 @@ pub mod fixture;
 mod report;
 mod runner;
 
-pub use check::{run_check, CheckPlan, SignIn};
+pub use check::{run_check, CheckPlan, Pkce, SignIn};
 pub use file::{
     load, BrandSide, BrandsSpec, ClientAuthSpec, Expect, ExpectProvider, FlowKind, KeySpec,
     PhoneMappingSpec, ProviderSpec, Scenario, ScenarioError, Verdict, VerifierSpec, DEFAULT_NOW,

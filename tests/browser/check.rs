@@ -93,7 +93,7 @@ async fn html_reports_render_as_text_without_script(ctx: Ctx) -> Result<(), Stri
     .await?;
     ensure_eq!(code, Some(0), "check's exit code");
     let totals = open_report(&ctx, &check_html, "report-check").await?;
-    ensure_eq!(totals, [25, 0, 1], "check's totals");
+    ensure_eq!(totals, [26, 0, 1], "check's totals");
     // code-id-token's section, opened as a reader would.
     ctx.click("details#o13 summary").await?;
     let claims = ctx.text("details#o13 pre.claims").await?;

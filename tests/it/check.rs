@@ -191,7 +191,7 @@ impl Checked {
 }
 
 /// Every check a full run (Code and Implicit Flow, no envelope) reports, in order.
-const ALL_CHECKS: [&str; 26] = [
+const ALL_CHECKS: [&str; 27] = [
     "tls",
     "discovery-fetch",
     "discovery-fields",
@@ -209,6 +209,7 @@ const ALL_CHECKS: [&str; 26] = [
     "client-secret-checked",
     "redirect-uri-compared",
     "pkce-verifier-checked",
+    "pkce-required",
     "token-body",
     "implicit-id-token",
     "nonce-echoed",
@@ -232,7 +233,7 @@ fn every_provider_property_fails_under_its_lapse_and_passes_without_it() {
     for id in ALL_CHECKS {
         assert_eq!(clean.get(id).0, "pass", "{id}: {}", clean.get(id).1);
     }
-    assert_eq!(clean.report["passed"], 26);
+    assert_eq!(clean.report["passed"], 27);
 
     // (fault, the check it breaks, its level, how that check says so, the exit code: a FAIL
     // is the platform refusing or an attacker's opening, a WARN only a strict reading's
@@ -573,6 +574,26 @@ fn at_hash_nonce_and_pkce_are_checked() {
         "pass",
         "refused: HTTP 400 invalid_grant",
     );
+    // The provider refuses requests without a challenge: --pkce auto says it requires PKCE.
+    checked.assert("pkce-required", "pass", "requires PKCE: ");
+    // A provider that takes codes without a challenge says so; --pkce off sends none (and
+    // such a connector cannot use a provider that requires PKCE); --pkce on skips the probe.
+    let open = Provider::start("");
+    let open_code_from = open.sign_in("alice");
+    let plain = open.check("demo-client", &["--code-from", &open_code_from]);
+    plain.assert("pkce-required", "pass", "does not require PKCE: ");
+    let off = open.check(
+        "demo-client",
+        &["--code-from", &open_code_from, "--pkce", "off"],
+    );
+    assert_eq!(off.code, 0, "{:#}", off.report);
+    off.assert("pkce-verifier-checked", "skip", "--pkce off: ");
+    off.assert("pkce-required", "skip", "--pkce on or off: ");
+    let off_required = idp.check("pkce-only", &["--code-from", &code_from, "--pkce", "off"]);
+    assert_eq!(off_required.code, 1, "{:#}", off_required.report);
+    let on = idp.check("pkce-only", &["--code-from", &code_from, "--pkce", "on"]);
+    assert_eq!(on.code, 0, "{:#}", on.report);
+    on.assert("pkce-required", "skip", "--pkce on or off: ");
 
     // The platform publishes no at_hash or nonce rule: its reading takes the token, and the
     // line warns with what the strict reading refuses; a wrong nonce still fails its own line.
@@ -677,7 +698,7 @@ fn the_text_report_shows_levels_and_the_summary_counts_them() {
     );
     assert_eq!(
         out.lines().last(),
-        Some("24 passed, 0 failed, 1 warned, 1 skipped")
+        Some("25 passed, 0 failed, 1 warned, 1 skipped")
     );
 }
 
@@ -825,7 +846,7 @@ fn a_note_never_fails_and_every_line_names_its_basis() {
     );
     assert_eq!(
         text.lines().last(),
-        Some("24 passed, 0 failed, 1 noted, 1 skipped")
+        Some("25 passed, 0 failed, 1 noted, 1 skipped")
     );
     let (code, xml, _) = run(&[&base[..], &["--format", "junit"]].concat());
     assert_eq!(code, 0, "{xml}");

@@ -22,9 +22,24 @@ use crate::claims::{ClientId, Issuer, Nonce};
 use crate::keys::RsaKey;
 use crate::verifier::{Basis, KeySource, Verifier, VerifierConfig, VerifyContext};
 
+/// The connector's PKCE toggle (`liveperson-auth.md` §1.1, §1.6), as `check` follows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pkce {
+    /// No challenge is sent, as a connector with PKCE off does.
+    Off,
+    /// A challenge is sent with every Code Flow request, as a connector with PKCE on does.
+    On,
+    /// As `On`, and one more sign-in without a challenge tells whether the provider requires
+    /// PKCE (then the connector's toggle must be on) or takes a code without it. The default.
+    #[default]
+    Auto,
+}
+
 /// What to check and how to reach the provider.
 #[derive(Debug, Clone)]
 pub struct CheckPlan {
+    /// The connector's PKCE toggle.
+    pub pkce: Pkce,
     /// The provider's discovery URL.
     pub discovery: url::Url,
     /// The platform's client id at the provider.
@@ -173,7 +188,8 @@ fn rule_of(id: &str) -> (Basis, &'static str) {
         "code-envelope" | "implicit-envelope" => (Documented, "liveperson-auth.md §8.2"),
         "client-secret-checked" => (Standard, "RFC 6749 §2.3.1"),
         "redirect-uri-compared" => (Standard, "RFC 6749 §4.1.3"),
-        "pkce-verifier-checked" | "pkce-required" => (Standard, "RFC 7636 §4.6"),
+        "pkce-verifier-checked" => (Standard, "RFC 7636 §4.6"),
+        "pkce-required" => (Documented, "liveperson-auth.md §1.1, §1.6"),
         "token-body" => (Documented, "liveperson-auth.md §7.1"),
         "nonce-echoed" | "aud-client-id" => (Standard, "OIDC Core §3.1.3.7"),
         "id-token-lifetime" => (Assumed, "liveperson-auth.md §8.1"),
@@ -255,6 +271,8 @@ mod title {
     pub(super) const REDIRECT: &str =
         "a redirect_uri other than the authorization request's is refused";
     pub(super) const PKCE: &str = "with a PKCE challenge sent, a wrong verifier is refused";
+    pub(super) const PKCE_REQUIRED: &str =
+        "whether the provider requires PKCE, so the connector's PKCE toggle must be on";
     pub(super) const ERRORS: &str = "error responses are JSON with an error member";
     pub(super) const CODE_ENVELOPE: &str =
         "the Code Flow's envelope opens with the platform key (--decrypt-key)";
@@ -764,10 +782,11 @@ struct Flows<'a> {
 }
 
 /// The Code Flow checks that each need a code of their own, in the order they run.
-const CODE_PROPERTIES: [(&str, &str); 4] = [
+const CODE_PROPERTIES: [(&str, &str); 5] = [
     ("client-secret-checked", title::SECRET),
     ("redirect-uri-compared", title::REDIRECT),
     ("pkce-verifier-checked", title::PKCE),
+    ("pkce-required", title::PKCE_REQUIRED),
     ("token-body", title::BODY),
 ];
 
@@ -776,7 +795,7 @@ impl Flows<'_> {
         http::client(self.plan).ok()
     }
 
-    fn request(&self, source: &SignInSource, implicit: bool) -> Option<Request> {
+    fn request_with(&self, source: &SignInSource, implicit: bool, pkce: bool) -> Option<Request> {
         let endpoint = self
             .provider
             .text("authorization_endpoint")
@@ -791,6 +810,7 @@ impl Flows<'_> {
             source.redirect_uri(&self.plan.redirect_uri),
             &self.plan.scope,
             implicit,
+            pkce,
         ))
     }
 
@@ -800,8 +820,19 @@ impl Flows<'_> {
         source: &mut SignInSource,
         implicit: bool,
     ) -> Result<(Request, Returned), String> {
+        self.sign_in_with(source, implicit, self.plan.pkce != Pkce::Off)
+            .await
+    }
+
+    /// Signs in once, with or without a PKCE challenge.
+    async fn sign_in_with(
+        &self,
+        source: &mut SignInSource,
+        implicit: bool,
+        pkce: bool,
+    ) -> Result<(Request, Returned), String> {
         let request = self
-            .request(source, implicit)
+            .request_with(source, implicit, pkce)
             .ok_or("discovery has no usable authorization_endpoint")?;
         let returned = source.obtain(&request).await?;
         Ok((request, returned))
@@ -854,7 +885,7 @@ impl Flows<'_> {
             endpoint: &token_endpoint,
             code: &code,
             redirect_uri: &request.redirect_uri,
-            verifier: Some(&request.verifier),
+            verifier: request.code_verifier(),
             client_id: &self.plan.client_id,
             client_secret: &self.plan.client_secret,
             basic: true,
@@ -1093,6 +1124,22 @@ impl Flows<'_> {
         id: &'static str,
         title: &'static str,
     ) {
+        match (id, self.plan.pkce) {
+            ("pkce-verifier-checked", Pkce::Off) => {
+                let why = "--pkce off: the connector sends no PKCE challenge, so no verifier \
+                           is checked";
+                return self.list.skip(id, title, why);
+            }
+            ("pkce-required", Pkce::On | Pkce::Off) => {
+                let why = "--pkce on or off: the provider was not asked for a code without a \
+                           challenge (--pkce auto does)";
+                return self.list.skip(id, title, why);
+            }
+            ("pkce-required", Pkce::Auto) => {
+                return self.pkce_required(source, http, token_endpoint).await;
+            }
+            _ => {}
+        }
         let (request, returned) = match self.sign_in(source, false).await {
             Ok(ok) => ok,
             Err(e) => {
@@ -1114,7 +1161,7 @@ impl Flows<'_> {
             endpoint: token_endpoint,
             code,
             redirect_uri: &request.redirect_uri,
-            verifier: Some(&request.verifier),
+            verifier: request.code_verifier(),
             client_id: &self.plan.client_id,
             client_secret: &self.plan.client_secret,
             basic: true,
@@ -1223,6 +1270,61 @@ impl Flows<'_> {
         if !accepted {
             self.refusals.push((id, answer.answer));
         }
+    }
+
+    /// `--pkce auto`: a sign-in without a challenge, and its code redeemed without a
+    /// verifier. A refusal at either step is the provider requiring PKCE; a redemption is the
+    /// provider taking codes without it.
+    async fn pkce_required(
+        &mut self,
+        source: &mut SignInSource,
+        http: &reqwest::Client,
+        token_endpoint: &str,
+    ) {
+        let (id, title) = ("pkce-required", title::PKCE_REQUIRED);
+        let started = Instant::now();
+        if let Some(why) = &self.honest_refused {
+            let why = format!("the right redemption was refused too (token-basic: {why})");
+            return self.list.skip(id, title, &why);
+        }
+        let (request, returned) = match self.sign_in_with(source, false, false).await {
+            Ok(ok) => ok,
+            Err(e) => {
+                return self.list.record(
+                    id,
+                    title,
+                    started,
+                    Ok(format!(
+                        "requires PKCE: a request without a challenge got no code ({e}); the \
+                         connector's PKCE toggle must be on"
+                    )),
+                )
+            }
+        };
+        self.signed_in += 1;
+        let redeem = Redeem {
+            endpoint: token_endpoint,
+            code: returned.get("code").unwrap_or_default(),
+            redirect_uri: &request.redirect_uri,
+            verifier: None,
+            client_id: &self.plan.client_id,
+            client_secret: &self.plan.client_secret,
+            basic: true,
+        };
+        let found = match http::redeem(http, &redeem).await {
+            Err(e) => Err(e),
+            Ok(answer) if answer.answer.status < 300 => Ok(
+                "does not require PKCE: a code asked for without a challenge was redeemed \
+                 without a verifier, so the connector works with its PKCE toggle off or on"
+                    .to_owned(),
+            ),
+            Ok(answer) => Ok(format!(
+                "requires PKCE: a code asked for without a challenge was refused at the token \
+                 endpoint ({}); the connector's PKCE toggle must be on",
+                answer.summary()
+            )),
+        };
+        self.list.record(id, title, started, found);
     }
 
     async fn implicit_flow(&mut self, source: &mut SignInSource) {

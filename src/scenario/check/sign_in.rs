@@ -27,8 +27,10 @@ pub(super) struct Request {
     pub(super) state: String,
     /// `nonce`.
     pub(super) nonce: String,
-    /// The PKCE verifier; its S256 challenge is in the URL.
+    /// The PKCE verifier; its S256 challenge is in the URL when `pkce` is set.
     pub(super) verifier: String,
+    /// Whether the request carried a PKCE challenge (a Code Flow request, PKCE not off).
+    pub(super) pkce: bool,
     /// The redirect URI the answer must come back to.
     pub(super) redirect_uri: String,
     /// `response_type=id_token` (the Implicit Flow) rather than `code`.
@@ -44,7 +46,9 @@ impl Request {
         redirect_uri: &str,
         scope: &str,
         implicit: bool,
+        pkce: bool,
     ) -> Self {
+        let pkce = pkce && !implicit;
         let state = format!("{}~+/=", random_token(12));
         let nonce = random_token(16);
         let (verifier, challenge) = pkce_pair();
@@ -58,7 +62,7 @@ impl Request {
                 .append_pair("scope", scope)
                 .append_pair("state", &state)
                 .append_pair("nonce", &nonce);
-            if !implicit {
+            if pkce {
                 query
                     .append_pair("code_challenge", &challenge)
                     .append_pair("code_challenge_method", "S256");
@@ -69,10 +73,16 @@ impl Request {
             state,
             nonce,
             verifier,
+            pkce,
             redirect_uri: redirect_uri.to_owned(),
             implicit,
             client_id: client_id.to_owned(),
         }
+    }
+
+    /// The `code_verifier` a redemption sends: the verifier, when a challenge was sent.
+    pub(super) fn code_verifier(&self) -> Option<&str> {
+        self.pkce.then_some(self.verifier.as_str())
     }
 
     /// What the request asks for, in words.
@@ -539,6 +549,7 @@ mod tests {
             "https://liveperson.net",
             "openid",
             implicit,
+            true,
         )
     }
 
