@@ -291,7 +291,7 @@ impl Rule {
                 "OIDC Core §3.1.3.7 item 10, RFC 7519 §4.1.6",
                 "a token issued in the future points at a wrong clock or a forged time"),
             Self::Lifetime => s("lifetime", R::LifetimeInvalid, Assumed, StrictOnly,
-                "liveperson-auth.md §8.1: the platform accepted 12- and 13-year tokens; a day is Google's libraries' limit (google-oidc.md §3.2)",
+                "liveperson-auth.md §8.1: the platform accepted 12- and 13-year tokens; a day is Google's Node library's limit (google-oidc.md §7)",
                 "a stolen token stays good until exp"),
             Self::NotBefore => s("nbf", R::NotYetValid, Standard, StrictOnly,
                 "RFC 7519 §4.1.5: a JWT must not be accepted before nbf",
