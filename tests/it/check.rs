@@ -60,26 +60,16 @@ impl Provider {
 
     /// Queues claims for the next login (`POST /_harness/queue`).
     fn queue(&self, json: &str) {
-        let status = Command::new("curl")
-            .args([
-                "-s",
-                "-f",
-                "-o",
-                "/dev/null",
-                "--cacert",
-                &self.ca,
-                "-X",
-                "POST",
-            ])
-            .args(["-H", "content-type: application/json", "-d", json])
-            .arg(format!("{}/_harness/queue", self.base))
-            .status()
-            .unwrap();
-        assert!(status.success(), "POST /_harness/queue {json}");
+        self.admin("POST", &format!("{}/_harness/queue", self.base), json);
     }
 
     /// Sets the faults of the provider at `base` (this one, or one of its brands).
     fn faults_at(&self, base: &str, json: &str) {
+        self.admin("PUT", &format!("{base}/_harness/faults"), json);
+    }
+
+    /// Sends `json` to an admin API `url` with `method`; it must succeed.
+    fn admin(&self, method: &str, url: &str, json: &str) {
         let status = Command::new("curl")
             .args([
                 "-s",
@@ -89,13 +79,13 @@ impl Provider {
                 "--cacert",
                 &self.ca,
                 "-X",
-                "PUT",
+                method,
             ])
             .args(["-H", "content-type: application/json", "-d", json])
-            .arg(format!("{base}/_harness/faults"))
+            .arg(url)
             .status()
             .unwrap();
-        assert!(status.success(), "PUT /_harness/faults {json}");
+        assert!(status.success(), "{method} {url} {json}");
     }
 
     /// `check --format json` with the client, the CA and `extra`.
