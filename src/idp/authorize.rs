@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -387,6 +387,13 @@ pub(crate) async fn authorize(
 
     // 3. Headless login for CI (`login_hint`), the sign-in session, or the login page.
     if prompt_none {
+        if state.lapses(super::faults::Lapse::PromptNone500) {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<html><body><h1>Server Error (500)</h1></body></html>"),
+            )
+                .into_response();
+        }
         let persona = match request.login_hint.as_deref() {
             Some(hint) => state.find_persona(hint),
             None => session_id(&headers, &state.session_cookie)

@@ -66,6 +66,13 @@ pub enum Lapse {
     /// Discovery also answers at the well-known path with a trailing slash
     /// (`/.well-known/openid-configuration/`), the URL django-oauth-toolkit serves it at.
     DiscoverySlash,
+    /// A sign-in without a page (`prompt=none`) is answered with an HTTP 500 error page, not a
+    /// redirect: nothing comes back to the client, as some providers answer it.
+    #[serde(rename = "prompt-none-500")]
+    PromptNone500,
+    /// Every refused redemption is answered 401 `invalid_client`, whatever was wrong with it
+    /// (a `redirect_uri`, a PKCE verifier), as some providers answer.
+    RefusalsInvalidClient,
 }
 
 /// A broken JWKS (`/oauth2/v3/certs`).

@@ -281,6 +281,16 @@ pub(crate) async fn token(
         "urn:ietf:params:oauth:grant-type:device_code" => device_code(&state, &client, &params),
         other => Err(OAuthError::UnsupportedGrantType(other.to_owned())),
     };
+    let result = result.map_err(|err| {
+        if state.lapses(Lapse::RefusalsInvalidClient) {
+            OAuthError::InvalidClient {
+                description: "Unauthorized",
+                basic: headers.contains_key(header::AUTHORIZATION),
+            }
+        } else {
+            err
+        }
+    });
     let mut response = match result {
         Ok(body) => json_response(StatusCode::OK, &body),
         Err(err) if state.lapses(Lapse::PlainErrors) => {

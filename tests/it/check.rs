@@ -584,6 +584,19 @@ fn at_hash_nonce_and_pkce_are_checked() {
     let on = idp.check("pkce-only", &["--code-from", &code_from, "--pkce", "on"]);
     assert_eq!(on.code, 0, "{:#}", on.report);
     on.assert("pkce-required", "skip", "--pkce on or off: ");
+    // A request without a challenge that brings nothing back (a provider's own error page, a
+    // headless script that gives up) is not proof either way: a WARN that says so.
+    let stuck_without_pkce = format!(
+        r#"case "$OIDC_HARNESS_AUTH_URL" in *code_challenge=*) {open_code_from};; *) echo "an error page" >&2; exit 1;; esac"#
+    );
+    let unknown = open.check("demo-client", &["--code-from", &stuck_without_pkce]);
+    assert_eq!(unknown.code, 0, "{:#}", unknown.report);
+    unknown.assert(
+        "pkce-required",
+        "warn",
+        "unknown: a request without a challenge brought nothing back (`case ",
+    );
+    unknown.assert_has("pkce-required", "warn", "exited with status 1: an error page); if the provider showed an error page it requires PKCE");
 
     // The platform publishes no at_hash or nonce rule: its reading takes the token, and the
     // line warns with what the strict reading refuses; a wrong nonce still fails its own line.
@@ -916,6 +929,38 @@ fn a_refusal_proves_only_the_property_it_is_about() {
         "fail",
         "sign-ins worked, but no redemption brought an ID token back: see token-basic",
     );
+
+    // The right secret, and a provider that names every refusal invalid_client: the right
+    // redemption is accepted, so each refusal is of the one thing changed. The property holds
+    // (no FAIL); only the error code is off (WARN), and the secret's own line passes.
+    idp.faults(r#"{"lapses":["refusals-invalid-client"]}"#);
+    let checked = idp.check("demo-client", &["--code-from", &code_from]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("token-basic", "pass", "HTTP 200 with an id_token");
+    checked.assert(
+        "client-secret-checked",
+        "pass",
+        "refused: HTTP 401 invalid_client",
+    );
+    for (id, property) in [
+        ("redirect-uri-compared", "redirect_uri"),
+        ("pkce-verifier-checked", "the PKCE verifier"),
+    ] {
+        checked.assert(
+            id,
+            "warn",
+            &format!(
+                "refused, but as HTTP 401 invalid_client: Unauthorized: the same credentials \
+                 redeemed a code in token-basic, so the refusal is of {property}, which RFC 6749 \
+                 §5.2 answers with 400 invalid_grant"
+            ),
+        );
+    }
+    // A provider that takes any redirect_uri still FAILs, whatever it calls other refusals.
+    idp.faults(r#"{"lapses":["refusals-invalid-client","any-redirect-uri"]}"#);
+    let checked = idp.check("demo-client", &["--code-from", &code_from]);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    assert_eq!(checked.get("redirect-uri-compared").0, "fail");
 }
 
 #[test]

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use self::http::{Redeem, TokenAnswer};
 use self::sign_in::Source as SignInSource;
-use self::sign_in::{Request, Returned};
+use self::sign_in::{Failed, Request, Returned};
 use super::runner::{Answer, Evidence, Outcome, Status};
 use crate::claims::{ClientId, Issuer, Nonce};
 use crate::keys::RsaKey;
@@ -819,7 +819,7 @@ impl Flows<'_> {
         &self,
         source: &mut SignInSource,
         implicit: bool,
-    ) -> Result<(Request, Returned), String> {
+    ) -> Result<(Request, Returned), Failed> {
         self.sign_in_with(source, implicit, self.plan.pkce != Pkce::Off)
             .await
     }
@@ -830,10 +830,10 @@ impl Flows<'_> {
         source: &mut SignInSource,
         implicit: bool,
         pkce: bool,
-    ) -> Result<(Request, Returned), String> {
-        let request = self
-            .request_with(source, implicit, pkce)
-            .ok_or("discovery has no usable authorization_endpoint")?;
+    ) -> Result<(Request, Returned), Failed> {
+        let request = self.request_with(source, implicit, pkce).ok_or_else(|| {
+            Failed::NoAnswer("discovery has no usable authorization_endpoint".to_owned())
+        })?;
         let returned = source.obtain(&request).await?;
         Ok((request, returned))
     }
@@ -870,7 +870,7 @@ impl Flows<'_> {
                     "code-id-token",
                     title::CODE_ID_TOKEN,
                     Instant::now(),
-                    Err(e),
+                    Err(e.to_string()),
                 );
                 for (id, title) in code_ids[..5].iter().chain(CODE_PROPERTIES.iter()) {
                     self.list.skip(id, title, "no code: see code-id-token");
@@ -1188,36 +1188,30 @@ impl Flows<'_> {
             "pkce-verifier-checked" => "the PKCE verifier",
             _ => "body credentials",
         };
-        // A refusal proves the property only when the right redemption is accepted, and
-        // only when it is about the property: invalid_client is about the client's
-        // credentials, not redirect_uri or PKCE.
-        let about_the_client =
-            answer.answer.status == 401 || answer.error().as_deref() == Some("invalid_client");
-        let unrelated = match (&self.honest_refused, id) {
+        // A refusal proves the property only when the right redemption is accepted: then
+        // this one differs from it in the property alone.
+        let unrelated = match &self.honest_refused {
             _ if accepted || id == "token-body" => None,
-            (Some(why), _) => Some(format!(
+            Some(why) => Some(format!(
                 "refused ({}), but so was the right redemption (token-basic: {why}): the \
                  refusal says nothing about {property}",
                 answer.summary()
             )),
-            (None, "redirect-uri-compared" | "pkce-verifier-checked") if about_the_client => {
-                Some(format!(
-                    "refused ({}): a refusal of the client's credentials, not of {property}, \
-                     though the same credentials redeemed a code in token-basic",
-                    answer.summary()
-                ))
-            }
-            _ => None,
+            None => None,
         };
+        // Refused for the property, but named as the client's credentials.
+        let as_the_client = !accepted
+            && matches!(id, "redirect-uri-compared" | "pkce-verifier-checked")
+            && (answer.answer.status == 401 || answer.error().as_deref() == Some("invalid_client"));
         let found = match id {
-            _ if unrelated.is_some() => {
-                let detail = unrelated.unwrap_or_default();
-                if self.honest_refused.is_some() {
-                    Found::at(Status::Skip, detail)
-                } else {
-                    Found::fail(detail)
-                }
-            }
+            _ if unrelated.is_some() => Found::at(Status::Skip, unrelated.unwrap_or_default()),
+            _ if as_the_client => Found::warn(format!(
+                "refused, but as {}: the same credentials redeemed a code in token-basic, so \
+                 the refusal is of {property}, which RFC 6749 §5.2 answers with 400 \
+                 invalid_grant",
+                answer.summary()
+            ))
+            .on(Basis::Standard, "RFC 6749 §5.2"),
             "token-body" if accepted => Found::pass(format!("HTTP {}", answer.answer.status)),
             "token-body" => Found::warn(format!(
                 "{}: the platform's documentation names HTTP Basic (liveperson-auth.md §7.1); \
@@ -1289,13 +1283,27 @@ impl Flows<'_> {
         }
         let (request, returned) = match self.sign_in_with(source, false, false).await {
             Ok(ok) => ok,
-            Err(e) => {
+            Err(Failed::Refused(e)) => {
                 return self.list.record(
                     id,
                     title,
                     started,
                     Ok(format!(
                         "requires PKCE: a request without a challenge got no code ({e}); the \
+                         connector's PKCE toggle must be on"
+                    )),
+                )
+            }
+            // Nothing came back at all: a provider requiring PKCE may show a page of its own
+            // (RFC 7636 §4.4.1 says to redirect with an error), or nobody signed in.
+            Err(Failed::NoAnswer(e)) => {
+                return self.list.record(
+                    id,
+                    title,
+                    started,
+                    Found::warn(format!(
+                        "unknown: a request without a challenge brought nothing back ({e}); if \
+                         the provider showed an error page it requires PKCE, and the \
                          connector's PKCE toggle must be on"
                     )),
                 )
@@ -1344,7 +1352,7 @@ impl Flows<'_> {
                 "implicit-id-token",
                 title::IMPLICIT_ID_TOKEN,
                 Instant::now(),
-                Err(e),
+                Err(e.to_string()),
             ),
             Ok((request, returned)) => {
                 self.signed_in += 1;

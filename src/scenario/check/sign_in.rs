@@ -95,6 +95,30 @@ impl Request {
     }
 }
 
+/// Why a sign-in brought back nothing to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Failed {
+    /// The provider answered: with an `error`, or without what was asked for.
+    Refused(String),
+    /// No answer came: a command failed or timed out, nobody signed in, or the provider
+    /// showed a page of its own instead of redirecting.
+    NoAnswer(String),
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refused(why) | Self::NoAnswer(why) => f.write_str(why),
+        }
+    }
+}
+
+impl From<Failed> for String {
+    fn from(failed: Failed) -> Self {
+        failed.to_string()
+    }
+}
+
 /// What came back from one sign-in.
 #[derive(Debug, Clone)]
 pub(super) struct Returned {
@@ -114,22 +138,22 @@ impl Returned {
     }
 
     /// The parameters of a redirect URL, or of its fragment as the Implicit Flow sends them.
-    fn from_params(params: Vec<(String, String)>, request: &Request) -> Result<Self, String> {
+    fn from_params(params: Vec<(String, String)>, request: &Request) -> Result<Self, Failed> {
         let returned = Self {
             params,
             bare: false,
         };
         if let Some(error) = returned.get("error") {
-            return Err(format!(
+            return Err(Failed::Refused(format!(
                 "the provider answered error={error}{}",
                 returned
                     .get("error_description")
                     .map(|d| format!(": {d}"))
                     .unwrap_or_default()
-            ));
+            )));
         }
         if returned.get(request.wants()).is_none() {
-            return Err(format!(
+            return Err(Failed::Refused(format!(
                 "the redirect carries no {} (it has: {})",
                 request.wants(),
                 returned
@@ -138,14 +162,14 @@ impl Returned {
                     .map(|(k, _)| k.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            )));
         }
         Ok(returned)
     }
 
     /// A command's output: a whole redirect URL is read as one (query, then fragment); anything
     /// else is the bare code or token, taken exactly as printed.
-    fn from_output(output: &str, request: &Request) -> Result<Self, String> {
+    fn from_output(output: &str, request: &Request) -> Result<Self, Failed> {
         if let Ok(url) = url::Url::parse(output) {
             if matches!(url.scheme(), "http" | "https") {
                 let mut params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
@@ -204,7 +228,7 @@ impl Source {
     }
 
     /// Completes one authorization request.
-    pub(super) async fn obtain(&mut self, request: &Request) -> Result<Returned, String> {
+    pub(super) async fn obtain(&mut self, request: &Request) -> Result<Returned, Failed> {
         match self {
             Self::Commands {
                 code,
@@ -212,8 +236,12 @@ impl Source {
                 timeout,
             } => {
                 let command = if request.implicit { token } else { code };
-                let command = command.as_deref().ok_or("no command")?;
-                let output = run_command(command, request, *timeout).await?;
+                let command = command
+                    .as_deref()
+                    .ok_or_else(|| Failed::NoAnswer("no command".to_owned()))?;
+                let output = run_command(command, request, *timeout)
+                    .await
+                    .map_err(Failed::NoAnswer)?;
                 Returned::from_output(&output, request)
             }
             Self::Browser(browser) => browser.obtain(request).await,
@@ -339,7 +367,14 @@ enum Next {
     Go(String),
     /// Nothing more: a page saying so.
     Done,
+    /// This answer came after `check` had asked again: a page pointing to the newer URL.
+    Late,
 }
+
+/// How long a follow-up sign-in without a page (`prompt=none`) may take before the person is
+/// asked to sign in again. A silent answer comes in a second or two; a provider that answers
+/// `prompt=none` with a page of its own (an error page, say) sends nothing back at all.
+const SILENT_WAIT: Duration = Duration::from_secs(10);
 
 /// A listener on `http://127.0.0.1:<port>/callback`. The first sign-in's URL is printed (and
 /// opened where a browser is available); each later one is where the browser is sent after the
@@ -353,6 +388,11 @@ pub(super) struct Loopback {
     pending: Option<oneshot::Sender<Next>>,
     timeout: Duration,
     open: bool,
+    /// Follow-ups are tried without a page (`prompt=none`) until one goes unanswered.
+    silent: bool,
+    /// The `state` of every request already answered: a late answer to one of them is not
+    /// taken for the current request's.
+    answered: Vec<String>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -385,63 +425,91 @@ impl Loopback {
             pending: None,
             timeout,
             open,
+            silent: true,
+            answered: Vec::new(),
             server,
         })
     }
 
-    async fn obtain(&mut self, request: &Request) -> Result<Returned, String> {
+    async fn obtain(&mut self, request: &Request) -> Result<Returned, Failed> {
         // After the first sign-in the browser has a session at the provider: ask without any
         // page (`prompt=none`), and show the page again only if the provider needs it.
-        let mut silent = self.pending.is_some();
+        let mut silent = false;
         match self.pending.take() {
-            Some(reply) => {
+            Some(reply) if self.silent => {
+                silent = true;
                 let mut url = request.url.clone();
                 url.query_pairs_mut().append_pair("prompt", "none");
                 let _ = reply.send(Next::Go(url.to_string()));
             }
-            None => {
-                say(format_args!(
-                    "Sign in at the provider; the answer comes back to {}:\n\n  {}\n",
-                    self.redirect_uri, request.url
-                ));
-                if self.open {
-                    open_browser(request.url.as_str());
-                }
+            Some(reply) => {
+                let _ = reply.send(Next::Go(request.url.to_string()));
             }
+            None => self.invite("Sign in at the provider", request),
         }
         loop {
-            let arrival = tokio::time::timeout(self.timeout, self.arrivals.recv()).await;
-            let arrival = match arrival {
+            let wait = if silent {
+                SILENT_WAIT.min(self.timeout)
+            } else {
+                self.timeout
+            };
+            let arrival = match tokio::time::timeout(wait, self.arrivals.recv()).await {
                 Ok(Some(arrival)) => arrival,
-                Ok(None) => return Err("the loopback listener stopped".to_owned()),
+                Ok(None) => return Err(Failed::NoAnswer("the loopback listener stopped".into())),
+                Err(_) if silent => {
+                    // The browser is on a page of the provider's and cannot be sent on: ask
+                    // the person, and ask every later request with a page too.
+                    silent = false;
+                    self.silent = false;
+                    self.invite(
+                        &format!(
+                            "The provider sent nothing back within {} s for a sign-in without \
+                             a page (prompt=none); it may have shown an error page. Sign in \
+                             again",
+                            wait.as_secs()
+                        ),
+                        request,
+                    );
+                    continue;
+                }
                 Err(_) => {
-                    return Err(format!(
+                    return Err(Failed::NoAnswer(format!(
                         "no {} came back to {} within {} s (--command-timeout): sign in at the \
                          URL printed above, with {} registered as a redirect URI for this client",
                         request.wants(),
                         self.redirect_uri,
                         self.timeout.as_secs(),
                         self.redirect_uri
-                    ))
+                    )))
                 }
             };
-            let needs_page = arrival.params.iter().any(|(k, v)| {
-                k == "error"
-                    && matches!(
-                        v.as_str(),
-                        "login_required"
-                            | "consent_required"
-                            | "interaction_required"
-                            | "account_selection_required"
-                    )
-            });
-            if silent && needs_page {
+            let state = arrival.params.iter().find(|(k, _)| k == "state");
+            if state.is_some_and(|(_, s)| *s != request.state && self.answered.contains(s)) {
+                let _ = arrival.reply.send(Next::Late);
+                continue;
+            }
+            // Any error to a request without a page (login_required, interaction_required, or
+            // a provider that does not take prompt=none at all) is asked again with one: the
+            // silent try is ours, not what is being checked.
+            if silent && arrival.params.iter().any(|(k, _)| k == "error") {
                 silent = false;
                 let _ = arrival.reply.send(Next::Go(request.url.to_string()));
                 continue;
             }
             self.pending = Some(arrival.reply);
+            self.answered.push(request.state.clone());
             return Returned::from_params(arrival.params, request);
+        }
+    }
+
+    /// Prints the request's URL for the person (and opens it where a browser is available).
+    fn invite(&self, what: &str, request: &Request) {
+        say(format_args!(
+            "{what}; the answer comes back to {}:\n\n  {}\n",
+            self.redirect_uri, request.url
+        ));
+        if self.open {
+            open_browser(request.url.as_str());
         }
     }
 
@@ -503,6 +571,11 @@ if (fragment) {
 </script></body></html>
 "#;
 
+const LATE_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>oidc-harness check</title></head>
+<body><p id="late">This sign-in came back after oidc-harness had asked again: use the URL it printed last. You can close this tab.</p></body></html>
+"#;
+
 const DONE_PAGE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>oidc-harness check</title></head>
 <body><p id="done">oidc-harness has what it needs; the report is in the terminal. You can close this tab.</p></body></html>
@@ -534,6 +607,7 @@ async fn arrive(sender: &mpsc::Sender<Arrival>, params: form_urlencoded::Parse<'
     }
     match next.await {
         Ok(Next::Go(url)) => (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response(),
+        Ok(Next::Late) => Html(LATE_PAGE).into_response(),
         Ok(Next::Done) | Err(_) => Html(DONE_PAGE).into_response(),
     }
 }
@@ -579,9 +653,15 @@ mod tests {
             &r,
         )
         .unwrap_err();
-        assert_eq!(err, "the provider answered error=access_denied: no");
+        assert_eq!(
+            err,
+            Failed::Refused("the provider answered error=access_denied: no".into())
+        );
         let err = Returned::from_output("https://liveperson.net/?state=s", &r).unwrap_err();
-        assert_eq!(err, "the redirect carries no id_token (it has: state)");
+        assert_eq!(
+            err,
+            Failed::Refused("the redirect carries no id_token (it has: state)".into())
+        );
     }
 
     #[test]
@@ -598,5 +678,91 @@ mod tests {
         let params: std::collections::HashMap<_, _> = r.url.query_pairs().into_owned().collect();
         assert_eq!(params["response_type"], "id_token");
         assert!(!params.contains_key("code_challenge"));
+    }
+
+    /// The browser's side of the loopback: one callback, its answer not followed.
+    async fn arrive_at(
+        http: &reqwest::Client,
+        loopback: &str,
+        query: String,
+    ) -> tokio::task::JoinHandle<(u16, String)> {
+        let (http, url) = (http.clone(), format!("{loopback}?{query}"));
+        let task = tokio::spawn(async move {
+            let answer = http.get(url).send().await.unwrap();
+            let status = answer.status().as_u16();
+            let location = answer
+                .headers()
+                .get(header::LOCATION)
+                .map(|l| l.to_str().unwrap().to_owned());
+            (status, location.unwrap_or(answer.text().await.unwrap()))
+        });
+        // The callback is waiting on check once it is in the channel.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        task
+    }
+
+    fn answer(state: &str, param: &str) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("state", state)
+            .append_pair(param, "x")
+            .finish()
+    }
+
+    /// A follow-up is tried without a page; an error to it, from a provider that does not take
+    /// `prompt=none`, asks again with the page; a late answer to an earlier request is not
+    /// taken for the current one; a silent try that goes unanswered gives up on silence.
+    #[tokio::test]
+    async fn the_loopback_asks_again_with_a_page_when_the_silent_try_fails() {
+        let mut loopback = Loopback::bind(0, true, false, Duration::from_secs(1), false)
+            .await
+            .unwrap();
+        let uri = loopback.redirect_uri.clone();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let (first, second) = (request(false), request(false));
+
+        let browser = arrive_at(&http, &uri, answer(&first.state, "code")).await;
+        assert!(loopback.obtain(&first).await.is_ok());
+
+        let obtaining = loopback.obtain(&second);
+        // It yields the browser's last callback, still waiting: the next request answers it.
+        #[allow(clippy::async_yields_async)]
+        let driving = async {
+            let (status, location) = browser.await.unwrap();
+            assert_eq!(status, 303);
+            assert_eq!(location, format!("{}&prompt=none", second.url));
+            let refused = arrive_at(&http, &uri, answer(&second.state, "error")).await;
+            assert_eq!(refused.await.unwrap(), (303, second.url.to_string()));
+            let late = arrive_at(&http, &uri, answer(&first.state, "code")).await;
+            let (status, page) = late.await.unwrap();
+            assert_eq!(status, 200);
+            assert!(page.contains("id=\"late\""), "{page}");
+            arrive_at(&http, &uri, answer(&second.state, "code")).await
+        };
+        let (got, browser) = tokio::join!(obtaining, driving);
+        let got = got.unwrap();
+        assert_eq!(got.get("state"), Some(second.state.as_str()));
+        assert!(
+            loopback.silent,
+            "an error answer is not a silent try that went unanswered"
+        );
+
+        // Nobody answers: the silent try gives up (after the shorter of its wait and the
+        // timeout), the URL is printed again, and then the whole timeout passes.
+        let third = request(false);
+        let started = std::time::Instant::now();
+        let (got, browser) = tokio::join!(loopback.obtain(&third), browser);
+        assert_eq!(
+            browser.unwrap(),
+            (303, format!("{}&prompt=none", third.url))
+        );
+        assert!(
+            matches!(got, Err(Failed::NoAnswer(ref why)) if why.starts_with("no code came back to")),
+            "{got:?}"
+        );
+        assert!(started.elapsed() >= Duration::from_secs(2));
+        assert!(!loopback.silent);
     }
 }
