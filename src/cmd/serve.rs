@@ -11,7 +11,8 @@ use oidc_harness::clock::SystemClock;
 use oidc_harness::idp::discovery::paths;
 use oidc_harness::idp::{self, IdpConfig, IdpState};
 use oidc_harness::keys::{self, tls};
-use oidc_harness::platform::{self, BrandConnection, Connector, Platform, PlatformConfig};
+use oidc_harness::platform::{self, idp_api, BrandConnection, Connector, Platform, PlatformConfig};
+use oidc_harness::workspace::AccountOverview;
 
 use crate::cli::ServeArgs;
 
@@ -84,6 +85,9 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
     let state = Arc::new(IdpState::new(config, issuer, Arc::new(SystemClock))?);
     let brands = idp::brands(&state)?;
     let platform = platform_side(&state, &brands, &origin, tls_material.as_ref())?;
+    if let Some(platform) = &platform {
+        state.show_platform_accounts(account_overview(platform, &origin));
+    }
     banner(&state, addr, tls_material.as_ref())?;
     demo_banner(platform.as_deref(), &origin)?;
     let mut app = idp::router_with_brands(Arc::clone(&state), &brands);
@@ -156,6 +160,9 @@ fn platform_side(
         insecure_allow_http: tls.is_none(),
         max_conversations: state.config().limits.max_store_entries,
         brands: others,
+        accounts: platform::PlatformSettings::from_table(&state.config().platform)
+            .map_err(anyhow::Error::msg)?
+            .accounts,
     };
     Ok(Some(Arc::new(Platform::new(
         config,
@@ -193,6 +200,25 @@ fn connection(state: &IdpState, name: &str, base: &str) -> anyhow::Result<Option
     }))
 }
 
+/// The platform IDP's accounts with the URLs of their two calls.
+fn account_overview(platform: &Platform, origin: &str) -> Vec<AccountOverview> {
+    platform
+        .idp()
+        .accounts()
+        .iter()
+        .map(|account| {
+            let path =
+                |template: &str| format!("{origin}{}", template.replace("{account}", &account.id));
+            AccountOverview {
+                account: account.id.clone(),
+                flow: account.flow().to_owned(),
+                authenticate: path(idp_api::AUTHENTICATE_PATH),
+                sdk_authenticate: format!("{}?v=2.0", path(idp_api::SDK_AUTHENTICATE_PATH)),
+            }
+        })
+        .collect()
+}
+
 fn demo_banner(platform: Option<&Platform>, origin: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match platform {
@@ -202,6 +228,18 @@ fn demo_banner(platform: Option<&Platform>, origin: &str) -> anyhow::Result<()> 
                 writeln!(out, "  brand demo    {origin}/demo/brands/{}", brand.name)?;
             }
             writeln!(out, "  agent         {origin}/platform/agent")?;
+            for account in account_overview(platform, origin) {
+                writeln!(
+                    out,
+                    "  IDP account   {:<13} {:<8} POST {}",
+                    account.account, account.flow, account.authenticate
+                )?;
+            }
+            writeln!(
+                out,
+                "  IDP (SDKs)    POST {origin}{}?v=2.0",
+                idp_api::SDK_AUTHENTICATE_PATH
+            )?;
         }
         None => writeln!(
             out,

@@ -47,6 +47,9 @@ pub struct IdpConfig {
     /// More providers in the same server, one per brand, each below `/brands/<name>`.
     #[serde(rename = "brand")]
     pub brands: Vec<BrandConfig>,
+    /// `[platform]`: the platform side's settings (its IDP's accounts), which the provider
+    /// does not read: `serve` hands them to the platform as they are.
+    pub platform: toml::Table,
     /// Set for a brand's provider (by [`IdpConfig::for_brand`]): its default signing keys are
     /// derived from the name instead of being the fixture keys, the same at every start, and
     /// its sign-in cookie is its own.
@@ -107,6 +110,7 @@ impl IdpConfig {
             faults: brand.faults.clone(),
             clients: brand.clients.clone(),
             brands: Vec::new(),
+            platform: toml::Table::new(),
             brand: Some(brand.name.clone()),
             key_cache: self.key_cache.clone(),
         }
@@ -129,6 +133,7 @@ impl Default for IdpConfig {
             faults: super::faults::Faults::default(),
             clients: fixture_clients(),
             brands: Vec::new(),
+            platform: toml::Table::new(),
             brand: None,
             key_cache: None,
         }

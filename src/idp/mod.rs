@@ -276,7 +276,13 @@ impl IdpState {
                     }
                 })
                 .collect(),
+            platform_accounts: self.platform_accounts.get().cloned().unwrap_or_default(),
         }
+    }
+
+    /// Lists the platform IDP's accounts in the overview (the first call counts).
+    pub fn show_platform_accounts(&self, accounts: Vec<crate::workspace::AccountOverview>) {
+        let _ = self.platform_accounts.set(accounts);
     }
 }
 

@@ -232,6 +232,9 @@ pub struct IdpState {
     pub(crate) observed: super::observed::Observations,
     /// Claims queued for next logins (`POST /_harness/queue`).
     pub(crate) queue: super::admin::Queue,
+    /// The platform IDP's accounts served beside this provider, for the overview; set once by
+    /// whoever runs the platform side.
+    pub(crate) platform_accounts: std::sync::OnceLock<Vec<crate::workspace::AccountOverview>>,
 }
 
 pub(crate) use crate::store::random_token;
@@ -354,6 +357,7 @@ impl IdpState {
             user_codes: Store::new(cap),
             sessions: Store::new(cap),
             observed: Default::default(),
+            platform_accounts: std::sync::OnceLock::new(),
             queue: Default::default(),
             config,
         })

@@ -119,5 +119,16 @@ pub fn generate_fixture_set(dir: &Path) -> Result<Vec<FixtureFile>, KeyError> {
         &format!("{}\n", platform.public_base64_line()),
         "the same public key as one-line base64 SPKI",
     )?;
+    let consumer = deterministic_key("platform-signing")?;
+    put(
+        "platform-signing.key.pem".into(),
+        consumer.private_pem().unwrap_or_default(),
+        "the platform IDP's RS256 key for the consumer JWTs it answers with (PKCS#8)",
+    )?;
+    put(
+        "platform-signing.pub.pem".into(),
+        &consumer.public_pem(),
+        "its public key, PEM SPKI: what a consumer JWT verifies with",
+    )?;
     Ok(written)
 }

@@ -298,6 +298,9 @@ pub mod fixtures {
     /// The platform's encryption public key, PEM SPKI.
     pub const PLATFORM_ENCRYPTION_PUB: &str =
         include_str!("../../fixtures/keys/platform-encryption.pub.pem");
+    /// The platform IDP's signing key for its consumer JWTs, PKCS#8 PEM.
+    pub const PLATFORM_SIGNING_KEY: &str =
+        include_str!("../../fixtures/keys/platform-signing.key.pem");
 }
 
 /// Parses an embedded fixture once per process; later calls get a copy. Parsing an RSA key
@@ -338,6 +341,17 @@ pub fn fixture_platform_key() -> Result<RsaKey, KeyError> {
     static KEY: OnceLock<Result<RsaKey, String>> = OnceLock::new();
     once(&KEY, || {
         RsaKey::from_private_pem(fixtures::PLATFORM_ENCRYPTION_KEY)
+    })
+}
+
+/// The platform IDP's fixture signing key, for the consumer JWTs it answers with.
+pub fn fixture_platform_signing_key() -> Result<SigningKey, KeyError> {
+    static KEY: OnceLock<Result<SigningKey, String>> = OnceLock::new();
+    once(&KEY, || {
+        SigningKey::new(
+            RsaKey::from_private_pem(fixtures::PLATFORM_SIGNING_KEY)?,
+            None,
+        )
     })
 }
 

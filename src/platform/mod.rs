@@ -10,6 +10,7 @@
 
 mod api;
 mod conversation;
+pub mod idp_api;
 mod pages;
 
 use std::collections::VecDeque;
@@ -23,6 +24,8 @@ use crate::clock::Clock;
 use crate::keys::RsaKey;
 use crate::store::Store;
 use crate::verifier::{Flow, KeySource, Verifier, VerifierConfig, VerifierError};
+
+use idp_api::{Account, IdpApi};
 
 pub use conversation::{FlowKind, Mode};
 
@@ -71,7 +74,86 @@ pub struct PlatformConfig {
     /// started for one is verified with that brand's issuer, keys, client and token endpoint
     /// only.
     pub brands: Vec<BrandConnection>,
+    /// Accounts at the platform's IDP besides each brand's two (`<brand>` with a Code Flow
+    /// connector and `<brand>-implicit`; `demo` and `demo-implicit` for the default brand).
+    pub accounts: Vec<AccountConfig>,
 }
+
+/// `[[platform.account]]`: an account at the platform's IDP and its authentication connector,
+/// as the console sets one up. What it leaves out is its brand's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// The account id in `/api/account/{id}/...`: letters, digits, `-` and `_`.
+    pub id: String,
+    /// The connector's type.
+    pub flow: AccountFlow,
+    /// Whose provider the connector points at (a `[[brand]]` name). Defaults to the default
+    /// provider.
+    #[serde(default)]
+    pub brand: Option<String>,
+    /// The connector's "JWT issuer". Defaults to the brand's issuer.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The console's "JWT Public Key" (one-line base64 SPKI, or PEM). Defaults to the brand's
+    /// JWKS.
+    #[serde(default)]
+    pub public_key: Option<String>,
+    /// The client id an Implicit Flow connector compares `aud` with (the strict reading
+    /// only). Defaults to the brand's client when the connector uses the brand's issuer and
+    /// keys, and to none otherwise, as the platform's tutorial connector has none.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The redirect URI a code is redeemed with when the call names none. Defaults to
+    /// `https://liveperson.net`, as the SDKs do.
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+}
+
+/// `[platform]` in `harness.toml`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformSettings {
+    /// `[[platform.account]]`.
+    #[serde(rename = "account")]
+    pub accounts: Vec<AccountConfig>,
+}
+
+impl PlatformSettings {
+    /// Reads the `[platform]` table; unknown keys are an error naming them.
+    pub fn from_table(table: &toml::Table) -> Result<Self, String> {
+        toml::Value::Table(table.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| format!("[platform]: {}", e.message()))
+    }
+}
+
+/// An account connector's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountFlow {
+    /// Code Flow: a code is redeemed at the brand's token endpoint.
+    Code,
+    /// Implicit Flow: the brand's JWT is verified.
+    Implicit,
+}
+
+/// Why the platform side could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A connector's verifier.
+    #[error(transparent)]
+    Verifier(#[from] VerifierError),
+    /// An account's configuration.
+    #[error("{0}")]
+    Account(String),
+    /// The platform's signing key.
+    #[error("the platform's signing key: {0}")]
+    Key(String),
+}
+
+/// The redirect URI the SDKs name when the app gives none.
+pub const DEFAULT_REDIRECT_URI: &str = "https://liveperson.net";
 
 /// Another brand's provider, as the platform's connector for it knows it.
 #[derive(Debug, Clone)]
@@ -114,6 +196,7 @@ struct Tenant {
 pub struct Platform {
     config: PlatformConfig,
     tenants: Vec<Tenant>,
+    idp: Arc<IdpApi>,
     conversations: Store<Conversation>,
     /// The newest conversation ids first, for the agent's list.
     recent: Mutex<VecDeque<String>>,
@@ -127,7 +210,7 @@ const RECENT: usize = 50;
 
 impl Platform {
     /// Builds the verifiers for each connector of each brand from `config`.
-    pub fn new(config: PlatformConfig, clock: Arc<dyn Clock>) -> Result<Self, VerifierError> {
+    pub fn new(config: PlatformConfig, clock: Arc<dyn Clock>) -> Result<Self, SetupError> {
         let default = BrandConnection {
             name: String::new(),
             issuer: config.issuer.clone(),
@@ -147,13 +230,147 @@ impl Platform {
                 })
             })
             .collect::<Result<Vec<_>, VerifierError>>()?;
+        let accounts = Self::accounts(&config, &tenants)?;
+        let signer = crate::keys::fixture_platform_signing_key()
+            .map_err(|e| e.to_string())
+            .and_then(|key| crate::jose::Signer::rs256(&key).map_err(|e| e.to_string()))
+            .map_err(|e| SetupError::Account(format!("the platform's signing key: {e}")))?;
+        let idp = Arc::new(IdpApi::new(
+            accounts,
+            signer,
+            config.origin.clone(),
+            Arc::clone(&clock),
+        ));
         Ok(Self {
             conversations: Store::new(config.max_conversations),
             recent: Mutex::new(VecDeque::with_capacity(RECENT)),
             tenants,
+            idp,
             config,
             clock,
         })
+    }
+
+    /// Each brand's two accounts, then the configured ones.
+    fn accounts(config: &PlatformConfig, tenants: &[Tenant]) -> Result<Vec<Account>, SetupError> {
+        let defaults = tenants.iter().flat_map(|t| {
+            let name = if t.connection.name.is_empty() {
+                "demo".to_owned()
+            } else {
+                t.connection.name.clone()
+            };
+            let brand = (!t.connection.name.is_empty()).then(|| t.connection.name.clone());
+            [AccountFlow::Code, AccountFlow::Implicit].map(|flow| AccountConfig {
+                id: match flow {
+                    AccountFlow::Code => name.clone(),
+                    AccountFlow::Implicit => format!("{name}-implicit"),
+                },
+                flow,
+                brand: brand.clone(),
+                issuer: None,
+                public_key: None,
+                client_id: None,
+                redirect_uri: None,
+            })
+        });
+        let all: Vec<AccountConfig> = defaults.chain(config.accounts.iter().cloned()).collect();
+        let mut accounts = Vec::with_capacity(all.len());
+        for (i, account) in all.iter().enumerate() {
+            let valid = !account.id.is_empty()
+                && account.id.len() <= 64
+                && account
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !valid {
+                return Err(SetupError::Account(format!(
+                    "platform account {:?}: an id is 1 to 64 letters, digits, '-' or '_'",
+                    account.id
+                )));
+            }
+            if all[..i].iter().any(|a| a.id == account.id) {
+                return Err(SetupError::Account(format!(
+                    "platform account {:?} is named twice (each brand has <brand> and \
+                     <brand>-implicit already)",
+                    account.id
+                )));
+            }
+            let tenant = tenants
+                .iter()
+                .find(|t| match &account.brand {
+                    None => t.connection.name.is_empty(),
+                    Some(name) => t.connection.name == *name,
+                })
+                .ok_or_else(|| {
+                    SetupError::Account(format!(
+                        "platform account {:?}: no brand {:?}",
+                        account.id,
+                        account.brand.as_deref().unwrap_or_default()
+                    ))
+                })?;
+            accounts.push(Account {
+                id: account.id.clone(),
+                verifier: Verifier::new(Self::account_verifier(
+                    config,
+                    &tenant.connection,
+                    account,
+                )?)?,
+                redirect_uri: account
+                    .redirect_uri
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_REDIRECT_URI.to_owned()),
+            });
+        }
+        Ok(accounts)
+    }
+
+    /// The connector of one account: the brand's issuer, keys and client unless it names its
+    /// own. A Code Flow connector sends no PKCE verifier: an app hands over none.
+    fn account_verifier(
+        config: &PlatformConfig,
+        brand: &BrandConnection,
+        account: &AccountConfig,
+    ) -> Result<VerifierConfig, SetupError> {
+        let issuer = account
+            .issuer
+            .as_deref()
+            .map_or_else(|| brand.issuer.clone(), Issuer::new);
+        let key = match &account.public_key {
+            Some(text) => {
+                KeySource::PublicKey(RsaKey::from_public_pem_or_base64(text).map_err(|e| {
+                    SetupError::Account(format!(
+                        "platform account {:?}: public_key: {e}",
+                        account.id
+                    ))
+                })?)
+            }
+            None => KeySource::JwksUrl(brand.jwks_uri.clone()),
+        };
+        let own = account.issuer.is_some() || account.public_key.is_some();
+        let mut c = VerifierConfig::new(issuer, key);
+        c.insecure_allow_http = config.insecure_allow_http;
+        c.extra_root_pem.clone_from(&config.extra_root_pem);
+        c.decryption_key.clone_from(&config.decryption_key);
+        Ok(match account.flow {
+            AccountFlow::Code => c.token_endpoint(
+                brand.token_endpoint.clone(),
+                brand.plain.client_id.clone(),
+                brand.plain.client_secret.clone(),
+            ),
+            AccountFlow::Implicit => {
+                let c = c.flow(Flow::Implicit);
+                match (&account.client_id, own) {
+                    (Some(id), _) => c.client_id(ClientId::new(id)),
+                    (None, false) => c.client_id(brand.plain.client_id.clone()),
+                    (None, true) => c,
+                }
+            }
+        })
+    }
+
+    /// The platform's IDP.
+    pub fn idp(&self) -> &Arc<IdpApi> {
+        &self.idp
     }
 
     fn verifiers(
@@ -290,5 +507,6 @@ pub fn router(platform: Arc<Platform>) -> Router {
         .route("/platform/api/conversations/{id}/renew", post(api::renew))
         .route("/platform/api/window/callback", post(api::window_callback))
         .layer(axum::extract::DefaultBodyLimit::max(65_536))
-        .with_state(platform)
+        .with_state(Arc::clone(&platform))
+        .merge(idp_api::router(Arc::clone(&platform.idp)))
 }

@@ -161,6 +161,23 @@ pub struct Overview {
     /// The other brands served beside this one (`[[brand]]`), each a provider of its own.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub brands: Vec<BrandOverview>,
+    /// The accounts at the platform's IDP served beside this provider, when `serve` runs the
+    /// platform side.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub platform_accounts: Vec<AccountOverview>,
+}
+
+/// One account at the platform's IDP in the [`Overview`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountOverview {
+    /// The account id.
+    pub account: String,
+    /// Its connector's type: `code` or `implicit`.
+    pub flow: String,
+    /// The Messaging Window API's call.
+    pub authenticate: String,
+    /// The mobile SDKs' call.
+    pub sdk_authenticate: String,
 }
 
 /// One brand in the [`Overview`].

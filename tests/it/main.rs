@@ -13,6 +13,7 @@ mod encryption;
 mod faults;
 mod fixture;
 mod hardening;
+mod idp_api;
 mod implicit_flow;
 mod login_page;
 mod platform;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use oidc_harness::claims::{ClientId, ClientSecret};
 use oidc_harness::clock::FixedClock;
 use oidc_harness::idp::MockIdp;
-use oidc_harness::keys;
 use oidc_harness::platform::{self, BrandConnection, Connector, Platform, PlatformConfig};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -36,24 +35,7 @@ async fn demo() -> Demo {
         .expect("provider starts");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let connector = |id: &str| Connector {
-        client_id: ClientId::new(id),
-        client_secret: ClientSecret::new("demo-secret"),
-    };
     let config = PlatformConfig {
-        origin: base.clone(),
-        issuer: idp.issuer().clone(),
-        authorization_endpoint: format!("{}/o/oauth2/v2/auth", idp.base_url()),
-        token_endpoint: format!("{}/token", idp.base_url()).parse().unwrap(),
-        jwks_uri: format!("{}/oauth2/v3/certs", idp.base_url())
-            .parse()
-            .unwrap(),
-        plain: connector("demo-client"),
-        encrypted: Some(connector("demo-encrypted")),
-        decryption_key: Some(keys::fixture_platform_key().unwrap()),
-        extra_root_pem: idp.ca_cert_pem().map(str::to_owned),
-        insecure_allow_http: false,
-        max_conversations: 100,
         brands: vec![BrandConnection {
             name: "acme".into(),
             issuer: idp.brand("acme").unwrap().issuer().clone(),
@@ -62,9 +44,13 @@ async fn demo() -> Demo {
             jwks_uri: format!("{}/oauth2/v3/certs", idp.brand_url("acme"))
                 .parse()
                 .unwrap(),
-            plain: connector("demo-client"),
+            plain: Connector {
+                client_id: ClientId::new("demo-client"),
+                client_secret: ClientSecret::new("demo-secret"),
+            },
             encrypted: None,
         }],
+        ..platform_config(&idp, &base)
     };
     let platform = Arc::new(Platform::new(config, clock.clone()).expect("platform builds"));
     tokio::spawn(async move { axum::serve(listener, platform::router(platform)).await });

@@ -180,3 +180,35 @@ pub(crate) fn assert_google_error(body: &Value, error: &str, description: &str) 
     assert_eq!(body["error"], error, "{body}");
     assert_eq!(body["error_description"], description, "{body}");
 }
+
+/// The platform's connector for the provider at `idp`, served at `origin`: `demo-client` for
+/// signed ID tokens, `demo-encrypted` for envelopes opened with the fixture platform key, no
+/// other brands and no accounts beside the default ones.
+pub(crate) fn platform_config(
+    idp: &MockIdp,
+    origin: &str,
+) -> oidc_harness::platform::PlatformConfig {
+    use oidc_harness::claims::{ClientId, ClientSecret};
+    use oidc_harness::platform::Connector;
+    let connector = |id: &str| Connector {
+        client_id: ClientId::new(id),
+        client_secret: ClientSecret::new("demo-secret"),
+    };
+    oidc_harness::platform::PlatformConfig {
+        origin: origin.to_owned(),
+        issuer: idp.issuer().clone(),
+        authorization_endpoint: format!("{}/o/oauth2/v2/auth", idp.base_url()),
+        token_endpoint: format!("{}/token", idp.base_url()).parse().unwrap(),
+        jwks_uri: format!("{}/oauth2/v3/certs", idp.base_url())
+            .parse()
+            .unwrap(),
+        plain: connector("demo-client"),
+        encrypted: Some(connector("demo-encrypted")),
+        decryption_key: Some(oidc_harness::keys::fixture_platform_key().unwrap()),
+        extra_root_pem: idp.ca_cert_pem().map(str::to_owned),
+        insecure_allow_http: false,
+        max_conversations: 100,
+        brands: Vec::new(),
+        accounts: Vec::new(),
+    }
+}
