@@ -104,7 +104,8 @@ pub(crate) struct CheckArgs {
     /// default when no command is given.
     #[arg(long, conflicts_with_all = ["code_from", "token_from", "discovery_only"])]
     pub(crate) interactive: bool,
-    /// The flows to sign in with when interactive.
+    /// The flows to sign in with when interactive; or, with --code-from only, mobile-code:
+    /// codes as an app's backend gets them for the mobile SDK.
     #[arg(long, value_enum, default_value_t = CheckFlow::Code, value_name = "FLOW")]
     pub(crate) flow: CheckFlow,
     /// The loopback listener's port when interactive (0: any free port; RFC 8252 providers
@@ -129,7 +130,8 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub(crate) command_timeout: u64,
     /// The redirect URI the commands' authorization requests name; it must be registered for
-    /// the client.
+    /// the client. With --flow mobile-code: the app's redirect URI, the one its codes are
+    /// issued for and the platform redeems them with.
     #[arg(long, value_name = "URI", default_value = "https://liveperson.net")]
     pub(crate) redirect_uri: String,
     /// The scopes to ask for.
@@ -145,9 +147,11 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     pub(crate) strict: bool,
     /// The connector's PKCE toggle: off sends no challenge, on sends one, auto sends one and
-    /// also asks for a code without it, to tell whether the provider requires PKCE.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = PkceArg::Auto)]
-    pub(crate) pkce: PkceArg,
+    /// also asks for a code without it, to tell whether the provider requires PKCE
+    /// [default: auto; with --flow mobile-code only off, since the platform has no verifier
+    /// for an app's code].
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub(crate) pkce: Option<PkceArg>,
     /// Write a fixture scenario for every ID token the provider issued into this folder: its
     /// shape and verdict, without its key or personal data (see `fixture`).
     #[arg(long, value_name = "DIR")]
@@ -160,7 +164,7 @@ pub(crate) struct CheckArgs {
     pub(crate) out: Option<PathBuf>,
 }
 
-/// The flows `check --interactive` signs in with.
+/// The flows `check --interactive` signs in with, or `mobile-code` for `--code-from`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum CheckFlow {
     /// The Code Flow: five codes, one sign-in at the provider.
@@ -169,6 +173,9 @@ pub(crate) enum CheckFlow {
     Implicit,
     /// Both.
     Both,
+    /// Codes as an app's backend hands them to the mobile SDK (`LPAuthenticationParams`):
+    /// asked for without PKCE, redeemed with the app's redirect URI; --code-from only.
+    MobileCode,
 }
 
 /// Report format for `run`.

@@ -10,7 +10,7 @@ use oidc_harness::scenario::{self, Report};
 
 use oidc_harness::scenario::SignIn;
 
-use crate::cli::{CheckArgs, CheckFlow, ReportFormat, RunArgs};
+use crate::cli::{CheckArgs, CheckFlow, PkceArg, ReportFormat, RunArgs};
 
 pub(crate) fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let paths = if args.paths.is_empty() {
@@ -74,6 +74,27 @@ fn emit(
 }
 
 pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let mobile = args.flow == CheckFlow::MobileCode;
+    if mobile && args.code_from.is_none() {
+        anyhow::bail!(
+            "--flow mobile-code needs --code-from: an app's codes come back to the app's \
+             redirect URI, not to check's loopback listener (--interactive signs in with \
+             --flow code, implicit or both)"
+        );
+    }
+    if mobile && args.token_from.is_some() {
+        anyhow::bail!(
+            "--flow mobile-code checks an app's codes only: leave out --token-from, and check \
+             the Implicit Flow in a run of its own"
+        );
+    }
+    if mobile && matches!(args.pkce, Some(PkceArg::On | PkceArg::Auto)) {
+        anyhow::bail!(
+            "--pkce on and auto do not go with --flow mobile-code: the SDK hands the platform no \
+             PKCE verifier, so an app's codes are asked for without a challenge \
+             (liveperson-auth.md §8.3)"
+        );
+    }
     let sign_in = if args.discovery_only {
         SignIn::DiscoveryOnly
     } else if args.code_from.is_some() || args.token_from.is_some() {
@@ -84,8 +105,8 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         SignIn::Interactive {
             port: args.callback_port,
-            code: args.flow != CheckFlow::Implicit,
-            implicit: args.flow != CheckFlow::Code,
+            code: matches!(args.flow, CheckFlow::Code | CheckFlow::Both),
+            implicit: matches!(args.flow, CheckFlow::Implicit | CheckFlow::Both),
             open: !args.no_open,
         }
     };
@@ -124,10 +145,12 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         extra_root_pem: args.ca.as_deref().map(super::read).transpose()?,
         strict: args.strict,
         pkce: match args.pkce {
-            crate::cli::PkceArg::Off => scenario::Pkce::Off,
-            crate::cli::PkceArg::On => scenario::Pkce::On,
-            crate::cli::PkceArg::Auto => scenario::Pkce::Auto,
+            _ if mobile => scenario::Pkce::Off,
+            Some(PkceArg::Off) => scenario::Pkce::Off,
+            Some(PkceArg::On) => scenario::Pkce::On,
+            Some(PkceArg::Auto) | None => scenario::Pkce::Auto,
         },
+        mobile,
         now: super::now(None)?,
         save_fixtures: args.save_fixtures,
     };

@@ -1140,3 +1140,367 @@ fn warnings_alone_exit_0_and_strict_fails_them() {
     let strict = idp.check("demo-client", &[&args[..], &["--strict"]].concat());
     assert_eq!(strict.code, 1);
 }
+
+/// Every check `--flow mobile-code` reports, in order: the Code Flow's, with `mobile-code-pkce`
+/// beside the PKCE lines it stands in for.
+const MOBILE_CHECKS: [&str; 28] = [
+    "tls",
+    "discovery-fetch",
+    "discovery-fields",
+    "discovery-issuer",
+    "https-everywhere",
+    "id-token-alg",
+    "jwks-usable",
+    "jwks-cache-control",
+    "state-echoed",
+    "token-basic",
+    "token-response-shape",
+    "token-no-store",
+    "code-single-use",
+    "code-id-token",
+    "client-secret-checked",
+    "redirect-uri-compared",
+    "pkce-verifier-checked",
+    "pkce-required",
+    "mobile-code-pkce",
+    "token-body",
+    "implicit-id-token",
+    "nonce-echoed",
+    "aud-client-id",
+    "id-token-lifetime",
+    "kid-in-jwks",
+    "iss-matches-discovery",
+    "error-json",
+    "id-token-verified",
+];
+
+/// The lines that do not apply to an app's code, and why.
+const MOBILE_SKIPS: [(&str, &str); 4] = [
+    (
+        "state-echoed",
+        "--flow mobile-code: the app made the authorization request and compares its own state; \
+         the SDK hands the platform only the code and its redirect URI (liveperson-auth.md §8.3)",
+    ),
+    (
+        "pkce-verifier-checked",
+        "--flow mobile-code: the platform has no verifier for an app's code, so no challenge was \
+         sent and none is checked (mobile-code-pkce shows what a challenge does)",
+    ),
+    (
+        "pkce-required",
+        "--flow mobile-code: the platform has no verifier for an app's code, so the provider must \
+         take codes without PKCE: token-basic shows whether it does",
+    ),
+    (
+        "nonce-echoed",
+        "--flow mobile-code: the SDK hands the platform no nonce, so none is compared \
+         (liveperson-auth.md §8.3)",
+    ),
+];
+
+/// What `mobile-code-pkce` says of a provider that refuses a challenged code without its
+/// verifier, as it should.
+const MOBILE_PKCE_REFUSED: &str = "refused (HTTP 400 invalid_grant: Missing code verifier.), as \
+    RFC 7636 §4.6 has it: if the app asks for its codes with a PKCE challenge, the platform \
+    cannot redeem them (the SDK hands it no verifier) and refuses the consumer; the codes an \
+    app hands to the platform must be asked for without one";
+
+#[test]
+fn mobile_codes_are_checked_as_the_platform_redeems_an_apps_code() {
+    let idp = Provider::start("");
+    // Every authorization request the command completes, one a line.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("requests.log");
+    let code_from = format!(
+        r#"printf '%s\n' "$OIDC_HARNESS_AUTH_URL" >> {}; {}"#,
+        log.display(),
+        idp.sign_in("alice")
+    );
+    let args = ["--flow", "mobile-code", "--code-from", &code_from];
+    let clean = idp.check("demo-client", &args);
+    assert_eq!(clean.code, 0, "{:#}", clean.report);
+    assert_eq!(clean.ids(), MOBILE_CHECKS);
+    for (id, why) in MOBILE_SKIPS {
+        let (status, detail) = clean.get(id);
+        assert_eq!((status.as_str(), detail.as_str()), ("skip", why), "{id}");
+    }
+    let (status, detail) = clean.get("mobile-code-pkce");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        ("warn", MOBILE_PKCE_REFUSED)
+    );
+    clean.assert("implicit-id-token", "skip", "no --token-from command");
+    let skipped = ["implicit-id-token", "mobile-code-pkce"];
+    for id in MOBILE_CHECKS {
+        if !skipped.contains(&id) && !MOBILE_SKIPS.iter().any(|(s, _)| *s == id) {
+            assert_eq!(clean.get(id).0, "pass", "{id}: {}", clean.get(id).1);
+        }
+    }
+    clean.assert("token-basic", "pass", "HTTP 200 with an id_token");
+    clean.assert("code-id-token", "pass", "sub 110169484474386276334, ");
+    clean.assert("id-token-verified", "pass", "1 verified");
+    // The refusal is one error-json has seen, beside code-single-use, the secret and the
+    // redirect URI's.
+    clean.assert("error-json", "pass", "4 error response(s)");
+    assert_eq!(
+        (&clean.report["passed"], &clean.report["warned"]),
+        (&22.into(), &1.into())
+    );
+    assert_eq!(clean.report["skipped"], 5);
+    let line = clean
+        .outcomes()
+        .iter()
+        .find(|o| o["id"] == "mobile-code-pkce")
+        .unwrap();
+    assert_eq!(
+        (&line["basis"], &line["citation"]),
+        (&"assumed".into(), &"liveperson-auth.md §8.3".into())
+    );
+    // Five sign-ins: the Basic redemption (and its second try), the wrong secret, the other
+    // redirect URI, body credentials, without a challenge; mobile-code-pkce's with one. Each
+    // names the redirect URI the code is redeemed with.
+    let requests = std::fs::read_to_string(&log).unwrap();
+    let requests: Vec<&str> = requests.lines().collect();
+    assert_eq!(requests.len(), 5, "{requests:?}");
+    let challenged: Vec<&&str> = requests
+        .iter()
+        .filter(|r| r.contains("code_challenge="))
+        .collect();
+    assert_eq!(challenged.len(), 1, "{requests:?}");
+    assert!(
+        challenged[0].contains("code_challenge_method=S256"),
+        "{challenged:?}"
+    );
+    for r in &requests {
+        assert!(
+            r.contains("redirect_uri=https%3A%2F%2Fliveperson.net&"),
+            "{r}"
+        );
+    }
+
+    // Not the app's business: a state the provider alters, a nonce it does not echo. The
+    // platform's reading expects no nonce, so the ID token line passes where the Code Flow's
+    // warns (at_hash_nonce_and_pkce_are_checked).
+    idp.faults(r#"{"redirect":"wrong-state","mutate":["nonce-mismatch"]}"#);
+    let checked = idp.check("demo-client", &args);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("state-echoed", "skip", MOBILE_SKIPS[0].1);
+    checked.assert("nonce-echoed", "skip", MOBILE_SKIPS[3].1);
+    let (status, detail) = checked.get("code-id-token");
+    assert_eq!(status, "pass", "{detail}");
+    assert!(!detail.contains("nonce"), "{detail}");
+
+    // What the platform needs still fails: a reusable code.
+    idp.faults(r#"{"lapses":["reusable-code"]}"#);
+    let checked = idp.check("demo-client", &[&args[..], &["--pkce", "off"]].concat());
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    checked.assert(
+        "code-single-use",
+        "fail",
+        "the second redemption got HTTP 200 with tokens",
+    );
+    assert_eq!(checked.report["failed"], 1, "{:#}", checked.report);
+    assert_eq!(checked.ids(), MOBILE_CHECKS);
+
+    // A provider that takes a challenged code without its verifier: the platform could redeem
+    // an app's PKCE codes, and so could whoever steals one.
+    idp.faults(r#"{"lapses":["ignore-pkce"]}"#);
+    let checked = idp.check("demo-client", &args);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    let (status, detail) = checked.get("mobile-code-pkce");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "HTTP 200: a code asked for with a challenge was redeemed without its verifier, so \
+             whoever steals such a code redeems it and PKCE protects nothing (RFC 7636 §4.6); \
+             discovery advertises S256"
+        )
+    );
+    checked.assert("pkce-verifier-checked", "skip", MOBILE_SKIPS[1].1);
+    let line = checked
+        .outcomes()
+        .iter()
+        .find(|o| o["id"] == "mobile-code-pkce")
+        .unwrap();
+    assert_eq!(
+        (&line["basis"], &line["citation"]),
+        (&"standard".into(), &"RFC 7636 §4.6".into())
+    );
+
+    // --strict: the warning is a failure, as every warning is.
+    idp.faults("{}");
+    let strict = idp.check("demo-client", &[&args[..], &["--strict"]].concat());
+    assert_eq!(strict.code, 1, "{:#}", strict.report);
+    strict.assert(
+        "mobile-code-pkce",
+        "fail",
+        &format!("{MOBILE_PKCE_REFUSED} (--strict)"),
+    );
+}
+
+#[test]
+fn a_client_that_requires_pkce_gives_no_mobile_code() {
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"pkce-only\"\nclient_secret = \"demo-secret\"\nrequire_pkce = true\n",
+    );
+    let code_from = idp.sign_in("alice");
+    let checked = idp.check(
+        "pkce-only",
+        &["--flow", "mobile-code", "--code-from", &code_from],
+    );
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    let (status, detail) = checked.get("code-id-token");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "the provider answered error=invalid_request: Missing required parameter: \
+             code_challenge; --flow mobile-code asks and redeems without PKCE, as the platform \
+             must for an app's code: a client that requires PKCE cannot be used for mobile codes"
+        )
+    );
+    for id in [
+        "state-echoed",
+        "token-basic",
+        "code-single-use",
+        "client-secret-checked",
+        "pkce-required",
+        "mobile-code-pkce",
+        "token-body",
+    ] {
+        checked.assert(id, "skip", "no code: see code-id-token");
+    }
+    // Each line once (code-id-token, which says why, comes first).
+    let mut ids = checked.ids();
+    ids.sort();
+    let mut all = MOBILE_CHECKS.to_vec();
+    all.sort_unstable();
+    assert_eq!(ids, all);
+}
+
+#[test]
+fn an_app_that_asks_with_pkce_hands_over_codes_the_platform_cannot_redeem() {
+    let idp = Provider::start("");
+    // The app's own request, with a challenge of its own (RFC 7636 appendix B's).
+    let code_from = idp.sign_in("alice").replace(
+        "$OIDC_HARNESS_AUTH_URL&",
+        "$OIDC_HARNESS_AUTH_URL&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&",
+    );
+    let checked = idp.check(
+        "demo-client",
+        &["--flow", "mobile-code", "--code-from", &code_from],
+    );
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    let (status, detail) = checked.get("token-basic");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "HTTP 400 invalid_grant: Missing code verifier.; --flow mobile-code asks and redeems \
+             without PKCE, as the platform must for an app's code: a client that requires PKCE \
+             cannot be used for mobile codes"
+        )
+    );
+    // A wrong secret is no PKCE matter: its refusal is not explained as one.
+    let checked = idp.check(
+        "demo-client",
+        &[
+            "--flow",
+            "mobile-code",
+            "--code-from",
+            &idp.sign_in("alice"),
+            "--client-secret",
+            "not-the-secret",
+        ],
+    );
+    let (status, detail) = checked.get("token-basic");
+    assert_eq!(status, "fail", "{detail}");
+    assert!(
+        detail.starts_with("HTTP 401 invalid_client") && !detail.contains("PKCE"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn an_apps_own_redirect_uri_is_asked_for_and_redeemed_with() {
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"app\"\nclient_secret = \"demo-secret\"\nredirect_uris = [\"com.example.app:/oauth2redirect\"]\n",
+    );
+    let code_from = idp.sign_in("alice");
+    let mobile = [
+        "--flow",
+        "mobile-code",
+        "--code-from",
+        &code_from,
+        "--redirect-uri",
+        "com.example.app:/oauth2redirect",
+    ];
+    // curl prints the redirect as com.example.app://oauth2redirect/?code=…: read as a URL.
+    let checked = idp.check("app", &mobile);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("token-basic", "pass", "HTTP 200 with an id_token");
+    checked.assert(
+        "redirect-uri-compared",
+        "pass",
+        "refused: HTTP 400 redirect_uri_mismatch",
+    );
+    // Without it, the request names https://liveperson.net, which this client lacks.
+    let checked = idp.check("app", &mobile[..4]);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    checked.assert("code-id-token", "fail", "`curl ");
+    checked.assert_has(
+        "code-id-token",
+        "fail",
+        "` printed nothing; it must print the code or the whole redirect URL",
+    );
+}
+
+#[test]
+fn mobile_code_takes_its_codes_from_a_command_without_pkce() {
+    let idp = Provider::start("");
+    let discovery = idp.discovery();
+    let base = [
+        "check",
+        "--discovery",
+        &discovery,
+        "--client-id",
+        "demo-client",
+        "--client-secret",
+        "demo-secret",
+        "--ca",
+        &idp.ca,
+        "--flow",
+        "mobile-code",
+    ];
+    let code_from = idp.sign_in("alice");
+    let needs_command = "error: --flow mobile-code needs --code-from: an app's codes come back \
+        to the app's redirect URI, not to check's loopback listener (--interactive signs in \
+        with --flow code, implicit or both)";
+    for (extra, said) in [
+        (&["--interactive"][..], needs_command),
+        (&[][..], needs_command),
+        (&["--discovery-only"][..], needs_command),
+        (
+            &["--code-from", &code_from, "--token-from", &code_from][..],
+            "error: --flow mobile-code checks an app's codes only: leave out --token-from, and \
+             check the Implicit Flow in a run of its own",
+        ),
+        (
+            &["--code-from", &code_from, "--pkce", "auto"][..],
+            "error: --pkce on and auto do not go with --flow mobile-code: the SDK hands the \
+             platform no PKCE verifier, so an app's codes are asked for without a challenge \
+             (liveperson-auth.md §8.3)",
+        ),
+        (
+            &["--code-from", &code_from, "--pkce", "on"][..],
+            "error: --pkce on and auto do not go with --flow mobile-code",
+        ),
+    ] {
+        let (code, out, stderr) = run(&[&base[..], extra].concat());
+        assert_eq!(code, 2, "{extra:?}: {out} {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{extra:?}: {stderr}");
+        assert!(stderr.starts_with(said), "{extra:?}: {stderr}");
+        assert!(out.is_empty(), "{extra:?}: {out}");
+    }
+}

@@ -6,6 +6,11 @@
 //! back is checked against what was sent. Every check is one line of the report, at one level:
 //! FAIL (the platform would refuse the consumer, or the provider is unsafe), WARN (differs from
 //! Google's shape, or advisable), PASS, SKIP.
+//!
+//! With `mobile` (`--flow mobile-code`) the codes are taken as an app gets them for the mobile
+//! SDK: the SDK hands the platform a code and its redirect URI, nothing else
+//! (`liveperson-auth.md` §8.3), so the requests carry no PKCE challenge, the redemption no
+//! verifier, and state and nonce are the app's: those lines are skipped, saying why.
 
 mod http;
 mod sign_in;
@@ -40,6 +45,10 @@ pub enum Pkce {
 pub struct CheckPlan {
     /// The connector's PKCE toggle.
     pub pkce: Pkce,
+    /// Codes as an app gets them and hands them to the mobile SDK (`--flow mobile-code`):
+    /// asked for without a PKCE challenge whatever `pkce` says, redeemed as the platform
+    /// redeems an app's code, state and nonce left to the app.
+    pub mobile: bool,
     /// The provider's discovery URL.
     pub discovery: url::Url,
     /// The platform's client id at the provider.
@@ -190,6 +199,7 @@ fn rule_of(id: &str) -> (Basis, &'static str) {
         "redirect-uri-compared" => (Standard, "RFC 6749 §4.1.3"),
         "pkce-verifier-checked" => (Standard, "RFC 7636 §4.6"),
         "pkce-required" => (Documented, "liveperson-auth.md §1.1, §1.6"),
+        "mobile-code-pkce" => (Assumed, "liveperson-auth.md §8.3"),
         "token-body" => (Documented, "liveperson-auth.md §7.1"),
         "nonce-echoed" | "aud-client-id" => (Standard, "OIDC Core §3.1.3.7"),
         "id-token-lifetime" => (Assumed, "liveperson-auth.md §8.1"),
@@ -273,6 +283,7 @@ mod title {
     pub(super) const PKCE: &str = "with a PKCE challenge sent, a wrong verifier is refused";
     pub(super) const PKCE_REQUIRED: &str =
         "whether the provider requires PKCE, so the connector's PKCE toggle must be on";
+    pub(super) const MOBILE_PKCE: &str = "a code asked for with a PKCE challenge, as apps are told to (RFC 8252 §6), redeemed without a verifier, as the platform redeems an app's code";
     pub(super) const ERRORS: &str = "error responses are JSON with an error member";
     pub(super) const CODE_ENVELOPE: &str =
         "the Code Flow's envelope opens with the platform key (--decrypt-key)";
@@ -781,6 +792,25 @@ struct Flows<'a> {
     issued: Vec<(String, VerifyContext, bool)>,
 }
 
+/// Why a line does not apply to an app's codes (`--flow mobile-code`).
+mod mobile {
+    pub(super) const STATE: &str = "--flow mobile-code: the app made the authorization request \
+        and compares its own state; the SDK hands the platform only the code and its redirect URI \
+        (liveperson-auth.md §8.3)";
+    pub(super) const NONCE: &str = "--flow mobile-code: the SDK hands the platform no nonce, so \
+        none is compared (liveperson-auth.md §8.3)";
+    pub(super) const VERIFIER: &str = "--flow mobile-code: the platform has no verifier for an \
+        app's code, so no challenge was sent and none is checked (mobile-code-pkce shows what a \
+        challenge does)";
+    pub(super) const REQUIRED: &str = "--flow mobile-code: the platform has no verifier for an \
+        app's code, so the provider must take codes without PKCE: token-basic shows whether \
+        it does";
+    /// Added to a refusal of a request or a redemption without PKCE.
+    pub(super) const NO_PKCE: &str = "--flow mobile-code asks and redeems without PKCE, as the \
+        platform must for an app's code: a client that requires PKCE cannot be used for \
+        mobile codes";
+}
+
 /// The Code Flow checks that each need a code of their own, in the order they run.
 const CODE_PROPERTIES: [(&str, &str); 5] = [
     ("client-secret-checked", title::SECRET),
@@ -793,6 +823,25 @@ const CODE_PROPERTIES: [(&str, &str); 5] = [
 impl Flows<'_> {
     fn http(&self) -> Option<reqwest::Client> {
         http::client(self.plan).ok()
+    }
+
+    /// Whether a Code Flow request carries a PKCE challenge: never for an app's code.
+    fn challenges(&self) -> bool {
+        !self.plan.mobile && self.plan.pkce != Pkce::Off
+    }
+
+    /// The checks that each need a code of their own, in the order they run: with `mobile`,
+    /// `mobile-code-pkce` beside the PKCE lines it stands in for.
+    fn code_properties(&self) -> Vec<(&'static str, &'static str)> {
+        let mut ids = CODE_PROPERTIES.to_vec();
+        if self.plan.mobile {
+            let at = ids
+                .iter()
+                .position(|(id, _)| *id == "pkce-required")
+                .map_or(0, |i| i + 1);
+            ids.insert(at, ("mobile-code-pkce", title::MOBILE_PKCE));
+        }
+        ids
     }
 
     fn request_with(&self, source: &SignInSource, implicit: bool, pkce: bool) -> Option<Request> {
@@ -820,8 +869,7 @@ impl Flows<'_> {
         source: &mut SignInSource,
         implicit: bool,
     ) -> Result<(Request, Returned), Failed> {
-        self.sign_in_with(source, implicit, self.plan.pkce != Pkce::Off)
-            .await
+        self.sign_in_with(source, implicit, self.challenges()).await
     }
 
     /// Signs in once, with or without a PKCE challenge.
@@ -852,7 +900,7 @@ impl Flows<'_> {
                 SignIn::Interactive { .. } => "the Code Flow is not part of this check (--flow)",
                 _ => "no --code-from command",
             };
-            for (id, title) in code_ids.iter().chain(CODE_PROPERTIES.iter()) {
+            for (id, title) in code_ids.iter().chain(self.code_properties().iter()) {
                 // The Implicit Flow carries state too, and compares it there.
                 if *id == "state-echoed" && source.offers(true) {
                     continue;
@@ -866,20 +914,30 @@ impl Flows<'_> {
         let (request, returned) = match self.sign_in(source, false).await {
             Ok(ok) => ok,
             Err(e) => {
+                let detail = match e {
+                    Failed::Refused(why) if self.plan.mobile => {
+                        format!("{why}; {}", mobile::NO_PKCE)
+                    }
+                    e => e.to_string(),
+                };
                 self.list.record(
                     "code-id-token",
                     title::CODE_ID_TOKEN,
                     Instant::now(),
-                    Err(e.to_string()),
+                    Err(detail),
                 );
-                for (id, title) in code_ids[..5].iter().chain(CODE_PROPERTIES.iter()) {
+                for (id, title) in code_ids[..5].iter().chain(self.code_properties().iter()) {
                     self.list.skip(id, title, "no code: see code-id-token");
                 }
                 return;
             }
         };
         self.signed_in += 1;
-        self.state_echoed(&request, &returned);
+        if self.plan.mobile {
+            self.list.skip("state-echoed", title::STATE, mobile::STATE);
+        } else {
+            self.state_echoed(&request, &returned);
+        }
         let code = returned.get("code").unwrap_or_default().to_owned();
         let redeem = Redeem {
             endpoint: &token_endpoint,
@@ -947,9 +1005,13 @@ impl Flows<'_> {
             self.id_token_checks(&request, &id_token, access_token, false)
                 .await;
         }
-        for (id, title) in CODE_PROPERTIES {
-            self.code_property(source, &http, &token_endpoint, id, title)
-                .await;
+        for (id, title) in self.code_properties() {
+            if id == "mobile-code-pkce" {
+                self.mobile_code_pkce(source, &http, &token_endpoint).await;
+            } else {
+                self.code_property(source, &http, &token_endpoint, id, title)
+                    .await;
+            }
         }
     }
 
@@ -978,6 +1040,8 @@ impl Flows<'_> {
                     "{} (the code has a '%': print the whole redirect URL, or the code decoded)",
                     answer.summary()
                 )
+            } else if self.plan.mobile && answer.answer.status == 400 {
+                format!("{}; {}", answer.summary(), mobile::NO_PKCE)
             } else {
                 answer.summary()
             };
@@ -1125,6 +1189,12 @@ impl Flows<'_> {
         title: &'static str,
     ) {
         match (id, self.plan.pkce) {
+            ("pkce-verifier-checked", _) if self.plan.mobile => {
+                return self.list.skip(id, title, mobile::VERIFIER);
+            }
+            ("pkce-required", _) if self.plan.mobile => {
+                return self.list.skip(id, title, mobile::REQUIRED);
+            }
             ("pkce-verifier-checked", Pkce::Off) => {
                 let why = "--pkce off: the connector sends no PKCE challenge, so no verifier \
                            is checked";
@@ -1335,6 +1405,82 @@ impl Flows<'_> {
         self.list.record(id, title, started, found);
     }
 
+    /// `--flow mobile-code`: a code asked for with a PKCE challenge, as an app may have asked,
+    /// redeemed without a verifier, as the platform redeems an app's code. A refusal is right
+    /// by RFC 7636 and means the platform cannot use such codes: check cannot see how the app
+    /// asks, so it warns. A redemption is PKCE protecting nothing.
+    async fn mobile_code_pkce(
+        &mut self,
+        source: &mut SignInSource,
+        http: &reqwest::Client,
+        token_endpoint: &str,
+    ) {
+        let (id, title) = ("mobile-code-pkce", title::MOBILE_PKCE);
+        if let Some(why) = &self.honest_refused {
+            let why = format!("the right redemption was refused too (token-basic: {why})");
+            return self.list.skip(id, title, &why);
+        }
+        let started = Instant::now();
+        let (request, returned) = match self.sign_in_with(source, false, true).await {
+            Ok(ok) => ok,
+            Err(e) => {
+                let why = format!("no code for this check, so it could not run: {e}");
+                return self.list.record(id, title, started, Err(why));
+            }
+        };
+        self.signed_in += 1;
+        let redeem = Redeem {
+            endpoint: token_endpoint,
+            code: returned.get("code").unwrap_or_default(),
+            redirect_uri: &request.redirect_uri,
+            verifier: None,
+            client_id: &self.plan.client_id,
+            client_secret: &self.plan.client_secret,
+            basic: true,
+        };
+        let started = Instant::now();
+        let answer = match http::redeem(http, &redeem).await {
+            Ok(answer) => answer,
+            Err(e) => return self.list.record(id, title, started, Err(e)),
+        };
+        let accepted = answer.answer.status < 300;
+        let found = if accepted {
+            let advertised = self
+                .provider
+                .doc
+                .get("code_challenge_methods_supported")
+                .and_then(Value::as_array)
+                .is_some_and(|m| m.iter().any(|m| m == "S256"));
+            let detail = format!(
+                "HTTP {}: a code asked for with a challenge was redeemed without its verifier, so \
+                 whoever steals such a code redeems it and PKCE protects nothing (RFC 7636 §4.6)",
+                answer.answer.status
+            );
+            if advertised {
+                Found::fail(format!("{detail}; discovery advertises S256"))
+            } else {
+                Found::warn(format!("{detail}; discovery does not advertise PKCE"))
+            }
+            .on(Basis::Standard, "RFC 7636 §4.6")
+        } else {
+            Found::warn(format!(
+                "refused ({}), as RFC 7636 §4.6 has it: if the app asks for its codes with a PKCE \
+                 challenge, the platform cannot redeem them (the SDK hands it no verifier) and \
+                 refuses the consumer; the codes an app hands to the platform must be asked for \
+                 without one",
+                answer.summary()
+            ))
+        };
+        self.list.record(id, title, started, found);
+        self.list.evidence(Evidence {
+            response: Some(answer.answer.clone()),
+            ..Evidence::default()
+        });
+        if !accepted {
+            self.refusals.push((id, answer.answer));
+        }
+    }
+
     async fn implicit_flow(&mut self, source: &mut SignInSource) {
         if !source.offers(true) {
             let why = match self.plan.sign_in {
@@ -1434,7 +1580,8 @@ impl Flows<'_> {
         let started = Instant::now();
         let context = VerifyContext {
             now: self.plan.now,
-            nonce: Some(Nonce::new(request.nonce.clone())),
+            // The SDK hands the platform no nonce for an app's code.
+            nonce: (implicit || !self.plan.mobile).then(|| Nonce::new(request.nonce.clone())),
             access_token,
             code: None,
             front_channel: implicit,
@@ -1514,6 +1661,9 @@ impl Flows<'_> {
             ..Evidence::default()
         };
         let result = match claims.get("nonce") {
+            _ if self.plan.mobile && !request.implicit => {
+                Found::at(Status::Skip, mobile::NONCE.to_owned())
+            }
             Some(Value::String(n)) if *n == request.nonce => Found::pass(format!("{n:?}")),
             Some(other) => Found::fail(format!(
                 "sent {:?}, got {other}: a token from another sign-in can be replayed into \

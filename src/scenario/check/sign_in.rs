@@ -29,7 +29,7 @@ pub(super) struct Request {
     pub(super) nonce: String,
     /// The PKCE verifier; its S256 challenge is in the URL when `pkce` is set.
     pub(super) verifier: String,
-    /// Whether the request carried a PKCE challenge (a Code Flow request, PKCE not off).
+    /// Whether the request carried a PKCE challenge (a Code Flow request asked with one).
     pub(super) pkce: bool,
     /// The redirect URI the answer must come back to.
     pub(super) redirect_uri: String,
@@ -167,11 +167,15 @@ impl Returned {
         Ok(returned)
     }
 
-    /// A command's output: a whole redirect URL is read as one (query, then fragment); anything
+    /// A command's output: a whole redirect URL (an http(s) URL, or one in the redirect URI's
+    /// scheme, such as an app's `com.example.app:/callback?code=…`, which curl prints as
+    /// `com.example.app://callback/?code=…`) is read as one (query, then fragment); anything
     /// else is the bare code or token, taken exactly as printed.
     fn from_output(output: &str, request: &Request) -> Result<Self, Failed> {
         if let Ok(url) = url::Url::parse(output) {
-            if matches!(url.scheme(), "http" | "https") {
+            let redirect_scheme = url::Url::parse(&request.redirect_uri)
+                .is_ok_and(|redirect| redirect.scheme() == url.scheme());
+            if matches!(url.scheme(), "http" | "https") || redirect_scheme {
                 let mut params: Vec<(String, String)> = url.query_pairs().into_owned().collect();
                 if let Some(fragment) = url.fragment() {
                     params.extend(form_urlencoded::parse(fragment.as_bytes()).into_owned());
@@ -662,6 +666,33 @@ mod tests {
             err,
             Failed::Refused("the redirect carries no id_token (it has: state)".into())
         );
+    }
+
+    #[test]
+    fn an_apps_redirect_url_is_read_as_one() {
+        let r = Request::new(
+            &"https://idp.example/auth".parse().unwrap(),
+            "c",
+            "com.example.app:/oauth2redirect",
+            "openid",
+            false,
+            false,
+        );
+        let returned = Returned::from_output(
+            "com.example.app:/oauth2redirect?state=a%2Bb&code=4%2F0A",
+            &r,
+        )
+        .unwrap();
+        assert!(!returned.bare);
+        assert_eq!(returned.get("code"), Some("4/0A"));
+        assert_eq!(returned.get("state"), Some("a+b"));
+        let returned =
+            Returned::from_output("com.example.app://oauth2redirect/?code=4%2F0B", &r).unwrap();
+        assert_eq!(returned.get("code"), Some("4/0B"));
+        // Another scheme than the redirect URI's is a bare value.
+        let returned = Returned::from_output("urn:x:4%2F0A", &r).unwrap();
+        assert!(returned.bare);
+        assert_eq!(returned.get("code"), Some("urn:x:4%2F0A"));
     }
 
     #[test]
