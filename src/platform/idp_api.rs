@@ -19,7 +19,7 @@
 //! connector and CUSTOMER_AUTH_FAILED (9011) from a Code Flow one. Every answer but a success
 //! also names the reason in an `x-harness-reason` header, which the platform does not send.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -78,7 +78,13 @@ pub struct IdpApi {
     /// The consumer JWTs' `iss`.
     issuer: String,
     clock: Arc<dyn Clock>,
+    /// Every verdict, kept when [`IdpApi::recording`] asked for them.
+    verdicts: Option<Mutex<Vec<Verdict>>>,
 }
+
+/// What the platform decided about one call: both readings (the consumer's strict findings
+/// are the strict reading's refusals).
+pub type Verdict = Result<AuthenticatedConsumer, Rejection>;
 
 /// What the brand's side handed over, as the call's body names it.
 #[derive(Debug, Deserialize)]
@@ -165,7 +171,22 @@ impl IdpApi {
             signer,
             issuer,
             clock,
+            verdicts: None,
         }
+    }
+
+    /// Keeps every verdict, for a caller that checks both readings of what the IDP decided (a
+    /// scenario); `serve` keeps none.
+    pub fn recording(mut self) -> Self {
+        self.verdicts = Some(Mutex::new(Vec::new()));
+        self
+    }
+
+    /// The verdicts kept since the last call, oldest first.
+    pub fn take_verdicts(&self) -> Vec<Verdict> {
+        self.verdicts.as_ref().map_or_else(Vec::new, |v| {
+            std::mem::take(&mut *v.lock().unwrap_or_else(|p| p.into_inner()))
+        })
     }
 
     /// The accounts, in the order they were given.
@@ -229,6 +250,11 @@ impl IdpApi {
             }
             Flow::Implicit => account.verifier.verify(&handed, &ctx).await,
         };
+        if let Some(kept) = &self.verdicts {
+            kept.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(verdict.clone());
+        }
         let consumer = verdict.map_err(|rejection| refused(account, &rejection))?;
         self.consumer_jwt(&account.id, &consumer)
             .map_err(|e| Refused {
@@ -263,16 +289,18 @@ impl IdpApi {
     }
 }
 
-/// The IDP's code for a refusal, with the connector's generic code where none is published.
-fn refused(account: &Account, rejection: &Rejection) -> Refused {
-    let code = match (
-        rejection.reason.platform_error(),
-        account.verifier.config().flow,
-    ) {
+/// The IDP's `internalErrorCode` for a refusal by a connector of type `flow`: the reason's
+/// published code, or the connector's generic one (9007 for a JWT, 9011 for a code).
+pub fn error_code(rejection: &Rejection, flow: Flow) -> &'static str {
+    match (rejection.reason.platform_error(), flow) {
         (Some(error), _) => error.code,
         (None, Flow::Implicit) => "9007",
         (None, Flow::Code) => "9011",
-    };
+    }
+}
+
+fn refused(account: &Account, rejection: &Rejection) -> Refused {
+    let code = error_code(rejection, account.verifier.config().flow);
     tracing::info!(account = %account.id, code, %rejection, "the IDP refused a consumer");
     Refused {
         code,

@@ -28,8 +28,45 @@ pub enum FlowKind {
     /// Implicit Flow through the provider's authorization endpoint in a separate window: the ID
     /// token comes back in the redirect's fragment with `state`, which the window checks.
     PopupImplicit,
-    /// A mobile app's backend hands the platform an ID token (Implicit Flow).
+    /// A mobile app's backend supplies an ID token (Implicit Flow), which the app hands to the
+    /// platform's IDP as the SDK does (`liveperson-auth.md` §8.3).
     Mobile,
+    /// A mobile app's backend supplies a code and the redirect URI it was issued for; the app
+    /// hands both to the platform's IDP, which redeems the code at the brand's token endpoint.
+    MobileCode,
+}
+
+impl FlowKind {
+    /// Whether the platform redeems a code at the token endpoint.
+    pub fn redeems_a_code(self) -> bool {
+        matches!(self, Self::Code | Self::Popup | Self::MobileCode)
+    }
+
+    /// Whether the handover goes through the platform's IDP API, as an app's does.
+    pub fn through_the_idp(self) -> bool {
+        matches!(self, Self::Mobile | Self::MobileCode)
+    }
+}
+
+/// `[mobile]`: what the app's backend did for `mobile-code`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MobileSpec {
+    /// The redirect URI the app's backend asked the code for. Defaults to
+    /// `https://liveperson.net`, the SDKs' default.
+    pub redirect_uri: String,
+    /// The redirect URI the app names to the IDP, when it is not the one the code was issued
+    /// for (the flip check puts it back).
+    pub hands_over_redirect_uri: Option<String>,
+}
+
+impl Default for MobileSpec {
+    fn default() -> Self {
+        Self {
+            redirect_uri: "https://liveperson.net".into(),
+            hands_over_redirect_uri: None,
+        }
+    }
 }
 
 /// The outcome a scenario expects.
@@ -76,6 +113,9 @@ pub struct ProviderSpec {
     /// Issue this token instead of minting one (`oidc-harness fixture` writes these): the
     /// header and payload as text, placeholders filled, signed and sealed as the original was.
     pub token: Option<crate::jose::template::TokenTemplate>,
+    /// Safety checks the provider skips (`reusable-code`, `any-redirect-uri`, ...): a scenario
+    /// that proves a check of the provider's fails with it skipped.
+    pub lapses: Vec<crate::idp::Lapse>,
 }
 
 /// How the platform authenticates at the token endpoint.
@@ -209,6 +249,14 @@ pub struct Expect {
     /// What the provider must have seen the platform send.
     #[serde(default)]
     pub provider: ExpectProvider,
+    /// The platform IDP's `internalErrorCode` for a flow through it (`"9011"`), when rejected.
+    /// Whatever is given, the IDP's answer must be the one its mapping gives for the verdict.
+    #[serde(default)]
+    pub internal_error_code: Option<String>,
+    /// After re-authenticating through the IDP: whether the second consumer JWT names the same
+    /// consumer as the first.
+    #[serde(default)]
+    pub same_consumer: Option<bool>,
 }
 
 /// `[expect.provider]`: what the platform's requests carried, as the provider recorded them.
@@ -313,9 +361,15 @@ pub struct Scenario {
     pub response_type: Option<String>,
     /// Log in once, check that this many seconds later the ID token has expired, then log
     /// in again at that time; the second verdict is the scenario's. Only for flows that hand
-    /// over an ID token.
+    /// over an ID token, and `mobile-code` (whose consumer JWT expires with its ID token).
     #[serde(default)]
     pub reauthenticate_after_secs: Option<i64>,
+    /// Who logs in the second time. Defaults to `persona`.
+    #[serde(default)]
+    pub reauthenticate_as: Option<String>,
+    /// What the app's backend did (`mobile-code`).
+    #[serde(default)]
+    pub mobile: MobileSpec,
     /// Provider behaviour.
     #[serde(default)]
     pub provider: ProviderSpec,
@@ -479,7 +533,7 @@ impl Scenario {
             ));
         }
         if let Some(rt) = &scenario.response_type {
-            let code_flow = matches!(scenario.flow, FlowKind::Code | FlowKind::Popup);
+            let code_flow = scenario.flow.redeems_a_code();
             let allowed: &[&str] = if code_flow {
                 &["code", "code id_token", "code token", "code id_token token"]
             } else {
@@ -522,15 +576,60 @@ impl Scenario {
         {
             return Err(err(
                 line_of_key("reauthenticate_after_secs"),
-                "reauthenticate_after_secs needs a flow that hands over an ID token, without replay"
+                "reauthenticate_after_secs needs a flow that hands over an ID token, or \
+                 mobile-code, without replay"
                     .into(),
             ));
         }
         if scenario.replay && matches!(scenario.flow, FlowKind::Code | FlowKind::Popup) {
             return Err(err(
                 line_of_key("replay"),
-                "replay needs a flow that hands over an ID token (implicit, popup-implicit, mobile)"
+                "replay needs a flow that hands over an ID token (implicit, popup-implicit, \
+                 mobile) or an app's code (mobile-code)"
                     .into(),
+            ));
+        }
+        if let Some(persona) = &scenario.reauthenticate_as {
+            if scenario.reauthenticate_after_secs.is_none() {
+                return Err(err(
+                    line_of_key("reauthenticate_as"),
+                    "reauthenticate_as needs reauthenticate_after_secs".into(),
+                ));
+            }
+            if crate::claims::fixture_personas().find(persona).is_none() {
+                return Err(err(
+                    line_of_key("reauthenticate_as"),
+                    format!("unknown persona {persona:?}"),
+                ));
+            }
+        }
+        if scenario.mobile != MobileSpec::default() && scenario.flow != FlowKind::MobileCode {
+            return Err(err(
+                line_of_key("[mobile]"),
+                "[mobile] describes an app's code: flow = \"mobile-code\"".into(),
+            ));
+        }
+        if scenario.flow == FlowKind::MobileCode && scenario.verifier.pkce {
+            return Err(err(
+                line_of_key("pkce"),
+                "an app hands the platform no PKCE verifier: mobile-code takes pkce = false".into(),
+            ));
+        }
+        let e = &scenario.expect;
+        if (e.internal_error_code.is_some() || e.same_consumer.is_some())
+            && !scenario.flow.through_the_idp()
+        {
+            return Err(err(
+                line_of_key("internal_error_code").max(line_of_key("same_consumer")),
+                "internal_error_code and same_consumer are the IDP's answers: flow = \"mobile\" \
+                 or \"mobile-code\""
+                    .into(),
+            ));
+        }
+        if e.same_consumer.is_some() && scenario.reauthenticate_after_secs.is_none() {
+            return Err(err(
+                line_of_key("same_consumer"),
+                "same_consumer compares two sign-ins: it needs reauthenticate_after_secs".into(),
             ));
         }
         let now = scenario.now.as_deref().unwrap_or(DEFAULT_NOW);
@@ -555,7 +654,7 @@ impl Scenario {
     pub fn response_type(&self) -> &str {
         match (&self.response_type, self.flow) {
             (Some(rt), _) => rt,
-            (None, FlowKind::Code | FlowKind::Popup) => "code",
+            (None, FlowKind::Code | FlowKind::Popup | FlowKind::MobileCode) => "code",
             (None, _) => "id_token",
         }
     }
@@ -572,8 +671,10 @@ impl Scenario {
         let mut twin = self.clone();
         twin.id = format!("{}~flipped", self.id);
         twin.replay = false;
+        twin.mobile.hands_over_redirect_uri = None;
         let p = &mut twin.provider;
         p.mutate.clear();
+        p.lapses.clear();
         p.token_response = None;
         p.redirect = None;
         p.jwks = None;
@@ -594,6 +695,8 @@ impl Scenario {
             dropped: Vec::new(),
             warnings: Vec::new(),
             provider: ExpectProvider::default(),
+            internal_error_code: None,
+            same_consumer: None,
         };
         twin.reason = None;
         twin.platform = None;

@@ -671,8 +671,9 @@ impl Maker<'_> {
             FlowKind::Popup => "popup",
             FlowKind::PopupImplicit => "popup-implicit",
             FlowKind::Mobile => "mobile",
+            FlowKind::MobileCode => "mobile-code",
         };
-        let code_flow = matches!(options.flow, FlowKind::Code | FlowKind::Popup);
+        let code_flow = options.flow.redeems_a_code();
         let w = &mut body;
         let _ = writeln!(w, "flow = \"{flow}\"");
         let _ = writeln!(w, "now = \"{DEFAULT_NOW}\"");

@@ -6,6 +6,7 @@
 mod check;
 mod file;
 pub mod fixture;
+mod mobile;
 mod report;
 mod runner;
 

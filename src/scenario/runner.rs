@@ -310,6 +310,9 @@ pub async fn run_one(scenario: &Scenario) -> Outcome {
                 consumer_misses(scenario, consumer, &mut misses);
             }
             provider_misses(scenario, &driven.observed, &mut misses);
+            if let Some(answers) = &driven.answers {
+                super::mobile::misses(scenario, answers, &mut misses);
+            }
             outcome.evidence = evidence_of(scenario, &driven.observed);
             if !platform_ok {
                 misses.push(format!(
@@ -473,7 +476,7 @@ fn provider_misses(s: &Scenario, observed: &[Observation], misses: &mut Vec<Stri
 }
 
 /// One headless login: the authorization request, and the parameters its redirect carries.
-async fn authorize(
+pub(super) async fn authorize(
     http: &reqwest::Client,
     base: &str,
     query: &str,
@@ -501,6 +504,8 @@ async fn authorize(
 struct Driven {
     verdict: Result<AuthenticatedConsumer, crate::verifier::Rejection>,
     observed: Vec<Observation>,
+    /// What the platform's IDP answered, for the flows through it.
+    answers: Option<super::mobile::Driven>,
 }
 
 /// The platform's verdict and the provider's observations, or why the harness could not get
@@ -512,7 +517,10 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
     config.clients.push(ClientConfig {
         client_id: CLIENT_ID.into(),
         client_secret: ClientSecret::new(CLIENT_SECRET),
-        redirect_uris: vec!["https://liveperson.net".into()],
+        // An app's backend asks for codes at its own redirect URI.
+        redirect_uris: std::iter::once("https://liveperson.net".to_owned())
+            .chain((s.flow == FlowKind::MobileCode).then(|| s.mobile.redirect_uri.clone()))
+            .collect(),
         allow_loopback_redirects: true,
         error_style: p.error_style,
         encrypt_id_token: p.encrypt.then_some(EncryptConfig {
@@ -535,7 +543,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         jwks: p.jwks,
         discovery_issuer: None,
         userinfo_sub: None,
-        lapses: Vec::new(),
+        lapses: p.lapses.clone(),
         token: p.token.clone(),
     };
     let idp = MockIdp::builder()
@@ -548,9 +556,10 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
     let http = idp.http_client();
 
     let flow = s.flow;
-    let code_flow = matches!(flow, FlowKind::Code | FlowKind::Popup);
+    let code_flow = flow.redeems_a_code();
     let popup = matches!(flow, FlowKind::Popup | FlowKind::PopupImplicit);
-    let nonce = s.verifier.nonce.then(|| format!("n-{}", s.id));
+    // An app's code comes with no nonce the platform could know.
+    let nonce = (s.verifier.nonce && flow != FlowKind::MobileCode).then(|| format!("n-{}", s.id));
     let state = format!("st-{}", s.id);
     let (code_verifier, challenge) = if s.verifier.pkce {
         let (v, c) = pkce_pair();
@@ -558,29 +567,36 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
     } else {
         (None, None)
     };
-    let mut params: Vec<(&str, String)> = vec![
-        ("client_id", CLIENT_ID.into()),
-        ("redirect_uri", "https://liveperson.net".into()),
-        ("response_type", s.response_type().into()),
-        ("scope", "openid email profile".into()),
-        ("state", state.clone()),
-        ("login_hint", s.persona.clone()),
-        ("prompt", "none".into()),
-    ];
-    // An ID token from the authorization endpoint needs a nonce (the provider refuses the
-    // request without one); a code flow sends one only when the platform checks it.
-    match &nonce {
-        Some(nonce) => params.push(("nonce", nonce.clone())),
-        None if !code_flow => params.push(("nonce", "unchecked".into())),
-        None => {}
-    }
-    if let Some(challenge) = &challenge {
-        params.push(("code_challenge", challenge.clone()));
-        params.push(("code_challenge_method", "S256".into()));
-    }
-    let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
-        .finish();
+    let redirect_uri = match flow {
+        FlowKind::MobileCode => s.mobile.redirect_uri.clone(),
+        _ => "https://liveperson.net".into(),
+    };
+    let query_for = |persona: &str| {
+        let mut params: Vec<(&str, String)> = vec![
+            ("client_id", CLIENT_ID.into()),
+            ("redirect_uri", redirect_uri.clone()),
+            ("response_type", s.response_type().into()),
+            ("scope", "openid email profile".into()),
+            ("state", state.clone()),
+            ("login_hint", persona.to_owned()),
+            ("prompt", "none".into()),
+        ];
+        // An ID token from the authorization endpoint needs a nonce (the provider refuses the
+        // request without one); a code flow sends one only when the platform checks it.
+        match &nonce {
+            Some(nonce) => params.push(("nonce", nonce.clone())),
+            None if !code_flow => params.push(("nonce", "unchecked".into())),
+            None => {}
+        }
+        if let Some(challenge) = &challenge {
+            params.push(("code_challenge", challenge.clone()));
+            params.push(("code_challenge_method", "S256".into()));
+        }
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+            .finish()
+    };
+    let query = query_for(&s.persona);
 
     // Verification sees the clock after the key rotation and the configured delay.
     if p.rotate_before_signing {
@@ -596,6 +612,22 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         BrandSide::This => idp.base_url().to_owned(),
         BrandSide::Other => idp.brand_url(OTHER_BRAND),
     };
+    if flow.through_the_idp() {
+        let driven = super::mobile::drive(
+            s,
+            verifier,
+            Arc::clone(&clock),
+            &http,
+            &sign_in_base,
+            &query_for,
+        )
+        .await?;
+        return Ok(Driven {
+            verdict: driven.verdict.clone(),
+            observed: idp.state().observed(),
+            answers: Some(driven),
+        });
+    }
     let redirect = authorize(&http, &sign_in_base, &query).await?;
 
     // Only the separate window sees the redirect's state; embedded and mobile flows get the code
@@ -703,6 +735,7 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
     Ok(Driven {
         verdict,
         observed: idp.state().observed(),
+        answers: None,
     })
 }
 
@@ -771,7 +804,7 @@ fn verifier_config(s: &Scenario, idp: &MockIdp) -> Result<VerifierConfig, String
         }
     };
     let mut config = VerifierConfig::new(Issuer::new(idp.issuer().as_str()), key);
-    if matches!(s.flow, FlowKind::Code | FlowKind::Popup) {
+    if s.flow.redeems_a_code() {
         config = config.token_endpoint(
             format!("{base}/token")
                 .parse()

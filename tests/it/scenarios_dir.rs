@@ -309,6 +309,11 @@ async fn a_rejecting_scenario_flips_to_an_authenticating_twin() {
         ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\nreauthenticate_after_secs = 10\n[expect]\nverdict = \"authenticated\"\n", 4, "reauthenticate_after_secs needs a flow"),
         ("id = \"x\"\ntitle = \"t\"\nflow = \"implicit\"\n[provider]\nrotate_between_logins = true\n[expect]\nverdict = \"authenticated\"\n", 5, "rotate_between_logins needs reauthenticate_after_secs"),
         ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\nresponse_type = \"id_token\"\n[expect]\nverdict = \"authenticated\"\n", 4, "does not fit a code flow"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\n[mobile]\nredirect_uri = \"https://a.example\"\n[expect]\nverdict = \"authenticated\"\n", 4, "[mobile] describes an app's code"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"mobile-code\"\n[verifier]\npkce = true\n[expect]\nverdict = \"authenticated\"\n", 5, "mobile-code takes pkce = false"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"code\"\n[expect]\nverdict = \"rejected\"\nreason = \"expired\"\ninternal_error_code = \"1012\"\n", 7, "the IDP's answers"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"mobile\"\n[expect]\nverdict = \"authenticated\"\nsame_consumer = true\n", 6, "it needs reauthenticate_after_secs"),
+        ("id = \"x\"\ntitle = \"t\"\nflow = \"mobile\"\nreauthenticate_as = \"bob\"\n[expect]\nverdict = \"authenticated\"\n", 4, "reauthenticate_as needs reauthenticate_after_secs"),
     ] {
         let path = write(tmp.path(), "bad.toml", text);
         let err = scenario::load(&[path]).unwrap_err();
@@ -404,5 +409,78 @@ async fn junit_has_the_structure_ci_systems_read() {
             .unwrap()
             .attribute("message"),
         Some("not yet")
+    );
+}
+
+/// The mobile flows prove the provider's and the IDP's checks they name: each fails when that
+/// one check is gone (the provider skips it, or the expectation on the IDP's answer is off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_mobile_scenario_fails_without_the_check_it_names() {
+    let load = |name: &str| {
+        scenario::load(&[dir().join("flows").join(name)])
+            .unwrap()
+            .remove(0)
+    };
+    let outcome = |s: scenario::Scenario| async move { scenario::run_one(&s).await };
+    // As written, each passes.
+    for name in [
+        "mobile-code.toml",
+        "mobile-code-replayed.toml",
+        "mobile-code-wrong-redirect-uri.toml",
+        "mobile-code-reauthentication.toml",
+        "mobile-code-reauthentication-another-person.toml",
+    ] {
+        let o = outcome(load(name)).await;
+        assert_eq!(o.status, Status::Pass, "{name}: {}", o.detail);
+    }
+    // A provider that redeems a code twice: the replay authenticates, the scenario fails.
+    let mut replayed = load("mobile-code-replayed.toml");
+    replayed.provider.lapses = vec![oidc_harness::idp::Lapse::ReusableCode];
+    let o = outcome(replayed).await;
+    assert_eq!(
+        (o.status, o.verdict),
+        (Status::Fail, Some(scenario::Verdict::Authenticated)),
+        "{}",
+        o.detail
+    );
+    // A provider that does not compare redirect_uri: the app's wrong one is taken.
+    let mut wrong = load("mobile-code-wrong-redirect-uri.toml");
+    wrong.provider.lapses = vec![oidc_harness::idp::Lapse::AnyRedirectUri];
+    let o = outcome(wrong).await;
+    assert_eq!(
+        (o.status, o.verdict),
+        (Status::Fail, Some(scenario::Verdict::Authenticated)),
+        "{}",
+        o.detail
+    );
+    // The IDP's answer is checked: another code expected is a failure that names both.
+    let mut code = load("mobile-code-replayed.toml");
+    code.expect.internal_error_code = Some("9007".into());
+    let o = outcome(code).await;
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.detail
+            .starts_with("the IDP answered internalErrorCode Some(\"9011\"), expected \"9007\""),
+        "{}",
+        o.detail
+    );
+    // Continuity is checked both ways: alice again is the same consumer, bob is not.
+    let mut same = load("mobile-code-reauthentication.toml");
+    same.expect.same_consumer = Some(false);
+    let o = outcome(same).await;
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.detail.contains("expected another consumer"),
+        "{}",
+        o.detail
+    );
+    let mut other = load("mobile-code-reauthentication-another-person.toml");
+    other.expect.same_consumer = Some(true);
+    let o = outcome(other).await;
+    assert_eq!(o.status, Status::Fail);
+    assert!(
+        o.detail.contains("expected the same consumer"),
+        "{}",
+        o.detail
     );
 }
