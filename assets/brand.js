@@ -2,7 +2,7 @@
 // The brand's own code on its page: its sign-in at its identity provider, what it pushes to the
 // platform's tag, and the method the platform's chat window calls (liveperson-auth.md §1.5):
 //
-//   lpGetAuthenticationToken(callback[, code_challenge])
+//   lpGetAuthenticationToken(callback[, code_challenge]), also as brand.auth.getToken
 //
 // which answers callback(idToken), callback({ssoKey: code, redirect_uri}), or
 // callback('', error). Codes and tokens for the platform come from the provider silently
@@ -116,7 +116,7 @@
     tamper: $('tamper').value === 'corrupt' ? corrupt : (t) => t,
   });
 
-  window.lpGetAuthenticationToken = function (callback, codeChallenge) {
+  function getAuthenticationToken(callback, codeChallenge) {
     if (!user()) {
       callback('', 'the consumer is not signed in');
       return;
@@ -148,6 +148,28 @@
       },
       (err) => callback('', err.message),
     );
+  }
+
+  // The method where the platform looks by default, and the same method on a namespace object,
+  // as the platform's examples put it (liveperson-auth.md §1.5, §8.5). That one reaches its
+  // helper through `this`, so it works only when called with `this` = brand.auth, as the
+  // platform calls a method on its JS Context.
+  window.lpGetAuthenticationToken = getAuthenticationToken;
+  window.brand = {
+    auth: {
+      tokenFor: getAuthenticationToken,
+      getToken(callback, codeChallenge) {
+        return this.tokenFor(callback, codeChallenge);
+      },
+    },
+  };
+
+  // The connector's "JS Method Name" and "JS Context", as the select names them.
+  const METHODS = {
+    default: { methodName: 'lpGetAuthenticationToken' },
+    dotted: { methodName: 'brand.auth.getToken' },
+    context: { methodName: 'getToken', methodContext: 'brand.auth' },
+    missing: { methodName: 'brand.chat.getToken' },
   };
 
   $('sign-in').addEventListener('click', signIn);
@@ -168,7 +190,10 @@
     }
     lpTag.sdes.push(sdes);
     const { mode, flow, encrypted } = choice();
-    lpTag.startChat({ mode, flow, encrypted, pkce: $('pkce').value === 'on', brand: config.brand || undefined });
+    const method = METHODS[$('method').value] || METHODS.default;
+    lpTag.startChat(
+      Object.assign({ mode, flow, encrypted, pkce: $('pkce').value === 'on', brand: config.brand || undefined }, method),
+    );
   });
   showUser(finishSignIn());
 })();

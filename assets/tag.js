@@ -107,12 +107,83 @@
     }
   }
 
+  // What a value is, for messages: `undefined`, `null`, `a string`, `an object`, ...
+  function kind(value) {
+    if (value === null || value === undefined) return String(value);
+    const type = typeof value;
+    return (/^[aeiou]/.test(type) ? 'an ' : 'a ') + type;
+  }
+
+  const isObject = (value) => value !== null && (typeof value === 'object' || typeof value === 'function');
+
+  // Follows a dotted path (`brand.auth.getToken`) from `from`, called `fromName` in messages.
+  // Answers {value, parent, reached} or {error} naming the first segment that is missing.
+  function walk(path, from, fromName) {
+    if (typeof path !== 'string' || !/^[^.\s]+(\.[^.\s]+)*$/.test(path)) {
+      return { error: JSON.stringify(String(path)) + ' is not a dotted path of names' };
+    }
+    const join = (a, b) => (a ? a + '.' + b : b);
+    const segments = path.split('.');
+    let value = from;
+    let parent = from;
+    let reached = fromName;
+    for (let i = 0; i < segments.length; i++) {
+      parent = value;
+      try {
+        value = value[segments[i]];
+      } catch (err) {
+        return { error: 'reading ' + join(reached, segments[i]) + ' threw ' + String(err) };
+      }
+      reached = join(reached, segments[i]);
+      if (i < segments.length - 1 && !isObject(value)) return { error: reached + ' is ' + kind(value) };
+    }
+    return { value, parent, reached };
+  }
+
+  // The connector's "JS Method Name" and "JS Context" (liveperson-auth.md §1.5, §8.5): the
+  // method is a dotted path from the page's global scope, or from the context (a dotted path
+  // too, or an object) when there is one. It is called with `this` set to the context, or to
+  // the object it was found on. Answers {method, self, label} or {error}.
+  function findMethod(methodName, methodContext) {
+    let base = window;
+    let baseName = '';
+    if (methodContext !== undefined && methodContext !== null && methodContext !== '') {
+      if (typeof methodContext === 'string') {
+        const context = walk(methodContext, window, '');
+        const what = 'the JS context "' + methodContext + '"';
+        if (context.error) return { error: what + ' cannot be found on the page: ' + context.error };
+        if (!isObject(context.value)) {
+          const why = context.reached + ' is ' + kind(context.value);
+          return { error: what + (context.value === undefined ? ' cannot be found on the page: ' : ' is not an object: ') + why };
+        }
+        base = context.value;
+        baseName = methodContext;
+      } else if (isObject(methodContext)) {
+        base = methodContext;
+        baseName = '(JS Context)';
+      } else {
+        return { error: 'the JS context is ' + kind(methodContext) + ': name an object, or give one' };
+      }
+    }
+    const label = baseName ? methodName + ' (JS Context ' + baseName + ')' : methodName;
+    const what = 'the JS method "' + label + '"';
+    const found = walk(methodName, base, baseName);
+    if (found.error) return { error: what + ' cannot be found on the page: ' + found.error };
+    if (found.value === undefined) return { error: what + ' cannot be found on the page: ' + found.reached + ' is undefined' };
+    if (typeof found.value !== 'function') {
+      return { error: what + ' is not a function: ' + found.reached + ' is ' + kind(found.value) };
+    }
+    return { method: found.value, self: base === window ? found.parent : base, label };
+  }
+
   // The page's method, called as the platform calls it: fn(callback[, code_challenge]).
-  function askPage(methodName, request) {
+  // Resolves with {token, error} as the page called back, or {methodError} when the window
+  // could not call it (not found, not a function, or it threw).
+  function askPage(methodName, methodContext, request) {
     return new Promise((resolve) => {
-      const method = window[methodName];
-      if (typeof method !== 'function') {
-        resolve({ token: '', error: methodName + ' is not defined on the page' });
+      const found = findMethod(methodName, methodContext);
+      if (found.error) {
+        resolve({ methodError: found.error });
         return;
       }
       let answered = false;
@@ -122,10 +193,12 @@
         resolve({ token, error });
       };
       try {
-        if (request.code_challenge) method(callback, request.code_challenge);
-        else method(callback);
+        if (request.code_challenge) found.method.call(found.self, callback, request.code_challenge);
+        else found.method.call(found.self, callback);
       } catch (err) {
-        callback('', String(err));
+        if (answered) return;
+        answered = true;
+        resolve({ methodError: 'the JS method "' + found.label + '" threw ' + String(err) });
       }
     });
   }
@@ -140,19 +213,18 @@
 
   const conversationPath = (id) => '/platform/api/conversations/' + encodeURIComponent(id);
 
-  async function authenticateEmbedded(methodName, request) {
-    const answer = await askPage(methodName, request);
+  async function authenticateEmbedded(method, request) {
+    const answer = await askPage(method.name, method.context, request);
     const token = answer.token === undefined || answer.token === null ? '' : answer.token;
-    const view = await api(conversationPath(request.conversation) + '/token', {
-      token,
-      error: errorText(answer.error),
-    });
+    const handover = { token, error: errorText(answer.error) };
+    if (answer.methodError) handover.method_error = answer.methodError;
+    const view = await api(conversationPath(request.conversation) + '/token', handover);
     render(view);
     watchExpiry(view, async () => {
       render(Object.assign({}, view, { status: 'expired' }));
       try {
         const fresh = await api(conversationPath(request.conversation) + '/renew');
-        await authenticateEmbedded(methodName, fresh);
+        await authenticateEmbedded(method, fresh);
       } catch (err) {
         renderFailure(err, request.conversation);
       }
@@ -160,11 +232,13 @@
   }
 
   // "Chat with us": options are {mode: 'embedded'|'popup', flow: 'code'|'implicit',
-  // encrypted: bool, pkce?: bool (default true), methodName?, brand?: the brand whose
-  // connector verifies (default: the platform's default brand)}.
+  // encrypted: bool, pkce?: bool (default true), methodName?: the JS Method Name, a dotted
+  // path (default lpGetAuthenticationToken), methodContext?: the JS Context, a dotted path or
+  // an object, brand?: the brand whose connector verifies (default: the platform's default
+  // brand)}.
   lpTag.startChat = async function (options) {
     const { mode, flow, encrypted } = options;
-    const methodName = options.methodName || 'lpGetAuthenticationToken';
+    const method = { name: options.methodName || 'lpGetAuthenticationToken', context: options.methodContext };
     const start = { mode, flow, encrypted: !!encrypted, pkce: options.pkce !== false, page_sdes: pushed.slice() };
     if (options.brand) start.brand = options.brand;
     if (mode === 'popup') {
@@ -190,7 +264,7 @@
     try {
       const request = await api('/platform/api/conversations', start);
       render({ id: request.conversation, status: 'pending', workspace_url: '/platform/agent/' + request.conversation });
-      await authenticateEmbedded(methodName, request);
+      await authenticateEmbedded(method, request);
     } catch (err) {
       renderFailure(err);
     }

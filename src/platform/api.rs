@@ -267,7 +267,14 @@ pub(super) struct PageHandover {
     token: Value,
     #[serde(default)]
     error: Value,
+    /// Set by the tag when it could not call the page's method at all: the JS Method Name or
+    /// JS Context did not resolve, named no function, or the call threw (§1.5, §8.5).
+    #[serde(default)]
+    method_error: Option<String>,
 }
+
+/// The longest `method_error` the tag may send, in characters.
+const MAX_METHOD_ERROR_CHARS: usize = 1024;
 
 pub(super) async fn handover(
     State(platform): State<Arc<Platform>>,
@@ -279,6 +286,17 @@ pub(super) async fn handover(
         Ok(request) => request,
         Err(bad) => return bad.into_response(),
     };
+    if request
+        .method_error
+        .as_ref()
+        .is_some_and(|e| e.chars().count() > MAX_METHOD_ERROR_CHARS)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("method_error is longer than {MAX_METHOD_ERROR_CHARS} characters"),
+        );
+    }
     let Some(conversation) = platform.conversations.get(&id, platform.now()) else {
         return not_found();
     };
@@ -306,6 +324,12 @@ async fn from_page(
     conversation: &Conversation,
     request: &PageHandover,
 ) -> Result<AuthenticatedConsumer, Rejection> {
+    if let Some(method_error) = &request.method_error {
+        return Err(Rejection::new(
+            RejectReason::HandoverMissing,
+            format!("the window could not call the page's method: {method_error}"),
+        ));
+    }
     if !request.error.is_null() {
         return Err(Rejection::new(
             RejectReason::HandoverMissing,

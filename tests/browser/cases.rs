@@ -30,7 +30,51 @@ pub(crate) const ALL: &[Case] = &[
     ("a_brand_page_chats_through_its_own_connector", |ctx| {
         Box::pin(a_brand_page_chats_through_its_own_connector(ctx))
     }),
+    ("js_method_on_a_namespace_object", |ctx| {
+        Box::pin(js_method_on_a_namespace_object(ctx))
+    }),
 ];
+
+/// The connector's JS Method Name as a dotted path, or a name with a JS Context: the window
+/// finds the page's `brand.auth.getToken` and calls it with `this` = `brand.auth` (the method
+/// fails otherwise). A name the page does not define is an error in the conversation, not a
+/// window left waiting.
+async fn js_method_on_a_namespace_object(ctx: Ctx) -> Result<(), String> {
+    ctx.sign_in("alice").await?;
+    for (method, name) in [
+        ("dotted", "dotted-method"),
+        ("context", "method-with-context"),
+    ] {
+        ctx.open("/demo/brand").await?;
+        ctx.choose("method", method).await?;
+        ctx.chat("code", "plain", "embedded").await?;
+        let workspace = ctx.window_settles("authenticated").await?;
+        ctx.open_workspace(&workspace, "authenticated", name, &ctx.origin)
+            .await?;
+        ensure_eq!(ctx.text("#sub").await?, ALICE, "sub");
+    }
+
+    ctx.open("/demo/brand").await?;
+    ctx.choose("method", "missing").await?;
+    ctx.chat("code", "plain", "embedded").await?;
+    let workspace = ctx.window_settles("rejected").await?;
+    ensure_eq!(
+        ctx.text("#lp-status").await?,
+        OFFLINE,
+        "the consumer's window"
+    );
+    ctx.open_workspace(&workspace, "rejected", "missing-method", &ctx.origin)
+        .await?;
+    diagnostic(&ctx).await?;
+    ensure_eq!(ctx.text("#reason").await?, "handover_missing", "reason");
+    ensure_eq!(
+        ctx.text("#reason-detail").await?,
+        "the window could not call the page's method: the JS method \"brand.chat.getToken\" \
+         cannot be found on the page: brand.chat is undefined",
+        "detail"
+    );
+    Ok(())
+}
 
 /// Brand acme's page: the consumer signs in at acme's provider, and the platform verifies with
 /// acme's connector: the workspace names acme's issuer.

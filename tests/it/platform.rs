@@ -830,3 +830,51 @@ async fn with_pkce_off_the_code_is_redeemed_without_a_verifier() {
     assert_eq!(view["status"], "rejected", "{view}");
     assert_eq!(view["reason"], "token_endpoint_error");
 }
+
+/// When the tag cannot call the page's method (its JS Method Name or JS Context does not
+/// resolve), the conversation is refused with what was missing; the text is bounded.
+#[tokio::test]
+async fn a_method_the_window_cannot_call_is_named_in_the_conversation() {
+    let demo = demo().await;
+    let id = demo.start("embedded", "code", false).await["conversation"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let missing = r#"the JS method "brand.chat.getToken" cannot be found on the page: brand.chat is undefined"#;
+    let view = demo
+        .hand_over(
+            &id,
+            json!({"token": "", "error": null, "method_error": missing}),
+        )
+        .await;
+    assert_eq!(view["reason"], "handover_missing");
+    assert_eq!(
+        view["detail"],
+        format!("the window could not call the page's method: {missing}")
+    );
+    let (status, body) = demo
+        .post(
+            &format!("/platform/api/conversations/{id}/token"),
+            json!({"token": "", "method_error": "x".repeat(1025)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"error": "invalid_request", "error_description": "method_error is longer than 1024 characters"})
+    );
+    let (status, body) = demo
+        .post(
+            &format!("/platform/api/conversations/{id}/token"),
+            json!({"token": "", "method_error": 7}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("the body is not the JSON expected: invalid type: integer `7`"),
+        "{body}"
+    );
+}
