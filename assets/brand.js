@@ -70,7 +70,7 @@
       const claims = claimsOf(answer.get('id_token') || '');
       if (claims.nonce !== pending.nonce) return 'Sign-in answer ignored: its nonce is not ours.';
       const name = claims.name || claims.email || claims.sub;
-      sessionStorage.setItem('brand.user', JSON.stringify({ sub: claims.sub, name }));
+      sessionStorage.setItem('brand.user', JSON.stringify({ iss: claims.iss, sub: claims.sub, name }));
     } catch (err) {
       return 'Sign-in failed: the ID token could not be read.';
     }
@@ -164,6 +164,22 @@
     },
   };
 
+  // The identity function (liveperson-auth.md §1.5, §4.5): who is signed in here, as the
+  // brand's sign-in said, or null for nobody. The select can make the page say another issuer
+  // or level, or take the function away, to see what the platform makes of it.
+  function identityFn(callback) {
+    const u = user();
+    if (!u) {
+      callback(null);
+      return;
+    }
+    const identity = { iss: u.iss, acr: 'loa1', sub: u.sub };
+    if ($('identity').value === 'other-iss') identity.iss = 'https://accounts.wonderland.example';
+    if ($('identity').value === 'other-acr') identity.acr = 'loa2';
+    callback(identity);
+  }
+  lpTag.identities = lpTag.identities || [];
+
   // The connector's "JS Method Name" and "JS Context", as the select names them.
   const METHODS = {
     default: { methodName: 'lpGetAuthenticationToken' },
@@ -189,6 +205,7 @@
       return;
     }
     lpTag.sdes.push(sdes);
+    lpTag.identities = $('identity').value === 'none' ? [] : [identityFn];
     const { mode, flow, encrypted } = choice();
     const method = METHODS[$('method').value] || METHODS.default;
     lpTag.startChat(

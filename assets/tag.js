@@ -1,6 +1,7 @@
 'use strict';
 // The platform's tag, as a brand's page loads it (liveperson-auth.md §1.4, §1.5, §4.3, §4.4):
-// lpTag.sdes.push for what the page says on its own (never verified), and the chat window,
+// lpTag.sdes.push for what the page says on its own (never verified), lpTag.identities for
+// who the page says the visitor is (never verified either), and the chat window,
 // which either asks the page's lpGetAuthenticationToken for a code or an ID token (embedded)
 // or sends the consumer to the provider's authorization endpoint in a popup.
 (function () {
@@ -21,6 +22,39 @@
       return pushed.slice();
     },
   };
+
+  // The page's identity functions (liveperson-auth.md §1.5, §4.5): the page does
+  // `lpTag.identities.push(fn)`, and fn(callback) calls back {iss, acr: 'loa1', sub}, or null
+  // where nobody is signed in. It identifies the visitor; it does not authenticate anyone.
+  lpTag.identities = lpTag.identities || [];
+
+  // Calls one identity function; resolves with what it called back, or null when it throws
+  // or says nothing within a second.
+  function callIdentity(fn) {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(null), 1000);
+      const callback = (identity) => {
+        clearTimeout(timer);
+        resolve(identity === undefined ? null : identity);
+      };
+      try {
+        fn(callback);
+      } catch (_) {
+        callback(null);
+      }
+    });
+  }
+
+  // The visitor's identity: the first of the page's identity functions to call back something
+  // other than null, or null (none, or nobody signed in). The platform checks its shape.
+  async function askIdentity() {
+    for (const fn of [].concat(lpTag.identities)) {
+      if (typeof fn !== 'function') continue;
+      const identity = await callIdentity(fn);
+      if (identity !== null) return identity;
+    }
+    return null;
+  }
 
   // POSTs `body` (or {}) as JSON; resolves with the JSON answer, throws the API's error.
   async function api(path, body) {
@@ -249,6 +283,7 @@
         return;
       }
       try {
+        start.identity = await askIdentity();
         const request = await api('/platform/api/conversations', start);
         render(
           { id: request.conversation, status: 'pending', workspace_url: '/platform/agent/' + request.conversation },
@@ -262,6 +297,7 @@
       return;
     }
     try {
+      start.identity = await askIdentity();
       const request = await api('/platform/api/conversations', start);
       render({ id: request.conversation, status: 'pending', workspace_url: '/platform/agent/' + request.conversation });
       await authenticateEmbedded(method, request);

@@ -602,6 +602,8 @@ async fn expiry_then_a_fresh_token_re_authenticates() {
         events,
         [
             "embedded window opened; asking the page for a token (Code Flow with PKCE)",
+            "the page set no identity (lpTag.identities): the platform's monitoring counts this \
+             visitor as unauthenticated",
             &format!(
                 "authenticated from the page: sub {ALICE} vouched for by {}",
                 demo.idp.issuer()
@@ -877,4 +879,194 @@ async fn a_method_the_window_cannot_call_is_named_in_the_conversation() {
             .starts_with("the body is not the JSON expected: invalid type: integer `7`"),
         "{body}"
     );
+}
+
+/// Starts an embedded Implicit Flow conversation whose page gave `identity`, hands over
+/// alice's ID token, and returns the conversation id and the verdict.
+async fn alice_with_identity(demo: &Demo, identity: Value) -> (String, Value) {
+    let (status, started) = demo
+        .post(
+            "/platform/api/conversations",
+            json!({"mode": "embedded", "flow": "implicit", "identity": identity}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let id = started["conversation"].as_str().unwrap().to_owned();
+    let token = demo
+        .idp
+        .mint_id_token("alice", &Default::default())
+        .unwrap();
+    let view = demo.hand_over(&id, json!({ "token": token })).await;
+    assert_eq!(view["status"], "authenticated", "{view}");
+    (id, view)
+}
+
+/// Text as the workspace's templates escape it.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+}
+
+fn texts(events: &Value) -> Vec<&str> {
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect()
+}
+
+/// The page's identity is shown as the page's, never verified, beside the token's subject.
+/// Once the token verifies, an identity whose iss or sub differs from the token's is a named
+/// warning in the log and the workspace, and the token still authenticates; no identity, or a
+/// level other than loa1, is named as what the platform's monitoring makes of it.
+#[tokio::test]
+async fn the_pages_identity_is_compared_with_the_verified_token() {
+    let demo = demo().await;
+    let issuer = demo.idp.issuer().as_str().to_owned();
+    let (id, view) =
+        alice_with_identity(&demo, json!({"iss": issuer, "acr": "loa1", "sub": ALICE})).await;
+    assert_eq!(
+        view["identity"],
+        json!({"iss": issuer, "acr": "loa1", "sub": ALICE})
+    );
+    assert!(view.get("identity_warnings").is_none(), "{view}");
+    assert_eq!(
+        texts(&view["events"])[1],
+        format!(
+            "the page's identity (not verified): iss {issuer:?}, acr \"loa1\", sub \"{ALICE}\""
+        )
+    );
+    let (_, _, html) = demo.workspace(&id).await;
+    assert!(
+        html.contains(&format!(
+            r#"<code>sub</code> <span class="mono" id="identity-sub">{ALICE}</span> · <code>iss</code> <span class="mono" id="identity-iss">{issuer}</span> · <code>acr</code> <span class="mono" id="identity-acr">loa1</span> <span class="badge page">from page, not verified</span>"#
+        )),
+        "{html}"
+    );
+    assert!(!html.contains("identity-warning"), "{html}");
+
+    let other = "https://accounts.wonderland.example";
+    let (id, view) = alice_with_identity(
+        &demo,
+        json!({"iss": other, "acr": "loa1", "sub": "WEB-SESSION-4411"}),
+    )
+    .await;
+    let warnings = [
+        format!(
+            "identity iss \"{other}\" differs from the token's iss {issuer:?}: the platform wants \
+             them equal; the token's own verification decides"
+        ),
+        format!(
+            "identity sub \"WEB-SESSION-4411\" differs from the token's sub \"{ALICE}\": the page \
+             identifies another consumer than the token authenticates"
+        ),
+    ];
+    assert_eq!(view["identity_warnings"], json!(warnings));
+    assert_eq!(view["sub"], ALICE, "the token's sub stands");
+    let events = texts(&view["events"]);
+    assert_eq!(events[events.len() - 2..], warnings);
+    let (_, _, html) = demo.workspace(&id).await;
+    for warning in &warnings {
+        assert!(
+            html.contains(&format!(
+                r#"<div class="banner warn identity-warning">⚠ {}</div>"#,
+                escaped(warning)
+            )),
+            "{warning}: {html}"
+        );
+    }
+    assert!(html.contains(r#"<td class="mono" id="sub">110169484474386276334</td>"#));
+    assert!(html.contains(r#"<span class="mono" id="identity-sub">WEB-SESSION-4411</span>"#));
+
+    let acr = "identity acr \"loa2\" is not \"loa1\", the only level the platform supports: its \
+               monitoring does not count this visitor as identified";
+    let (_, view) =
+        alice_with_identity(&demo, json!({"iss": issuer, "acr": "loa2", "sub": ALICE})).await;
+    assert_eq!(view["identity_warnings"], json!([acr]));
+    assert!(texts(&view["events"]).contains(&acr));
+
+    let none = "the page set no identity (lpTag.identities): the platform's monitoring counts \
+                this visitor as unauthenticated";
+    let (id, view) = alice_with_identity(&demo, Value::Null).await;
+    assert_eq!(view["identity"], Value::Null);
+    assert_eq!(view["identity_warnings"], json!([none]));
+    let (_, _, html) = demo.workspace(&id).await;
+    assert!(
+        html.contains(r#"<td id="identity">none: the page set no identity function, or it called back null</td>"#),
+        "{html}"
+    );
+    assert!(html.contains(&escaped(none)), "{html}");
+}
+
+/// The identity is the page's word: its shape is checked before anything starts, each fault
+/// with a 400 that names it.
+#[tokio::test]
+async fn a_malformed_identity_is_a_400_that_names_the_fault() {
+    let demo = demo().await;
+    let long = "x".repeat(256);
+    let cases = [
+        (
+            json!("alice"),
+            "identity must be an object {iss, acr, sub} or null",
+        ),
+        (
+            json!([]),
+            "identity must be an object {iss, acr, sub} or null",
+        ),
+        (
+            json!({"acr": "loa1", "sub": "s"}),
+            "identity.iss is missing: iss, acr and sub are all required",
+        ),
+        (
+            json!({"iss": "i", "sub": "s"}),
+            "identity.acr is missing: iss, acr and sub are all required",
+        ),
+        (
+            json!({"iss": "i", "acr": "loa1", "sub": 42}),
+            "identity.sub must be a string",
+        ),
+        (
+            json!({"iss": "", "acr": "loa1", "sub": "s"}),
+            "identity.iss must not be empty",
+        ),
+        (
+            json!({"iss": "i", "acr": "loa1", "sub": long}),
+            "identity.sub is longer than 255 characters",
+        ),
+        (
+            json!({"iss": "i", "acr": "loa1", "sub": "s", "email": "a@example.com"}),
+            "identity has a member \"email\" the platform does not define: only iss, acr and sub",
+        ),
+    ];
+    for (identity, description) in cases {
+        let (status, body) = demo
+            .post(
+                "/platform/api/conversations",
+                json!({"mode": "embedded", "flow": "code", "identity": identity}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{identity}: {body}");
+        assert_eq!(
+            body,
+            json!({"error": "invalid_request", "error_description": description}),
+            "{identity}"
+        );
+    }
+    // 255 characters is the most, and null is no identity.
+    for identity in [
+        json!({"iss": "i", "acr": "loa1", "sub": "x".repeat(255)}),
+        Value::Null,
+    ] {
+        let (status, body) = demo
+            .post(
+                "/platform/api/conversations",
+                json!({"mode": "embedded", "flow": "code", "identity": identity}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
 }
