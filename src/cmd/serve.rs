@@ -155,6 +155,7 @@ fn platform_side(
         extra_root_pem: tls.map(|t| t.ca_cert_pem.clone()),
         insecure_allow_http: tls.is_none(),
         max_conversations: state.config().limits.max_store_entries,
+        window_scope: state.config().platform.window_scope.clone(),
         brands: others,
     };
     Ok(Some(Arc::new(Platform::new(

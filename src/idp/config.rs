@@ -47,6 +47,8 @@ pub struct IdpConfig {
     /// More providers in the same server, one per brand, each below `/brands/<name>`.
     #[serde(rename = "brand")]
     pub brands: Vec<BrandConfig>,
+    /// The demo platform beside the provider in `serve` (the provider itself ignores it).
+    pub platform: PlatformSettings,
     /// Set for a brand's provider (by [`IdpConfig::for_brand`]): its default signing keys are
     /// derived from the name instead of being the fixture keys, the same at every start, and
     /// its sign-in cookie is its own.
@@ -107,6 +109,7 @@ impl IdpConfig {
             faults: brand.faults.clone(),
             clients: brand.clients.clone(),
             brands: Vec::new(),
+            platform: self.platform.clone(),
             brand: Some(brand.name.clone()),
             key_cache: self.key_cache.clone(),
         }
@@ -129,8 +132,48 @@ impl Default for IdpConfig {
             faults: super::faults::Faults::default(),
             clients: fixture_clients(),
             brands: Vec::new(),
+            platform: PlatformSettings::default(),
             brand: None,
             key_cache: None,
+        }
+    }
+}
+
+/// `[platform]`: how `serve`'s demo platform talks to the provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlatformSettings {
+    /// The `scope` the popup (external) window sends to the authorization endpoint. Defaults
+    /// to `openid`, all the platform's window was seen sending (`liveperson-auth.md` §1.4,
+    /// §8.5); `openid email profile` asks a Google-shaped provider for the e-mail and profile
+    /// claims too. Space-separated scope tokens, `openid` among them.
+    pub window_scope: String,
+}
+
+impl Default for PlatformSettings {
+    fn default() -> Self {
+        Self {
+            window_scope: "openid".to_owned(),
+        }
+    }
+}
+
+impl PlatformSettings {
+    fn check(&self) -> Result<(), ConfigError> {
+        // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces.
+        let token = |t: &str| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+        };
+        let scope = &self.window_scope;
+        if scope.split(' ').all(token) && scope.split(' ').any(|t| t == "openid") {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(format!(
+                "platform.window_scope {scope:?} must be scope tokens separated by single \
+                 spaces, openid among them"
+            )))
         }
     }
 }
@@ -519,7 +562,7 @@ impl IdpConfig {
         if self.limits.max_store_entries == 0 {
             return invalid("limits.max_store_entries must be positive".into());
         }
-        Ok(())
+        self.platform.check()
     }
 
     /// Loads the personas this configuration names (the fixtures by default).

@@ -24,7 +24,8 @@ mod userinfo;
 
 pub use config::{
     fixture_clients, BrandConfig, ClientConfig, ConfigError, DiscoveryConfig, EncryptConfig,
-    ErrorStyle, IdpConfig, ImplicitParam, KeysConfig, LimitsConfig, TokenAuthMethod, TokensConfig,
+    ErrorStyle, IdpConfig, ImplicitParam, KeysConfig, LimitsConfig, PlatformSettings,
+    TokenAuthMethod, TokensConfig,
 };
 pub use error::OAuthError;
 pub use faults::{Faults, JwksFault, Lapse, RedirectFault, TokenFault};

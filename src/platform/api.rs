@@ -179,7 +179,7 @@ fn window_request(platform: &Platform, conversation: &Conversation) -> WindowReq
                 .append_pair("client_id", connector.client_id.as_str())
                 .append_pair("redirect_uri", &redirect_uri)
                 .append_pair("response_type", response_type)
-                .append_pair("scope", "openid email profile");
+                .append_pair("scope", &config.window_scope);
             if let Some(state) = &pending.state {
                 query.append_pair("state", state);
             }

@@ -30,6 +30,9 @@ use conversation::Conversation;
 
 /// Where the popup window receives the provider's redirect, below the platform's origin.
 pub const WINDOW_CALLBACK_PATH: &str = "/platform/window/callback";
+/// The popup window's `scope`: all the platform's window was seen sending
+/// (`liveperson-auth.md` §1.4, §8.5).
+pub const DEFAULT_WINDOW_SCOPE: &str = "openid";
 /// Where the brand page's silent sign-in frame receives the provider's answer.
 pub const BRAND_SILENT_PATH: &str = "/demo/brand/silent";
 
@@ -67,6 +70,9 @@ pub struct PlatformConfig {
     pub insecure_allow_http: bool,
     /// Conversations kept at once; the oldest go first.
     pub max_conversations: usize,
+    /// The `scope` the popup window sends to the authorization endpoint:
+    /// [`DEFAULT_WINDOW_SCOPE`] as the platform was seen sending it (§1.4, §8.5), or more.
+    pub window_scope: String,
     /// More brands, each with a connector of its own (a multi-tenant platform): a conversation
     /// started for one is verified with that brand's issuer, keys, client and token endpoint
     /// only.

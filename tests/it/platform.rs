@@ -54,6 +54,7 @@ async fn demo() -> Demo {
         extra_root_pem: idp.ca_cert_pem().map(str::to_owned),
         insecure_allow_http: false,
         max_conversations: 100,
+        window_scope: platform::DEFAULT_WINDOW_SCOPE.into(),
         brands: vec![BrandConnection {
             name: "acme".into(),
             issuer: idp.brand("acme").unwrap().issuer().clone(),
@@ -1068,5 +1069,146 @@ async fn a_malformed_identity_is_a_400_that_names_the_fault() {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+}
+
+/// `serve`'s demo platform, and an HTTP client that trusts its CA and follows no redirect.
+struct Served {
+    _server: crate::cli::Server,
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+fn serve_with(config: &str) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("harness.toml");
+    std::fs::write(&toml, format!("addr = \"127.0.0.1:0\"\n{config}")).unwrap();
+    let server = crate::cli::start(&[
+        "--config",
+        toml.to_str().unwrap(),
+        "--state-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let base = crate::cli::field(&server.banner, "listening").to_owned();
+    let pem = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Served {
+        _server: server,
+        base,
+        http,
+        _dir: dir,
+    }
+}
+
+impl Served {
+    /// A popup Code Flow conversation for `persona`, start to verdict; returns the scope the
+    /// window sent and the conversation as the platform records it.
+    async fn popup_for(&self, persona: &str) -> (String, Value) {
+        let started: Value = self
+            .http
+            .post(format!("{}/platform/api/conversations", self.base))
+            .json(&json!({"mode": "popup", "flow": "code"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let authorize_url = started["authorize_url"].as_str().unwrap();
+        let scopes: Vec<String> = url::Url::parse(authorize_url)
+            .unwrap()
+            .query_pairs()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        assert_eq!(scopes.len(), 1, "{authorize_url}");
+        let response = self
+            .http
+            .get(format!("{authorize_url}&login_hint={persona}&prompt=none"))
+            .send()
+            .await
+            .unwrap();
+        let redirect = location(&response);
+        let (window, query) = redirect.split_once('?').unwrap();
+        assert_eq!(window, format!("{}/platform/window/callback", self.base));
+        let view: Value = self
+            .http
+            .post(format!("{}/platform/api/window/callback", self.base))
+            .json(&json!({ "response": query }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["status"], "authenticated", "{view}");
+        (scopes[0].clone(), view)
+    }
+}
+
+/// The fields' keys and sources, in order.
+fn sources(view: &Value) -> Vec<(String, String)> {
+    view["profile"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let source = f["provenance"]["source"].as_str().unwrap_or("page");
+            (f["key"].as_str().unwrap().to_owned(), source.to_owned())
+        })
+        .collect()
+}
+
+/// The popup window asks for `scope=openid`, as the platform was seen doing (§1.4, §8.5), so a
+/// Google-shaped provider's token carries no e-mail or profile claims (dana has no `lp_sdes`:
+/// what the agent sees of her is the claims); `[platform] window_scope` asks for more. A
+/// scope without openid stops `serve` with one line.
+#[tokio::test]
+async fn the_popup_window_sends_scope_openid_unless_configured() {
+    const DANA: &str = "112233445566778899001";
+    let served = serve_with("");
+    let (scope, view) = served.popup_for("dana").await;
+    assert_eq!(scope, "openid");
+    assert_eq!(view["sub"], DANA);
+    assert_eq!(
+        sources(&view),
+        [("consumer.customerId".to_owned(), "sub".to_owned())]
+    );
+    drop(served);
+
+    let served = serve_with("[platform]\nwindow_scope = \"openid email profile\"\n");
+    let (scope, view) = served.popup_for("dana").await;
+    assert_eq!(scope, "openid email profile");
+    let with_profile = sources(&view);
+    for (key, source) in [
+        ("personal.firstname", "given_name"),
+        ("personal.contacts[0].email", "email"),
+    ] {
+        assert!(
+            with_profile.contains(&(key.to_owned(), source.to_owned())),
+            "{key} from {source}: {with_profile:?}"
+        );
+    }
+    assert_eq!(field(&view, "personal.firstname")["value"], "Dana");
+
+    for bad in ["email profile", "openid  email", "openid \"email\"", ""] {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("harness.toml");
+        std::fs::write(&toml, format!("[platform]\nwindow_scope = {bad:?}\n")).unwrap();
+        let (code, _, stderr) = crate::cli::run(&["serve", "--config", toml.to_str().unwrap()]);
+        assert_eq!(code, 2, "{bad:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "error: platform.window_scope {bad:?} must be scope tokens separated by single \
+                 spaces, openid among them\n"
+            ),
+            "{bad:?}"
+        );
     }
 }
