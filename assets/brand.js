@@ -2,7 +2,7 @@
 // The brand's own code on its page: its sign-in at its identity provider, what it pushes to the
 // platform's tag, and the method the platform's chat window calls (liveperson-auth.md §1.5):
 //
-//   lpGetAuthenticationToken(callback[, code_challenge])
+//   lpGetAuthenticationToken(callback[, code_challenge]), also as brand.auth.getToken
 //
 // which answers callback(idToken), callback({ssoKey: code, redirect_uri}), or
 // callback('', error). Codes and tokens for the platform come from the provider silently
@@ -70,7 +70,7 @@
       const claims = claimsOf(answer.get('id_token') || '');
       if (claims.nonce !== pending.nonce) return 'Sign-in answer ignored: its nonce is not ours.';
       const name = claims.name || claims.email || claims.sub;
-      sessionStorage.setItem('brand.user', JSON.stringify({ sub: claims.sub, name }));
+      sessionStorage.setItem('brand.user', JSON.stringify({ iss: claims.iss, sub: claims.sub, name }));
     } catch (err) {
       return 'Sign-in failed: the ID token could not be read.';
     }
@@ -116,7 +116,7 @@
     tamper: $('tamper').value === 'corrupt' ? corrupt : (t) => t,
   });
 
-  window.lpGetAuthenticationToken = function (callback, codeChallenge) {
+  function getAuthenticationToken(callback, codeChallenge) {
     if (!user()) {
       callback('', 'the consumer is not signed in');
       return;
@@ -148,6 +148,44 @@
       },
       (err) => callback('', err.message),
     );
+  }
+
+  // The method where the platform looks by default, and the same method on a namespace object,
+  // as the platform's examples put it (liveperson-auth.md §1.5, §8.5). That one reaches its
+  // helper through `this`, so it works only when called with `this` = brand.auth, as the
+  // platform calls a method on its JS Context.
+  window.lpGetAuthenticationToken = getAuthenticationToken;
+  window.brand = {
+    auth: {
+      tokenFor: getAuthenticationToken,
+      getToken(callback, codeChallenge) {
+        return this.tokenFor(callback, codeChallenge);
+      },
+    },
+  };
+
+  // The identity function (liveperson-auth.md §1.5, §4.5): who is signed in here, as the
+  // brand's sign-in said, or null for nobody. The select can make the page say another issuer
+  // or level, or take the function away, to see what the platform makes of it.
+  function identityFn(callback) {
+    const u = user();
+    if (!u) {
+      callback(null);
+      return;
+    }
+    const identity = { iss: u.iss, acr: 'loa1', sub: u.sub };
+    if ($('identity').value === 'other-iss') identity.iss = 'https://accounts.wonderland.example';
+    if ($('identity').value === 'other-acr') identity.acr = 'loa2';
+    callback(identity);
+  }
+  lpTag.identities = lpTag.identities || [];
+
+  // The connector's "JS Method Name" and "JS Context", as the select names them.
+  const METHODS = {
+    default: { methodName: 'lpGetAuthenticationToken' },
+    dotted: { methodName: 'brand.auth.getToken' },
+    context: { methodName: 'getToken', methodContext: 'brand.auth' },
+    missing: { methodName: 'brand.chat.getToken' },
   };
 
   $('sign-in').addEventListener('click', signIn);
@@ -167,8 +205,12 @@
       return;
     }
     lpTag.sdes.push(sdes);
+    lpTag.identities = $('identity').value === 'none' ? [] : [identityFn];
     const { mode, flow, encrypted } = choice();
-    lpTag.startChat({ mode, flow, encrypted, pkce: $('pkce').value === 'on', brand: config.brand || undefined });
+    const method = METHODS[$('method').value] || METHODS.default;
+    lpTag.startChat(
+      Object.assign({ mode, flow, encrypted, pkce: $('pkce').value === 'on', brand: config.brand || undefined }, method),
+    );
   });
   showUser(finishSignIn());
 })();

@@ -126,6 +126,8 @@ fn platform_side(
     origin: &str,
     tls: Option<&tls::TlsMaterial>,
 ) -> anyhow::Result<Option<Arc<Platform>>> {
+    let settings = platform::PlatformSettings::from_table(&state.config().platform)
+        .map_err(anyhow::Error::msg)?;
     let Some(default) = connection(state, "", origin)? else {
         return Ok(None);
     };
@@ -159,10 +161,9 @@ fn platform_side(
         extra_root_pem: tls.map(|t| t.ca_cert_pem.clone()),
         insecure_allow_http: tls.is_none(),
         max_conversations: state.config().limits.max_store_entries,
+        window_scope: settings.window_scope,
         brands: others,
-        accounts: platform::PlatformSettings::from_table(&state.config().platform)
-            .map_err(anyhow::Error::msg)?
-            .accounts,
+        accounts: settings.accounts,
     };
     Ok(Some(Arc::new(Platform::new(
         config,

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::conversation::{Conversation, FlowKind, Mode, Outcome};
+use super::conversation::{Conversation, FlowKind, Mode, Outcome, PageIdentity};
 use super::{Platform, WINDOW_CALLBACK_PATH};
 use crate::claims::Nonce;
 use crate::verifier::{
@@ -98,10 +98,55 @@ pub(super) struct StartRequest {
     /// What the page pushed with `lpTag.sdes.push` (unauthenticated).
     #[serde(default)]
     page_sdes: Value,
+    /// What the page's identity function called back (unauthenticated): `{iss, acr, sub}`, or
+    /// null when the page has none or nobody is signed in.
+    #[serde(default)]
+    identity: Value,
 }
 
 fn on() -> bool {
     true
+}
+
+/// The longest identity member accepted, in characters: what OpenID Connect allows `sub`.
+const MAX_IDENTITY_CHARS: usize = 255;
+
+/// Reads the page's identity: null, or an object with exactly `iss`, `acr` and `sub`, each a
+/// non-empty string of at most [`MAX_IDENTITY_CHARS`] (all three are required,
+/// `liveperson-auth.md` §1.5). The error says what is wrong, for a 400.
+fn page_identity(value: &Value) -> Result<Option<PageIdentity>, String> {
+    let object = match value {
+        Value::Null => return Ok(None),
+        Value::Object(object) => object,
+        _ => return Err("identity must be an object {iss, acr, sub} or null".into()),
+    };
+    const MEMBERS: [&str; 3] = ["iss", "acr", "sub"];
+    let member = |name: &str| -> Result<String, String> {
+        match object.get(name) {
+            None => Err(format!(
+                "identity.{name} is missing: iss, acr and sub are all required"
+            )),
+            Some(Value::String(s)) if s.is_empty() => {
+                Err(format!("identity.{name} must not be empty"))
+            }
+            Some(Value::String(s)) if s.chars().count() > MAX_IDENTITY_CHARS => Err(format!(
+                "identity.{name} is longer than {MAX_IDENTITY_CHARS} characters"
+            )),
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(format!("identity.{name} must be a string")),
+        }
+    };
+    let identity = PageIdentity {
+        iss: member("iss")?,
+        acr: member("acr")?,
+        sub: member("sub")?,
+    };
+    if let Some(other) = object.keys().find(|k| !MEMBERS.contains(&k.as_str())) {
+        return Err(format!(
+            "identity has a member {other:?} the platform does not define: only iss, acr and sub"
+        ));
+    }
+    Ok(Some(identity))
 }
 
 /// What the window needs to ask for a code or token.
@@ -134,7 +179,7 @@ fn window_request(platform: &Platform, conversation: &Conversation) -> WindowReq
                 .append_pair("client_id", connector.client_id.as_str())
                 .append_pair("redirect_uri", &redirect_uri)
                 .append_pair("response_type", response_type)
-                .append_pair("scope", "openid email profile");
+                .append_pair("scope", &config.window_scope);
             if let Some(state) = &pending.state {
                 query.append_pair("state", state);
             }
@@ -175,6 +220,12 @@ pub(super) async fn start(
             "page_sdes must be an array of SDEs",
         );
     }
+    let identity = match page_identity(&request.identity) {
+        Ok(identity) => identity,
+        Err(description) => {
+            return error(StatusCode::BAD_REQUEST, "invalid_request", &description);
+        }
+    };
     if platform.connection(request.brand.as_deref()).is_none() {
         return error(
             StatusCode::BAD_REQUEST,
@@ -202,6 +253,7 @@ pub(super) async fn start(
         request.encrypted,
         request.pkce,
         request.page_sdes,
+        identity,
     );
     conversation.renew();
     let flow = format!(
@@ -218,7 +270,18 @@ pub(super) async fn start(
         Mode::Embedded => "embedded window opened; asking the page for a token",
         Mode::Popup => "popup window opened at the provider's authorization endpoint",
     };
-    conversation.log(platform.now(), format!("{window} ({flow})"));
+    let now = platform.now();
+    conversation.log(now, format!("{window} ({flow})"));
+    if let Some(identity) = &conversation.identity {
+        let text = format!(
+            "the page's identity (not verified): iss {:?}, acr {:?}, sub {:?}",
+            identity.iss, identity.acr, identity.sub
+        );
+        conversation.log(now, text);
+    }
+    for note in conversation.identity_notes() {
+        conversation.log(now, note);
+    }
     let answer = window_request(&platform, &conversation);
     platform.remember(conversation);
     (StatusCode::CREATED, Json(answer)).into_response()
@@ -267,7 +330,14 @@ pub(super) struct PageHandover {
     token: Value,
     #[serde(default)]
     error: Value,
+    /// Set by the tag when it could not call the page's method at all: the JS Method Name or
+    /// JS Context did not resolve, named no function, or the call threw (§1.5, §8.5).
+    #[serde(default)]
+    method_error: Option<String>,
 }
+
+/// The longest `method_error` the tag may send, in characters.
+const MAX_METHOD_ERROR_CHARS: usize = 1024;
 
 pub(super) async fn handover(
     State(platform): State<Arc<Platform>>,
@@ -279,6 +349,17 @@ pub(super) async fn handover(
         Ok(request) => request,
         Err(bad) => return bad.into_response(),
     };
+    if request
+        .method_error
+        .as_ref()
+        .is_some_and(|e| e.chars().count() > MAX_METHOD_ERROR_CHARS)
+    {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("method_error is longer than {MAX_METHOD_ERROR_CHARS} characters"),
+        );
+    }
     let Some(conversation) = platform.conversations.get(&id, platform.now()) else {
         return not_found();
     };
@@ -306,6 +387,12 @@ async fn from_page(
     conversation: &Conversation,
     request: &PageHandover,
 ) -> Result<AuthenticatedConsumer, Rejection> {
+    if let Some(method_error) = &request.method_error {
+        return Err(Rejection::new(
+            RejectReason::HandoverMissing,
+            format!("the window could not call the page's method: {method_error}"),
+        ));
+    }
     if !request.error.is_null() {
         return Err(Rejection::new(
             RejectReason::HandoverMissing,
@@ -429,6 +516,9 @@ fn settle(
                 conversation.log(now, text);
                 for risk in consumer.risks() {
                     conversation.log(now, format!("the strict reading refuses it: {risk}"));
+                }
+                for mismatch in conversation.identity_mismatches(&consumer) {
+                    conversation.log(now, mismatch);
                 }
                 conversation.outcome = Outcome::Authenticated(Box::new(consumer));
             }

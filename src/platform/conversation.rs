@@ -58,6 +58,20 @@ pub(super) enum Outcome {
     Rejected(Rejection),
 }
 
+/// What the page's identity function called back (`lpTag.identities`, `liveperson-auth.md`
+/// §1.5, §4.5): the page's word alone, never verified. The platform's monitoring uses it to
+/// tell whether the visitor is authenticated on this page; the newer pages want its `iss` to
+/// equal the token's (§4.1), an older one calls it arbitrary (§7.1 item 8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(super) struct PageIdentity {
+    pub(super) iss: String,
+    pub(super) acr: String,
+    pub(super) sub: String,
+}
+
+/// The only authentication level the platform supports in an identity (§1.5).
+pub(super) const IDENTITY_ACR: &str = "loa1";
+
 /// Something that happened, for the agent's timeline.
 #[derive(Debug, Clone, Serialize)]
 pub(super) struct Event {
@@ -88,6 +102,8 @@ pub(crate) struct Conversation {
     /// The connector's PKCE toggle (§1.1, §1.6): Code Flow only.
     pub(super) pkce: bool,
     pub(super) page_sdes: Value,
+    /// What the page's identity function called back, if anything.
+    pub(super) identity: Option<PageIdentity>,
     pub(super) pending: Pending,
     pub(super) outcome: Outcome,
     pub(super) authentications: u32,
@@ -107,6 +123,7 @@ impl Conversation {
         encrypted: bool,
         pkce: bool,
         page_sdes: Value,
+        identity: Option<PageIdentity>,
     ) -> Self {
         Self {
             id: random_token(12),
@@ -116,6 +133,7 @@ impl Conversation {
             encrypted,
             pkce: pkce && flow == FlowKind::Code,
             page_sdes,
+            identity,
             pending: Pending::default(),
             outcome: Outcome::Pending,
             authentications: 0,
@@ -178,6 +196,63 @@ impl Conversation {
         }
     }
 
+    /// What the page's identity means to the platform, whatever the token: none at all, or a
+    /// level other than `loa1`, and the visitor does not count as identified (§4.5; the
+    /// platform's answer to another level is not documented, so this is the project's
+    /// reading).
+    pub(super) fn identity_notes(&self) -> Vec<String> {
+        match &self.identity {
+            None => vec![
+                "the page set no identity (lpTag.identities): the platform's monitoring \
+                          counts this visitor as unauthenticated"
+                    .to_owned(),
+            ],
+            Some(identity) if identity.acr != IDENTITY_ACR => vec![format!(
+                "identity acr {:?} is not {IDENTITY_ACR:?}, the only level the platform supports: \
+                 its monitoring does not count this visitor as identified",
+                identity.acr
+            )],
+            Some(_) => Vec::new(),
+        }
+    }
+
+    /// Where the page's identity and the verified token disagree. Neither refuses the token:
+    /// its own verification decides (§4.1 wants the two `iss` equal, §7.1 item 8 lets the brand
+    /// choose), but the agent is told.
+    pub(super) fn identity_mismatches(&self, consumer: &AuthenticatedConsumer) -> Vec<String> {
+        let Some(identity) = &self.identity else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let iss = consumer.iss().as_str();
+        if identity.iss != iss {
+            out.push(format!(
+                "identity iss {:?} differs from the token's iss {iss:?}: the platform wants them \
+                 equal; the token's own verification decides",
+                identity.iss
+            ));
+        }
+        let sub = consumer.sub().to_string();
+        if identity.sub != sub {
+            out.push(format!(
+                "identity sub {:?} differs from the token's sub {sub:?}: the page identifies \
+                 another consumer than the token authenticates",
+                identity.sub
+            ));
+        }
+        out
+    }
+
+    /// Every note on the identity: what it means alone, then how it compares with the verified
+    /// token (when there is one).
+    pub(super) fn identity_warnings(&self) -> Vec<String> {
+        let mut out = self.identity_notes();
+        if let Some(consumer) = self.consumer() {
+            out.extend(self.identity_mismatches(consumer));
+        }
+        out
+    }
+
     /// What the agent sees: the authenticated fields, and what only the page said.
     pub(super) fn profile(&self) -> ConsumerProfile {
         ConsumerProfile::merge(self.consumer(), &self.page_sdes)
@@ -208,6 +283,8 @@ impl Conversation {
             version: self.version,
             workspace_url: format!("/platform/agent/{}", self.id),
             profile: self.profile(),
+            identity: self.identity.clone(),
+            identity_warnings: self.identity_warnings(),
             events: self.events.clone(),
         }
     }
@@ -247,5 +324,10 @@ pub(super) struct ConversationView {
     pub(super) version: u64,
     pub(super) workspace_url: String,
     pub(super) profile: ConsumerProfile,
+    /// What the page's identity function called back (unauthenticated), or `null`.
+    pub(super) identity: Option<PageIdentity>,
+    /// What the identity means to the platform, and where it differs from the token.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(super) identity_warnings: Vec<String>,
     pub(super) events: Vec<Event>,
 }

@@ -33,6 +33,9 @@ use conversation::Conversation;
 
 /// Where the popup window receives the provider's redirect, below the platform's origin.
 pub const WINDOW_CALLBACK_PATH: &str = "/platform/window/callback";
+/// The popup window's `scope`: all the platform's window was seen sending
+/// (`liveperson-auth.md` §1.4, §8.5).
+pub const DEFAULT_WINDOW_SCOPE: &str = "openid";
 /// Where the brand page's silent sign-in frame receives the provider's answer.
 pub const BRAND_SILENT_PATH: &str = "/demo/brand/silent";
 
@@ -70,6 +73,9 @@ pub struct PlatformConfig {
     pub insecure_allow_http: bool,
     /// Conversations kept at once; the oldest go first.
     pub max_conversations: usize,
+    /// The `scope` the popup window sends to the authorization endpoint:
+    /// [`DEFAULT_WINDOW_SCOPE`] as the platform was seen sending it (§1.4, §8.5), or more.
+    pub window_scope: String,
     /// More brands, each with a connector of its own (a multi-tenant platform): a conversation
     /// started for one is verified with that brand's issuer, keys, client and token endpoint
     /// only.
@@ -110,21 +116,52 @@ pub struct AccountConfig {
     pub redirect_uri: Option<String>,
 }
 
-/// `[platform]` in `harness.toml`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// `[platform]` in `harness.toml`: how `serve`'s demo platform talks to the provider, and its
+/// IDP's accounts.
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlatformSettings {
+    /// The `scope` the popup (external) window sends to the authorization endpoint. Defaults
+    /// to `openid`, all the platform's window was seen sending (`liveperson-auth.md` §1.4,
+    /// §8.5); `openid email profile` asks a Google-shaped provider for the e-mail and profile
+    /// claims too. Space-separated scope tokens, `openid` among them.
+    pub window_scope: String,
     /// `[[platform.account]]`.
     #[serde(rename = "account")]
     pub accounts: Vec<AccountConfig>,
 }
 
+impl Default for PlatformSettings {
+    fn default() -> Self {
+        Self {
+            window_scope: DEFAULT_WINDOW_SCOPE.to_owned(),
+            accounts: Vec::new(),
+        }
+    }
+}
+
 impl PlatformSettings {
-    /// Reads the `[platform]` table; unknown keys are an error naming them.
+    /// Reads the `[platform]` table; unknown keys and a window scope that is not scope tokens
+    /// with `openid` among them are an error naming them.
     pub fn from_table(table: &toml::Table) -> Result<Self, String> {
-        toml::Value::Table(table.clone())
+        let settings: Self = toml::Value::Table(table.clone())
             .try_into()
-            .map_err(|e: toml::de::Error| format!("[platform]: {}", e.message()))
+            .map_err(|e: toml::de::Error| format!("[platform]: {}", e.message()))?;
+        // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ), joined by single spaces.
+        let token = |t: &str| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+        };
+        let scope = &settings.window_scope;
+        if scope.split(' ').all(token) && scope.split(' ').any(|t| t == "openid") {
+            Ok(settings)
+        } else {
+            Err(format!(
+                "platform.window_scope {scope:?} must be scope tokens separated by single \
+                 spaces, openid among them"
+            ))
+        }
     }
 }
 

@@ -12,8 +12,8 @@ use super::conversation::Conversation;
 use super::Platform;
 use crate::verifier::Provenance;
 use crate::workspace::{
-    self, AgentField, AgentListPage, AgentListRow, AgentPage, AgentView, AuthErrorPage, BrandPage,
-    BrandSilentPage, WindowPage,
+    self, AgentField, AgentIdentity, AgentListPage, AgentListRow, AgentPage, AgentView,
+    AuthErrorPage, BrandPage, BrandSilentPage, WindowPage,
 };
 
 /// Scripts only from this origin, none inline; frames and forms stay on it too.
@@ -149,6 +149,12 @@ fn agent_view(conversation: &Conversation, now: i64) -> AgentView {
         verified: verified.into_iter().map(field).collect(),
         from_page: from_page.into_iter().map(field).collect(),
         warnings: consumer.map(|c| c.warnings().to_vec()).unwrap_or_default(),
+        identity: conversation.identity.as_ref().map(|i| AgentIdentity {
+            iss: i.iss.clone(),
+            acr: i.acr.clone(),
+            sub: i.sub.clone(),
+        }),
+        identity_warnings: conversation.identity_warnings(),
         events: conversation
             .events
             .iter()

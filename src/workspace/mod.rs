@@ -255,6 +255,17 @@ pub struct AgentField {
     pub overridden_page_value: Option<String>,
 }
 
+/// What the page's identity function said: shown apart from the verified data.
+#[derive(Debug, Clone)]
+pub struct AgentIdentity {
+    /// Its `iss`.
+    pub iss: String,
+    /// Its `acr`.
+    pub acr: String,
+    /// Its `sub`.
+    pub sub: String,
+}
+
 /// The agent's view of one conversation.
 #[derive(Debug, Clone)]
 pub struct AgentView {
@@ -294,6 +305,10 @@ pub struct AgentView {
     pub from_page: Vec<AgentField>,
     /// What dropped out of the token, for people.
     pub warnings: Vec<String>,
+    /// What the page's identity function called back (not verified).
+    pub identity: Option<AgentIdentity>,
+    /// What the identity means, and where it differs from the token.
+    pub identity_warnings: Vec<String>,
     /// `(time, text)`, oldest first.
     pub events: Vec<(String, String)>,
     /// Changes whenever the conversation does.

@@ -30,7 +30,125 @@ pub(crate) const ALL: &[Case] = &[
     ("a_brand_page_chats_through_its_own_connector", |ctx| {
         Box::pin(a_brand_page_chats_through_its_own_connector(ctx))
     }),
+    ("js_method_on_a_namespace_object", |ctx| {
+        Box::pin(js_method_on_a_namespace_object(ctx))
+    }),
+    ("identity_that_differs_from_the_token", |ctx| {
+        Box::pin(identity_that_differs_from_the_token(ctx))
+    }),
 ];
+
+/// The workspace shows the page's identity (sub, iss, acr), marked as the page's.
+async fn expect_identity(ctx: &Ctx, sub: &str, iss: &str) -> Result<(), String> {
+    ensure_eq!(ctx.text("#identity-sub").await?, sub, "the identity's sub");
+    ensure_eq!(ctx.text("#identity-iss").await?, iss, "the identity's iss");
+    ensure_eq!(
+        ctx.text("#identity-acr").await?,
+        "loa1",
+        "the identity's acr"
+    );
+    ensure_eq!(
+        ctx.text("#identity .badge.page").await?,
+        "from page, not verified",
+        "the identity's marker"
+    );
+    Ok(())
+}
+
+/// The page's identity names another issuer than the token's: the conversation authenticates
+/// (the token decides) and the workspace names the difference; without an identity function
+/// the workspace says what the platform's monitoring makes of the visitor.
+async fn identity_that_differs_from_the_token(ctx: Ctx) -> Result<(), String> {
+    ctx.sign_in("alice").await?;
+    ctx.choose("method", "dotted").await?;
+    ctx.choose("identity", "other-iss").await?;
+    ctx.chat("implicit", "plain", "embedded").await?;
+    let workspace = ctx.window_settles("authenticated").await?;
+    ctx.open_workspace(
+        &workspace,
+        "authenticated",
+        "identity-iss-differs",
+        &ctx.origin,
+    )
+    .await?;
+    ensure_eq!(ctx.text("#sub").await?, ALICE, "sub");
+    expect_identity(&ctx, ALICE, "https://accounts.wonderland.example").await?;
+    let warning = format!(
+        "⚠ identity iss \"https://accounts.wonderland.example\" differs from the token's iss \
+         \"{}\": the platform wants them equal; the token's own verification decides",
+        ctx.origin
+    );
+    ensure_eq!(ctx.count(".identity-warning").await?, 1, "warnings");
+    ensure_eq!(ctx.text(".identity-warning").await?, warning, "the warning");
+    let timeline = ctx.text("#events").await?;
+    ensure!(
+        timeline.contains(warning.trim_start_matches("⚠ ")),
+        "the timeline lacks the warning: {timeline}"
+    );
+
+    ctx.open("/demo/brand").await?;
+    ctx.choose("identity", "none").await?;
+    ctx.chat("code", "plain", "embedded").await?;
+    let workspace = ctx.window_settles("authenticated").await?;
+    ctx.open_workspace(&workspace, "authenticated", "no-identity", &ctx.origin)
+        .await?;
+    ensure_eq!(
+        ctx.text("#identity").await?,
+        "none: the page set no identity function, or it called back null",
+        "the identity"
+    );
+    ensure_eq!(
+        ctx.text(".identity-warning").await?,
+        "⚠ the page set no identity (lpTag.identities): the platform's monitoring counts this \
+         visitor as unauthenticated",
+        "the warning"
+    );
+    Ok(())
+}
+
+/// The connector's JS Method Name as a dotted path, or a name with a JS Context: the window
+/// finds the page's `brand.auth.getToken` and calls it with `this` = `brand.auth` (the method
+/// fails otherwise). A name the page does not define is an error in the conversation, not a
+/// window left waiting.
+async fn js_method_on_a_namespace_object(ctx: Ctx) -> Result<(), String> {
+    ctx.sign_in("alice").await?;
+    for (method, name) in [
+        ("dotted", "dotted-method"),
+        ("context", "method-with-context"),
+    ] {
+        ctx.open("/demo/brand").await?;
+        ctx.choose("method", method).await?;
+        ctx.chat("code", "plain", "embedded").await?;
+        let workspace = ctx.window_settles("authenticated").await?;
+        ctx.open_workspace(&workspace, "authenticated", name, &ctx.origin)
+            .await?;
+        ensure_eq!(ctx.text("#sub").await?, ALICE, "sub");
+        // The brand page's identity function says who signed in there, as its provider did.
+        expect_identity(&ctx, ALICE, &ctx.origin).await?;
+        ensure_eq!(ctx.count(".identity-warning").await?, 0, "warnings");
+    }
+
+    ctx.open("/demo/brand").await?;
+    ctx.choose("method", "missing").await?;
+    ctx.chat("code", "plain", "embedded").await?;
+    let workspace = ctx.window_settles("rejected").await?;
+    ensure_eq!(
+        ctx.text("#lp-status").await?,
+        OFFLINE,
+        "the consumer's window"
+    );
+    ctx.open_workspace(&workspace, "rejected", "missing-method", &ctx.origin)
+        .await?;
+    diagnostic(&ctx).await?;
+    ensure_eq!(ctx.text("#reason").await?, "handover_missing", "reason");
+    ensure_eq!(
+        ctx.text("#reason-detail").await?,
+        "the window could not call the page's method: the JS method \"brand.chat.getToken\" \
+         cannot be found on the page: brand.chat is undefined",
+        "detail"
+    );
+    Ok(())
+}
 
 /// Brand acme's page: the consumer signs in at acme's provider, and the platform verifies with
 /// acme's connector: the workspace names acme's issuer.

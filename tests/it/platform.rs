@@ -588,6 +588,8 @@ async fn expiry_then_a_fresh_token_re_authenticates() {
         events,
         [
             "embedded window opened; asking the page for a token (Code Flow with PKCE)",
+            "the page set no identity (lpTag.identities): the platform's monitoring counts this \
+             visitor as unauthenticated",
             &format!(
                 "authenticated from the page: sub {ALICE} vouched for by {}",
                 demo.idp.issuer()
@@ -815,4 +817,383 @@ async fn with_pkce_off_the_code_is_redeemed_without_a_verifier() {
         .await;
     assert_eq!(view["status"], "rejected", "{view}");
     assert_eq!(view["reason"], "token_endpoint_error");
+}
+
+/// When the tag cannot call the page's method (its JS Method Name or JS Context does not
+/// resolve), the conversation is refused with what was missing; the text is bounded.
+#[tokio::test]
+async fn a_method_the_window_cannot_call_is_named_in_the_conversation() {
+    let demo = demo().await;
+    let id = demo.start("embedded", "code", false).await["conversation"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let missing = r#"the JS method "brand.chat.getToken" cannot be found on the page: brand.chat is undefined"#;
+    let view = demo
+        .hand_over(
+            &id,
+            json!({"token": "", "error": null, "method_error": missing}),
+        )
+        .await;
+    assert_eq!(view["reason"], "handover_missing");
+    assert_eq!(
+        view["detail"],
+        format!("the window could not call the page's method: {missing}")
+    );
+    let (status, body) = demo
+        .post(
+            &format!("/platform/api/conversations/{id}/token"),
+            json!({"token": "", "method_error": "x".repeat(1025)}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"error": "invalid_request", "error_description": "method_error is longer than 1024 characters"})
+    );
+    let (status, body) = demo
+        .post(
+            &format!("/platform/api/conversations/{id}/token"),
+            json!({"token": "", "method_error": 7}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("the body is not the JSON expected: invalid type: integer `7`"),
+        "{body}"
+    );
+}
+
+/// Starts an embedded Implicit Flow conversation whose page gave `identity`, hands over
+/// alice's ID token, and returns the conversation id and the verdict.
+async fn alice_with_identity(demo: &Demo, identity: Value) -> (String, Value) {
+    let (status, started) = demo
+        .post(
+            "/platform/api/conversations",
+            json!({"mode": "embedded", "flow": "implicit", "identity": identity}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let id = started["conversation"].as_str().unwrap().to_owned();
+    let token = demo
+        .idp
+        .mint_id_token("alice", &Default::default())
+        .unwrap();
+    let view = demo.hand_over(&id, json!({ "token": token })).await;
+    assert_eq!(view["status"], "authenticated", "{view}");
+    (id, view)
+}
+
+/// Text as the workspace's templates escape it.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+}
+
+fn texts(events: &Value) -> Vec<&str> {
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect()
+}
+
+/// The page's identity is shown as the page's, never verified, beside the token's subject.
+/// Once the token verifies, an identity whose iss or sub differs from the token's is a named
+/// warning in the log and the workspace, and the token still authenticates; no identity, or a
+/// level other than loa1, is named as what the platform's monitoring makes of it.
+#[tokio::test]
+async fn the_pages_identity_is_compared_with_the_verified_token() {
+    let demo = demo().await;
+    let issuer = demo.idp.issuer().as_str().to_owned();
+    let (id, view) =
+        alice_with_identity(&demo, json!({"iss": issuer, "acr": "loa1", "sub": ALICE})).await;
+    assert_eq!(
+        view["identity"],
+        json!({"iss": issuer, "acr": "loa1", "sub": ALICE})
+    );
+    assert!(view.get("identity_warnings").is_none(), "{view}");
+    assert_eq!(
+        texts(&view["events"])[1],
+        format!(
+            "the page's identity (not verified): iss {issuer:?}, acr \"loa1\", sub \"{ALICE}\""
+        )
+    );
+    let (_, _, html) = demo.workspace(&id).await;
+    assert!(
+        html.contains(&format!(
+            r#"<code>sub</code> <span class="mono" id="identity-sub">{ALICE}</span> · <code>iss</code> <span class="mono" id="identity-iss">{issuer}</span> · <code>acr</code> <span class="mono" id="identity-acr">loa1</span> <span class="badge page">from page, not verified</span>"#
+        )),
+        "{html}"
+    );
+    assert!(!html.contains("identity-warning"), "{html}");
+
+    let other = "https://accounts.wonderland.example";
+    let (id, view) = alice_with_identity(
+        &demo,
+        json!({"iss": other, "acr": "loa1", "sub": "WEB-SESSION-4411"}),
+    )
+    .await;
+    let warnings = [
+        format!(
+            "identity iss \"{other}\" differs from the token's iss {issuer:?}: the platform wants \
+             them equal; the token's own verification decides"
+        ),
+        format!(
+            "identity sub \"WEB-SESSION-4411\" differs from the token's sub \"{ALICE}\": the page \
+             identifies another consumer than the token authenticates"
+        ),
+    ];
+    assert_eq!(view["identity_warnings"], json!(warnings));
+    assert_eq!(view["sub"], ALICE, "the token's sub stands");
+    let events = texts(&view["events"]);
+    assert_eq!(events[events.len() - 2..], warnings);
+    let (_, _, html) = demo.workspace(&id).await;
+    for warning in &warnings {
+        assert!(
+            html.contains(&format!(
+                r#"<div class="banner warn identity-warning">⚠ {}</div>"#,
+                escaped(warning)
+            )),
+            "{warning}: {html}"
+        );
+    }
+    assert!(html.contains(r#"<td class="mono" id="sub">110169484474386276334</td>"#));
+    assert!(html.contains(r#"<span class="mono" id="identity-sub">WEB-SESSION-4411</span>"#));
+
+    let acr = "identity acr \"loa2\" is not \"loa1\", the only level the platform supports: its \
+               monitoring does not count this visitor as identified";
+    let (_, view) =
+        alice_with_identity(&demo, json!({"iss": issuer, "acr": "loa2", "sub": ALICE})).await;
+    assert_eq!(view["identity_warnings"], json!([acr]));
+    assert!(texts(&view["events"]).contains(&acr));
+
+    let none = "the page set no identity (lpTag.identities): the platform's monitoring counts \
+                this visitor as unauthenticated";
+    let (id, view) = alice_with_identity(&demo, Value::Null).await;
+    assert_eq!(view["identity"], Value::Null);
+    assert_eq!(view["identity_warnings"], json!([none]));
+    let (_, _, html) = demo.workspace(&id).await;
+    assert!(
+        html.contains(r#"<td id="identity">none: the page set no identity function, or it called back null</td>"#),
+        "{html}"
+    );
+    assert!(html.contains(&escaped(none)), "{html}");
+}
+
+/// The identity is the page's word: its shape is checked before anything starts, each fault
+/// with a 400 that names it.
+#[tokio::test]
+async fn a_malformed_identity_is_a_400_that_names_the_fault() {
+    let demo = demo().await;
+    let long = "x".repeat(256);
+    let cases = [
+        (
+            json!("alice"),
+            "identity must be an object {iss, acr, sub} or null",
+        ),
+        (
+            json!([]),
+            "identity must be an object {iss, acr, sub} or null",
+        ),
+        (
+            json!({"acr": "loa1", "sub": "s"}),
+            "identity.iss is missing: iss, acr and sub are all required",
+        ),
+        (
+            json!({"iss": "i", "sub": "s"}),
+            "identity.acr is missing: iss, acr and sub are all required",
+        ),
+        (
+            json!({"iss": "i", "acr": "loa1", "sub": 42}),
+            "identity.sub must be a string",
+        ),
+        (
+            json!({"iss": "", "acr": "loa1", "sub": "s"}),
+            "identity.iss must not be empty",
+        ),
+        (
+            json!({"iss": "i", "acr": "loa1", "sub": long}),
+            "identity.sub is longer than 255 characters",
+        ),
+        (
+            json!({"iss": "i", "acr": "loa1", "sub": "s", "email": "a@example.com"}),
+            "identity has a member \"email\" the platform does not define: only iss, acr and sub",
+        ),
+    ];
+    for (identity, description) in cases {
+        let (status, body) = demo
+            .post(
+                "/platform/api/conversations",
+                json!({"mode": "embedded", "flow": "code", "identity": identity}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{identity}: {body}");
+        assert_eq!(
+            body,
+            json!({"error": "invalid_request", "error_description": description}),
+            "{identity}"
+        );
+    }
+    // 255 characters is the most, and null is no identity.
+    for identity in [
+        json!({"iss": "i", "acr": "loa1", "sub": "x".repeat(255)}),
+        Value::Null,
+    ] {
+        let (status, body) = demo
+            .post(
+                "/platform/api/conversations",
+                json!({"mode": "embedded", "flow": "code", "identity": identity}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+}
+
+/// `serve`'s demo platform, and an HTTP client that trusts its CA and follows no redirect.
+struct Served {
+    _server: crate::cli::Server,
+    base: String,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+fn serve_with(config: &str) -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = dir.path().join("harness.toml");
+    std::fs::write(&toml, format!("addr = \"127.0.0.1:0\"\n{config}")).unwrap();
+    let server = crate::cli::start(&[
+        "--config",
+        toml.to_str().unwrap(),
+        "--state-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let base = crate::cli::field(&server.banner, "listening").to_owned();
+    let pem = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Served {
+        _server: server,
+        base,
+        http,
+        _dir: dir,
+    }
+}
+
+impl Served {
+    /// A popup Code Flow conversation for `persona`, start to verdict; returns the scope the
+    /// window sent and the conversation as the platform records it.
+    async fn popup_for(&self, persona: &str) -> (String, Value) {
+        let started: Value = self
+            .http
+            .post(format!("{}/platform/api/conversations", self.base))
+            .json(&json!({"mode": "popup", "flow": "code"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let authorize_url = started["authorize_url"].as_str().unwrap();
+        let scopes: Vec<String> = url::Url::parse(authorize_url)
+            .unwrap()
+            .query_pairs()
+            .filter(|(k, _)| k == "scope")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        assert_eq!(scopes.len(), 1, "{authorize_url}");
+        let response = self
+            .http
+            .get(format!("{authorize_url}&login_hint={persona}&prompt=none"))
+            .send()
+            .await
+            .unwrap();
+        let redirect = location(&response);
+        let (window, query) = redirect.split_once('?').unwrap();
+        assert_eq!(window, format!("{}/platform/window/callback", self.base));
+        let view: Value = self
+            .http
+            .post(format!("{}/platform/api/window/callback", self.base))
+            .json(&json!({ "response": query }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(view["status"], "authenticated", "{view}");
+        (scopes[0].clone(), view)
+    }
+}
+
+/// The fields' keys and sources, in order.
+fn sources(view: &Value) -> Vec<(String, String)> {
+    view["profile"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let source = f["provenance"]["source"].as_str().unwrap_or("page");
+            (f["key"].as_str().unwrap().to_owned(), source.to_owned())
+        })
+        .collect()
+}
+
+/// The popup window asks for `scope=openid`, as the platform was seen doing (§1.4, §8.5), so a
+/// Google-shaped provider's token carries no e-mail or profile claims (dana has no `lp_sdes`:
+/// what the agent sees of her is the claims); `[platform] window_scope` asks for more. A
+/// scope without openid stops `serve` with one line.
+#[tokio::test]
+async fn the_popup_window_sends_scope_openid_unless_configured() {
+    const DANA: &str = "112233445566778899001";
+    let served = serve_with("");
+    let (scope, view) = served.popup_for("dana").await;
+    assert_eq!(scope, "openid");
+    assert_eq!(view["sub"], DANA);
+    assert_eq!(
+        sources(&view),
+        [("consumer.customerId".to_owned(), "sub".to_owned())]
+    );
+    drop(served);
+
+    let served = serve_with("[platform]\nwindow_scope = \"openid email profile\"\n");
+    let (scope, view) = served.popup_for("dana").await;
+    assert_eq!(scope, "openid email profile");
+    let with_profile = sources(&view);
+    for (key, source) in [
+        ("personal.firstname", "given_name"),
+        ("personal.contacts[0].email", "email"),
+    ] {
+        assert!(
+            with_profile.contains(&(key.to_owned(), source.to_owned())),
+            "{key} from {source}: {with_profile:?}"
+        );
+    }
+    assert_eq!(field(&view, "personal.firstname")["value"], "Dana");
+
+    for bad in ["email profile", "openid  email", "openid \"email\"", ""] {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("harness.toml");
+        std::fs::write(&toml, format!("[platform]\nwindow_scope = {bad:?}\n")).unwrap();
+        let (code, _, stderr) = crate::cli::run(&["serve", "--config", toml.to_str().unwrap()]);
+        assert_eq!(code, 2, "{bad:?}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!(
+                "error: platform.window_scope {bad:?} must be scope tokens separated by single \
+                 spaces, openid among them\n"
+            ),
+            "{bad:?}"
+        );
+    }
 }

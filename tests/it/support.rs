@@ -208,6 +208,7 @@ pub(crate) fn platform_config(
         extra_root_pem: idp.ca_cert_pem().map(str::to_owned),
         insecure_allow_http: false,
         max_conversations: 100,
+        window_scope: oidc_harness::platform::DEFAULT_WINDOW_SCOPE.into(),
         brands: Vec::new(),
         accounts: Vec::new(),
     }
