@@ -438,6 +438,35 @@ fn commands_have_a_time_limit_and_their_stderr_reaches_the_person() {
     );
 }
 
+/// A command that prints more than the answer is the command's failure, never a provider
+/// verdict: the second line would otherwise be read into the redirect's `state`.
+#[test]
+fn a_command_that_prints_two_lines_is_a_sign_in_failure() {
+    let idp = Provider::start("");
+    let code_from = format!("{}; echo; echo second line", idp.sign_in("alice"));
+    let checked = idp.check("demo-client", &["--code-from", &code_from]);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    let (status, detail) = checked.get("code-id-token");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            format!(
+                "`{code_from}` printed 2 lines; print only the redirect URL, or the bare code or \
+                 ID token"
+            )
+            .as_str()
+        )
+    );
+    checked.assert("state-echoed", "skip", "no code: see code-id-token");
+    checked.assert("token-basic", "skip", "no code: see code-id-token");
+    // Blank lines around the answer are not lines of their own.
+    let padded = format!("echo; {}; echo; echo", idp.sign_in("alice"));
+    let checked = idp.check("demo-client", &["--code-from", &padded]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("state-echoed", "pass", "\"");
+}
+
 #[test]
 fn an_untrusted_certificate_is_named_and_points_at_ca() {
     let idp = Provider::start("");

@@ -268,7 +268,8 @@ fn say(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// Runs `command` with the request in its environment; returns its trimmed standard output.
+/// Runs `command` with the request in its environment; returns its trimmed standard output,
+/// which must be one line.
 /// Its standard error passes through as it comes, so a prompt reaches the person; the last
 /// line is kept for the error message. After `timeout` the command's process group is stopped.
 async fn run_command(
@@ -354,6 +355,16 @@ async fn run_command(
         return Err(format!(
             "`{command}` printed nothing; it must print the {} or the whole redirect URL",
             request.wants()
+        ));
+    }
+    // A second line would be read into the answer (a URL parser drops the line break, so it
+    // lands in the last parameter, `state` with some providers): the command's mistake, not
+    // the provider's.
+    let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+    if lines > 1 {
+        return Err(format!(
+            "`{command}` printed {lines} lines; print only the redirect URL, or the bare code \
+             or ID token"
         ));
     }
     Ok(text.to_owned())
