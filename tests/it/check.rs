@@ -436,6 +436,18 @@ fn commands_have_a_time_limit_and_their_stderr_reaches_the_person() {
         "fail",
         "`true` printed nothing; it must print the code or the whole redirect URL",
     );
+    // The quoted line is the text a person reads: a colour, a tab and a carriage return do
+    // not reach the report's one line.
+    let coloured = r"printf 'no\tsession: \033[31mrun login\033[0m first\r' >&2; exit 3";
+    let checked = idp.check("demo-client", &["--code-from", coloured]);
+    let (status, detail) = checked.get("code-id-token");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            format!("`{coloured}` exited with status 3: no session: run login first").as_str()
+        )
+    );
 }
 
 /// A command that prints more than the answer is the command's failure, never a provider

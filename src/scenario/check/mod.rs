@@ -370,6 +370,54 @@ async fn save_fixtures(
     }
 }
 
+/// Text from the provider or a command as a report line quotes it: ANSI escape sequences
+/// (colours, cursor moves, window titles) left out, every other control character (a tab, a
+/// carriage return, a line break) a space, and no space at either end. Every quoted piece of a
+/// provider's answer or a command's stderr goes through here.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(if c.is_control() { ' ' } else { c });
+            continue;
+        }
+        match chars.next() {
+            // CSI (ESC [): parameter and intermediate bytes, up to a final byte.
+            Some('[') => {
+                while let Some(&c) = chars.peek() {
+                    if !(' '..='~').contains(&c) {
+                        break;
+                    }
+                    chars.next();
+                    if c >= '@' {
+                        break;
+                    }
+                }
+            }
+            // OSC, DCS, SOS, PM, APC: a string up to BEL or ESC \.
+            Some(']' | 'P' | 'X' | '^' | '_') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' {
+                        chars.next_if_eq(&'\\');
+                        break;
+                    }
+                }
+            }
+            // ESC, intermediate bytes, a final byte (ESC ( B); or ESC and one byte (ESC 7).
+            Some(c) if (' '..='/').contains(&c) => {
+                while chars.next_if(|c| (' '..='/').contains(c)).is_some() {}
+                chars.next();
+            }
+            Some(_) | None => {}
+        }
+    }
+    out.trim().to_owned()
+}
+
 /// The longest ID-token lifetime the check accepts, as the platform's verifier does.
 const MAX_LIFETIME_SECS: i64 = 86_400;
 
@@ -1828,7 +1876,21 @@ impl Flows<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::issuer_of;
+    use super::{issuer_of, printable};
+
+    #[test]
+    fn quoted_text_is_one_printable_line() {
+        assert_eq!(
+            printable("no\tsession: \u{1b}[31mrun login\u{1b}[0m first\r"),
+            "no session: run login first"
+        );
+        assert_eq!(
+            printable("\u{1b}]0;title\u{7}a\u{1b}]8;;https://x\u{1b}\\b\u{1b}(Bc\u{1b}7d\u{7f}e\n"),
+            "abcd e"
+        );
+        assert_eq!(printable("\u{1b}[1;"), "");
+        assert_eq!(printable("é\u{1b}[2Kü\u{9b}x"), "éü x");
+    }
 
     #[test]
     fn a_discovery_url_names_its_issuer_as_the_specs_say() {

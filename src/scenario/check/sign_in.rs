@@ -145,10 +145,11 @@ impl Returned {
         };
         if let Some(error) = returned.get("error") {
             return Err(Failed::Refused(format!(
-                "the provider answered error={error}{}",
+                "the provider answered error={}{}",
+                super::printable(error),
                 returned
                     .get("error_description")
-                    .map(|d| format!(": {d}"))
+                    .map(|d| format!(": {}", super::printable(d)))
                     .unwrap_or_default()
             )));
         }
@@ -156,12 +157,14 @@ impl Returned {
             return Err(Failed::Refused(format!(
                 "the redirect carries no {} (it has: {})",
                 request.wants(),
-                returned
-                    .params
-                    .iter()
-                    .map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                super::printable(
+                    &returned
+                        .params
+                        .iter()
+                        .map(|(k, _)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             )));
         }
         Ok(returned)
@@ -298,7 +301,8 @@ async fn run_command(
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 say(format_args!("{line}"));
-                if !line.trim().is_empty() {
+                let line = super::printable(&line);
+                if !line.is_empty() {
                     *last_line.lock().unwrap_or_else(|p| p.into_inner()) = line;
                 }
             }
@@ -671,6 +675,16 @@ mod tests {
         assert_eq!(
             err,
             Failed::Refused("the provider answered error=access_denied: no".into())
+        );
+        // The provider's words are quoted on one line, without its control characters.
+        let err = Returned::from_output(
+            "https://liveperson.net/?error=access_denied&error_description=no%09way%1B%5B0m%0D",
+            &r,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            Failed::Refused("the provider answered error=access_denied: no way".into())
         );
         let err = Returned::from_output("https://liveperson.net/?state=s", &r).unwrap_err();
         assert_eq!(
