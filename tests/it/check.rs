@@ -953,6 +953,7 @@ fn a_refusal_proves_only_the_property_it_is_about() {
         ("client-secret-checked", "the client secret"),
         ("redirect-uri-compared", "redirect_uri"),
         ("pkce-verifier-checked", "the PKCE verifier"),
+        ("token-body", "body credentials"),
     ] {
         let (status, detail) = checked.get(id);
         assert_eq!(status, "skip", "{id}: {detail}");

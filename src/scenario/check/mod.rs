@@ -1307,9 +1307,10 @@ impl Flows<'_> {
             _ => "body credentials",
         };
         // A refusal proves the property only when the right redemption is accepted: then
-        // this one differs from it in the property alone.
+        // this one differs from it in the property alone (for token-body, in where the
+        // credentials travel).
         let unrelated = match &self.honest_refused {
-            _ if accepted || id == "token-body" => None,
+            _ if accepted => None,
             Some(why) => Some(format!(
                 "refused ({}), but so was the right redemption (token-basic: {why}): the \
                  refusal says nothing about {property}",
