@@ -654,6 +654,74 @@ fn at_hash_nonce_and_pkce_are_checked() {
     assert_eq!(checked.get("nonce-echoed").0, "fail");
 }
 
+/// `pkce-required` is judged at the step that refused: a request without a challenge refused
+/// at the authorization endpoint shows PKCE required whatever the token endpoint thinks of the
+/// secret; and a `--pkce` that asks no such question says so, whatever else failed.
+#[test]
+fn pkce_required_is_judged_where_the_refusal_came() {
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"pkce-only\"\nclient_secret = \"demo-secret\"\nrequire_pkce = true\n",
+    );
+    let code_from = idp.sign_in("alice");
+    let wrong = [
+        "--code-from",
+        &code_from,
+        "--client-secret",
+        "not-the-secret",
+    ];
+    let checked = idp.check("pkce-only", &wrong);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    checked.assert("token-basic", "fail", "HTTP 401 invalid_client");
+    let (status, detail) = checked.get("pkce-required");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "pass",
+            "requires PKCE: a request without a challenge got no code (the provider answered \
+             error=invalid_request: Missing required parameter: code_challenge); the connector's \
+             PKCE toggle must be on"
+        )
+    );
+    // A code without a challenge, then a redemption refused like the right one: nothing shown.
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    let wrong = [
+        "--code-from",
+        &code_from,
+        "--client-secret",
+        "not-the-secret",
+    ];
+    let checked = idp.check("demo-client", &wrong);
+    let (status, detail) = checked.get("pkce-required");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "skip",
+            "a code came without a challenge, and the right redemption was refused too \
+             (token-basic: HTTP 401 invalid_client: Unauthorized), so a refusal of this one \
+             would say nothing about PKCE"
+        )
+    );
+    // No code at all: --pkce off or on still says why the probe was not made.
+    for pkce in ["off", "on"] {
+        let checked = idp.check("demo-client", &["--code-from", "exit 1", "--pkce", pkce]);
+        checked.assert("code-id-token", "fail", "`exit 1` exited with status 1");
+        checked.assert(
+            "pkce-required",
+            "skip",
+            "--pkce on or off: the provider was not asked for a code without a challenge \
+             (--pkce auto does)",
+        );
+        checked.assert("token-body", "skip", "no code: see code-id-token");
+    }
+    let checked = idp.check("demo-client", &["--code-from", "exit 1", "--pkce", "off"]);
+    checked.assert(
+        "pkce-verifier-checked",
+        "skip",
+        "--pkce off: the connector sends no PKCE challenge, so no verifier is checked",
+    );
+}
+
 #[test]
 fn a_redirect_url_is_read_as_a_url_and_a_bare_code_verbatim() {
     let idp = Provider::start("");

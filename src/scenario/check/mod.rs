@@ -974,8 +974,15 @@ impl Flows<'_> {
                     Instant::now(),
                     Err(detail),
                 );
-                for (id, title) in code_ids[..5].iter().chain(self.code_properties().iter()) {
+                for (id, title) in &code_ids[..5] {
                     self.list.skip(id, title, "no code: see code-id-token");
+                }
+                for (id, title) in self.code_properties() {
+                    // A line --pkce leaves out says so; with an app's codes every line points
+                    // at code-id-token, which says why no code the platform can use came.
+                    let why = self.not_asked(id).filter(|_| !self.plan.mobile);
+                    self.list
+                        .skip(id, title, why.unwrap_or("no code: see code-id-token"));
                 }
                 return;
             }
@@ -1226,6 +1233,23 @@ impl Flows<'_> {
             .record("state-echoed", title::STATE, Instant::now(), result);
     }
 
+    /// Why the property line `id` is not asked of the provider in this run at all, whatever
+    /// the sign-ins bring: `--pkce` or `--flow mobile-code` leave it out.
+    fn not_asked(&self, id: &str) -> Option<&'static str> {
+        match (id, self.plan.pkce) {
+            ("pkce-verifier-checked", _) if self.plan.mobile => Some(mobile::VERIFIER),
+            ("pkce-required", _) if self.plan.mobile => Some(mobile::REQUIRED),
+            ("pkce-verifier-checked", Pkce::Off) => {
+                Some("--pkce off: the connector sends no PKCE challenge, so no verifier is checked")
+            }
+            ("pkce-required", Pkce::On | Pkce::Off) => Some(
+                "--pkce on or off: the provider was not asked for a code without a challenge \
+                 (--pkce auto does)",
+            ),
+            _ => None,
+        }
+    }
+
     /// One provider property that needs a code of its own: the code is redeemed the wrong way
     /// (or, for `token-body`, the other right way) and the answer judged.
     async fn code_property(
@@ -1236,27 +1260,11 @@ impl Flows<'_> {
         id: &'static str,
         title: &'static str,
     ) {
-        match (id, self.plan.pkce) {
-            ("pkce-verifier-checked", _) if self.plan.mobile => {
-                return self.list.skip(id, title, mobile::VERIFIER);
-            }
-            ("pkce-required", _) if self.plan.mobile => {
-                return self.list.skip(id, title, mobile::REQUIRED);
-            }
-            ("pkce-verifier-checked", Pkce::Off) => {
-                let why = "--pkce off: the connector sends no PKCE challenge, so no verifier \
-                           is checked";
-                return self.list.skip(id, title, why);
-            }
-            ("pkce-required", Pkce::On | Pkce::Off) => {
-                let why = "--pkce on or off: the provider was not asked for a code without a \
-                           challenge (--pkce auto does)";
-                return self.list.skip(id, title, why);
-            }
-            ("pkce-required", Pkce::Auto) => {
-                return self.pkce_required(source, http, token_endpoint).await;
-            }
-            _ => {}
+        if let Some(why) = self.not_asked(id) {
+            return self.list.skip(id, title, why);
+        }
+        if id == "pkce-required" {
+            return self.pkce_required(source, http, token_endpoint).await;
         }
         let (request, returned) = match self.sign_in(source, false).await {
             Ok(ok) => ok,
@@ -1396,10 +1404,8 @@ impl Flows<'_> {
     ) {
         let (id, title) = ("pkce-required", title::PKCE_REQUIRED);
         let started = Instant::now();
-        if let Some(why) = &self.honest_refused {
-            let why = format!("the right redemption was refused too (token-basic: {why})");
-            return self.list.skip(id, title, &why);
-        }
+        // A refusal at the authorization step is about the missing challenge alone, whatever
+        // the token endpoint makes of the credentials: it is judged first.
         let (request, returned) = match self.sign_in_with(source, false, false).await {
             Ok(ok) => ok,
             Err(Failed::Refused(e)) => {
@@ -1429,6 +1435,13 @@ impl Flows<'_> {
             }
         };
         self.signed_in += 1;
+        if let Some(why) = &self.honest_refused {
+            let why = format!(
+                "a code came without a challenge, and the right redemption was refused too \
+                 (token-basic: {why}), so a refusal of this one would say nothing about PKCE"
+            );
+            return self.list.skip(id, title, &why);
+        }
         let redeem = Redeem {
             endpoint: token_endpoint,
             code: returned.get("code").unwrap_or_default(),
