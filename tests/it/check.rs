@@ -531,10 +531,14 @@ fn nothing_verified_is_not_a_pass() {
             && detail.contains("/callback within 1 s (--command-timeout)"),
         "{detail}"
     );
-    checked.assert(
-        "id-token-verified",
-        "fail",
-        "no sign-in brought an ID token back",
+    let (status, detail) = checked.get("id-token-verified");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "no sign-in brought an ID token back, so the platform's use of this provider is \
+             unproven: see code-id-token; --discovery-only checks discovery alone"
+        )
     );
     // Discovery alone, asked for: says so and exits 0.
     let checked = idp.check("demo-client", &["--discovery-only"]);
@@ -547,10 +551,14 @@ fn nothing_verified_is_not_a_pass() {
     let checked = idp.check("demo-client", &["--code-from", &code_from]);
     assert_eq!(checked.code, 1);
     checked.assert("code-id-token", "fail", "expired: ");
-    checked.assert(
-        "id-token-verified",
-        "fail",
-        "the provider issued ID tokens and the platform would refuse them",
+    // Only the line that ran is named: there was no --token-from.
+    let (status, detail) = checked.get("id-token-verified");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "the provider issued ID tokens and the platform would refuse them: see code-id-token"
+        )
     );
 }
 
@@ -1100,6 +1108,117 @@ fn state_is_compared_in_every_flow_that_carries_it() {
     assert!(
         detail.contains(" (the Code Flow); \"") && detail.ends_with(" (the Implicit Flow)"),
         "{detail}"
+    );
+}
+
+/// After an authorization error each line says what happened: `state` is compared on the error
+/// redirect, `error-json` names the refusals for what they were, and `id-token-verified` points
+/// at the lines that ran.
+#[test]
+fn an_authorization_error_is_reported_as_one() {
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    let token_from = idp.sign_in("bob");
+    idp.faults(r#"{"redirect":"error"}"#);
+    let both = ["--code-from", &code_from, "--token-from", &token_from];
+    let checked = idp.check("demo-client", &both);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    // Each line once (code-id-token, which says why, comes first).
+    let each_once = |checked: &Checked| {
+        let mut ids = checked.ids();
+        ids.sort();
+        let mut all = ALL_CHECKS.to_vec();
+        all.sort_unstable();
+        assert_eq!(ids, all);
+    };
+    each_once(&checked);
+    let answered = "the provider answered error=server_error: The provider failed (a fault set on \
+        purpose).";
+    for id in ["code-id-token", "implicit-id-token"] {
+        let (status, detail) = checked.get(id);
+        assert_eq!(
+            (status.as_str(), detail.as_str()),
+            ("fail", answered),
+            "{id}"
+        );
+    }
+    let (status, detail) = checked.get("state-echoed");
+    assert_eq!(status, "pass", "{detail}");
+    assert!(
+        detail.starts_with('"')
+            && detail.contains("~+/=\" (the Code Flow's error redirect); \"")
+            && detail.ends_with("~+/=\" (the Implicit Flow's error redirect)"),
+        "{detail}"
+    );
+    checked.assert("token-basic", "skip", "no code: see code-id-token");
+    let exact = |checked: &Checked, id: &str, status: &str, detail: &str| {
+        let got = checked.get(id);
+        assert_eq!((got.0.as_str(), got.1.as_str()), (status, detail), "{id}");
+    };
+    exact(
+        &checked,
+        "error-json",
+        "skip",
+        "the provider's refusals were authorization redirects (error=server_error), not \
+         token-endpoint answers, so no error response was seen",
+    );
+    exact(
+        &checked,
+        "id-token-verified",
+        "fail",
+        "no sign-in brought an ID token back, so the platform's use of this provider is \
+         unproven: see code-id-token and implicit-id-token",
+    );
+    // One flow: only its line is named.
+    let checked = idp.check("demo-client", &both[..2]);
+    exact(
+        &checked,
+        "id-token-verified",
+        "fail",
+        "no sign-in brought an ID token back, so the platform's use of this provider is \
+         unproven: see code-id-token",
+    );
+    checked.assert("state-echoed", "pass", "\"");
+    // An error redirect with another state fails state-echoed, as any redirect would.
+    let altered = format!("{code_from} | sed -e 's/state=[^&]*/state=altered/'");
+    let checked = idp.check("demo-client", &["--code-from", &altered]);
+    checked.assert("state-echoed", "fail", "sent \"");
+    checked.assert_has(
+        "state-echoed",
+        "fail",
+        ", got \"altered\" in the Code Flow's error redirect: the platform refuses",
+    );
+
+    // Nothing came back at all (an error page of the provider's, for a redirect URI it does
+    // not know): error-json does not claim a provider that refused nothing.
+    idp.faults("{}");
+    let checked = idp.check(
+        "demo-client",
+        &[
+            "--code-from",
+            &code_from,
+            "--redirect-uri",
+            "https://elsewhere.example",
+        ],
+    );
+    checked.assert_has("code-id-token", "fail", "` printed nothing; it must print");
+    checked.assert("state-echoed", "skip", "no code: see code-id-token");
+    exact(
+        &checked,
+        "error-json",
+        "skip",
+        "no sign-in brought a code or an ID token back, so no token-endpoint answer was seen",
+    );
+    // An Implicit-only run whose sign-in fails still has every line, its state line saying why.
+    let checked = idp.check("demo-client", &["--token-from", "exit 1"]);
+    each_once(&checked);
+    checked.assert("state-echoed", "skip", "no ID token: see implicit-id-token");
+    exact(
+        &checked,
+        "id-token-verified",
+        "fail",
+        "no sign-in brought an ID token back, so the platform's use of this provider is \
+         unproven: see implicit-id-token",
     );
 }
 

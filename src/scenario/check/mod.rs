@@ -496,6 +496,7 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         honest_refused: None,
         first_token: None,
         refusals: Vec::new(),
+        denied: Vec::new(),
         issued: Vec::new(),
     };
     flows.code_flow(&mut source).await;
@@ -511,21 +512,48 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         list.record("fixtures-saved", title::FIXTURES, started, saved);
     }
     if verified == 0 {
+        // The lines that failed on the way to an ID token, in the report's order.
+        let failed: Vec<&str> = list
+            .outcomes
+            .iter()
+            .filter(|o| o.status == Status::Fail)
+            .map(|o| o.id.as_str())
+            .filter(|id| {
+                [
+                    "token-basic",
+                    "code-envelope",
+                    "code-id-token",
+                    "implicit-envelope",
+                    "implicit-id-token",
+                ]
+                .contains(id)
+            })
+            .collect();
+        let see = match failed.split_last() {
+            None => String::new(),
+            Some((last, [])) => format!(": see {last}"),
+            Some((last, rest)) => format!(": see {} and {last}", rest.join(", ")),
+        };
         let why = if obtained > 0 {
-            "the provider issued ID tokens and the platform would refuse them: see code-id-token \
-             and implicit-id-token"
+            format!("the provider issued ID tokens and the platform would refuse them{see}")
         } else if signed_in > 0 {
-            "sign-ins worked, but no redemption brought an ID token back: see token-basic"
+            format!("sign-ins worked, but no redemption brought an ID token back{see}")
         } else {
-            "no sign-in brought an ID token back, so the platform's use of this provider is \
-             unproven: sign in (--interactive) or give --code-from / --token-from; \
-             --discovery-only checks discovery alone"
+            let discovery_only = if matches!(plan.sign_in, SignIn::Interactive { .. }) {
+                "; --discovery-only checks discovery alone"
+            } else {
+                ""
+            };
+            format!(
+                "no sign-in brought an ID token back, so the platform's use of this provider is \
+                 unproven{see}{discovery_only}"
+            )
         };
         list.record(
             "id-token-verified",
             title::VERIFIED,
             Instant::now(),
-            Err(why.to_owned()),
+            Err(why),
         );
     } else {
         list.record(
@@ -835,6 +863,8 @@ struct Flows<'a> {
     first_token: Option<(Value, Value, Request)>,
     /// The provider's refusals, for `error-json`: which check, and the answer.
     refusals: Vec<(&'static str, Answer)>,
+    /// The `error` of every error redirect from the authorization endpoint, once each.
+    denied: Vec<String>,
     /// Every ID token as it arrived, what it was verified with, and whether it came from the
     /// Implicit Flow: `--save-fixtures` turns each into a scenario.
     issued: Vec<(String, VerifyContext, bool)>,
@@ -913,16 +943,17 @@ impl Flows<'_> {
 
     /// Signs in once; `Err` is the reason, ready for the report.
     async fn sign_in(
-        &self,
+        &mut self,
         source: &mut SignInSource,
         implicit: bool,
     ) -> Result<(Request, Returned), Failed> {
         self.sign_in_with(source, implicit, self.challenges()).await
     }
 
-    /// Signs in once, with or without a PKCE challenge.
+    /// Signs in once, with or without a PKCE challenge; an error redirect's `error` is kept
+    /// for `error-json`.
     async fn sign_in_with(
-        &self,
+        &mut self,
         source: &mut SignInSource,
         implicit: bool,
         pkce: bool,
@@ -930,8 +961,19 @@ impl Flows<'_> {
         let request = self.request_with(source, implicit, pkce).ok_or_else(|| {
             Failed::NoAnswer("discovery has no usable authorization_endpoint".to_owned())
         })?;
-        let returned = source.obtain(&request).await?;
-        Ok((request, returned))
+        match source.obtain(&request).await {
+            Ok(returned) => Ok((request, returned)),
+            Err(failed) => {
+                if let Failed::Refused(refusal) = &failed {
+                    if let Some(error) = &refusal.error {
+                        if !self.denied.contains(error) {
+                            self.denied.push(error.clone());
+                        }
+                    }
+                }
+                Err(failed)
+            }
+        }
     }
 
     async fn code_flow(&mut self, source: &mut SignInSource) {
@@ -962,7 +1004,7 @@ impl Flows<'_> {
         let (request, returned) = match self.sign_in(source, false).await {
             Ok(ok) => ok,
             Err(e) => {
-                let detail = match e {
+                let detail = match &e {
                     Failed::Refused(why) if self.plan.mobile => {
                         format!("{why}; {}", mobile::NO_PKCE)
                     }
@@ -975,7 +1017,17 @@ impl Flows<'_> {
                     Err(detail),
                 );
                 for (id, title) in &code_ids[..5] {
-                    self.list.skip(id, title, "no code: see code-id-token");
+                    match &e {
+                        // A redirect came back, if not with a code: its state is compared.
+                        Failed::Refused(refusal)
+                            if *id == "state-echoed"
+                                && !self.plan.mobile
+                                && refusal.returned.get("state").is_some() =>
+                        {
+                            self.state_echoed(&refusal.request, &refusal.returned);
+                        }
+                        _ => self.list.skip(id, title, "no code: see code-id-token"),
+                    }
                 }
                 for (id, title) in self.code_properties() {
                     // A line --pkce leaves out says so; with an app's codes every line points
@@ -1176,10 +1228,11 @@ impl Flows<'_> {
     /// `state-echoed`, from every flow that carries state: the first comparison makes the
     /// line, a later one that fails replaces a pass or a skip.
     fn state_echoed(&mut self, request: &Request, returned: &Returned) {
-        let flow = if request.implicit {
-            "the Implicit Flow"
-        } else {
-            "the Code Flow"
+        let flow = match (request.implicit, returned.get("error").is_some()) {
+            (true, false) => "the Implicit Flow",
+            (true, true) => "the Implicit Flow's error redirect",
+            (false, false) => "the Code Flow",
+            (false, true) => "the Code Flow's error redirect",
         };
         let earlier = self
             .list
@@ -1556,12 +1609,29 @@ impl Flows<'_> {
             return;
         }
         match self.sign_in(source, true).await {
-            Err(e) => self.list.record(
-                "implicit-id-token",
-                title::IMPLICIT_ID_TOKEN,
-                Instant::now(),
-                Err(e.to_string()),
-            ),
+            Err(e) => {
+                match &e {
+                    // A redirect came back, if not with an ID token: its state is compared.
+                    Failed::Refused(refusal) if refusal.returned.get("state").is_some() => {
+                        self.state_echoed(&refusal.request, &refusal.returned);
+                    }
+                    // An Implicit-only run has no other flow to make the line.
+                    _ if !self.list.outcomes.iter().any(|o| o.id == "state-echoed") => {
+                        self.list.skip(
+                            "state-echoed",
+                            title::STATE,
+                            "no ID token: see implicit-id-token",
+                        );
+                    }
+                    _ => {}
+                }
+                self.list.record(
+                    "implicit-id-token",
+                    title::IMPLICIT_ID_TOKEN,
+                    Instant::now(),
+                    Err(e.to_string()),
+                );
+            }
             Ok((request, returned)) => {
                 self.signed_in += 1;
                 self.state_echoed(&request, &returned);
@@ -1837,11 +1907,22 @@ impl Flows<'_> {
     /// `error-json`, from every refusal seen.
     fn error_shape(&mut self) {
         if self.refusals.is_empty() {
-            self.list.skip(
-                "error-json",
-                title::ERRORS,
-                "the provider refused nothing, so no error response was seen",
-            );
+            let why = if !self.denied.is_empty() {
+                let errors: Vec<String> =
+                    self.denied.iter().map(|e| format!("error={e}")).collect();
+                format!(
+                    "the provider's refusals were authorization redirects ({}), not \
+                     token-endpoint answers, so no error response was seen",
+                    errors.join(", ")
+                )
+            } else if self.signed_in == 0 {
+                "no sign-in brought a code or an ID token back, so no token-endpoint answer \
+                 was seen"
+                    .to_owned()
+            } else {
+                "the provider refused nothing, so no error response was seen".to_owned()
+            };
+            self.list.skip("error-json", title::ERRORS, &why);
             return;
         }
         let bad: Vec<String> = self

@@ -96,19 +96,39 @@ impl Request {
 }
 
 /// Why a sign-in brought back nothing to use.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(super) enum Failed {
     /// The provider answered: with an `error`, or without what was asked for.
-    Refused(String),
+    Refused(Box<Refusal>),
     /// No answer came: a command failed or timed out, nobody signed in, or the provider
     /// showed a page of its own instead of redirecting.
     NoAnswer(String),
 }
 
+/// A redirect that came back without what was asked for.
+#[derive(Debug, Clone)]
+pub(super) struct Refusal {
+    /// What it says, for the report.
+    why: String,
+    /// Its `error` (`access_denied`, `invalid_request`, ...), when it has one.
+    pub(super) error: Option<String>,
+    /// The redirect as it came back, and the request it answers: its `state` can still be
+    /// compared.
+    pub(super) returned: Returned,
+    pub(super) request: Request,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
 impl std::fmt::Display for Failed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Refused(why) | Self::NoAnswer(why) => f.write_str(why),
+            Self::Refused(refusal) => refusal.fmt(f),
+            Self::NoAnswer(why) => f.write_str(why),
         }
     }
 }
@@ -143,18 +163,17 @@ impl Returned {
             params,
             bare: false,
         };
-        if let Some(error) = returned.get("error") {
-            return Err(Failed::Refused(format!(
-                "the provider answered error={}{}",
-                super::printable(error),
+        let error = returned.get("error").map(super::printable);
+        let why = if let Some(error) = &error {
+            format!(
+                "the provider answered error={error}{}",
                 returned
                     .get("error_description")
                     .map(|d| format!(": {}", super::printable(d)))
                     .unwrap_or_default()
-            )));
-        }
-        if returned.get(request.wants()).is_none() {
-            return Err(Failed::Refused(format!(
+            )
+        } else if returned.get(request.wants()).is_none() {
+            format!(
                 "the redirect carries no {} (it has: {})",
                 request.wants(),
                 super::printable(
@@ -165,9 +184,16 @@ impl Returned {
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
-            )));
-        }
-        Ok(returned)
+            )
+        } else {
+            return Ok(returned);
+        };
+        Err(Failed::Refused(Box::new(Refusal {
+            why,
+            error,
+            returned,
+            request: request.clone(),
+        })))
     }
 
     /// A command's output: a whole redirect URL (an http(s) URL, or one in the redirect URI's
@@ -667,30 +693,30 @@ mod tests {
         let returned =
             Returned::from_output("https://liveperson.net/#id_token=a.b.c&state=s", &r).unwrap();
         assert_eq!(returned.get("id_token"), Some("a.b.c"));
-        let err = Returned::from_output(
-            "https://liveperson.net/?error=access_denied&error_description=no",
-            &r,
-        )
-        .unwrap_err();
-        assert_eq!(
-            err,
-            Failed::Refused("the provider answered error=access_denied: no".into())
-        );
+        let refused = |output: &str| match Returned::from_output(output, &r) {
+            Err(Failed::Refused(refusal)) => refusal,
+            other => panic!("{other:?}"),
+        };
+        let refusal = refused("https://liveperson.net/?error=access_denied&error_description=no");
+        assert_eq!(refusal.why, "the provider answered error=access_denied: no");
+        assert_eq!(refusal.error.as_deref(), Some("access_denied"));
         // The provider's words are quoted on one line, without its control characters.
-        let err = Returned::from_output(
+        let refusal = refused(
             "https://liveperson.net/?error=access_denied&error_description=no%09way%1B%5B0m%0D",
-            &r,
-        )
-        .unwrap_err();
-        assert_eq!(
-            err,
-            Failed::Refused("the provider answered error=access_denied: no way".into())
         );
-        let err = Returned::from_output("https://liveperson.net/?state=s", &r).unwrap_err();
         assert_eq!(
-            err,
-            Failed::Refused("the redirect carries no id_token (it has: state)".into())
+            refusal.why,
+            "the provider answered error=access_denied: no way"
         );
+        // What came back is kept: its state is compared too.
+        let refusal = refused("https://liveperson.net/?state=s");
+        assert_eq!(
+            refusal.why,
+            "the redirect carries no id_token (it has: state)"
+        );
+        assert_eq!(refusal.error, None);
+        assert_eq!(refusal.returned.get("state"), Some("s"));
+        assert_eq!(refusal.request.state, r.state);
     }
 
     #[test]
