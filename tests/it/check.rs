@@ -1282,6 +1282,34 @@ fn a_client_per_flow_and_no_secret_for_an_implicit_only_run() {
     assert_eq!(checked.code, 0, "{:#}", checked.report);
     checked.assert("implicit-id-token", "pass", "sub ");
     checked.assert("aud-client-id", "pass", "\"implicit-only\"");
+    // A provider that refuses the Code Flow's client the Implicit Flow: the line says a client
+    // of its own can be given, unless one was.
+    let unauthorized = r#"echo 'https://liveperson.net#error=unauthorized_client&error_description=implicit+not+allowed'"#;
+    let code_from = idp.sign_in("alice");
+    let one_client = ["--code-from", &code_from, "--token-from", unauthorized];
+    let checked = idp.check("demo-client", &one_client);
+    let (status, detail) = checked.get("implicit-id-token");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "the provider answered error=unauthorized_client: implicit not allowed; demo-client \
+             is the client of both flows: a provider that registers one client per flow takes \
+             the Implicit Flow's with --implicit-client-id"
+        )
+    );
+    let checked = idp.check(
+        "demo-client",
+        &[&one_client[..], &["--implicit-client-id", "implicit-only"]].concat(),
+    );
+    let (status, detail) = checked.get("implicit-id-token");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "the provider answered error=unauthorized_client: implicit not allowed"
+        )
+    );
     // The Code Flow redeems codes: it needs the secret, and says so.
     let discovery = idp.discovery();
     let code_from = idp.sign_in("alice");

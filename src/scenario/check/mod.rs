@@ -1625,11 +1625,21 @@ impl Flows<'_> {
                     }
                     _ => {}
                 }
+                let mut why = e.to_string();
+                let unauthorized = matches!(&e, Failed::Refused(refusal)
+                    if refusal.error.as_deref() == Some("unauthorized_client"));
+                if unauthorized && self.plan.implicit_client_id.is_none() && source.offers(false) {
+                    why = format!(
+                        "{why}; {} is the client of both flows: a provider that registers one \
+                         client per flow takes the Implicit Flow's with --implicit-client-id",
+                        self.plan.client_id
+                    );
+                }
                 self.list.record(
                     "implicit-id-token",
                     title::IMPLICIT_ID_TOKEN,
                     Instant::now(),
-                    Err(e.to_string()),
+                    Err(why),
                 );
             }
             Ok((request, returned)) => {
