@@ -1222,6 +1222,141 @@ fn an_authorization_error_is_reported_as_one() {
     );
 }
 
+/// The lines about what the platform relies on in an ID token judge every token obtained, one
+/// for each flow: a defect in the Implicit Flow's token alone counts as it does in a run of its
+/// own, and the worst finding makes the line.
+#[test]
+fn every_flows_id_token_is_judged() {
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"demo-client\"\nclient_secret = \"demo-secret\"\n\n\
+         [[client]]\nclient_id = \"implicit-only\"\nclient_secret = \"other-secret\"\n",
+    );
+    let code_from = idp.sign_in("alice");
+    let token_from = idp.sign_in("bob");
+    // The fault is set just before the Implicit Flow's sign-in, the run's last: the Code
+    // Flow's token is honest.
+    let implicit_only = |fault: &str| {
+        format!(
+            "curl -s -f -o /dev/null --cacert {} -X PUT -H 'content-type: application/json' \
+             -d '{fault}' {}/_harness/faults && {token_from}",
+            idp.ca, idp.base
+        )
+    };
+    let check = |fault: &str, extra: &[&str]| {
+        let token_from = implicit_only(fault);
+        let args = [
+            &["--code-from", &code_from, "--token-from", &token_from][..],
+            extra,
+        ]
+        .concat();
+        let checked = idp.check("demo-client", &args);
+        idp.faults("{}");
+        checked
+    };
+
+    let checked = check("{}", &[]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    let (status, detail) = checked.get("iss-matches-discovery");
+    assert_eq!(status, "pass");
+    assert_eq!(
+        detail,
+        format!(
+            "{:?} (the Code Flow); {:?} (the Implicit Flow)",
+            idp.base, idp.base
+        )
+    );
+    checked.assert(
+        "aud-client-id",
+        "pass",
+        "\"demo-client\" (the Code Flow); \"demo-client\" (the Implicit Flow)",
+    );
+    checked.assert(
+        "id-token-lifetime",
+        "pass",
+        "exp - iat = 3600 s (the Code Flow); exp - iat = 3600 s (the Implicit Flow)",
+    );
+
+    // Another nonce in the Implicit Flow's token: a FAIL, as in an Implicit-only run.
+    let checked = check(r#"{"mutate":["nonce-mismatch"]}"#, &[]);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    checked.assert("code-id-token", "pass", "sub ");
+    checked.assert_has("implicit-id-token", "warn", "nonce (standard)");
+    let (status, detail) = checked.get("nonce-echoed");
+    assert_eq!(status, "fail", "{detail}");
+    assert!(
+        detail.starts_with('"')
+            && detail.contains("\" (the Code Flow); sent \"")
+            && detail.ends_with(
+                "1\": a token from another sign-in can be replayed into this one (the Implicit Flow)"
+            ),
+        "{detail}"
+    );
+    let alone = idp.check(
+        "demo-client",
+        &[
+            "--token-from",
+            &implicit_only(r#"{"mutate":["nonce-mismatch"]}"#),
+        ],
+    );
+    idp.faults("{}");
+    assert_eq!(alone.code, 1, "{:#}", alone.report);
+    alone.assert("nonce-echoed", "fail", "sent \"");
+
+    // The other lines, each with its fault in the Implicit Flow's token alone.
+    for (fault, id, status, code, implicit_part) in [
+        (
+            r#"{"mutate":["aud-mismatch"]}"#,
+            "aud-client-id",
+            "warn",
+            0,
+            "; aud is \"",
+        ),
+        (
+            r#"{"lapses":["long-lived-id-token"]}"#,
+            "id-token-lifetime",
+            "warn",
+            0,
+            "; exp - iat = 604800 s: longer than a day",
+        ),
+        (
+            r#"{"mutate":["kid-unknown"]}"#,
+            "kid-in-jwks",
+            "fail",
+            1,
+            "; kid \"",
+        ),
+        (
+            r#"{"mutate":["iss-mismatch"]}"#,
+            "iss-matches-discovery",
+            "fail",
+            1,
+            "; iss Some(",
+        ),
+    ] {
+        let checked = check(fault, &[]);
+        assert_eq!(checked.code, code, "{fault}: {:#}", checked.report);
+        let (got, detail) = checked.get(id);
+        assert_eq!(got, status, "{fault}: {detail}");
+        assert!(
+            detail.contains(&format!(" (the Code Flow){implicit_part}"))
+                && detail.ends_with(" (the Implicit Flow)"),
+            "{fault}: {detail}"
+        );
+    }
+
+    // A client of its own for the Implicit Flow: its token's aud is compared with it.
+    let checked = check("{}", &["--implicit-client-id", "implicit-only"]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    let (status, detail) = checked.get("aud-client-id");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "pass",
+            "\"demo-client\" (the Code Flow); \"implicit-only\" (the Implicit Flow)"
+        )
+    );
+}
+
 #[test]
 fn a_closed_stderr_does_not_stop_the_report() {
     let idp = Provider::start("");
@@ -1266,7 +1401,8 @@ fn a_closed_stderr_does_not_stop_the_report() {
 #[test]
 fn a_client_per_flow_and_no_secret_for_an_implicit_only_run() {
     let idp = Provider::start(
-        "[[client]]\nclient_id = \"implicit-only\"\nclient_secret = \"other-secret\"\n",
+        "[[client]]\nclient_id = \"demo-client\"\nclient_secret = \"demo-secret\"\n\n\
+         [[client]]\nclient_id = \"implicit-only\"\nclient_secret = \"other-secret\"\n",
     );
     let token_from = idp.sign_in("bob");
     let checked = idp.check(
@@ -1288,6 +1424,7 @@ fn a_client_per_flow_and_no_secret_for_an_implicit_only_run() {
     let code_from = idp.sign_in("alice");
     let one_client = ["--code-from", &code_from, "--token-from", unauthorized];
     let checked = idp.check("demo-client", &one_client);
+    checked.assert("code-id-token", "pass", "sub ");
     let (status, detail) = checked.get("implicit-id-token");
     assert_eq!(
         (status.as_str(), detail.as_str()),

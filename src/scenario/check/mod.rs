@@ -494,7 +494,7 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         obtained: 0,
         signed_in: 0,
         honest_refused: None,
-        first_token: None,
+        tokens: Vec::new(),
         refusals: Vec::new(),
         denied: Vec::new(),
         issued: Vec::new(),
@@ -846,6 +846,68 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     }
 }
 
+/// How much a finding weighs when several ID tokens make one line: the worst makes it.
+fn severity(status: Status) -> u8 {
+    match status {
+        Status::Skip => 0,
+        Status::Pass => 1,
+        Status::Note => 2,
+        Status::Warn => 3,
+        Status::Fail => 4,
+    }
+}
+
+/// `aud-client-id` for one ID token: its audience is the client its request named.
+fn aud_client_id(claims: &Value, request: &Request) -> Found {
+    let client = request.client_id.as_str();
+    let azp = claims.get("azp").and_then(Value::as_str);
+    match claims.get("aud") {
+        Some(Value::String(aud)) if aud == client => Found::pass(format!("{aud:?}")),
+        Some(Value::Array(auds)) if auds.iter().any(|a| a == client) => {
+            if azp == Some(client) {
+                Found::pass(format!("{auds:?}, azp {client:?}"))
+            } else {
+                Found::warn(format!(
+                    "aud {auds:?} has several audiences and azp is {azp:?}, not the client \
+                     id: a strict reading refuses it"
+                ))
+            }
+        }
+        other => Found::warn(format!(
+            "aud is {}, not {client:?}: a strict reading refuses a token that names \
+             another audience; the platform was seen accepting aud acc:<account> \
+             (liveperson-auth.md §8.1)",
+            other.map_or_else(|| "missing".to_owned(), Value::to_string)
+        )),
+    }
+}
+
+/// `id-token-lifetime` for one ID token.
+fn id_token_lifetime(claims: &Value) -> Found {
+    let exp = claims.get("exp").and_then(Value::as_i64);
+    let iat = claims.get("iat").and_then(Value::as_i64);
+    match (exp, iat) {
+        (Some(exp), Some(iat)) if exp > iat && exp - iat <= MAX_LIFETIME_SECS => {
+            Found::pass(format!("exp - iat = {} s", exp - iat))
+        }
+        (Some(exp), Some(iat)) if exp > iat => Found::warn(format!(
+            "exp - iat = {} s: longer than a day, so a leaked token stays good that long; \
+             the platform was seen accepting lifetimes of years (liveperson-auth.md §8.1), \
+             a strict reading refuses more than {MAX_LIFETIME_SECS} s",
+            exp - iat
+        )),
+        (Some(exp), Some(iat)) => Found::fail(format!(
+            "exp - iat = {} s: the token is never valid",
+            exp - iat
+        ))
+        .on(Basis::Documented, "liveperson-auth.md §3.1"),
+        _ => Found::fail(
+            "exp or iat is not a number of seconds: the platform reads both as seconds".to_owned(),
+        )
+        .on(Basis::Documented, "liveperson-auth.md §3.1"),
+    }
+}
+
 /// The sign-in checks: state shared across the Code and Implicit Flows.
 struct Flows<'a> {
     plan: &'a CheckPlan,
@@ -859,8 +921,9 @@ struct Flows<'a> {
     /// Why the honest redemption (`token-basic`) got no tokens, if it did not: a refusal of a
     /// wrong redemption then says nothing about the property it tests.
     honest_refused: Option<String>,
-    /// The first ID token's decoded header and claims, and the request it answered.
-    first_token: Option<(Value, Value, Request)>,
+    /// Every ID token's decoded header and claims, and the request it answered, in the order
+    /// they arrived (at most one a flow).
+    tokens: Vec<(Value, Value, Request)>,
     /// The provider's refusals, for `error-json`: which check, and the answer.
     refusals: Vec<(&'static str, Answer)>,
     /// The `error` of every error redirect from the authorization endpoint, once each.
@@ -1774,35 +1837,82 @@ impl Flows<'_> {
         };
         self.list.record(id, title, started, result);
         self.list.evidence(evidence.clone());
-        if self.first_token.is_none() {
-            if let (Some(header), Some(claims)) = (evidence.header, evidence.claims) {
-                self.first_token = Some((header, claims, request.clone()));
-            }
+        if let (Some(header), Some(claims)) = (evidence.header, evidence.claims) {
+            self.tokens.push((header, claims, request.clone()));
         }
     }
 
-    /// What the platform relies on in the first ID token, each its own line.
+    /// What the platform relies on in an ID token, each its own line, judged on every ID token
+    /// read (one for each flow): each flow's finding is in the detail, the worst makes the line.
     fn token_properties(&mut self) {
-        let ids = [
-            ("nonce-echoed", title::NONCE),
-            ("aud-client-id", title::AUD),
-            ("id-token-lifetime", title::LIFETIME),
-            ("kid-in-jwks", title::KID),
-            ("iss-matches-discovery", title::ISS),
+        type Judge = fn(&Flows<'_>, &Value, &Value, &Request) -> Found;
+        let lines: [(&str, &str, Judge); 5] = [
+            ("nonce-echoed", title::NONCE, |flows, _, claims, request| {
+                flows.nonce_echoed(claims, request)
+            }),
+            ("aud-client-id", title::AUD, |_, _, claims, request| {
+                aud_client_id(claims, request)
+            }),
+            ("id-token-lifetime", title::LIFETIME, |_, _, claims, _| {
+                id_token_lifetime(claims)
+            }),
+            ("kid-in-jwks", title::KID, |flows, header, _, _| {
+                flows.kid_in_jwks(header)
+            }),
+            (
+                "iss-matches-discovery",
+                title::ISS,
+                |flows, _, claims, _| flows.iss_matches(claims),
+            ),
         ];
-        let Some((header, claims, request)) = self.first_token.take() else {
-            for (id, title) in ids {
+        let tokens = std::mem::take(&mut self.tokens);
+        if tokens.is_empty() {
+            for (id, title, _) in lines {
                 self.list.skip(id, title, "no ID token could be read");
             }
             return;
-        };
-        let now = Instant::now();
-        let evidence = Evidence {
-            header: Some(header.clone()),
-            claims: Some(claims.clone()),
-            ..Evidence::default()
-        };
-        let result = match claims.get("nonce") {
+        }
+        for (id, title, judge) in lines {
+            let now = Instant::now();
+            let mut parts: Vec<String> = Vec::new();
+            let mut worst: Option<(Found, usize)> = None;
+            for (n, (header, claims, request)) in tokens.iter().enumerate() {
+                let found = judge(self, header, claims, request);
+                let flow = if request.implicit {
+                    "the Implicit Flow"
+                } else {
+                    "the Code Flow"
+                };
+                // A skip gives its reason, which names what it is about.
+                parts.push(if found.status == Status::Skip {
+                    found.detail.clone()
+                } else {
+                    format!("{} ({flow})", found.detail)
+                });
+                if worst
+                    .as_ref()
+                    .is_none_or(|(w, _)| severity(found.status) > severity(w.status))
+                {
+                    worst = Some((found, n));
+                }
+            }
+            let Some((mut found, n)) = worst else {
+                continue;
+            };
+            found.detail = parts.join("; ");
+            self.list.record(id, title, now, found);
+            let (header, claims, _) = &tokens[n];
+            self.list.evidence(Evidence {
+                header: Some(header.clone()),
+                claims: Some(claims.clone()),
+                ..Evidence::default()
+            });
+        }
+    }
+
+    /// `nonce-echoed` for one ID token.
+    fn nonce_echoed(&self, claims: &Value, request: &Request) -> Found {
+        match claims.get("nonce") {
             _ if self.plan.mobile && !request.implicit => {
                 Found::at(Status::Skip, mobile::NONCE.to_owned())
             }
@@ -1817,62 +1927,13 @@ impl Flows<'_> {
                  without a nonce (liveperson-auth.md §8.1), a strict reading refuses them",
                 request.nonce
             )),
-        };
-        self.list.record(ids[0].0, ids[0].1, now, result);
-        self.list.evidence(evidence.clone());
+        }
+    }
 
-        let client = request.client_id.as_str();
-        let azp = claims.get("azp").and_then(Value::as_str);
-        let result = match claims.get("aud") {
-            Some(Value::String(aud)) if aud == client => Found::pass(format!("{aud:?}")),
-            Some(Value::Array(auds)) if auds.iter().any(|a| a == client) => {
-                if azp == Some(client) {
-                    Found::pass(format!("{auds:?}, azp {client:?}"))
-                } else {
-                    Found::warn(format!(
-                        "aud {auds:?} has several audiences and azp is {azp:?}, not the client \
-                         id: a strict reading refuses it"
-                    ))
-                }
-            }
-            other => Found::warn(format!(
-                "aud is {}, not {client:?}: a strict reading refuses a token that names \
-                 another audience; the platform was seen accepting aud acc:<account> \
-                 (liveperson-auth.md §8.1)",
-                other.map_or_else(|| "missing".to_owned(), Value::to_string)
-            )),
-        };
-        self.list.record(ids[1].0, ids[1].1, now, result);
-        self.list.evidence(evidence.clone());
-
-        let exp = claims.get("exp").and_then(Value::as_i64);
-        let iat = claims.get("iat").and_then(Value::as_i64);
-        let result = match (exp, iat) {
-            (Some(exp), Some(iat)) if exp > iat && exp - iat <= MAX_LIFETIME_SECS => {
-                Found::pass(format!("exp - iat = {} s", exp - iat))
-            }
-            (Some(exp), Some(iat)) if exp > iat => Found::warn(format!(
-                "exp - iat = {} s: longer than a day, so a leaked token stays good that long; \
-                 the platform was seen accepting lifetimes of years (liveperson-auth.md §8.1), \
-                 a strict reading refuses more than {MAX_LIFETIME_SECS} s",
-                exp - iat
-            )),
-            (Some(exp), Some(iat)) => Found::fail(format!(
-                "exp - iat = {} s: the token is never valid",
-                exp - iat
-            ))
-            .on(Basis::Documented, "liveperson-auth.md §3.1"),
-            _ => Found::fail(
-                "exp or iat is not a number of seconds: the platform reads both as seconds"
-                    .to_owned(),
-            )
-            .on(Basis::Documented, "liveperson-auth.md §3.1"),
-        };
-        self.list.record(ids[2].0, ids[2].1, now, result);
-        self.list.evidence(evidence.clone());
-
+    /// `kid-in-jwks` for one ID token.
+    fn kid_in_jwks(&self, header: &Value) -> Found {
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
-        let result = match header.get("kid").and_then(Value::as_str) {
+        match header.get("kid").and_then(Value::as_str) {
             _ if alg != "RS256" => Found::fail(format!(
                 "alg is {alg}, not RS256: the platform verifies RS256 signatures only, so no \
                  key of the JWKS is looked at"
@@ -1898,20 +1959,19 @@ impl Flows<'_> {
                  MULTIPLE_JWK_WITHOUT_KID_HEADER)",
                 self.provider.rsa_keys
             )),
-        };
-        self.list.record(ids[3].0, ids[3].1, now, result);
-        self.list.evidence(evidence.clone());
+        }
+    }
 
-        let result = match claims.get("iss").and_then(Value::as_str) {
-            Some(iss) if iss == self.provider.issuer => Ok(format!("{iss:?}")),
-            other => Err(format!(
+    /// `iss-matches-discovery` for one ID token.
+    fn iss_matches(&self, claims: &Value) -> Found {
+        match claims.get("iss").and_then(Value::as_str) {
+            Some(iss) if iss == self.provider.issuer => Found::pass(format!("{iss:?}")),
+            other => Found::fail(format!(
                 "iss {other:?}, discovery issuer {:?}: the platform compares them byte for \
                  byte and refuses the token",
                 self.provider.issuer
             )),
-        };
-        self.list.record(ids[4].0, ids[4].1, now, result);
-        self.list.evidence(evidence);
+        }
     }
 
     /// `error-json`, from every refusal seen.
