@@ -436,6 +436,47 @@ fn commands_have_a_time_limit_and_their_stderr_reaches_the_person() {
         "fail",
         "`true` printed nothing; it must print the code or the whole redirect URL",
     );
+    // The quoted line is the text a person reads: a colour, a tab and a carriage return do
+    // not reach the report's one line.
+    let coloured = r"printf 'no\tsession: \033[31mrun login\033[0m first\r' >&2; exit 3";
+    let checked = idp.check("demo-client", &["--code-from", coloured]);
+    let (status, detail) = checked.get("code-id-token");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            format!("`{coloured}` exited with status 3: no session: run login first").as_str()
+        )
+    );
+}
+
+/// A command that prints more than the answer is the command's failure, never a provider
+/// verdict: the second line would otherwise be read into the redirect's `state`.
+#[test]
+fn a_command_that_prints_two_lines_is_a_sign_in_failure() {
+    let idp = Provider::start("");
+    let code_from = format!("{}; echo; echo second line", idp.sign_in("alice"));
+    let checked = idp.check("demo-client", &["--code-from", &code_from]);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    let (status, detail) = checked.get("code-id-token");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            format!(
+                "`{code_from}` printed 2 lines; print only the redirect URL, or the bare code or \
+                 ID token"
+            )
+            .as_str()
+        )
+    );
+    checked.assert("state-echoed", "skip", "no code: see code-id-token");
+    checked.assert("token-basic", "skip", "no code: see code-id-token");
+    // Blank lines around the answer are not lines of their own.
+    let padded = format!("echo; {}; echo; echo", idp.sign_in("alice"));
+    let checked = idp.check("demo-client", &["--code-from", &padded]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    checked.assert("state-echoed", "pass", "\"");
 }
 
 #[test]
@@ -490,10 +531,14 @@ fn nothing_verified_is_not_a_pass() {
             && detail.contains("/callback within 1 s (--command-timeout)"),
         "{detail}"
     );
-    checked.assert(
-        "id-token-verified",
-        "fail",
-        "no sign-in brought an ID token back",
+    let (status, detail) = checked.get("id-token-verified");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "no sign-in brought an ID token back, so the platform's use of this provider is \
+             unproven: see code-id-token; --discovery-only checks discovery alone"
+        )
     );
     // Discovery alone, asked for: says so and exits 0.
     let checked = idp.check("demo-client", &["--discovery-only"]);
@@ -506,10 +551,14 @@ fn nothing_verified_is_not_a_pass() {
     let checked = idp.check("demo-client", &["--code-from", &code_from]);
     assert_eq!(checked.code, 1);
     checked.assert("code-id-token", "fail", "expired: ");
-    checked.assert(
-        "id-token-verified",
-        "fail",
-        "the provider issued ID tokens and the platform would refuse them",
+    // Only the line that ran is named: there was no --token-from.
+    let (status, detail) = checked.get("id-token-verified");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "the provider issued ID tokens and the platform would refuse them: see code-id-token"
+        )
     );
 }
 
@@ -611,6 +660,74 @@ fn at_hash_nonce_and_pkce_are_checked() {
         "nonce (standard): a token from another sign-in can be replayed into this one; nonce ",
     );
     assert_eq!(checked.get("nonce-echoed").0, "fail");
+}
+
+/// `pkce-required` is judged at the step that refused: a request without a challenge refused
+/// at the authorization endpoint shows PKCE required whatever the token endpoint thinks of the
+/// secret; and a `--pkce` that asks no such question says so, whatever else failed.
+#[test]
+fn pkce_required_is_judged_where_the_refusal_came() {
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"pkce-only\"\nclient_secret = \"demo-secret\"\nrequire_pkce = true\n",
+    );
+    let code_from = idp.sign_in("alice");
+    let wrong = [
+        "--code-from",
+        &code_from,
+        "--client-secret",
+        "not-the-secret",
+    ];
+    let checked = idp.check("pkce-only", &wrong);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    checked.assert("token-basic", "fail", "HTTP 401 invalid_client");
+    let (status, detail) = checked.get("pkce-required");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "pass",
+            "requires PKCE: a request without a challenge got no code (the provider answered \
+             error=invalid_request: Missing required parameter: code_challenge); the connector's \
+             PKCE toggle must be on"
+        )
+    );
+    // A code without a challenge, then a redemption refused like the right one: nothing shown.
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    let wrong = [
+        "--code-from",
+        &code_from,
+        "--client-secret",
+        "not-the-secret",
+    ];
+    let checked = idp.check("demo-client", &wrong);
+    let (status, detail) = checked.get("pkce-required");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "skip",
+            "a code came without a challenge, and the right redemption was refused too \
+             (token-basic: HTTP 401 invalid_client: Unauthorized), so a refusal of this one \
+             would say nothing about PKCE"
+        )
+    );
+    // No code at all: --pkce off or on still says why the probe was not made.
+    for pkce in ["off", "on"] {
+        let checked = idp.check("demo-client", &["--code-from", "exit 1", "--pkce", pkce]);
+        checked.assert("code-id-token", "fail", "`exit 1` exited with status 1");
+        checked.assert(
+            "pkce-required",
+            "skip",
+            "--pkce on or off: the provider was not asked for a code without a challenge \
+             (--pkce auto does)",
+        );
+        checked.assert("token-body", "skip", "no code: see code-id-token");
+    }
+    let checked = idp.check("demo-client", &["--code-from", "exit 1", "--pkce", "off"]);
+    checked.assert(
+        "pkce-verifier-checked",
+        "skip",
+        "--pkce off: the connector sends no PKCE challenge, so no verifier is checked",
+    );
 }
 
 #[test]
@@ -912,6 +1029,7 @@ fn a_refusal_proves_only_the_property_it_is_about() {
         ("client-secret-checked", "the client secret"),
         ("redirect-uri-compared", "redirect_uri"),
         ("pkce-verifier-checked", "the PKCE verifier"),
+        ("token-body", "body credentials"),
     ] {
         let (status, detail) = checked.get(id);
         assert_eq!(status, "skip", "{id}: {detail}");
@@ -993,6 +1111,252 @@ fn state_is_compared_in_every_flow_that_carries_it() {
     );
 }
 
+/// After an authorization error each line says what happened: `state` is compared on the error
+/// redirect, `error-json` names the refusals for what they were, and `id-token-verified` points
+/// at the lines that ran.
+#[test]
+fn an_authorization_error_is_reported_as_one() {
+    let idp = Provider::start("");
+    let code_from = idp.sign_in("alice");
+    let token_from = idp.sign_in("bob");
+    idp.faults(r#"{"redirect":"error"}"#);
+    let both = ["--code-from", &code_from, "--token-from", &token_from];
+    let checked = idp.check("demo-client", &both);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    // Each line once (code-id-token, which says why, comes first).
+    let each_once = |checked: &Checked| {
+        let mut ids = checked.ids();
+        ids.sort();
+        let mut all = ALL_CHECKS.to_vec();
+        all.sort_unstable();
+        assert_eq!(ids, all);
+    };
+    each_once(&checked);
+    let answered = "the provider answered error=server_error: The provider failed (a fault set on \
+        purpose).";
+    for id in ["code-id-token", "implicit-id-token"] {
+        let (status, detail) = checked.get(id);
+        assert_eq!(
+            (status.as_str(), detail.as_str()),
+            ("fail", answered),
+            "{id}"
+        );
+    }
+    let (status, detail) = checked.get("state-echoed");
+    assert_eq!(status, "pass", "{detail}");
+    assert!(
+        detail.starts_with('"')
+            && detail.contains("~+/=\" (the Code Flow's error redirect); \"")
+            && detail.ends_with("~+/=\" (the Implicit Flow's error redirect)"),
+        "{detail}"
+    );
+    checked.assert("token-basic", "skip", "no code: see code-id-token");
+    let exact = |checked: &Checked, id: &str, status: &str, detail: &str| {
+        let got = checked.get(id);
+        assert_eq!((got.0.as_str(), got.1.as_str()), (status, detail), "{id}");
+    };
+    exact(
+        &checked,
+        "error-json",
+        "skip",
+        "the provider's refusals were authorization redirects (error=server_error), not \
+         token-endpoint answers, so no error response was seen",
+    );
+    exact(
+        &checked,
+        "id-token-verified",
+        "fail",
+        "no sign-in brought an ID token back, so the platform's use of this provider is \
+         unproven: see code-id-token and implicit-id-token",
+    );
+    // One flow: only its line is named.
+    let checked = idp.check("demo-client", &both[..2]);
+    exact(
+        &checked,
+        "id-token-verified",
+        "fail",
+        "no sign-in brought an ID token back, so the platform's use of this provider is \
+         unproven: see code-id-token",
+    );
+    checked.assert("state-echoed", "pass", "\"");
+    // An error redirect with another state fails state-echoed, as any redirect would.
+    let altered = format!("{code_from} | sed -e 's/state=[^&]*/state=altered/'");
+    let checked = idp.check("demo-client", &["--code-from", &altered]);
+    checked.assert("state-echoed", "fail", "sent \"");
+    checked.assert_has(
+        "state-echoed",
+        "fail",
+        ", got \"altered\" in the Code Flow's error redirect: the platform refuses",
+    );
+
+    // Nothing came back at all (an error page of the provider's, for a redirect URI it does
+    // not know): error-json does not claim a provider that refused nothing.
+    idp.faults("{}");
+    let checked = idp.check(
+        "demo-client",
+        &[
+            "--code-from",
+            &code_from,
+            "--redirect-uri",
+            "https://elsewhere.example",
+        ],
+    );
+    checked.assert_has("code-id-token", "fail", "` printed nothing; it must print");
+    checked.assert("state-echoed", "skip", "no code: see code-id-token");
+    exact(
+        &checked,
+        "error-json",
+        "skip",
+        "no sign-in brought a code or an ID token back, so no token-endpoint answer was seen",
+    );
+    // An Implicit-only run whose sign-in fails still has every line, its state line saying why.
+    let checked = idp.check("demo-client", &["--token-from", "exit 1"]);
+    each_once(&checked);
+    checked.assert("state-echoed", "skip", "no ID token: see implicit-id-token");
+    exact(
+        &checked,
+        "id-token-verified",
+        "fail",
+        "no sign-in brought an ID token back, so the platform's use of this provider is \
+         unproven: see implicit-id-token",
+    );
+}
+
+/// The lines about what the platform relies on in an ID token judge every token obtained, one
+/// for each flow: a defect in the Implicit Flow's token alone counts as it does in a run of its
+/// own, and the worst finding makes the line.
+#[test]
+fn every_flows_id_token_is_judged() {
+    let idp = Provider::start(
+        "[[client]]\nclient_id = \"demo-client\"\nclient_secret = \"demo-secret\"\n\n\
+         [[client]]\nclient_id = \"implicit-only\"\nclient_secret = \"other-secret\"\n",
+    );
+    let code_from = idp.sign_in("alice");
+    let token_from = idp.sign_in("bob");
+    // The fault is set just before the Implicit Flow's sign-in, the run's last: the Code
+    // Flow's token is honest.
+    let implicit_only = |fault: &str| {
+        format!(
+            "curl -s -f -o /dev/null --cacert {} -X PUT -H 'content-type: application/json' \
+             -d '{fault}' {}/_harness/faults && {token_from}",
+            idp.ca, idp.base
+        )
+    };
+    let check = |fault: &str, extra: &[&str]| {
+        let token_from = implicit_only(fault);
+        let args = [
+            &["--code-from", &code_from, "--token-from", &token_from][..],
+            extra,
+        ]
+        .concat();
+        let checked = idp.check("demo-client", &args);
+        idp.faults("{}");
+        checked
+    };
+
+    let checked = check("{}", &[]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    let (status, detail) = checked.get("iss-matches-discovery");
+    assert_eq!(status, "pass");
+    assert_eq!(
+        detail,
+        format!(
+            "{:?} (the Code Flow); {:?} (the Implicit Flow)",
+            idp.base, idp.base
+        )
+    );
+    checked.assert(
+        "aud-client-id",
+        "pass",
+        "\"demo-client\" (the Code Flow); \"demo-client\" (the Implicit Flow)",
+    );
+    checked.assert(
+        "id-token-lifetime",
+        "pass",
+        "exp - iat = 3600 s (the Code Flow); exp - iat = 3600 s (the Implicit Flow)",
+    );
+
+    // Another nonce in the Implicit Flow's token: a FAIL, as in an Implicit-only run.
+    let checked = check(r#"{"mutate":["nonce-mismatch"]}"#, &[]);
+    assert_eq!(checked.code, 1, "{:#}", checked.report);
+    checked.assert("code-id-token", "pass", "sub ");
+    checked.assert_has("implicit-id-token", "warn", "nonce (standard)");
+    let (status, detail) = checked.get("nonce-echoed");
+    assert_eq!(status, "fail", "{detail}");
+    assert!(
+        detail.starts_with('"')
+            && detail.contains("\" (the Code Flow); sent \"")
+            && detail.ends_with(
+                "1\": a token from another sign-in can be replayed into this one (the Implicit Flow)"
+            ),
+        "{detail}"
+    );
+    let alone = idp.check(
+        "demo-client",
+        &[
+            "--token-from",
+            &implicit_only(r#"{"mutate":["nonce-mismatch"]}"#),
+        ],
+    );
+    idp.faults("{}");
+    assert_eq!(alone.code, 1, "{:#}", alone.report);
+    alone.assert("nonce-echoed", "fail", "sent \"");
+
+    // The other lines, each with its fault in the Implicit Flow's token alone.
+    for (fault, id, status, code, implicit_part) in [
+        (
+            r#"{"mutate":["aud-mismatch"]}"#,
+            "aud-client-id",
+            "warn",
+            0,
+            "; aud is \"",
+        ),
+        (
+            r#"{"lapses":["long-lived-id-token"]}"#,
+            "id-token-lifetime",
+            "warn",
+            0,
+            "; exp - iat = 604800 s: longer than a day",
+        ),
+        (
+            r#"{"mutate":["kid-unknown"]}"#,
+            "kid-in-jwks",
+            "fail",
+            1,
+            "; kid \"",
+        ),
+        (
+            r#"{"mutate":["iss-mismatch"]}"#,
+            "iss-matches-discovery",
+            "fail",
+            1,
+            "; iss Some(",
+        ),
+    ] {
+        let checked = check(fault, &[]);
+        assert_eq!(checked.code, code, "{fault}: {:#}", checked.report);
+        let (got, detail) = checked.get(id);
+        assert_eq!(got, status, "{fault}: {detail}");
+        assert!(
+            detail.contains(&format!(" (the Code Flow){implicit_part}"))
+                && detail.ends_with(" (the Implicit Flow)"),
+            "{fault}: {detail}"
+        );
+    }
+
+    // A client of its own for the Implicit Flow: its token's aud is compared with it.
+    let checked = check("{}", &["--implicit-client-id", "implicit-only"]);
+    assert_eq!(checked.code, 0, "{:#}", checked.report);
+    let (status, detail) = checked.get("aud-client-id");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "pass",
+            "\"demo-client\" (the Code Flow); \"implicit-only\" (the Implicit Flow)"
+        )
+    );
+}
+
 #[test]
 fn a_closed_stderr_does_not_stop_the_report() {
     let idp = Provider::start("");
@@ -1037,7 +1401,8 @@ fn a_closed_stderr_does_not_stop_the_report() {
 #[test]
 fn a_client_per_flow_and_no_secret_for_an_implicit_only_run() {
     let idp = Provider::start(
-        "[[client]]\nclient_id = \"implicit-only\"\nclient_secret = \"other-secret\"\n",
+        "[[client]]\nclient_id = \"demo-client\"\nclient_secret = \"demo-secret\"\n\n\
+         [[client]]\nclient_id = \"implicit-only\"\nclient_secret = \"other-secret\"\n",
     );
     let token_from = idp.sign_in("bob");
     let checked = idp.check(
@@ -1053,6 +1418,35 @@ fn a_client_per_flow_and_no_secret_for_an_implicit_only_run() {
     assert_eq!(checked.code, 0, "{:#}", checked.report);
     checked.assert("implicit-id-token", "pass", "sub ");
     checked.assert("aud-client-id", "pass", "\"implicit-only\"");
+    // A provider that refuses the Code Flow's client the Implicit Flow: the line says a client
+    // of its own can be given, unless one was.
+    let unauthorized = r#"echo 'https://liveperson.net#error=unauthorized_client&error_description=implicit+not+allowed'"#;
+    let code_from = idp.sign_in("alice");
+    let one_client = ["--code-from", &code_from, "--token-from", unauthorized];
+    let checked = idp.check("demo-client", &one_client);
+    checked.assert("code-id-token", "pass", "sub ");
+    let (status, detail) = checked.get("implicit-id-token");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "the provider answered error=unauthorized_client: implicit not allowed; demo-client \
+             is the client of both flows: a provider that registers one client per flow takes \
+             the Implicit Flow's with --implicit-client-id"
+        )
+    );
+    let checked = idp.check(
+        "demo-client",
+        &[&one_client[..], &["--implicit-client-id", "implicit-only"]].concat(),
+    );
+    let (status, detail) = checked.get("implicit-id-token");
+    assert_eq!(
+        (status.as_str(), detail.as_str()),
+        (
+            "fail",
+            "the provider answered error=unauthorized_client: implicit not allowed"
+        )
+    );
     // The Code Flow redeems codes: it needs the secret, and says so.
     let discovery = idp.discovery();
     let code_from = idp.sign_in("alice");

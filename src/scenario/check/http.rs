@@ -191,8 +191,11 @@ impl TokenAnswer {
         let status = self.answer.status;
         match (&self.json, self.error()) {
             (Some(json), Some(error)) => {
+                let error = super::printable(&error);
                 match json.get("error_description").and_then(Value::as_str) {
-                    Some(description) => format!("HTTP {status} {error}: {description}"),
+                    Some(description) => {
+                        format!("HTTP {status} {error}: {}", super::printable(description))
+                    }
                     None => format!("HTTP {status} {error}"),
                 }
             }
@@ -221,6 +224,7 @@ pub(super) fn one_line(status: u16, content_type: Option<String>, body: &str) ->
             _ => {}
         }
     }
+    let text = super::printable(&text);
     let words: Vec<&str> = text.split_whitespace().collect();
     let mut first = words.iter().take(12).copied().collect::<Vec<_>>().join(" ");
     if words.len() > 12 {
@@ -281,6 +285,10 @@ mod tests {
             "HTTP 400 text/html; charset=utf-8: Bad Request (400) Bad Request (400)"
         );
         assert_eq!(one_line(500, None, ""), "HTTP 500, empty body");
+        assert_eq!(
+            one_line(500, None, "\u{1b}[31mFailed\u{1b}[0m\u{7}"),
+            "HTTP 500: Failed"
+        );
     }
 
     #[test]

@@ -370,6 +370,54 @@ async fn save_fixtures(
     }
 }
 
+/// Text from the provider or a command as a report line quotes it: ANSI escape sequences
+/// (colours, cursor moves, window titles) left out, every other control character (a tab, a
+/// carriage return, a line break) a space, and no space at either end. Every quoted piece of a
+/// provider's answer or a command's stderr goes through here.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(if c.is_control() { ' ' } else { c });
+            continue;
+        }
+        match chars.next() {
+            // CSI (ESC [): parameter and intermediate bytes, up to a final byte.
+            Some('[') => {
+                while let Some(&c) = chars.peek() {
+                    if !(' '..='~').contains(&c) {
+                        break;
+                    }
+                    chars.next();
+                    if c >= '@' {
+                        break;
+                    }
+                }
+            }
+            // OSC, DCS, SOS, PM, APC: a string up to BEL or ESC \.
+            Some(']' | 'P' | 'X' | '^' | '_') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' {
+                        chars.next_if_eq(&'\\');
+                        break;
+                    }
+                }
+            }
+            // ESC, intermediate bytes, a final byte (ESC ( B); or ESC and one byte (ESC 7).
+            Some(c) if (' '..='/').contains(&c) => {
+                while chars.next_if(|c| (' '..='/').contains(c)).is_some() {}
+                chars.next();
+            }
+            Some(_) | None => {}
+        }
+    }
+    out.trim().to_owned()
+}
+
 /// The longest ID-token lifetime the check accepts, as the platform's verifier does.
 const MAX_LIFETIME_SECS: i64 = 86_400;
 
@@ -446,8 +494,9 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         obtained: 0,
         signed_in: 0,
         honest_refused: None,
-        first_token: None,
+        tokens: Vec::new(),
         refusals: Vec::new(),
+        denied: Vec::new(),
         issued: Vec::new(),
     };
     flows.code_flow(&mut source).await;
@@ -463,21 +512,48 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
         list.record("fixtures-saved", title::FIXTURES, started, saved);
     }
     if verified == 0 {
+        // The lines that failed on the way to an ID token, in the report's order.
+        let failed: Vec<&str> = list
+            .outcomes
+            .iter()
+            .filter(|o| o.status == Status::Fail)
+            .map(|o| o.id.as_str())
+            .filter(|id| {
+                [
+                    "token-basic",
+                    "code-envelope",
+                    "code-id-token",
+                    "implicit-envelope",
+                    "implicit-id-token",
+                ]
+                .contains(id)
+            })
+            .collect();
+        let see = match failed.split_last() {
+            None => String::new(),
+            Some((last, [])) => format!(": see {last}"),
+            Some((last, rest)) => format!(": see {} and {last}", rest.join(", ")),
+        };
         let why = if obtained > 0 {
-            "the provider issued ID tokens and the platform would refuse them: see code-id-token \
-             and implicit-id-token"
+            format!("the provider issued ID tokens and the platform would refuse them{see}")
         } else if signed_in > 0 {
-            "sign-ins worked, but no redemption brought an ID token back: see token-basic"
+            format!("sign-ins worked, but no redemption brought an ID token back{see}")
         } else {
-            "no sign-in brought an ID token back, so the platform's use of this provider is \
-             unproven: sign in (--interactive) or give --code-from / --token-from; \
-             --discovery-only checks discovery alone"
+            let discovery_only = if matches!(plan.sign_in, SignIn::Interactive { .. }) {
+                "; --discovery-only checks discovery alone"
+            } else {
+                ""
+            };
+            format!(
+                "no sign-in brought an ID token back, so the platform's use of this provider is \
+                 unproven{see}{discovery_only}"
+            )
         };
         list.record(
             "id-token-verified",
             title::VERIFIED,
             Instant::now(),
-            Err(why.to_owned()),
+            Err(why),
         );
     } else {
         list.record(
@@ -770,6 +846,68 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     }
 }
 
+/// How much a finding weighs when several ID tokens make one line: the worst makes it.
+fn severity(status: Status) -> u8 {
+    match status {
+        Status::Skip => 0,
+        Status::Pass => 1,
+        Status::Note => 2,
+        Status::Warn => 3,
+        Status::Fail => 4,
+    }
+}
+
+/// `aud-client-id` for one ID token: its audience is the client its request named.
+fn aud_client_id(claims: &Value, request: &Request) -> Found {
+    let client = request.client_id.as_str();
+    let azp = claims.get("azp").and_then(Value::as_str);
+    match claims.get("aud") {
+        Some(Value::String(aud)) if aud == client => Found::pass(format!("{aud:?}")),
+        Some(Value::Array(auds)) if auds.iter().any(|a| a == client) => {
+            if azp == Some(client) {
+                Found::pass(format!("{auds:?}, azp {client:?}"))
+            } else {
+                Found::warn(format!(
+                    "aud {auds:?} has several audiences and azp is {azp:?}, not the client \
+                     id: a strict reading refuses it"
+                ))
+            }
+        }
+        other => Found::warn(format!(
+            "aud is {}, not {client:?}: a strict reading refuses a token that names \
+             another audience; the platform was seen accepting aud acc:<account> \
+             (liveperson-auth.md §8.1)",
+            other.map_or_else(|| "missing".to_owned(), Value::to_string)
+        )),
+    }
+}
+
+/// `id-token-lifetime` for one ID token.
+fn id_token_lifetime(claims: &Value) -> Found {
+    let exp = claims.get("exp").and_then(Value::as_i64);
+    let iat = claims.get("iat").and_then(Value::as_i64);
+    match (exp, iat) {
+        (Some(exp), Some(iat)) if exp > iat && exp - iat <= MAX_LIFETIME_SECS => {
+            Found::pass(format!("exp - iat = {} s", exp - iat))
+        }
+        (Some(exp), Some(iat)) if exp > iat => Found::warn(format!(
+            "exp - iat = {} s: longer than a day, so a leaked token stays good that long; \
+             the platform was seen accepting lifetimes of years (liveperson-auth.md §8.1), \
+             a strict reading refuses more than {MAX_LIFETIME_SECS} s",
+            exp - iat
+        )),
+        (Some(exp), Some(iat)) => Found::fail(format!(
+            "exp - iat = {} s: the token is never valid",
+            exp - iat
+        ))
+        .on(Basis::Documented, "liveperson-auth.md §3.1"),
+        _ => Found::fail(
+            "exp or iat is not a number of seconds: the platform reads both as seconds".to_owned(),
+        )
+        .on(Basis::Documented, "liveperson-auth.md §3.1"),
+    }
+}
+
 /// The sign-in checks: state shared across the Code and Implicit Flows.
 struct Flows<'a> {
     plan: &'a CheckPlan,
@@ -783,10 +921,13 @@ struct Flows<'a> {
     /// Why the honest redemption (`token-basic`) got no tokens, if it did not: a refusal of a
     /// wrong redemption then says nothing about the property it tests.
     honest_refused: Option<String>,
-    /// The first ID token's decoded header and claims, and the request it answered.
-    first_token: Option<(Value, Value, Request)>,
+    /// Every ID token's decoded header and claims, and the request it answered, in the order
+    /// they arrived (at most one a flow).
+    tokens: Vec<(Value, Value, Request)>,
     /// The provider's refusals, for `error-json`: which check, and the answer.
     refusals: Vec<(&'static str, Answer)>,
+    /// The `error` of every error redirect from the authorization endpoint, once each.
+    denied: Vec<String>,
     /// Every ID token as it arrived, what it was verified with, and whether it came from the
     /// Implicit Flow: `--save-fixtures` turns each into a scenario.
     issued: Vec<(String, VerifyContext, bool)>,
@@ -865,16 +1006,17 @@ impl Flows<'_> {
 
     /// Signs in once; `Err` is the reason, ready for the report.
     async fn sign_in(
-        &self,
+        &mut self,
         source: &mut SignInSource,
         implicit: bool,
     ) -> Result<(Request, Returned), Failed> {
         self.sign_in_with(source, implicit, self.challenges()).await
     }
 
-    /// Signs in once, with or without a PKCE challenge.
+    /// Signs in once, with or without a PKCE challenge; an error redirect's `error` is kept
+    /// for `error-json`.
     async fn sign_in_with(
-        &self,
+        &mut self,
         source: &mut SignInSource,
         implicit: bool,
         pkce: bool,
@@ -882,8 +1024,19 @@ impl Flows<'_> {
         let request = self.request_with(source, implicit, pkce).ok_or_else(|| {
             Failed::NoAnswer("discovery has no usable authorization_endpoint".to_owned())
         })?;
-        let returned = source.obtain(&request).await?;
-        Ok((request, returned))
+        match source.obtain(&request).await {
+            Ok(returned) => Ok((request, returned)),
+            Err(failed) => {
+                if let Failed::Refused(refusal) = &failed {
+                    if let Some(error) = &refusal.error {
+                        if !self.denied.contains(error) {
+                            self.denied.push(error.clone());
+                        }
+                    }
+                }
+                Err(failed)
+            }
+        }
     }
 
     async fn code_flow(&mut self, source: &mut SignInSource) {
@@ -914,7 +1067,7 @@ impl Flows<'_> {
         let (request, returned) = match self.sign_in(source, false).await {
             Ok(ok) => ok,
             Err(e) => {
-                let detail = match e {
+                let detail = match &e {
                     Failed::Refused(why) if self.plan.mobile => {
                         format!("{why}; {}", mobile::NO_PKCE)
                     }
@@ -926,8 +1079,25 @@ impl Flows<'_> {
                     Instant::now(),
                     Err(detail),
                 );
-                for (id, title) in code_ids[..5].iter().chain(self.code_properties().iter()) {
-                    self.list.skip(id, title, "no code: see code-id-token");
+                for (id, title) in &code_ids[..5] {
+                    match &e {
+                        // A redirect came back, if not with a code: its state is compared.
+                        Failed::Refused(refusal)
+                            if *id == "state-echoed"
+                                && !self.plan.mobile
+                                && refusal.returned.get("state").is_some() =>
+                        {
+                            self.state_echoed(&refusal.request, &refusal.returned);
+                        }
+                        _ => self.list.skip(id, title, "no code: see code-id-token"),
+                    }
+                }
+                for (id, title) in self.code_properties() {
+                    // A line --pkce leaves out says so; with an app's codes every line points
+                    // at code-id-token, which says why no code the platform can use came.
+                    let why = self.not_asked(id).filter(|_| !self.plan.mobile);
+                    self.list
+                        .skip(id, title, why.unwrap_or("no code: see code-id-token"));
                 }
                 return;
             }
@@ -1121,10 +1291,11 @@ impl Flows<'_> {
     /// `state-echoed`, from every flow that carries state: the first comparison makes the
     /// line, a later one that fails replaces a pass or a skip.
     fn state_echoed(&mut self, request: &Request, returned: &Returned) {
-        let flow = if request.implicit {
-            "the Implicit Flow"
-        } else {
-            "the Code Flow"
+        let flow = match (request.implicit, returned.get("error").is_some()) {
+            (true, false) => "the Implicit Flow",
+            (true, true) => "the Implicit Flow's error redirect",
+            (false, false) => "the Code Flow",
+            (false, true) => "the Code Flow's error redirect",
         };
         let earlier = self
             .list
@@ -1178,6 +1349,23 @@ impl Flows<'_> {
             .record("state-echoed", title::STATE, Instant::now(), result);
     }
 
+    /// Why the property line `id` is not asked of the provider in this run at all, whatever
+    /// the sign-ins bring: `--pkce` or `--flow mobile-code` leave it out.
+    fn not_asked(&self, id: &str) -> Option<&'static str> {
+        match (id, self.plan.pkce) {
+            ("pkce-verifier-checked", _) if self.plan.mobile => Some(mobile::VERIFIER),
+            ("pkce-required", _) if self.plan.mobile => Some(mobile::REQUIRED),
+            ("pkce-verifier-checked", Pkce::Off) => {
+                Some("--pkce off: the connector sends no PKCE challenge, so no verifier is checked")
+            }
+            ("pkce-required", Pkce::On | Pkce::Off) => Some(
+                "--pkce on or off: the provider was not asked for a code without a challenge \
+                 (--pkce auto does)",
+            ),
+            _ => None,
+        }
+    }
+
     /// One provider property that needs a code of its own: the code is redeemed the wrong way
     /// (or, for `token-body`, the other right way) and the answer judged.
     async fn code_property(
@@ -1188,27 +1376,11 @@ impl Flows<'_> {
         id: &'static str,
         title: &'static str,
     ) {
-        match (id, self.plan.pkce) {
-            ("pkce-verifier-checked", _) if self.plan.mobile => {
-                return self.list.skip(id, title, mobile::VERIFIER);
-            }
-            ("pkce-required", _) if self.plan.mobile => {
-                return self.list.skip(id, title, mobile::REQUIRED);
-            }
-            ("pkce-verifier-checked", Pkce::Off) => {
-                let why = "--pkce off: the connector sends no PKCE challenge, so no verifier \
-                           is checked";
-                return self.list.skip(id, title, why);
-            }
-            ("pkce-required", Pkce::On | Pkce::Off) => {
-                let why = "--pkce on or off: the provider was not asked for a code without a \
-                           challenge (--pkce auto does)";
-                return self.list.skip(id, title, why);
-            }
-            ("pkce-required", Pkce::Auto) => {
-                return self.pkce_required(source, http, token_endpoint).await;
-            }
-            _ => {}
+        if let Some(why) = self.not_asked(id) {
+            return self.list.skip(id, title, why);
+        }
+        if id == "pkce-required" {
+            return self.pkce_required(source, http, token_endpoint).await;
         }
         let (request, returned) = match self.sign_in(source, false).await {
             Ok(ok) => ok,
@@ -1259,9 +1431,10 @@ impl Flows<'_> {
             _ => "body credentials",
         };
         // A refusal proves the property only when the right redemption is accepted: then
-        // this one differs from it in the property alone.
+        // this one differs from it in the property alone (for token-body, in where the
+        // credentials travel).
         let unrelated = match &self.honest_refused {
-            _ if accepted || id == "token-body" => None,
+            _ if accepted => None,
             Some(why) => Some(format!(
                 "refused ({}), but so was the right redemption (token-basic: {why}): the \
                  refusal says nothing about {property}",
@@ -1347,10 +1520,8 @@ impl Flows<'_> {
     ) {
         let (id, title) = ("pkce-required", title::PKCE_REQUIRED);
         let started = Instant::now();
-        if let Some(why) = &self.honest_refused {
-            let why = format!("the right redemption was refused too (token-basic: {why})");
-            return self.list.skip(id, title, &why);
-        }
+        // A refusal at the authorization step is about the missing challenge alone, whatever
+        // the token endpoint makes of the credentials: it is judged first.
         let (request, returned) = match self.sign_in_with(source, false, false).await {
             Ok(ok) => ok,
             Err(Failed::Refused(e)) => {
@@ -1380,6 +1551,13 @@ impl Flows<'_> {
             }
         };
         self.signed_in += 1;
+        if let Some(why) = &self.honest_refused {
+            let why = format!(
+                "a code came without a challenge, and the right redemption was refused too \
+                 (token-basic: {why}), so a refusal of this one would say nothing about PKCE"
+            );
+            return self.list.skip(id, title, &why);
+        }
         let redeem = Redeem {
             endpoint: token_endpoint,
             code: returned.get("code").unwrap_or_default(),
@@ -1494,12 +1672,39 @@ impl Flows<'_> {
             return;
         }
         match self.sign_in(source, true).await {
-            Err(e) => self.list.record(
-                "implicit-id-token",
-                title::IMPLICIT_ID_TOKEN,
-                Instant::now(),
-                Err(e.to_string()),
-            ),
+            Err(e) => {
+                match &e {
+                    // A redirect came back, if not with an ID token: its state is compared.
+                    Failed::Refused(refusal) if refusal.returned.get("state").is_some() => {
+                        self.state_echoed(&refusal.request, &refusal.returned);
+                    }
+                    // An Implicit-only run has no other flow to make the line.
+                    _ if !self.list.outcomes.iter().any(|o| o.id == "state-echoed") => {
+                        self.list.skip(
+                            "state-echoed",
+                            title::STATE,
+                            "no ID token: see implicit-id-token",
+                        );
+                    }
+                    _ => {}
+                }
+                let mut why = e.to_string();
+                let unauthorized = matches!(&e, Failed::Refused(refusal)
+                    if refusal.error.as_deref() == Some("unauthorized_client"));
+                if unauthorized && self.plan.implicit_client_id.is_none() && source.offers(false) {
+                    why = format!(
+                        "{why}; {} is the client of both flows: a provider that registers one \
+                         client per flow takes the Implicit Flow's with --implicit-client-id",
+                        self.plan.client_id
+                    );
+                }
+                self.list.record(
+                    "implicit-id-token",
+                    title::IMPLICIT_ID_TOKEN,
+                    Instant::now(),
+                    Err(why),
+                );
+            }
             Ok((request, returned)) => {
                 self.signed_in += 1;
                 self.state_echoed(&request, &returned);
@@ -1632,35 +1837,82 @@ impl Flows<'_> {
         };
         self.list.record(id, title, started, result);
         self.list.evidence(evidence.clone());
-        if self.first_token.is_none() {
-            if let (Some(header), Some(claims)) = (evidence.header, evidence.claims) {
-                self.first_token = Some((header, claims, request.clone()));
-            }
+        if let (Some(header), Some(claims)) = (evidence.header, evidence.claims) {
+            self.tokens.push((header, claims, request.clone()));
         }
     }
 
-    /// What the platform relies on in the first ID token, each its own line.
+    /// What the platform relies on in an ID token, each its own line, judged on every ID token
+    /// read (one for each flow): each flow's finding is in the detail, the worst makes the line.
     fn token_properties(&mut self) {
-        let ids = [
-            ("nonce-echoed", title::NONCE),
-            ("aud-client-id", title::AUD),
-            ("id-token-lifetime", title::LIFETIME),
-            ("kid-in-jwks", title::KID),
-            ("iss-matches-discovery", title::ISS),
+        type Judge = fn(&Flows<'_>, &Value, &Value, &Request) -> Found;
+        let lines: [(&str, &str, Judge); 5] = [
+            ("nonce-echoed", title::NONCE, |flows, _, claims, request| {
+                flows.nonce_echoed(claims, request)
+            }),
+            ("aud-client-id", title::AUD, |_, _, claims, request| {
+                aud_client_id(claims, request)
+            }),
+            ("id-token-lifetime", title::LIFETIME, |_, _, claims, _| {
+                id_token_lifetime(claims)
+            }),
+            ("kid-in-jwks", title::KID, |flows, header, _, _| {
+                flows.kid_in_jwks(header)
+            }),
+            (
+                "iss-matches-discovery",
+                title::ISS,
+                |flows, _, claims, _| flows.iss_matches(claims),
+            ),
         ];
-        let Some((header, claims, request)) = self.first_token.take() else {
-            for (id, title) in ids {
+        let tokens = std::mem::take(&mut self.tokens);
+        if tokens.is_empty() {
+            for (id, title, _) in lines {
                 self.list.skip(id, title, "no ID token could be read");
             }
             return;
-        };
-        let now = Instant::now();
-        let evidence = Evidence {
-            header: Some(header.clone()),
-            claims: Some(claims.clone()),
-            ..Evidence::default()
-        };
-        let result = match claims.get("nonce") {
+        }
+        for (id, title, judge) in lines {
+            let now = Instant::now();
+            let mut parts: Vec<String> = Vec::new();
+            let mut worst: Option<(Found, usize)> = None;
+            for (n, (header, claims, request)) in tokens.iter().enumerate() {
+                let found = judge(self, header, claims, request);
+                let flow = if request.implicit {
+                    "the Implicit Flow"
+                } else {
+                    "the Code Flow"
+                };
+                // A skip gives its reason, which names what it is about.
+                parts.push(if found.status == Status::Skip {
+                    found.detail.clone()
+                } else {
+                    format!("{} ({flow})", found.detail)
+                });
+                if worst
+                    .as_ref()
+                    .is_none_or(|(w, _)| severity(found.status) > severity(w.status))
+                {
+                    worst = Some((found, n));
+                }
+            }
+            let Some((mut found, n)) = worst else {
+                continue;
+            };
+            found.detail = parts.join("; ");
+            self.list.record(id, title, now, found);
+            let (header, claims, _) = &tokens[n];
+            self.list.evidence(Evidence {
+                header: Some(header.clone()),
+                claims: Some(claims.clone()),
+                ..Evidence::default()
+            });
+        }
+    }
+
+    /// `nonce-echoed` for one ID token.
+    fn nonce_echoed(&self, claims: &Value, request: &Request) -> Found {
+        match claims.get("nonce") {
             _ if self.plan.mobile && !request.implicit => {
                 Found::at(Status::Skip, mobile::NONCE.to_owned())
             }
@@ -1675,62 +1927,13 @@ impl Flows<'_> {
                  without a nonce (liveperson-auth.md §8.1), a strict reading refuses them",
                 request.nonce
             )),
-        };
-        self.list.record(ids[0].0, ids[0].1, now, result);
-        self.list.evidence(evidence.clone());
+        }
+    }
 
-        let client = request.client_id.as_str();
-        let azp = claims.get("azp").and_then(Value::as_str);
-        let result = match claims.get("aud") {
-            Some(Value::String(aud)) if aud == client => Found::pass(format!("{aud:?}")),
-            Some(Value::Array(auds)) if auds.iter().any(|a| a == client) => {
-                if azp == Some(client) {
-                    Found::pass(format!("{auds:?}, azp {client:?}"))
-                } else {
-                    Found::warn(format!(
-                        "aud {auds:?} has several audiences and azp is {azp:?}, not the client \
-                         id: a strict reading refuses it"
-                    ))
-                }
-            }
-            other => Found::warn(format!(
-                "aud is {}, not {client:?}: a strict reading refuses a token that names \
-                 another audience; the platform was seen accepting aud acc:<account> \
-                 (liveperson-auth.md §8.1)",
-                other.map_or_else(|| "missing".to_owned(), Value::to_string)
-            )),
-        };
-        self.list.record(ids[1].0, ids[1].1, now, result);
-        self.list.evidence(evidence.clone());
-
-        let exp = claims.get("exp").and_then(Value::as_i64);
-        let iat = claims.get("iat").and_then(Value::as_i64);
-        let result = match (exp, iat) {
-            (Some(exp), Some(iat)) if exp > iat && exp - iat <= MAX_LIFETIME_SECS => {
-                Found::pass(format!("exp - iat = {} s", exp - iat))
-            }
-            (Some(exp), Some(iat)) if exp > iat => Found::warn(format!(
-                "exp - iat = {} s: longer than a day, so a leaked token stays good that long; \
-                 the platform was seen accepting lifetimes of years (liveperson-auth.md §8.1), \
-                 a strict reading refuses more than {MAX_LIFETIME_SECS} s",
-                exp - iat
-            )),
-            (Some(exp), Some(iat)) => Found::fail(format!(
-                "exp - iat = {} s: the token is never valid",
-                exp - iat
-            ))
-            .on(Basis::Documented, "liveperson-auth.md §3.1"),
-            _ => Found::fail(
-                "exp or iat is not a number of seconds: the platform reads both as seconds"
-                    .to_owned(),
-            )
-            .on(Basis::Documented, "liveperson-auth.md §3.1"),
-        };
-        self.list.record(ids[2].0, ids[2].1, now, result);
-        self.list.evidence(evidence.clone());
-
+    /// `kid-in-jwks` for one ID token.
+    fn kid_in_jwks(&self, header: &Value) -> Found {
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
-        let result = match header.get("kid").and_then(Value::as_str) {
+        match header.get("kid").and_then(Value::as_str) {
             _ if alg != "RS256" => Found::fail(format!(
                 "alg is {alg}, not RS256: the platform verifies RS256 signatures only, so no \
                  key of the JWKS is looked at"
@@ -1756,30 +1959,40 @@ impl Flows<'_> {
                  MULTIPLE_JWK_WITHOUT_KID_HEADER)",
                 self.provider.rsa_keys
             )),
-        };
-        self.list.record(ids[3].0, ids[3].1, now, result);
-        self.list.evidence(evidence.clone());
+        }
+    }
 
-        let result = match claims.get("iss").and_then(Value::as_str) {
-            Some(iss) if iss == self.provider.issuer => Ok(format!("{iss:?}")),
-            other => Err(format!(
+    /// `iss-matches-discovery` for one ID token.
+    fn iss_matches(&self, claims: &Value) -> Found {
+        match claims.get("iss").and_then(Value::as_str) {
+            Some(iss) if iss == self.provider.issuer => Found::pass(format!("{iss:?}")),
+            other => Found::fail(format!(
                 "iss {other:?}, discovery issuer {:?}: the platform compares them byte for \
                  byte and refuses the token",
                 self.provider.issuer
             )),
-        };
-        self.list.record(ids[4].0, ids[4].1, now, result);
-        self.list.evidence(evidence);
+        }
     }
 
     /// `error-json`, from every refusal seen.
     fn error_shape(&mut self) {
         if self.refusals.is_empty() {
-            self.list.skip(
-                "error-json",
-                title::ERRORS,
-                "the provider refused nothing, so no error response was seen",
-            );
+            let why = if !self.denied.is_empty() {
+                let errors: Vec<String> =
+                    self.denied.iter().map(|e| format!("error={e}")).collect();
+                format!(
+                    "the provider's refusals were authorization redirects ({}), not \
+                     token-endpoint answers, so no error response was seen",
+                    errors.join(", ")
+                )
+            } else if self.signed_in == 0 {
+                "no sign-in brought a code or an ID token back, so no token-endpoint answer \
+                 was seen"
+                    .to_owned()
+            } else {
+                "the provider refused nothing, so no error response was seen".to_owned()
+            };
+            self.list.skip("error-json", title::ERRORS, &why);
             return;
         }
         let bad: Vec<String> = self
@@ -1828,7 +2041,21 @@ impl Flows<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::issuer_of;
+    use super::{issuer_of, printable};
+
+    #[test]
+    fn quoted_text_is_one_printable_line() {
+        assert_eq!(
+            printable("no\tsession: \u{1b}[31mrun login\u{1b}[0m first\r"),
+            "no session: run login first"
+        );
+        assert_eq!(
+            printable("\u{1b}]0;title\u{7}a\u{1b}]8;;https://x\u{1b}\\b\u{1b}(Bc\u{1b}7d\u{7f}e\n"),
+            "abcd e"
+        );
+        assert_eq!(printable("\u{1b}[1;"), "");
+        assert_eq!(printable("é\u{1b}[2Kü\u{9b}x"), "éü x");
+    }
 
     #[test]
     fn a_discovery_url_names_its_issuer_as_the_specs_say() {

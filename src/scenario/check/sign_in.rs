@@ -96,19 +96,39 @@ impl Request {
 }
 
 /// Why a sign-in brought back nothing to use.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(super) enum Failed {
     /// The provider answered: with an `error`, or without what was asked for.
-    Refused(String),
+    Refused(Box<Refusal>),
     /// No answer came: a command failed or timed out, nobody signed in, or the provider
     /// showed a page of its own instead of redirecting.
     NoAnswer(String),
 }
 
+/// A redirect that came back without what was asked for.
+#[derive(Debug, Clone)]
+pub(super) struct Refusal {
+    /// What it says, for the report.
+    why: String,
+    /// Its `error` (`access_denied`, `invalid_request`, ...), when it has one.
+    pub(super) error: Option<String>,
+    /// The redirect as it came back, and the request it answers: its `state` can still be
+    /// compared.
+    pub(super) returned: Returned,
+    pub(super) request: Request,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.why)
+    }
+}
+
 impl std::fmt::Display for Failed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Refused(why) | Self::NoAnswer(why) => f.write_str(why),
+            Self::Refused(refusal) => refusal.fmt(f),
+            Self::NoAnswer(why) => f.write_str(why),
         }
     }
 }
@@ -143,28 +163,37 @@ impl Returned {
             params,
             bare: false,
         };
-        if let Some(error) = returned.get("error") {
-            return Err(Failed::Refused(format!(
+        let error = returned.get("error").map(super::printable);
+        let why = if let Some(error) = &error {
+            format!(
                 "the provider answered error={error}{}",
                 returned
                     .get("error_description")
-                    .map(|d| format!(": {d}"))
+                    .map(|d| format!(": {}", super::printable(d)))
                     .unwrap_or_default()
-            )));
-        }
-        if returned.get(request.wants()).is_none() {
-            return Err(Failed::Refused(format!(
+            )
+        } else if returned.get(request.wants()).is_none() {
+            format!(
                 "the redirect carries no {} (it has: {})",
                 request.wants(),
-                returned
-                    .params
-                    .iter()
-                    .map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        Ok(returned)
+                super::printable(
+                    &returned
+                        .params
+                        .iter()
+                        .map(|(k, _)| k.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            )
+        } else {
+            return Ok(returned);
+        };
+        Err(Failed::Refused(Box::new(Refusal {
+            why,
+            error,
+            returned,
+            request: request.clone(),
+        })))
     }
 
     /// A command's output: a whole redirect URL (an http(s) URL, or one in the redirect URI's
@@ -268,7 +297,8 @@ fn say(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// Runs `command` with the request in its environment; returns its trimmed standard output.
+/// Runs `command` with the request in its environment; returns its trimmed standard output,
+/// which must be one line.
 /// Its standard error passes through as it comes, so a prompt reaches the person; the last
 /// line is kept for the error message. After `timeout` the command's process group is stopped.
 async fn run_command(
@@ -297,7 +327,8 @@ async fn run_command(
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 say(format_args!("{line}"));
-                if !line.trim().is_empty() {
+                let line = super::printable(&line);
+                if !line.is_empty() {
                     *last_line.lock().unwrap_or_else(|p| p.into_inner()) = line;
                 }
             }
@@ -354,6 +385,16 @@ async fn run_command(
         return Err(format!(
             "`{command}` printed nothing; it must print the {} or the whole redirect URL",
             request.wants()
+        ));
+    }
+    // A second line would be read into the answer (a URL parser drops the line break, so it
+    // lands in the last parameter, `state` with some providers): the command's mistake, not
+    // the provider's.
+    let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
+    if lines > 1 {
+        return Err(format!(
+            "`{command}` printed {lines} lines; print only the redirect URL, or the bare code \
+             or ID token"
         ));
     }
     Ok(text.to_owned())
@@ -652,20 +693,30 @@ mod tests {
         let returned =
             Returned::from_output("https://liveperson.net/#id_token=a.b.c&state=s", &r).unwrap();
         assert_eq!(returned.get("id_token"), Some("a.b.c"));
-        let err = Returned::from_output(
-            "https://liveperson.net/?error=access_denied&error_description=no",
-            &r,
-        )
-        .unwrap_err();
-        assert_eq!(
-            err,
-            Failed::Refused("the provider answered error=access_denied: no".into())
+        let refused = |output: &str| match Returned::from_output(output, &r) {
+            Err(Failed::Refused(refusal)) => refusal,
+            other => panic!("{other:?}"),
+        };
+        let refusal = refused("https://liveperson.net/?error=access_denied&error_description=no");
+        assert_eq!(refusal.why, "the provider answered error=access_denied: no");
+        assert_eq!(refusal.error.as_deref(), Some("access_denied"));
+        // The provider's words are quoted on one line, without its control characters.
+        let refusal = refused(
+            "https://liveperson.net/?error=access_denied&error_description=no%09way%1B%5B0m%0D",
         );
-        let err = Returned::from_output("https://liveperson.net/?state=s", &r).unwrap_err();
         assert_eq!(
-            err,
-            Failed::Refused("the redirect carries no id_token (it has: state)".into())
+            refusal.why,
+            "the provider answered error=access_denied: no way"
         );
+        // What came back is kept: its state is compared too.
+        let refusal = refused("https://liveperson.net/?state=s");
+        assert_eq!(
+            refusal.why,
+            "the redirect carries no id_token (it has: state)"
+        );
+        assert_eq!(refusal.error, None);
+        assert_eq!(refusal.returned.get("state"), Some("s"));
+        assert_eq!(refusal.request.state, r.state);
     }
 
     #[test]
