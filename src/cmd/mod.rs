@@ -2,15 +2,23 @@
 //! and says what exit code the outcome deserves.
 
 mod bench;
+mod check;
+mod fixture;
+mod mint;
+mod redeem;
 mod rules;
 mod run;
 pub(crate) mod serve;
-mod tokens;
+mod verify;
 
 pub(crate) use bench::bench;
+pub(crate) use check::check;
+pub(crate) use fixture::fixture;
+pub(crate) use mint::mint;
+pub(crate) use redeem::redeem;
 pub(crate) use rules::rules;
-pub(crate) use run::{check, run};
-pub(crate) use tokens::{fixture, mint, redeem, verify};
+pub(crate) use run::run;
+pub(crate) use verify::verify;
 
 use std::path::Path;
 

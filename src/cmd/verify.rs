@@ -1,29 +1,23 @@
-//! `verify`, `mint` and `redeem`: the token-level commands, for reproducing an edge case and
-//! keeping it as a fixture.
+//! `verify`: one token, verified as the platform does, both readings shown.
 
 use std::io::Read as _;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _};
-use oidc_harness::claims::{ClaimScopes, ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce};
-use oidc_harness::jose::malform::{forge, ForgeKeys, Mutation};
-use oidc_harness::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
+use anyhow::Context as _;
+use oidc_harness::claims::{ClientId, Issuer, Nonce};
 use oidc_harness::keys::{self, RsaKey};
 use oidc_harness::verifier::{
-    strict_refusal, AuthenticatedConsumer, ClientAuth, CodeRedemption, KeySource,
-    PhoneNumberMapping, Reading, Rejection, Verifier, VerifierConfig, VerifyContext,
+    strict_refusal, AuthenticatedConsumer, KeySource, PhoneNumberMapping, Reading, Rejection,
+    Verifier, VerifierConfig, VerifyContext,
 };
 
 use super::{now, read};
-use crate::cli::{
-    ClientAuthArg, FixtureArgs, FixtureFlow, Format, MintArgs, PhoneMapping, RedeemArgs,
-    TokenCheckArgs, VerifyArgs,
-};
+use crate::cli::{Format, PhoneMapping, TokenCheckArgs, VerifyArgs};
 
 /// A key file: public (PEM or one-line base64 SPKI), or a private PEM whose public half is used.
 /// `--key`: a file, or the console's one-line key itself (what the platform's own tutorial
 /// prints for its "JWT Public Key" field).
-fn public_key(arg: &str) -> anyhow::Result<RsaKey> {
+pub(super) fn public_key(arg: &str) -> anyhow::Result<RsaKey> {
     let path = std::path::Path::new(arg);
     let inline = !path.exists()
         && arg.len() > 64
@@ -51,7 +45,7 @@ fn private_key(path: &std::path::Path) -> anyhow::Result<RsaKey> {
 }
 
 /// The fixture signing keys as a JWKS document.
-fn fixture_jwks() -> anyhow::Result<String> {
+pub(super) fn fixture_jwks() -> anyhow::Result<String> {
     let keys: Vec<_> = keys::fixture_signing_keys()?
         .iter()
         .map(|k| k.key().jwk("sig", "RS256"))
@@ -59,7 +53,7 @@ fn fixture_jwks() -> anyhow::Result<String> {
     Ok(serde_json::json!({ "keys": keys }).to_string())
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
@@ -67,7 +61,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// The token in `input` (a file, or - for standard input), less one trailing newline from
 /// `mint` or an editor.
-fn read_token(input: &str) -> anyhow::Result<String> {
+pub(super) fn read_token(input: &str) -> anyhow::Result<String> {
     let token = if input == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -82,7 +76,7 @@ fn read_token(input: &str) -> anyhow::Result<String> {
 }
 
 /// The platform side `verify` and `fixture` check a token with.
-fn verifier_config(args: &TokenCheckArgs) -> anyhow::Result<VerifierConfig> {
+pub(super) fn verifier_config(args: &TokenCheckArgs) -> anyhow::Result<VerifierConfig> {
     let signing_key = match (&args.key, &args.jwks) {
         (Some(key), _) => KeySource::PublicKey(public_key(key)?),
         (None, Some(url)) if url.starts_with("https://") || url.starts_with("http://") => {
@@ -114,7 +108,7 @@ fn verifier_config(args: &TokenCheckArgs) -> anyhow::Result<VerifierConfig> {
     Ok(config)
 }
 
-fn verify_context(args: &TokenCheckArgs) -> anyhow::Result<VerifyContext> {
+pub(super) fn verify_context(args: &TokenCheckArgs) -> anyhow::Result<VerifyContext> {
     Ok(VerifyContext {
         now: now(args.now.as_deref())?,
         nonce: args.nonce.clone().map(Nonce::new),
@@ -170,7 +164,7 @@ fn refusal_json(rejection: &Rejection) -> serde_json::Value {
 }
 
 /// The command line as the scenario's `source`: an access token's value is left out.
-fn source_line() -> String {
+pub(super) fn source_line() -> String {
     let mut words = Vec::new();
     let mut secret_next = false;
     for arg in std::env::args().skip(1) {
@@ -185,57 +179,6 @@ fn source_line() -> String {
         words.push(word);
     }
     format!("oidc-harness {}", words.join(" "))
-}
-
-pub(crate) fn fixture(args: FixtureArgs) -> anyhow::Result<ExitCode> {
-    use oidc_harness::scenario::fixture::{make, reproduced, FixtureOptions, Original};
-    use oidc_harness::scenario::FlowKind;
-    let original = Original {
-        token: read_token(&args.input)?,
-        config: verifier_config(&args.check)?,
-        ctx: verify_context(&args.check)?,
-    };
-    let options = FixtureOptions {
-        flow: match args.flow {
-            FixtureFlow::Code => FlowKind::Code,
-            FixtureFlow::Implicit => FlowKind::Implicit,
-            FixtureFlow::Popup => FlowKind::Popup,
-            FixtureFlow::PopupImplicit => FlowKind::PopupImplicit,
-            FixtureFlow::Mobile => FlowKind::Mobile,
-        },
-        keep: args.keep,
-        fake: args.fake,
-        id: args.id,
-        source: source_line(),
-    };
-    let fixture = runtime()?
-        .block_on(make(original, &options))
-        .map_err(|e| anyhow::anyhow!(e))?;
-    std::fs::write(&args.out, &fixture.text).with_context(|| format!("{}", args.out.display()))?;
-    for note in &fixture.notes {
-        eprintln!("note: {note}");
-    }
-    if reproduced(&fixture) {
-        out!(
-            "wrote {}: {}, reproduced by run",
-            args.out.display(),
-            fixture.expected
-        );
-        Ok(ExitCode::SUCCESS)
-    } else {
-        let got = match (fixture.replay.verdict, fixture.replay.reason) {
-            (_, Some(reason)) => format!("rejected ({reason})"),
-            (Some(_), None) => "authenticated".to_owned(),
-            (None, None) => "no verdict".to_owned(),
-        };
-        out!(
-            "wrote {}: the original was {}, but the file run gets {got}: {}",
-            args.out.display(),
-            fixture.expected,
-            fixture.replay.detail
-        );
-        Ok(ExitCode::from(1))
-    }
 }
 
 fn verdict_json(
@@ -372,144 +315,4 @@ fn print_verdict(
         out!("relaxed: {}", relaxations.join(", "));
     }
     Ok(())
-}
-
-pub(crate) fn mint(args: MintArgs) -> anyhow::Result<ExitCode> {
-    if args.mutate.iter().any(|m| m == "list") {
-        for mutation in Mutation::ALL {
-            out!("{:<28} {}", mutation.name(), mutation.catalog_id());
-        }
-        return Ok(ExitCode::SUCCESS);
-    }
-    let mutations = args
-        .mutate
-        .iter()
-        .map(|name| {
-            Mutation::from_name(name)
-                .with_context(|| format!("--mutate {name:?}: not in the catalog (--mutate list)"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let personas = oidc_harness::claims::fixture_personas();
-    let Some(persona) = personas.find(&args.persona) else {
-        bail!(
-            "unknown persona {:?}; the fixtures have {}",
-            args.persona,
-            personas.ids().join(", ")
-        );
-    };
-    let mut claims = IdTokenClaims::for_persona(
-        persona,
-        &Issuer::new(&args.issuer),
-        &ClientId::new(&args.client_id),
-        ClaimScopes {
-            email: true,
-            profile: true,
-        },
-        now(args.now.as_deref())?,
-        args.lifetime,
-    );
-    claims.nonce = args.nonce.map(Nonce::new);
-    let signing = keys::fixture_signing_keys()?.remove(0);
-    let encrypter = if args.encrypt {
-        let alg: KeyAlg = serde_json::from_value(args.alg.clone().into())
-            .with_context(|| format!("--alg {:?}: use RSA-OAEP-256 or RSA-OAEP", args.alg))?;
-        let enc: ContentEnc =
-            serde_json::from_value(args.enc.clone().into()).with_context(|| {
-                format!(
-                    "--enc {:?}: use A256GCM, A128GCM, A128CBC-HS256 or A256CBC-HS512",
-                    args.enc
-                )
-            })?;
-        let to = match &args.encrypt_to {
-            Some(path) => public_key(&path.to_string_lossy())?,
-            None => keys::fixture_platform_key()?,
-        };
-        Some(Encrypter::new(&to, alg, enc)?)
-    } else {
-        None
-    };
-    let token = if mutations.is_empty() {
-        let signed = Signer::rs256(&signing)?.sign(&claims)?;
-        match &encrypter {
-            Some(encrypter) => encrypter.encrypt(&signed)?,
-            None => signed,
-        }
-    } else {
-        let serde_json::Value::Object(claims) = serde_json::to_value(&claims)? else {
-            bail!("claims are not an object")
-        };
-        let header = serde_json::Map::from_iter([
-            ("alg".to_owned(), "RS256".into()),
-            ("kid".to_owned(), signing.kid().as_str().into()),
-            ("typ".to_owned(), "JWT".into()),
-        ]);
-        let attacker = keys::fixture_attacker_key()?;
-        let forge_keys = ForgeKeys {
-            genuine: &signing,
-            unpublished: &attacker,
-            client_secret: "demo-secret",
-            envelope: encrypter.as_ref(),
-            now: claims
-                .get("iat")
-                .and_then(serde_json::Value::as_i64)
-                .unwrap_or_default(),
-        };
-        forge(&mutations, header, claims, &forge_keys)?
-    };
-    out!("{token}");
-    Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn redeem(args: RedeemArgs) -> anyhow::Result<ExitCode> {
-    let endpoint: url::Url = args
-        .token_endpoint
-        .parse()
-        .with_context(|| format!("--token-endpoint {:?}", args.token_endpoint))?;
-    // The verifier is only used for its token-endpoint half here; its key is never consulted.
-    let placeholder = KeySource::JwksDocument(fixture_jwks()?);
-    let mut config = VerifierConfig::new(Issuer::new("-"), placeholder)
-        .token_endpoint(
-            endpoint,
-            ClientId::new(&args.client_id),
-            ClientSecret::new(&args.client_secret),
-        )
-        .client_auth(match args.client_auth {
-            ClientAuthArg::Basic => ClientAuth::Basic,
-            ClientAuthArg::Body => ClientAuth::Body,
-            ClientAuthArg::Json => ClientAuth::JsonBody,
-        })
-        .pkce(args.code_verifier.is_some());
-    config.redirect_uri = args.redirect_uri;
-    config.insecure_allow_http = args.insecure_allow_http;
-    if let Some(ca) = &args.ca {
-        config.extra_root_pem = Some(read(ca)?);
-    }
-    let verifier = Verifier::new(config)?;
-    let redemption = CodeRedemption {
-        code: args.code,
-        redirect_uri: None,
-        code_verifier: args.code_verifier,
-    };
-    let outcome = runtime()?.block_on(verifier.redeem(&redemption));
-    match (&outcome, args.format) {
-        (Ok(tokens), Format::Text) => out!("{}", tokens.id_token),
-        (Ok(tokens), Format::Json) => {
-            out!(
-                "{}",
-                serde_json::json!({ "id_token": tokens.id_token, "access_token": tokens.access_token })
-            )
-        }
-        (Err(rejection), Format::Text) => out!("rejected  {rejection}"),
-        (Err(rejection), Format::Json) => {
-            out!(
-                "{}",
-                serde_json::json!({ "verdict": "rejected", "reason": rejection.reason, "detail": rejection.detail })
-            )
-        }
-    }
-    Ok(if outcome.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
