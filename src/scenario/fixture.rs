@@ -22,7 +22,8 @@ use rand::{Rng as _, SeedableRng as _};
 use sha2::Sha256;
 
 use super::file::{FlowKind, Scenario, DEFAULT_NOW};
-use super::runner::{run_one, Outcome, Status};
+use super::report::{Outcome, Status};
+use super::runner::run_one;
 use crate::jose::json_text::{self, Kind, Step};
 use crate::jose::template::{rsa_alg, sealable, Recipient, Sign, TokenTemplate};
 use crate::verifier::{

@@ -16,7 +16,8 @@ pub use file::{
     PhoneMappingSpec, ProviderSpec, Scenario, ScenarioError, Verdict, VerifierSpec, DEFAULT_NOW,
 };
 pub use report::Report;
-pub use runner::{run_all, run_one, Outcome, Status};
+pub use report::{Outcome, Status};
+pub use runner::{run_all, run_one};
 
 /// Keeps the scenarios whose id matches the glob `pattern` (`rp-*`, `*nonce*`).
 pub fn filter(scenarios: Vec<Scenario>, pattern: &str) -> Result<Vec<Scenario>, globset::Error> {

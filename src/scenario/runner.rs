@@ -5,18 +5,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use super::file::{
     BrandSide, ClientAuthSpec, FlowKind, KeySpec, PhoneMappingSpec, Scenario, Verdict,
 };
+use super::report::{Evidence, Outcome, RuleShown, Status};
 use crate::claims::{ClientId, ClientSecret, Issuer, Nonce};
 use crate::clock::FixedClock;
 use crate::idp::{ClientConfig, EncryptConfig, Faults, IdpConfig, MockIdp, Observation, PkceSeen};
 use crate::verifier::{
     pkce_pair, read_front_channel, read_implicit_redirect, read_redirect, redirect_params,
-    strict_refusal, AuthenticatedConsumer, Basis, ClientAuth, CodeRedemption, Handover, KeySource,
-    PhoneNumberMapping, RejectReason, Rejection, Verifier, VerifierConfig, VerifyContext,
+    strict_refusal, AuthenticatedConsumer, ClientAuth, CodeRedemption, Handover, KeySource,
+    PhoneNumberMapping, RejectReason, Verifier, VerifierConfig, VerifyContext,
 };
 
 /// The client every scenario registers at its provider.
@@ -25,151 +24,6 @@ const CLIENT_SECRET: &str = "harness-secret";
 /// `[brands]`'s second brand, and its secret for the same client id.
 const OTHER_BRAND: &str = "other";
 const OTHER_SECRET: &str = "other-secret";
-
-/// How a scenario ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// The verdict matched the expectation.
-    Pass,
-    /// It did not, or the harness could not drive the flow.
-    Fail,
-    /// Not run; the scenario says why.
-    Skip,
-    /// A `check` finding that only a stricter reading than the platform's refuses (a standard
-    /// the platform is silent on, or this harness's own choice). `check --strict` counts it as
-    /// a failure.
-    Warn,
-    /// A `check` finding that differs from Google's shape only: never a failure, not even under
-    /// `--strict`.
-    Note,
-}
-
-/// One scenario's result.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    /// The scenario id.
-    pub id: String,
-    /// Its title.
-    pub title: String,
-    /// The folder it came from (`conformance`, `malformed`, `flows`), for grouping.
-    pub group: String,
-    /// Pass, fail or skip.
-    pub status: Status,
-    /// What the platform decided, if the flow got that far.
-    pub verdict: Option<Verdict>,
-    /// The reason code of a rejection.
-    pub reason: Option<&'static str>,
-    /// The rule the rejection is on, its basis and the platform IDP's error code for it
-    /// (`unpublished` where none is known).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rule: Option<RuleShown>,
-    /// What the platform reading decided, where it differs from `verdict` (the strict
-    /// reading's): `authenticated`, or `rejected (reason)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub platform: Option<String>,
-    /// The rejection's detail, or why the scenario failed or was skipped.
-    pub detail: String,
-    /// What was expected, as `rejected (expired)`.
-    pub expected: String,
-    /// Wall time, milliseconds.
-    pub millis: u64,
-    /// What the report can show beside the verdict: the token and the provider's answer.
-    #[serde(skip_serializing_if = "Evidence::is_empty")]
-    pub evidence: Evidence,
-    /// What a `check` line rests on: the platform's documentation, its observed behaviour, a
-    /// standard, or this harness's choice.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub basis: Option<crate::verifier::Basis>,
-    /// Where that is written, as `liveperson-auth.md §8.5` or `RFC 6749 §4.1.3`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub citation: Option<String>,
-}
-
-/// A refusal's rule as reports show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RuleShown {
-    /// The rule's id (`lifetime`).
-    pub id: &'static str,
-    /// What it rests on.
-    pub basis: Basis,
-    /// Where it comes from.
-    pub cite: &'static str,
-    /// The platform IDP's `internalErrorCode` for the reason, or `unpublished`.
-    pub internal_error_code: &'static str,
-}
-
-impl RuleShown {
-    /// The rule a refusal is on.
-    pub fn of(rejection: &Rejection) -> Self {
-        Self {
-            id: rejection.rule.id(),
-            basis: rejection.basis(),
-            cite: rejection.rule.cite(),
-            internal_error_code: rejection.platform_error_code(),
-        }
-    }
-}
-
-/// What a check or a scenario saw, for the HTML report: the token's decoded header and claims
-/// (never its signature or ciphertext), the provider's answer, the mutation applied.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Evidence {
-    /// The protected header of the ID token involved.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub header: Option<serde_json::Value>,
-    /// Its claims.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub claims: Option<serde_json::Value>,
-    /// The provider's answer that decided the check.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<Answer>,
-    /// The scenario's provider faults and mutations, as written in its file.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub mutations: Vec<String>,
-}
-
-impl Evidence {
-    /// Nothing seen.
-    pub fn is_empty(&self) -> bool {
-        self.header.is_none()
-            && self.claims.is_none()
-            && self.response.is_none()
-            && self.mutations.is_empty()
-    }
-
-    /// The decoded header and claims of a compact JWS; an envelope or garbage shows nothing.
-    pub fn of_token(token: &str) -> Self {
-        let mut parts = token.split('.');
-        let decode = |part: Option<&str>| {
-            let bytes = crate::jose::compact::b64url(part?, "segment").ok()?;
-            serde_json::from_slice::<serde_json::Value>(&bytes).ok()
-        };
-        let header = decode(parts.next());
-        let claims = if token.split('.').count() == 3 {
-            decode(parts.next())
-        } else {
-            None
-        };
-        Self {
-            header,
-            claims,
-            ..Self::default()
-        }
-    }
-}
-
-/// An HTTP answer as the report shows it: status, the headers that matter, the body (an
-/// `error` body in full, anything else shortened; tokens and codes never appear).
-#[derive(Debug, Clone, Serialize)]
-pub struct Answer {
-    /// The status code.
-    pub status: u16,
-    /// `Content-Type`, `Cache-Control`, `Pragma`, `WWW-Authenticate`, when present.
-    pub headers: Vec<(String, String)>,
-    /// The body, with token and code values elided.
-    pub body: String,
-}
 
 fn expected_text(scenario: &Scenario) -> String {
     let verdict = match scenario.expect.verdict {

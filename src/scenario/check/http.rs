@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::CheckPlan;
-use crate::scenario::runner::Answer;
+use crate::scenario::report::Answer;
 
 /// The headers an answer keeps for the report.
 const KEPT_HEADERS: [&str; 5] = [

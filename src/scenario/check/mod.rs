@@ -22,7 +22,7 @@ use serde_json::Value;
 use self::http::{Redeem, TokenAnswer};
 use self::sign_in::Source as SignInSource;
 use self::sign_in::{Failed, Request, Returned};
-use super::runner::{Answer, Evidence, Outcome, Status};
+use super::report::{Answer, Evidence, Outcome, Status};
 use crate::claims::{ClientId, Issuer, Nonce};
 use crate::keys::RsaKey;
 use crate::verifier::{Basis, KeySource, Verifier, VerifierConfig, VerifyContext};
