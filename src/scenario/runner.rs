@@ -365,8 +365,63 @@ struct Driven {
 /// The platform's verdict and the provider's observations, or why the harness could not get
 /// them.
 async fn drive(s: &Scenario) -> Result<Driven, String> {
-    let p = &s.provider;
     let clock = Arc::new(FixedClock::at(s.now_unix));
+    let idp = start_provider(s, &clock).await?;
+    let verifier = Verifier::new(verifier_config(s, &idp)?).map_err(|e| e.to_string())?;
+    let http = idp.http_client();
+    let request = Authorization::of(s);
+    if s.provider.rotate_before_signing {
+        // Prime the verifier's JWKS cache with the current keys first, then rotate.
+        verifier
+            .prefetch_keys(s.now_unix)
+            .await
+            .map_err(|e| e.to_string())?;
+        idp.rotate_keys().map_err(|e| e.to_string())?;
+    }
+    // The consumer signs in at this brand, or at the other one of `[brands]`.
+    let sign_in_base = match s.brands.sign_in {
+        BrandSide::This => idp.base_url().to_owned(),
+        BrandSide::Other => idp.brand_url(OTHER_BRAND),
+    };
+    if s.flow.through_the_idp() {
+        let query_for = |persona: &str| request.query(s, persona);
+        let driven = super::mobile::drive(
+            s,
+            verifier,
+            Arc::clone(&clock),
+            &http,
+            &sign_in_base,
+            &query_for,
+        )
+        .await?;
+        return Ok(Driven {
+            verdict: driven.verdict.clone(),
+            observed: idp.state().observed(),
+            answers: Some(driven),
+        });
+    }
+    let flow = Flow {
+        s,
+        idp: &idp,
+        verifier: &verifier,
+        http: &http,
+        clock: &clock,
+        sign_in_base: &sign_in_base,
+        request: &request,
+    };
+    let redirect = authorize(&http, &sign_in_base, &request.query(s, &s.persona)).await?;
+    let verdict = flow.hand_over(&redirect).await?;
+    Ok(Driven {
+        verdict,
+        observed: idp.state().observed(),
+        answers: None,
+    })
+}
+
+/// The scenario's provider: its client (with the scenario's envelope and error names), the
+/// other brand of `[brands]`, and its `[provider]` faults, on the scenario's clock.
+async fn start_provider(s: &Scenario, clock: &Arc<FixedClock>) -> Result<MockIdp, String> {
+    let p = &s.provider;
     let mut config = IdpConfig::default();
     config.clients.push(ClientConfig {
         client_id: CLIENT_ID.into(),
@@ -400,197 +455,222 @@ async fn drive(s: &Scenario) -> Result<Driven, String> {
         lapses: p.lapses.clone(),
         token: p.token.clone(),
     };
-    let idp = MockIdp::builder()
+    MockIdp::builder()
         .config(config)
-        .clock(clock.clone())
+        .clock(Arc::clone(clock) as Arc<dyn crate::clock::Clock>)
         .start()
         .await
-        .map_err(|e| e.to_string())?;
-    let verifier = Verifier::new(verifier_config(s, &idp)?).map_err(|e| e.to_string())?;
-    let http = idp.http_client();
+        .map_err(|e| e.to_string())
+}
 
-    let flow = s.flow;
-    let code_flow = flow.redeems_a_code();
-    let popup = matches!(flow, FlowKind::Popup | FlowKind::PopupImplicit);
-    // An app's code comes with no nonce the platform could know.
-    let nonce = (s.verifier.nonce && flow != FlowKind::MobileCode).then(|| format!("n-{}", s.id));
-    let state = format!("st-{}", s.id);
-    let (code_verifier, challenge) = if s.verifier.pkce {
-        let (v, c) = pkce_pair();
-        (Some(v), Some(c))
-    } else {
-        (None, None)
-    };
-    let redirect_uri = match flow {
-        FlowKind::MobileCode => s.mobile.redirect_uri.clone(),
-        _ => "https://liveperson.net".into(),
-    };
-    let query_for = |persona: &str| {
-        let mut params: Vec<(&str, String)> = vec![
-            ("client_id", CLIENT_ID.into()),
-            ("redirect_uri", redirect_uri.clone()),
-            ("response_type", s.response_type().into()),
-            ("scope", "openid email profile".into()),
-            ("state", state.clone()),
-            ("login_hint", persona.to_owned()),
-            ("prompt", "none".into()),
+/// The platform's authorization request: its `state`, `nonce`, PKCE pair and redirect URI.
+struct Authorization {
+    state: String,
+    nonce: Option<String>,
+    code_verifier: Option<String>,
+    challenge: Option<String>,
+    redirect_uri: String,
+}
+
+impl Authorization {
+    fn of(s: &Scenario) -> Self {
+        // An app's code comes with no nonce the platform could know.
+        let nonce =
+            (s.verifier.nonce && s.flow != FlowKind::MobileCode).then(|| format!("n-{}", s.id));
+        let (code_verifier, challenge) = if s.verifier.pkce {
+            let (v, c) = pkce_pair();
+            (Some(v), Some(c))
+        } else {
+            (None, None)
+        };
+        Self {
+            state: format!("st-{}", s.id),
+            nonce,
+            code_verifier,
+            challenge,
+            redirect_uri: match s.flow {
+                FlowKind::MobileCode => s.mobile.redirect_uri.clone(),
+                _ => "https://liveperson.net".into(),
+            },
+        }
+    }
+
+    /// The query that logs `persona` in headlessly.
+    fn query(&self, s: &Scenario, persona: &str) -> String {
+        let mut params: Vec<(&str, &str)> = vec![
+            ("client_id", CLIENT_ID),
+            ("redirect_uri", &self.redirect_uri),
+            ("response_type", s.response_type()),
+            ("scope", "openid email profile"),
+            ("state", &self.state),
+            ("login_hint", persona),
+            ("prompt", "none"),
         ];
         // An ID token from the authorization endpoint needs a nonce (the provider refuses the
         // request without one); a code flow sends one only when the platform checks it.
-        match &nonce {
-            Some(nonce) => params.push(("nonce", nonce.clone())),
-            None if !code_flow => params.push(("nonce", "unchecked".into())),
+        match &self.nonce {
+            Some(nonce) => params.push(("nonce", nonce)),
+            None if !s.flow.redeems_a_code() => params.push(("nonce", "unchecked")),
             None => {}
         }
-        if let Some(challenge) = &challenge {
-            params.push(("code_challenge", challenge.clone()));
-            params.push(("code_challenge_method", "S256".into()));
+        if let Some(challenge) = &self.challenge {
+            params.push(("code_challenge", challenge));
+            params.push(("code_challenge_method", "S256"));
         }
         form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())))
+            .extend_pairs(params)
             .finish()
-    };
-    let query = query_for(&s.persona);
-
-    // Verification sees the clock after the key rotation and the configured delay.
-    if p.rotate_before_signing {
-        // Prime the verifier's JWKS cache with the current keys first, then rotate.
-        verifier
-            .prefetch_keys(s.now_unix)
-            .await
-            .map_err(|e| e.to_string())?;
-        idp.rotate_keys().map_err(|e| e.to_string())?;
     }
-    // The consumer signs in at this brand, or at the other one of `[brands]`.
-    let sign_in_base = match s.brands.sign_in {
-        BrandSide::This => idp.base_url().to_owned(),
-        BrandSide::Other => idp.brand_url(OTHER_BRAND),
-    };
-    if flow.through_the_idp() {
-        let driven = super::mobile::drive(
-            s,
-            verifier,
-            Arc::clone(&clock),
-            &http,
-            &sign_in_base,
-            &query_for,
-        )
-        .await?;
-        return Ok(Driven {
-            verdict: driven.verdict.clone(),
-            observed: idp.state().observed(),
-            answers: Some(driven),
-        });
-    }
-    let redirect = authorize(&http, &sign_in_base, &query).await?;
+}
 
-    // Only the separate window sees the redirect's state; embedded and mobile flows get the code
-    // or token from the page or app.
-    let expected_state = popup.then_some(state.as_str());
-    let ctx = VerifyContext {
-        now: s.now_unix + s.verifier.verify_after_secs,
-        nonce: nonce.map(Nonce::new),
-        access_token: None,
-        code: None,
-        front_channel: !code_flow,
-    };
-    // The code flows read a code; the others the JWT, wherever the provider put it.
-    let read_handover = if code_flow {
-        read_redirect
-    } else {
-        read_implicit_redirect
-    };
-    let verdict = match s.response_type.as_deref() {
-        Some(several) if several.contains(' ') => {
-            match read_front_channel(&redirect, expected_state, several) {
-                Ok(front) => {
-                    verifier
-                        .authenticate_front_channel(&front, code_verifier, &ctx)
-                        .await
-                }
-                Err(rejection) => Err(rejection),
-            }
+/// What the platform decided: the consumer, or the refusal (the strict reading's findings ride
+/// on the consumer).
+type Decided = Result<AuthenticatedConsumer, crate::verifier::Rejection>;
+
+/// One web flow's moving parts, for its steps.
+struct Flow<'a> {
+    s: &'a Scenario,
+    idp: &'a MockIdp,
+    verifier: &'a Verifier,
+    http: &'a reqwest::Client,
+    clock: &'a Arc<FixedClock>,
+    sign_in_base: &'a str,
+    request: &'a Authorization,
+}
+
+impl Flow<'_> {
+    fn code_flow(&self) -> bool {
+        self.s.flow.redeems_a_code()
+    }
+
+    /// Only the separate window sees the redirect's state; embedded flows get the code or
+    /// token from the page.
+    fn expected_state(&self) -> Option<&str> {
+        matches!(self.s.flow, FlowKind::Popup | FlowKind::PopupImplicit)
+            .then_some(self.request.state.as_str())
+    }
+
+    /// The code flows read a code; the others the JWT, wherever the provider put it.
+    fn read_handover(
+        &self,
+        redirect: &std::collections::HashMap<String, String>,
+    ) -> Result<Handover, crate::verifier::Rejection> {
+        if self.code_flow() {
+            read_redirect(redirect, self.expected_state())
+        } else {
+            read_implicit_redirect(redirect, self.expected_state())
         }
-        _ => match read_handover(&redirect, expected_state) {
-            Err(rejection) => Err(rejection),
-            Ok(Handover::Code(code)) if code_flow => {
-                verifier
-                    .authenticate_code(
-                        &CodeRedemption {
-                            code,
-                            redirect_uri: None,
-                            code_verifier,
-                        },
-                        &ctx,
-                    )
-                    .await
+    }
+
+    /// What the redirect hands over, verified as the platform does (the replay and the second
+    /// login included).
+    async fn hand_over(
+        &self,
+        redirect: &std::collections::HashMap<String, String>,
+    ) -> Result<Decided, String> {
+        let s = self.s;
+        let ctx = VerifyContext {
+            now: s.now_unix + s.verifier.verify_after_secs,
+            nonce: self.request.nonce.as_deref().map(Nonce::new),
+            access_token: None,
+            code: None,
+            front_channel: !self.code_flow(),
+        };
+        let code_verifier = self.request.code_verifier.clone();
+        if let Some(several) = s.response_type.as_deref().filter(|rt| rt.contains(' ')) {
+            return Ok(
+                match read_front_channel(redirect, self.expected_state(), several) {
+                    Ok(front) => {
+                        self.verifier
+                            .authenticate_front_channel(&front, code_verifier, &ctx)
+                            .await
+                    }
+                    Err(rejection) => Err(rejection),
+                },
+            );
+        }
+        match self.read_handover(redirect) {
+            Err(rejection) => Ok(Err(rejection)),
+            Ok(Handover::Code(code)) if self.code_flow() => {
+                let redemption = CodeRedemption {
+                    code,
+                    redirect_uri: None,
+                    code_verifier,
+                };
+                Ok(self.verifier.authenticate_code(&redemption, &ctx).await)
             }
             Ok(Handover::IdToken {
                 id_token,
                 access_token,
-            }) if !code_flow => {
+            }) if !self.code_flow() => {
                 let ctx = VerifyContext {
                     access_token,
                     ..ctx
                 };
-                let first = verifier.verify(&id_token, &ctx).await;
+                let first = self.verifier.verify(&id_token, &ctx).await;
                 match (first, s.reauthenticate_after_secs) {
-                    (Ok(_), _) if s.replay => verifier.verify(&id_token, &ctx).await,
-                    (Ok(_), Some(after)) => {
-                        // The first token must have run out by then, or nothing is re-proved.
-                        let later = VerifyContext {
-                            now: ctx.now + after,
-                            ..ctx.clone()
-                        };
-                        match verifier.verify(&id_token, &later).await {
-                            Err(r) if r.reason == RejectReason::Expired => {}
-                            other => {
-                                return Err(format!(
-                                    "the first ID token was not expired {after} s later: {}",
-                                    match other {
-                                        Ok(_) => "still accepted".to_owned(),
-                                        Err(r) => r.reason.code().to_owned(),
-                                    }
-                                ))
-                            }
-                        }
-                        clock.advance(after);
-                        if p.rotate_between_logins {
-                            idp.rotate_keys().map_err(|e| e.to_string())?;
-                        }
-                        let again = authorize(&http, &sign_in_base, &query).await?;
-                        match read_handover(&again, expected_state) {
-                            Ok(Handover::IdToken {
-                                id_token,
-                                access_token,
-                            }) => {
-                                let ctx = VerifyContext {
-                                    access_token,
-                                    ..later
-                                };
-                                verifier.verify(&id_token, &ctx).await
-                            }
-                            Ok(other) => {
-                                return Err(format!("the second login handed over {other:?}"))
-                            }
-                            Err(rejection) => Err(rejection),
-                        }
-                    }
-                    (first, _) => first,
+                    (Ok(_), _) if s.replay => Ok(self.verifier.verify(&id_token, &ctx).await),
+                    (Ok(_), Some(after)) => self.reauthenticate(&id_token, &ctx, after).await,
+                    (first, _) => Ok(first),
                 }
             }
-            Ok(other) => {
+            Ok(other) => Err(format!(
+                "the redirect handed over {other:?} in a {:?} flow",
+                s.flow
+            )),
+        }
+    }
+
+    /// `after` seconds later the first ID token must have expired (or nothing is re-proved);
+    /// then a second login, whose verdict counts.
+    async fn reauthenticate(
+        &self,
+        id_token: &str,
+        ctx: &VerifyContext,
+        after: i64,
+    ) -> Result<Decided, String> {
+        let later = VerifyContext {
+            now: ctx.now + after,
+            ..ctx.clone()
+        };
+        match self.verifier.verify(id_token, &later).await {
+            Err(r) if r.reason == RejectReason::Expired => {}
+            other => {
                 return Err(format!(
-                    "the redirect handed over {other:?} in a {flow:?} flow"
+                    "the first ID token was not expired {after} s later: {}",
+                    match other {
+                        Ok(_) => "still accepted".to_owned(),
+                        Err(r) => r.reason.code().to_owned(),
+                    }
                 ))
             }
-        },
-    };
-    Ok(Driven {
-        verdict,
-        observed: idp.state().observed(),
-        answers: None,
-    })
+        }
+        self.clock.advance(after);
+        if self.s.provider.rotate_between_logins {
+            self.idp.rotate_keys().map_err(|e| e.to_string())?;
+        }
+        let persona = self
+            .s
+            .reauthenticate_as
+            .as_deref()
+            .unwrap_or(&self.s.persona);
+        let query = self.request.query(self.s, persona);
+        let again = authorize(self.http, self.sign_in_base, &query).await?;
+        match self.read_handover(&again) {
+            Ok(Handover::IdToken {
+                id_token,
+                access_token,
+            }) => {
+                let ctx = VerifyContext {
+                    access_token,
+                    ..later
+                };
+                Ok(self.verifier.verify(&id_token, &ctx).await)
+            }
+            Ok(other) => Err(format!("the second login handed over {other:?}")),
+            Err(rejection) => Ok(Err(rejection)),
+        }
+    }
 }
 
 /// Adds `[brands]`'s other brand beside the scenario's provider (this brand): keys of its own,
