@@ -450,7 +450,7 @@ pub async fn run_check(plan: &CheckPlan) -> Vec<Outcome> {
     let mut list = Checklist {
         outcomes: Vec::new(),
     };
-    let Ok(provider) = provider_checks(plan, &mut list).await else {
+    let Some(provider) = provider_checks(plan, &mut list).await else {
         return finish(plan, list.outcomes);
     };
     let source = match &plan.sign_in {
@@ -600,12 +600,24 @@ fn issuer_of(discovery: &url::Url) -> String {
 }
 
 /// TLS, discovery and keys; the verifier the sign-in checks use.
-async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provider, ()> {
+async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Option<Provider> {
+    let (http, doc) = fetch_discovery(plan, list).await?;
+    let issuer = discovery_lines(plan, &doc, list);
+    let jwks_uri = text_of(&doc, "jwks_uri");
+    let keys = jwks_lines(&http, &jwks_uri, list).await;
+    platform_side(plan, doc, issuer, &jwks_uri, keys, list)
+}
+
+/// `tls` and `discovery-fetch`: the HTTP client and the discovery document, if both work.
+async fn fetch_discovery(
+    plan: &CheckPlan,
+    list: &mut Checklist,
+) -> Option<(reqwest::Client, Value)> {
     let http = match http::client(plan) {
         Ok(http) => http,
         Err(e) => {
             list.record("tls", title::TLS, Instant::now(), Err(e));
-            return Err(());
+            return None;
         }
     };
     let started = Instant::now();
@@ -641,16 +653,23 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
         }
         Err(e) => {
             list.record("discovery-fetch", title::DISCOVERY, started, Err(e.into()));
-            return Err(());
+            return None;
         }
     };
-    let text = |key: &str| {
-        doc.get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
+    Some((http, doc))
+}
 
+fn text_of(doc: &Value, key: &str) -> String {
+    doc.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// `discovery-fields`, `discovery-issuer`, `https-everywhere` and `id-token-alg`: what the
+/// discovery document says; its issuer.
+fn discovery_lines(plan: &CheckPlan, doc: &Value, list: &mut Checklist) -> String {
+    let text = |key: &str| text_of(doc, key);
     let started = Instant::now();
     let missing: Vec<&str> = GOOGLE_FIELDS
         .iter()
@@ -729,11 +748,20 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
     };
     list.record("id-token-alg", title::ALG, started, result);
 
+    issuer
+}
+
+/// `jwks-usable` and `jwks-cache-control`: the kids the JWKS publishes and how many usable RSA
+/// signing keys it has.
+async fn jwks_lines(
+    http: &reqwest::Client,
+    jwks_uri: &str,
+    list: &mut Checklist,
+) -> (Vec<String>, usize) {
     let started = Instant::now();
-    let jwks_uri = text("jwks_uri");
     let mut jwks_kids = Vec::new();
     let mut rsa_keys = 0;
-    match http::get_json(&http, &jwks_uri).await {
+    match http::get_json(http, jwks_uri).await {
         Err(e) => {
             list.record("jwks-usable", title::JWKS, started, Err(e.into()));
             list.skip("jwks-cache-control", title::JWKS_CACHE, "no JWKS");
@@ -810,6 +838,19 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
         }
     }
 
+    (jwks_kids, rsa_keys)
+}
+
+/// The platform's verifier for the provider, as the connector would be set up; `None` (with
+/// `id-token-verified` failing) when it cannot be.
+fn platform_side(
+    plan: &CheckPlan,
+    doc: Value,
+    issuer: String,
+    jwks_uri: &str,
+    (jwks_kids, rsa_keys): (Vec<String>, usize),
+    list: &mut Checklist,
+) -> Option<Provider> {
     let mut config = VerifierConfig::new(
         Issuer::new(&issuer),
         KeySource::JwksUrl(jwks_uri.parse().unwrap_or_else(|_| plan.discovery.clone())),
@@ -825,7 +866,7 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
         Verifier::new(config).ok()
     });
     match Verifier::new(config.clone()) {
-        Ok(verifier) => Ok(Provider {
+        Ok(verifier) => Some(Provider {
             implicit_verifier,
             doc,
             issuer,
@@ -841,7 +882,7 @@ async fn provider_checks(plan: &CheckPlan, list: &mut Checklist) -> Result<Provi
                 Instant::now(),
                 Err(format!("the platform side cannot be set up: {e}")),
             );
-            Err(())
+            None
         }
     }
 }
