@@ -12,6 +12,7 @@ mod basis;
 mod code_flow;
 mod config;
 mod consumer;
+mod json;
 mod keyset;
 mod payload;
 mod reason;
@@ -24,8 +25,7 @@ pub use basis::Basis;
 pub use code_flow::{pkce_pair, CodeRedemption, TokenSet};
 pub use config::{ClientAuth, Flow, KeySource, PhoneNumberMapping, VerifierConfig};
 pub use consumer::{
-    flatten_sdes, AuthenticatedConsumer, ConsumerProfile, Field, ProfileField, Provenance,
-    StandardClaims,
+    AuthenticatedConsumer, ConsumerProfile, Field, ProfileField, Provenance, StandardClaims,
 };
 pub use reason::{PlatformError, RejectReason, Rejection};
 pub use redirect::{
@@ -33,6 +33,7 @@ pub use redirect::{
     Handover,
 };
 pub use rule::{Reading, Refuses, Rule};
+pub use sdes::flatten_sdes;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

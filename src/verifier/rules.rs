@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 
 use super::config::VerifierConfig;
 use super::consumer::{AuthenticatedConsumer, StandardClaims};
-use super::payload::{Claim, JwsHeader, LpSdes, Payload};
+use super::json::Claim;
+use super::payload::{JwsHeader, LpSdes, Payload};
 use super::reason::{RejectReason, Rejection};
 use super::rule::{Refuses, Rule};
 use super::{sdes, VerifyContext};
