@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::config::PhoneNumberMapping;
-use super::reason::Rejection;
+use super::rejection::Rejection;
 use super::sdes::{flatten_authenticated, flatten_sdes};
 use crate::claims::{CustomerInfo, Issuer, PersonalInfo, Subject};
 

@@ -11,11 +11,13 @@ use std::sync::OnceLock;
 
 use super::config::VerifierConfig;
 use super::consumer::{AuthenticatedConsumer, StandardClaims};
+use super::context::VerifyContext;
 use super::json::Claim;
 use super::payload::{JwsHeader, LpSdes, Payload};
-use super::reason::{RejectReason, Rejection};
+use super::reason::RejectReason;
+use super::rejection::Rejection;
 use super::rule::{Refuses, Rule};
-use super::{sdes, VerifyContext};
+use super::sdes;
 use crate::claims::{Issuer, Subject};
 use crate::jose::left_half_sha256;
 

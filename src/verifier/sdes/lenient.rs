@@ -20,7 +20,7 @@ use super::{
 };
 use crate::claims::{CustomerInfo, Gender, PersonalInfo};
 use crate::verifier::json::{message, Text};
-use crate::verifier::reason::Rejection;
+use crate::verifier::rejection::Rejection;
 
 /// What one value must be.
 #[derive(Debug, Clone, Copy)]

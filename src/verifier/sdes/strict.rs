@@ -15,7 +15,8 @@ use super::{
 };
 use crate::claims::{CustomerInfo, PersonalInfo};
 use crate::verifier::json::{message, Claim, Skip, Text};
-use crate::verifier::reason::{RejectReason, Rejection};
+use crate::verifier::reason::RejectReason;
+use crate::verifier::rejection::Rejection;
 
 fn invalid(detail: impl Into<String>) -> Rejection {
     Rejection::new(RejectReason::LpSdesInvalid, detail)
