@@ -6,14 +6,12 @@
 //! changes the compact text afterwards. Unless a mutation says otherwise the result is re-signed
 //! with the genuine key, so the rule under test is the only one that fails.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use hmac::{Hmac, Mac as _};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
-use super::{rsa_sign, Encrypter, JoseError};
+use super::{b64url, rsa_sign, Encrypter, JoseError};
 use crate::keys::SigningKey;
 
 macro_rules! catalog {
@@ -686,11 +684,7 @@ impl Mutation {
             }
             M::HashConstruction => {
                 let at = text(c, "at_hash");
-                set(
-                    c,
-                    "at_hash",
-                    json!(URL_SAFE_NO_PAD.encode(Sha256Digest::of(&at))),
-                );
+                set(c, "at_hash", json!(b64url::encode(Sha256Digest::of(&at))));
             }
             M::SdesImpossibleDate | M::SdesNestedUnknown => {
                 let (kind, body) = if self == M::SdesImpossibleDate {
@@ -771,10 +765,6 @@ impl Sha256Digest {
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 fn hs256(key: &[u8], input: &[u8]) -> Result<Vec<u8>, JoseError> {
     // HMAC takes keys of any length, including the empty and short keys these forgeries need.
     let mut mac = <Hmac<Sha256>>::new_from_slice(key).map_err(|e| JoseError::Key(e.to_string()))?;
@@ -810,7 +800,11 @@ pub fn forge(
         Some(raw) => raw.clone(),
         None => serde_json::to_vec(&f.claims)?,
     };
-    let input = format!("{}.{}", b64(&header_bytes), b64(&payload_bytes));
+    let input = format!(
+        "{}.{}",
+        b64url::encode(&header_bytes),
+        b64url::encode(&payload_bytes)
+    );
     let signature = match &f.signing {
         Signing::Genuine => rsa_sign(keys.genuine, "RS256", input.as_bytes())?,
         Signing::Unpublished => rsa_sign(keys.unpublished, "RS256", input.as_bytes())?,
@@ -820,7 +814,7 @@ pub fn forge(
         Signing::Zero(len) => vec![0; *len],
         Signing::Fixed(bytes) => bytes.clone(),
     };
-    let mut token = format!("{input}.{}", b64(&signature));
+    let mut token = format!("{input}.{}", b64url::encode(&signature));
     for after in &f.after {
         token = apply_after(*after, &token, &f, keys)?;
     }
@@ -846,8 +840,8 @@ fn apply_after(
         After::TruncatedSig => {
             // Three bytes short, encoded canonically: the outcome never depends on which
             // spare bits the shortened text happens to carry.
-            let sig = URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
-            format!("{h}.{p}.{}", b64(&sig[..sig.len().saturating_sub(3)]))
+            let sig = b64url::decode(s).unwrap_or_default();
+            format!("{h}.{p}.{}", b64url::encode(&sig[..sig.len().saturating_sub(3)]))
         }
         After::Padding => format!("{h}==.{p}.{s}"),
         After::StdAlphabet => {
@@ -877,27 +871,27 @@ fn apply_after(
             format!("{h}.{payload}.{s}")
         }
         After::Bitflip => {
-            let flipped: Vec<u8> = URL_SAFE_NO_PAD.decode(s).unwrap_or_default().iter().map(|b| b ^ 0x5A).collect();
-            format!("{h}.{p}.{}", b64(&flipped))
+            let flipped: Vec<u8> = b64url::decode(s).unwrap_or_default().iter().map(|b| b ^ 0x5A).collect();
+            format!("{h}.{p}.{}", b64url::encode(&flipped))
         }
         After::Transplant => {
             let mut other = f.claims.clone();
             other.insert("sub".into(), json!("someone-else"));
-            let other_input = format!("{h}.{}", b64(&serde_json::to_vec(&other)?));
-            format!("{h}.{p}.{}", b64(&rsa_sign(keys.genuine, "RS256", other_input.as_bytes())?))
+            let other_input = format!("{h}.{}", b64url::encode(&serde_json::to_vec(&other)?));
+            format!("{h}.{p}.{}", b64url::encode(&rsa_sign(keys.genuine, "RS256", other_input.as_bytes())?))
         }
         After::SigShort => {
-            let sig = URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
-            format!("{h}.{p}.{}", b64(&sig[1..]))
+            let sig = b64url::decode(s).unwrap_or_default();
+            format!("{h}.{p}.{}", b64url::encode(&sig[1..]))
         }
         After::MacTruncated => {
-            let sig = URL_SAFE_NO_PAD.decode(s).unwrap_or_default();
-            format!("{h}.{p}.{}", b64(&sig[..16.min(sig.len())]))
+            let sig = b64url::decode(s).unwrap_or_default();
+            format!("{h}.{p}.{}", b64url::encode(&sig[..16.min(sig.len())]))
         }
-        After::KeepSigAlgNone => format!("{}.{p}.{s}", b64(br#"{"alg":"none"}"#)),
+        After::KeepSigAlgNone => format!("{}.{p}.{s}", b64url::encode(br#"{"alg":"none"}"#)),
         After::JsonSerialization => json!({"protected": h, "payload": p, "signature": s}).to_string(),
         After::UnprotectedParams => {
-            json!({"protected": b64(b"{}"), "header": {"alg": "RS256"}, "payload": p, "signature": s}).to_string()
+            json!({"protected": b64url::encode(b"{}"), "header": {"alg": "RS256"}, "payload": p, "signature": s}).to_string()
         }
         After::ManyDots => ".".repeat(40_000),
     })
@@ -910,8 +904,11 @@ fn envelope(
     keys: &ForgeKeys<'_>,
 ) -> Result<String, JoseError> {
     let fake = |header: &str| {
-        let seg = b64(&[7u8; 16]);
-        format!("{}.{seg}.{seg}.{seg}.{seg}", b64(header.as_bytes()))
+        let seg = b64url::encode([7u8; 16]);
+        format!(
+            "{}.{seg}.{seg}.{seg}.{seg}",
+            b64url::encode(header.as_bytes())
+        )
     };
     let forced;
     let encrypter = match (keys.envelope, f.envelope) {
@@ -934,9 +931,9 @@ fn envelope(
         Envelope::AsConfigured | Envelope::Forced => encrypter.encrypt(&signed)?,
         Envelope::TagLong => {
             let mut parts = segments(&encrypter.encrypt(&signed)?);
-            let mut tag = URL_SAFE_NO_PAD.decode(&parts[4]).unwrap_or_default();
+            let mut tag = b64url::decode(&parts[4]).unwrap_or_default();
             tag.extend_from_slice(&[0u8; 16]);
-            parts[4] = b64(&tag);
+            parts[4] = b64url::encode(&tag);
             parts.join(".")
         }
         Envelope::BareClaims => encrypter.encrypt(claims_json)?,
@@ -944,22 +941,22 @@ fn envelope(
         Envelope::Nested => encrypter.encrypt(&encrypter.encrypt(&signed)?)?,
         Envelope::TagShort => {
             let mut parts = segments(&encrypter.encrypt(&signed)?);
-            let tag = URL_SAFE_NO_PAD.decode(&parts[4]).unwrap_or_default();
-            parts[4] = b64(&tag[..8.min(tag.len())]);
+            let tag = b64url::decode(&parts[4]).unwrap_or_default();
+            parts[4] = b64url::encode(&tag[..8.min(tag.len())]);
             parts.join(".")
         }
         Envelope::IvShort => {
             let mut parts = segments(&encrypter.encrypt(&signed)?);
-            let iv = URL_SAFE_NO_PAD.decode(&parts[2]).unwrap_or_default();
-            parts[2] = b64(&iv[..8.min(iv.len())]);
+            let iv = b64url::decode(&parts[2]).unwrap_or_default();
+            parts[2] = b64url::encode(&iv[..8.min(iv.len())]);
             parts.join(".")
         }
         Envelope::AadTamper => {
             let mut parts = segments(&encrypter.encrypt(&signed)?);
             let mut header: Value =
-                serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[0]).unwrap_or_default())?;
+                serde_json::from_slice(&b64url::decode(&parts[0]).unwrap_or_default())?;
             header["kid"] = json!(format!("{}x", header["kid"].as_str().unwrap_or_default()));
-            parts[0] = b64(&serde_json::to_vec(&header)?);
+            parts[0] = b64url::encode(&serde_json::to_vec(&header)?);
             parts.join(".")
         }
     })

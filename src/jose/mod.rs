@@ -5,8 +5,6 @@
 
 use std::fmt;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use josekit::jwe::{JweEncrypter, JweHeader};
 use josekit::jws::{JwsHeader, JwsSigner};
 use serde::{Deserialize, Serialize};
@@ -14,6 +12,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::keys::{Kid, RsaKey, SigningKey};
 
+pub mod b64url;
 pub mod compact;
 pub mod json_text;
 pub mod malform;
@@ -336,7 +335,7 @@ pub(crate) fn rsa_sign(key: &SigningKey, alg: &str, input: &[u8]) -> Result<Vec<
 /// for RS256 tokens (OIDC Core §3.1.3.6, §3.3.2.11). Always 22 characters.
 pub fn left_half_sha256(value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..16])
+    b64url::encode(&digest[..16])
 }
 
 #[cfg(test)]

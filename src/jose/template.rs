@@ -7,12 +7,10 @@
 //! `"${nonce}"`, `"${at_hash}"`, `"${c_hash}"`. One without a value in this request (no nonce
 //! sent, no access token issued) stays as written.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use josekit::jwe::{JweContentEncryption, JweEncrypter as _, JweHeader};
 use serde::{Deserialize, Serialize};
 
-use super::JoseError;
+use super::{b64url, JoseError};
 use crate::keys::{RsaKey, SigningKey};
 
 /// Which key signs.
@@ -132,7 +130,11 @@ impl TokenTemplate {
             None => payload,
             Some(header) => {
                 let header = fill(header, live);
-                let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+                let input = format!(
+                    "{}.{}",
+                    b64url::encode(header.as_bytes()),
+                    b64url::encode(payload.as_bytes())
+                );
                 let alg = serde_json::from_str::<serde_json::Value>(&header)
                     .ok()
                     .and_then(|h| h.get("alg").and_then(|a| a.as_str()).map(str::to_owned))
@@ -145,7 +147,7 @@ impl TokenTemplate {
                 if let Some(len) = self.signature_len {
                     signature.resize(len, 0);
                 }
-                format!("{input}.{}", b64(&signature))
+                format!("{input}.{}", b64url::encode(&signature))
             }
         };
         match &self.envelope {
@@ -166,7 +168,7 @@ impl TokenTemplate {
                 .and_then(|h| h.get(name).and_then(|v| v.as_str()).map(str::to_owned))
                 .unwrap_or_default()
         };
-        let protected = b64(header.as_bytes());
+        let protected = b64url::encode(header.as_bytes());
         let to = match self.encrypt_to {
             Recipient::Platform => Some(keys.platform),
             Recipient::Other => Some(keys.other),
@@ -199,7 +201,7 @@ impl TokenTemplate {
                 }
             }
         }
-        let [key, iv, ciphertext, tag] = segments.map(|s| b64(&s));
+        let [key, iv, ciphertext, tag] = segments.map(|s| b64url::encode(&s));
         Ok(format!("{protected}.{key}.{iv}.{ciphertext}.{tag}"))
     }
 }
@@ -223,10 +225,6 @@ fn fill(text: &str, live: &Live<'_>) -> String {
         }
     }
     out
-}
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn random(len: usize) -> Vec<u8> {
@@ -332,14 +330,11 @@ mod tests {
         let token = template.render(&live(), &tk).unwrap();
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(
-            URL_SAFE_NO_PAD.decode(parts[0]).unwrap(),
+            b64url::decode(parts[0]).unwrap(),
             b"{ \"kid\":\"k1\", \"alg\":\"RS256\" }"
         );
-        assert_eq!(
-            URL_SAFE_NO_PAD.decode(parts[1]).unwrap(),
-            payload.as_bytes()
-        );
-        let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+        assert_eq!(b64url::decode(parts[1]).unwrap(), payload.as_bytes());
+        let signature = b64url::decode(parts[2]).unwrap();
         let input = format!("{}.{}", parts[0], parts[1]);
         assert!(super::super::Rs256Verifier::new(signing[0].key())
             .unwrap()
@@ -351,9 +346,7 @@ mod tests {
         }
         .render(&live(), &tk)
         .unwrap();
-        let signature = URL_SAFE_NO_PAD
-            .decode(unpublished.split('.').nth(2).unwrap())
-            .unwrap();
+        let signature = b64url::decode(unpublished.split('.').nth(2).unwrap()).unwrap();
         assert_eq!(signature.len(), 100);
     }
 
@@ -376,7 +369,7 @@ mod tests {
             };
             let jwe = template.render(&live(), &tk).unwrap();
             let first = jwe.split('.').next().unwrap();
-            assert_eq!(URL_SAFE_NO_PAD.decode(first).unwrap(), envelope.as_bytes());
+            assert_eq!(b64url::decode(first).unwrap(), envelope.as_bytes());
             let (_, inner) = super::super::decrypt(&jwe, &platform).unwrap();
             assert_eq!(inner.split(|b| *b == b'.').count(), 3);
             let sealed_elsewhere = TokenTemplate {
@@ -388,7 +381,7 @@ mod tests {
             .unwrap();
             assert!(super::super::decrypt(&sealed_elsewhere, &platform).is_err());
             let tag = sealed_elsewhere.rsplit('.').next().unwrap();
-            assert_eq!(URL_SAFE_NO_PAD.decode(tag).unwrap().len(), 8);
+            assert_eq!(b64url::decode(tag).unwrap().len(), 8);
         }
     }
 

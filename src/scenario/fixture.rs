@@ -15,8 +15,6 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use hmac::{Hmac, Mac as _};
 use rand::{Rng as _, SeedableRng as _};
 use sha2::Sha256;
@@ -24,6 +22,7 @@ use sha2::Sha256;
 use super::file::{FlowKind, Scenario, DEFAULT_NOW};
 use super::report::{Outcome, Status};
 use super::runner::run_one;
+use crate::jose::b64url::decode as b64url;
 use crate::jose::json_text::{self, Kind, Step};
 use crate::jose::template::{rsa_alg, sealable, Recipient, Sign, TokenTemplate};
 use crate::verifier::{
@@ -118,12 +117,6 @@ struct Maker<'a> {
     sub: Option<String>,
     /// The claims to keep or fake, the flow, the id and the source.
     options: &'a FixtureOptions,
-}
-
-fn b64url(segment: &str) -> Option<Vec<u8>> {
-    let bytes = URL_SAFE_NO_PAD.decode(segment).ok()?;
-    // Canonical only: the same bytes written differently are kept as written, elsewhere.
-    (URL_SAFE_NO_PAD.encode(&bytes) == segment).then_some(bytes)
 }
 
 fn utf8(bytes: Vec<u8>) -> Option<String> {

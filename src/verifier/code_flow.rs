@@ -7,9 +7,9 @@ use rand::RngCore as _;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
-use super::config::ClientAuth;
-use super::reason::{RejectReason, Rejection};
-use super::Verifier;
+use super::config::{ClientAuth, VerifierConfig};
+use super::reason::RejectReason;
+use super::rejection::Rejection;
 
 /// What a token endpoint returned that the verifier uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,128 +74,147 @@ fn unreachable_reason(err: &reqwest::Error) -> String {
     }
 }
 
-impl Verifier {
-    /// Redeems `code` at the configured token endpoint.
-    pub async fn redeem(&self, redemption: &CodeRedemption) -> Result<TokenSet, Rejection> {
-        let config = &self.config;
-        let Some(endpoint) = &config.token_endpoint else {
-            return Err(Rejection::new(
-                RejectReason::TokenEndpointError,
-                "no token endpoint is configured",
-            ));
-        };
-        if endpoint.scheme() != "https" && !config.insecure_allow_http {
-            return Err(Rejection::new(
-                RejectReason::InsecureTransport,
-                format!("the token endpoint {endpoint} is not HTTPS"),
-            ));
-        }
-        let redirect_uri = redemption
-            .redirect_uri
-            .as_deref()
-            .unwrap_or(&config.redirect_uri);
-        let mut params: Vec<(&str, &str)> = vec![
-            ("grant_type", "authorization_code"),
-            ("code", &redemption.code),
-            ("redirect_uri", redirect_uri),
-        ];
-        if config.pkce {
-            if let Some(verifier) = &redemption.code_verifier {
-                params.push(("code_verifier", verifier));
-            }
-        }
-        let client_id = config.client_id.as_ref().map(|c| c.as_str()).unwrap_or("");
-        let secret = config
-            .client_secret
-            .as_ref()
-            .map(|s| s.expose())
-            .unwrap_or("");
-        let request = self.http.post(endpoint.clone());
-        let request = match config.client_auth {
-            ClientAuth::Basic => request
-                .basic_auth(form_escape(client_id), Some(form_escape(secret)))
-                .form(&params),
-            ClientAuth::Body => {
-                params.push(("client_id", client_id));
-                params.push(("client_secret", secret));
-                request.form(&params)
-            }
-            ClientAuth::JsonBody => {
-                let body: serde_json::Map<String, Value> = params
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-                    .collect();
-                request
-                    .basic_auth(form_escape(client_id), Some(form_escape(secret)))
-                    .json(&body)
-            }
-        };
-        let response = request.send().await.map_err(|err| {
-            Rejection::new(
-                RejectReason::TokenEndpointUnreachable,
-                format!("{endpoint}: {}", unreachable_reason(&err)),
-            )
-        })?;
-        let status = response.status();
-        // RFC 6749 §5.1: the token response is application/json.
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let json_type = content_type
-            .as_deref()
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-        let body = read_limited(response, config.max_response_bytes)
-            .await
-            .map_err(|e| Rejection::new(RejectReason::TokenResponseInvalid, e))?;
-        let json: Option<Value> = serde_json::from_slice(&body).ok();
-        if !status.is_success() {
-            // Google's {"error", "error_description"} or the platform's {"error"} (§6.1).
-            let error = json
-                .as_ref()
-                .and_then(|j| j.get("error"))
-                .and_then(Value::as_str);
-            let description = json
-                .as_ref()
-                .and_then(|j| j.get("error_description"))
-                .and_then(Value::as_str);
-            let detail = match (error, description) {
-                (Some(e), Some(d)) => format!("HTTP {}: {e}: {d}", status.as_u16()),
-                (Some(e), None) => format!("HTTP {}: {e}", status.as_u16()),
-                _ => format!("HTTP {} without an OAuth error body", status.as_u16()),
-            };
-            return Err(Rejection::new(RejectReason::TokenEndpointError, detail));
-        }
-        if !json_type {
-            return Err(Rejection::new(
-                RejectReason::TokenResponseInvalid,
-                format!(
-                    "the token response is {}, not application/json",
-                    content_type.as_deref().unwrap_or("without a Content-Type")
-                ),
-            ));
-        }
-        let Some(Value::Object(json)) = json else {
-            return Err(Rejection::new(
-                RejectReason::TokenResponseInvalid,
-                "the token response is not a JSON object",
-            ));
-        };
-        let Some(Value::String(id_token)) = json.get("id_token") else {
-            return Err(Rejection::new(
-                RejectReason::TokenResponseInvalid,
-                "the token response has no id_token",
-            ));
-        };
-        Ok(TokenSet {
-            id_token: id_token.clone(),
-            access_token: json
-                .get("access_token")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        })
+/// Redeems `redemption`'s code at the configured token endpoint, over `http`.
+pub(super) async fn redeem(
+    http: &reqwest::Client,
+    config: &VerifierConfig,
+    redemption: &CodeRedemption,
+) -> Result<TokenSet, Rejection> {
+    let Some(endpoint) = &config.token_endpoint else {
+        return Err(Rejection::new(
+            RejectReason::TokenEndpointError,
+            "no token endpoint is configured",
+        ));
+    };
+    if endpoint.scheme() != "https" && !config.insecure_allow_http {
+        return Err(Rejection::new(
+            RejectReason::InsecureTransport,
+            format!("the token endpoint {endpoint} is not HTTPS"),
+        ));
     }
+    let request = token_request(http.post(endpoint.clone()), config, redemption);
+    let response = request.send().await.map_err(|err| {
+        Rejection::new(
+            RejectReason::TokenEndpointUnreachable,
+            format!("{endpoint}: {}", unreachable_reason(&err)),
+        )
+    })?;
+    read_token_response(response, config.max_response_bytes).await
+}
+
+/// The token request (RFC 6749 §4.1.3): the code, the redirect URI, the PKCE verifier when
+/// PKCE is on, and the client's credentials the way the connector sends them.
+fn token_request(
+    request: reqwest::RequestBuilder,
+    config: &VerifierConfig,
+    redemption: &CodeRedemption,
+) -> reqwest::RequestBuilder {
+    let redirect_uri = redemption
+        .redirect_uri
+        .as_deref()
+        .unwrap_or(&config.redirect_uri);
+    let mut params: Vec<(&str, &str)> = vec![
+        ("grant_type", "authorization_code"),
+        ("code", &redemption.code),
+        ("redirect_uri", redirect_uri),
+    ];
+    if config.pkce {
+        if let Some(verifier) = &redemption.code_verifier {
+            params.push(("code_verifier", verifier));
+        }
+    }
+    let client_id = config.client_id.as_ref().map(|c| c.as_str()).unwrap_or("");
+    let secret = config
+        .client_secret
+        .as_ref()
+        .map(|s| s.expose())
+        .unwrap_or("");
+    match config.client_auth {
+        ClientAuth::Basic => request
+            .basic_auth(form_escape(client_id), Some(form_escape(secret)))
+            .form(&params),
+        ClientAuth::Body => {
+            params.push(("client_id", client_id));
+            params.push(("client_secret", secret));
+            request.form(&params)
+        }
+        ClientAuth::JsonBody => {
+            let body: serde_json::Map<String, Value> = params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+                .collect();
+            request
+                .basic_auth(form_escape(client_id), Some(form_escape(secret)))
+                .json(&body)
+        }
+    }
+}
+
+/// The token endpoint's answer, read up to `max` bytes: its OAuth error, or the ID token (and
+/// access token) of a JSON token response.
+async fn read_token_response(
+    response: reqwest::Response,
+    max: usize,
+) -> Result<TokenSet, Rejection> {
+    let status = response.status();
+    // RFC 6749 §5.1: the token response is application/json.
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let json_type = content_type
+        .as_deref()
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    let body = read_limited(response, max)
+        .await
+        .map_err(|e| Rejection::new(RejectReason::TokenResponseInvalid, e))?;
+    let json: Option<Value> = serde_json::from_slice(&body).ok();
+    if !status.is_success() {
+        // Google's {"error", "error_description"} or the platform's {"error"} (§6.1).
+        let error = json
+            .as_ref()
+            .and_then(|j| j.get("error"))
+            .and_then(Value::as_str);
+        let description = json
+            .as_ref()
+            .and_then(|j| j.get("error_description"))
+            .and_then(Value::as_str);
+        let detail = match (error, description) {
+            (Some(e), Some(d)) => format!("HTTP {}: {e}: {d}", status.as_u16()),
+            (Some(e), None) => format!("HTTP {}: {e}", status.as_u16()),
+            _ => format!("HTTP {} without an OAuth error body", status.as_u16()),
+        };
+        return Err(Rejection::new(RejectReason::TokenEndpointError, detail));
+    }
+    if !json_type {
+        return Err(Rejection::new(
+            RejectReason::TokenResponseInvalid,
+            format!(
+                "the token response is {}, not application/json",
+                content_type.as_deref().unwrap_or("without a Content-Type")
+            ),
+        ));
+    }
+    let Some(Value::Object(json)) = json else {
+        return Err(Rejection::new(
+            RejectReason::TokenResponseInvalid,
+            "the token response is not a JSON object",
+        ));
+    };
+    let Some(Value::String(id_token)) = json.get("id_token") else {
+        return Err(Rejection::new(
+            RejectReason::TokenResponseInvalid,
+            "the token response has no id_token",
+        ));
+    };
+    Ok(TokenSet {
+        id_token: id_token.clone(),
+        access_token: json
+            .get("access_token")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    })
 }
 
 /// RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.

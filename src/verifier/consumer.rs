@@ -8,6 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::config::PhoneNumberMapping;
+use super::rejection::Rejection;
+use super::sdes::{flatten_authenticated, flatten_sdes};
 use crate::claims::{CustomerInfo, Issuer, PersonalInfo, Subject};
 
 /// Where a field shown to the agent came from.
@@ -85,7 +87,7 @@ pub struct AuthenticatedConsumer {
     pub(super) shown_sdes: Option<Value>,
     pub(super) phone_number_mapping: PhoneNumberMapping,
     /// The refusals only the strict reading makes, in the order the rules ran.
-    pub(super) findings: Vec<super::Rejection>,
+    pub(super) findings: Vec<Rejection>,
     /// `aud` as JSON text, when present.
     pub(super) audience: Option<String>,
     /// The verified payload, JSON.
@@ -166,12 +168,12 @@ impl AuthenticatedConsumer {
 
     /// The refusals only the strict reading makes, in the order the rules ran: each names
     /// its rule, basis and reason. Empty when both readings authenticate.
-    pub fn strict_findings(&self) -> &[super::Rejection] {
+    pub fn strict_findings(&self) -> &[Rejection] {
         &self.findings
     }
 
     /// The strict reading's verdict: this consumer, or the first refusal it would make.
-    pub fn strict(self) -> Result<Self, super::Rejection> {
+    pub fn strict(self) -> Result<Self, Rejection> {
         match self.findings.first() {
             Some(first) => Err(first.clone()),
             None => Ok(self),
@@ -220,7 +222,7 @@ impl AuthenticatedConsumer {
             let fields = fields(
                 self.sub.as_str(),
                 &self.claims,
-                super::sdes::flat(&lp_sdes),
+                flatten_authenticated(&lp_sdes),
                 self.phone_number_mapping,
                 &mut warnings,
             );
@@ -337,53 +339,6 @@ fn fields(
     };
     fields.sort_by_key(|f| section(&f.key));
     fields
-}
-
-/// Flattens a JSON value into `(key, text)` pairs: objects with dots, arrays with `[i]`. The
-/// key is built once per leaf and moved into the pair.
-pub(crate) fn flatten(key: String, value: &Value, out: &mut Vec<(String, String)>) {
-    match value {
-        Value::Object(map) => map
-            .iter()
-            .for_each(|(k, v)| flatten(format!("{key}.{k}"), v, out)),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| flatten(format!("{key}[{i}]"), v, out)),
-        Value::String(s) => out.push((key, s.clone())),
-        Value::Null => {}
-        other => out.push((key, other.to_string())),
-    }
-}
-
-/// Flattens SDEs as a page pushes them (`[{"type":"ctmrinfo","info":{…}}, …]`): the fields of
-/// each under its type, skipping the `type` member itself.
-pub fn flatten_sdes(sdes: &Value) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for sde in sdes.as_array().into_iter().flatten() {
-        let Some(kind) = sde.get("type").and_then(Value::as_str) else {
-            continue;
-        };
-        let body = match kind {
-            "ctmrinfo" => sde.get("info"),
-            "personal" => sde.get("personal"),
-            _ => None,
-        };
-        match body {
-            Some(body) => flatten(kind.to_owned(), body, &mut out),
-            None => {
-                for (k, v) in sde
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter(|(k, _)| *k != "type")
-                {
-                    flatten(format!("{kind}.{k}"), v, &mut out);
-                }
-            }
-        }
-    }
-    out
 }
 
 /// One line of the agent's consumer panel.

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::reason::{RejectReason, Rejection};
+use super::reason::RejectReason;
+use super::rejection::Rejection;
 use crate::jose::Rs256Verifier;
 use crate::keys::RsaKey;
 

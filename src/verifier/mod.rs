@@ -12,10 +12,13 @@ mod basis;
 mod code_flow;
 mod config;
 mod consumer;
+mod context;
+mod json;
 mod keyset;
 mod payload;
 mod reason;
 mod redirect;
+mod rejection;
 mod rule;
 mod rules;
 mod sdes;
@@ -24,21 +27,22 @@ pub use basis::Basis;
 pub use code_flow::{pkce_pair, CodeRedemption, TokenSet};
 pub use config::{ClientAuth, Flow, KeySource, PhoneNumberMapping, VerifierConfig};
 pub use consumer::{
-    flatten_sdes, AuthenticatedConsumer, ConsumerProfile, Field, ProfileField, Provenance,
-    StandardClaims,
+    AuthenticatedConsumer, ConsumerProfile, Field, ProfileField, Provenance, StandardClaims,
 };
-pub use reason::{PlatformError, RejectReason, Rejection};
+pub use context::VerifyContext;
+pub use reason::{PlatformError, RejectReason};
 pub use redirect::{
     read_front_channel, read_implicit_redirect, read_redirect, redirect_params, FrontChannel,
     Handover,
 };
+pub use rejection::Rejection;
 pub use rule::{Reading, Refuses, Rule};
+pub use sdes::flatten_sdes;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
 
-use crate::claims::Nonce;
 use crate::jose::compact::{self, UnverifiedJws};
 use crate::jose::Decrypter;
 use crate::store::Store;
@@ -58,33 +62,6 @@ pub fn strict_refusal(verdict: &Result<AuthenticatedConsumer, Rejection>) -> Opt
     match verdict {
         Ok(consumer) => consumer.strict_findings().first(),
         Err(refusal) => Some(refusal.strict()),
-    }
-}
-
-/// What the caller knows about the exchange the token belongs to.
-#[derive(Debug, Clone, Default)]
-pub struct VerifyContext {
-    /// Now, Unix seconds: the clock is an input, never read inside the rules.
-    pub now: i64,
-    /// The nonce sent with the authorization request, if one was.
-    pub nonce: Option<Nonce>,
-    /// The access token issued with the ID token, to check `at_hash`.
-    pub access_token: Option<String>,
-    /// The code issued with the ID token (hybrid responses), to check `c_hash`.
-    pub code: Option<String>,
-    /// The ID token came from the authorization endpoint: then `c_hash` is required with a
-    /// code and `at_hash` with an access token (OIDC Core §3.3.2.11, §3.2.2.10). From the
-    /// token endpoint, `at_hash` is optional.
-    pub front_channel: bool,
-}
-
-impl VerifyContext {
-    /// A context at `now` with nothing else known.
-    pub fn at(now: i64) -> Self {
-        Self {
-            now,
-            ..Self::default()
-        }
     }
 }
 
@@ -189,6 +166,11 @@ impl Verifier {
     /// The configuration.
     pub fn config(&self) -> &VerifierConfig {
         &self.config
+    }
+
+    /// Redeems `code` at the configured token endpoint.
+    pub async fn redeem(&self, redemption: &CodeRedemption) -> Result<TokenSet, Rejection> {
+        code_flow::redeem(&self.http, &self.config, redemption).await
     }
 
     /// Verifies an ID token (compact JWS, or a JWE around one) handed over by a page, a popup

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::reason::{RejectReason, Rejection};
+use super::reason::RejectReason;
+use super::rejection::Rejection;
 
 /// What the redirect handed over.
 #[derive(Debug, Clone, PartialEq, Eq)]

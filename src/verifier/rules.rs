@@ -11,10 +11,13 @@ use std::sync::OnceLock;
 
 use super::config::VerifierConfig;
 use super::consumer::{AuthenticatedConsumer, StandardClaims};
-use super::payload::{Claim, JwsHeader, LpSdes, Payload};
-use super::reason::{RejectReason, Rejection};
+use super::context::VerifyContext;
+use super::json::Claim;
+use super::payload::{JwsHeader, LpSdes, Payload};
+use super::reason::RejectReason;
+use super::rejection::Rejection;
 use super::rule::{Refuses, Rule};
-use super::{sdes, VerifyContext};
+use super::sdes;
 use crate::claims::{Issuer, Subject};
 use crate::jose::left_half_sha256;
 
@@ -412,6 +415,9 @@ fn check_hashes(
     Ok(())
 }
 
+/// Every claim rule, in order: `iss`, `sub`, the times, `aud` and `azp`, `nonce`, the hashes,
+/// the standard claims the agent sees, then `lp_sdes`; on success the consumer, still without
+/// its payload.
 fn check_claims(
     claims: Payload<'_>,
     ctx: &VerifyContext,
@@ -420,8 +426,43 @@ fn check_claims(
     encrypted: bool,
     findings: &mut Findings,
 ) -> Result<AuthenticatedConsumer, Rejection> {
-    // iss: exact, case-sensitive equality with "JWT issuer (iss)" (§1.1, §3.1, §4.1).
-    let iss = text(&claims.iss, "iss")
+    let iss = check_issuer(&claims.iss, config)?;
+    let sub = check_subject(&claims.sub, findings)?;
+    let (iat, exp) = check_times(&claims, ctx, config, findings)?;
+    // aud / azp: only when the connector sets a client id (the platform documents no aud
+    // rule, §7.2).
+    findings.keep(check_audience(&claims, config))?;
+    findings.keep(check_nonce(&claims, ctx))?;
+    check_hashes(&claims, ctx, findings)?;
+    let standard = standard_claims(&claims, findings)?;
+    // lp_sdes (§3.3), last.
+    let sdes = read_sdes(claims.lp_sdes, config, findings)?;
+    Ok(AuthenticatedConsumer {
+        sub: Subject::new(sub),
+        iss: Issuer::new(iss),
+        kid,
+        encrypted,
+        issued_at: iat,
+        expires_at: exp,
+        claims: standard,
+        customer_info: sdes.customer_info,
+        personal_info: sdes.personal_info,
+        dropped: sdes.warnings,
+        shown_sdes: sdes.shown,
+        phone_number_mapping: config.phone_number_mapping,
+        findings: Vec::new(),
+        audience: claims.aud.as_ref().map(ToString::to_string),
+        payload: Vec::new(),
+        view: OnceLock::new(),
+    })
+}
+
+/// `iss`: exact, case-sensitive equality with "JWT issuer (iss)" (§1.1, §3.1, §4.1).
+fn check_issuer<'p>(
+    iss: &'p Option<Claim<'_>>,
+    config: &VerifierConfig,
+) -> Result<&'p str, Rejection> {
+    let iss = text(iss, "iss")
         .map_err(|r| r.with_rule(Rule::Issuer))?
         .ok_or_else(|| reject(RejectReason::ClaimMissing, "iss is missing"))?;
     if iss != config.issuer.as_str() {
@@ -430,8 +471,15 @@ fn check_claims(
             format!("iss {iss:?} is not {:?}", config.issuer.as_str()),
         ));
     }
-    // sub: the consumer id, effectively required (§3.1).
-    let sub = text(&claims.sub, "sub")
+    Ok(iss)
+}
+
+/// `sub`: the consumer id, effectively required (§3.1).
+fn check_subject<'p>(
+    sub: &'p Option<Claim<'_>>,
+    findings: &mut Findings,
+) -> Result<&'p str, Rejection> {
+    let sub = text(sub, "sub")
         .map_err(|r| r.with_rule(Rule::RequiredClaims))?
         .filter(|s| !s.is_empty())
         .ok_or_else(|| reject(RejectReason::ClaimMissing, "sub is missing or empty"))?;
@@ -442,7 +490,17 @@ fn check_claims(
             "sub must be at most 255 ASCII characters",
         ))?;
     }
-    // exp and iat: mandatory numbers of seconds (§3.1), checked against the injected clock.
+    Ok(sub)
+}
+
+/// `exp` and `iat`: mandatory numbers of seconds (§3.1), checked against the injected clock,
+/// then `nbf`; `(iat, exp)`.
+fn check_times(
+    claims: &Payload<'_>,
+    ctx: &VerifyContext,
+    config: &VerifierConfig,
+    findings: &mut Findings,
+) -> Result<(i64, i64), Rejection> {
     let exp = timestamp(claims.exp.as_ref(), "exp", config)?;
     let iat = timestamp(claims.iat.as_ref(), "iat", config)?;
     let leeway = config.leeway_secs;
@@ -471,26 +529,39 @@ fn check_claims(
             ),
         ))?;
     }
-    // nbf: optional, but honoured when present (RFC 7519 §4.1.5).
-    if claims.nbf.is_some() {
-        let nbf = timestamp(claims.nbf.as_ref(), "nbf", config).and_then(|nbf| {
-            if nbf > ctx.now.saturating_add(leeway) {
-                Err(broke(
-                    Rule::NotBefore,
-                    format!("nbf {nbf} is in the future (now {})", ctx.now),
-                ))
-            } else {
-                Ok(())
-            }
-        });
-        findings.keep(nbf.map_err(|r| r.with_rule(Rule::NotBefore)))?;
+    findings.keep(check_not_before(claims.nbf.as_ref(), ctx, config))?;
+    Ok((iat, exp))
+}
+
+/// `nbf`: optional, but honoured when present (RFC 7519 §4.1.5).
+fn check_not_before(
+    nbf: Option<&Claim<'_>>,
+    ctx: &VerifyContext,
+    config: &VerifierConfig,
+) -> Result<(), Rejection> {
+    if nbf.is_none() {
+        return Ok(());
     }
-    // aud / azp: only when the connector sets a client id (the platform documents no aud
-    // rule, §7.2).
-    findings.keep(check_audience(&claims, config))?;
-    findings.keep(check_nonce(&claims, ctx))?;
-    check_hashes(&claims, ctx, findings)?;
-    let standard = StandardClaims {
+    let leeway = config.leeway_secs;
+    let nbf = timestamp(nbf, "nbf", config).and_then(|nbf| {
+        if nbf > ctx.now.saturating_add(leeway) {
+            Err(broke(
+                Rule::NotBefore,
+                format!("nbf {nbf} is in the future (now {})", ctx.now),
+            ))
+        } else {
+            Ok(())
+        }
+    });
+    nbf.map_err(|r| r.with_rule(Rule::NotBefore))
+}
+
+/// The standard claims the agent sees (§3.2), each a string or dropped with a finding.
+fn standard_claims(
+    claims: &Payload<'_>,
+    findings: &mut Findings,
+) -> Result<StandardClaims, Rejection> {
+    Ok(StandardClaims {
         name: shown_text(&claims.name, "name", findings)?,
         given_name: shown_text(&claims.given_name, "given_name", findings)?,
         family_name: shown_text(&claims.family_name, "family_name", findings)?,
@@ -498,9 +569,16 @@ fn check_claims(
         gender: shown_text(&claims.gender, "gender", findings)?,
         preferred_username: shown_text(&claims.preferred_username, "preferred_username", findings)?,
         phone_number: shown_text(&claims.phone_number, "phone_number", findings)?,
-    };
-    // lp_sdes (§3.3), last.
-    let sdes = match claims.lp_sdes {
+    })
+}
+
+/// `lp_sdes` (§3.3): read with the payload when it could be; otherwise read now.
+fn read_sdes(
+    lp_sdes: LpSdes<'_>,
+    config: &VerifierConfig,
+    findings: &mut Findings,
+) -> Result<sdes::AuthenticatedSdes, Rejection> {
+    Ok(match lp_sdes {
         LpSdes::Absent => sdes::AuthenticatedSdes::default(),
         LpSdes::Read(sdes) => sdes,
         // A claim the schema refuses: refused by both readings under lp_sdes_strict; otherwise
@@ -515,23 +593,5 @@ fn check_claims(
                 sdes::read_lenient(raw.get(), &refusal)
             }
         },
-    };
-    Ok(AuthenticatedConsumer {
-        sub: Subject::new(sub),
-        iss: Issuer::new(iss),
-        kid,
-        encrypted,
-        issued_at: iat,
-        expires_at: exp,
-        claims: standard,
-        customer_info: sdes.customer_info,
-        personal_info: sdes.personal_info,
-        dropped: sdes.warnings,
-        shown_sdes: sdes.shown,
-        phone_number_mapping: config.phone_number_mapping,
-        findings: Vec::new(),
-        audience: claims.aud.as_ref().map(ToString::to_string),
-        payload: Vec::new(),
-        view: OnceLock::new(),
     })
 }

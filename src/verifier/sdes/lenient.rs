@@ -15,10 +15,12 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{customer_violations, personal_violations, AuthenticatedSdes, BadField, Kept};
+use super::{
+    customer_violations, personal_violations, AuthenticatedSdes, BadField, Kept, UNSUPPORTED_TYPES,
+};
 use crate::claims::{CustomerInfo, Gender, PersonalInfo};
-use crate::verifier::payload::Text;
-use crate::verifier::reason::Rejection;
+use crate::verifier::json::{message, Text};
+use crate::verifier::rejection::Rejection;
 
 /// What one value must be.
 #[derive(Debug, Clone, Copy)]
@@ -103,7 +105,7 @@ impl<'de> Deserialize<'de> for Members<'de> {
 
 fn members(raw: &RawValue) -> Result<Members<'_>, String> {
     serde_json::from_str(raw.get()).map_err(|e| {
-        let text = super::message(&e);
+        let text = message(&e);
         if text.starts_with("invalid type") {
             "it is not an object".to_owned()
         } else {
@@ -157,7 +159,7 @@ fn sde(i: usize, raw: &RawValue, out: &mut AuthenticatedSdes) -> Option<Value> {
         return None;
     };
     let Some(kept) = Kept::of(&kind) else {
-        let why = if super::UNSUPPORTED_TYPES.contains(&kind.as_str()) {
+        let why = if UNSUPPORTED_TYPES.contains(&kind.as_str()) {
             "not supported in authenticated flows"
         } else {
             "unknown SDE type"
@@ -333,6 +335,7 @@ fn clear_personal(info: &mut PersonalInfo, bad: BadField) {
 mod tests {
     use super::super::read;
     use super::*;
+    use crate::verifier::reason::RejectReason;
     use serde_json::json;
 
     fn lenient(sdes: &str) -> AuthenticatedSdes {
@@ -506,10 +509,7 @@ mod tests {
             .unwrap()
             .to_string();
         let strict = read(&alice).unwrap();
-        let lenient = read_lenient(
-            &alice,
-            &Rejection::new(super::super::RejectReason::LpSdesInvalid, "-"),
-        );
+        let lenient = read_lenient(&alice, &Rejection::new(RejectReason::LpSdesInvalid, "-"));
         assert_eq!(lenient.customer_info, strict.customer_info);
         assert_eq!(lenient.personal_info, strict.personal_info);
         assert_eq!(lenient.warnings, strict.warnings);

@@ -1,7 +1,6 @@
-//! `lp_sdes` in authenticated flows (`liveperson-auth.md` §3.3): `ctmrinfo` and `personal`
-//! become authenticated customer information; unsupported SDE types, the fields the docs
-//! exclude from authenticated flows (`storeNumber`, `storeZipCode`) and unknown fields are
-//! dropped with a warning; a supported field of the wrong type is `lp_sdes_invalid`.
+//! The strict reading of `lp_sdes`, in one pass: the SDEs stream by and the types the
+//! platform keeps are read straight into [`CustomerInfo`] and [`PersonalInfo`]; anything the
+//! schema refuses is `lp_sdes_invalid`, with where and why.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -10,67 +9,14 @@ use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize as _;
 use serde_json::value::RawValue;
-use serde_json::Value;
 
-use super::payload::{Claim, Skip, Text};
-
-pub(crate) use lenient::read_lenient;
-
-#[path = "sdes_lenient.rs"]
-mod lenient;
-use super::reason::{RejectReason, Rejection};
-use crate::claims::{CustomerInfo, Gender, PersonalInfo};
-
-/// The SDE types the docs mark "no" for authenticated flows (§3.3, S10).
-const UNSUPPORTED_TYPES: [&str; 7] = [
-    "cart", "purchase", "prodView", "mrktInfo", "lead", "service", "error",
-];
-
-/// `ctmrinfo.info` fields usable in authenticated flows (§3.3 table, "auth-flow? yes").
-fn is_customer_field(name: &str) -> bool {
-    matches!(
-        name,
-        "cstatus"
-            | "ctype"
-            | "balance"
-            | "currency"
-            | "customerId"
-            | "socialId"
-            | "imei"
-            | "userName"
-            | "companySize"
-            | "companyBranch"
-            | "accountName"
-            | "role"
-            | "lastPaymentDate"
-            | "registrationDate"
-            | "loginStatus"
-    )
-}
-
-/// `personal.personal` fields (§3.3).
-fn is_personal_field(name: &str) -> bool {
-    matches!(
-        name,
-        "firstname" | "lastname" | "age" | "contacts" | "gender" | "company" | "language"
-    )
-}
-
-/// `contacts[].phoneType` values (§3.3).
-const PHONE_TYPES: [&str; 9] = [
-    "HOME", "MOBILE", "WORK", "FAX", "MAIN", "HOME_FAX", "WORK_FAX", "PAGER", "OTHER",
-];
-
-/// What survives of `lp_sdes`: the typed SDEs and what was dropped from them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct AuthenticatedSdes {
-    pub(crate) customer_info: Option<Box<CustomerInfo>>,
-    pub(crate) personal_info: Option<Box<PersonalInfo>>,
-    pub(crate) warnings: Vec<String>,
-    /// What the agent is shown of `lp_sdes` when the lenient reading dropped parts of it; `None`
-    /// when the claim is shown as the brand wrote it (less the fields no type keeps).
-    pub(crate) shown: Option<Value>,
-}
+use super::{
+    customer_violations, personal_violations, AuthenticatedSdes, BadField, Kept, UNSUPPORTED_TYPES,
+};
+use crate::claims::{CustomerInfo, PersonalInfo};
+use crate::verifier::json::{message, Claim, Skip, Text};
+use crate::verifier::reason::RejectReason;
+use crate::verifier::rejection::Rejection;
 
 fn invalid(detail: impl Into<String>) -> Rejection {
     Rejection::new(RejectReason::LpSdesInvalid, detail)
@@ -84,23 +30,6 @@ pub(crate) fn read(json: &str) -> Result<AuthenticatedSdes, Rejection> {
         .deserialize(&mut deserializer)
         .and_then(|sdes| deserializer.end().map(|()| sdes))
         .map_err(|err| invalid(detail.unwrap_or_else(|| format!("lp_sdes: {}", message(&err)))))
-}
-
-/// A parser's message without the position it appends: positions inside a claim mean little
-/// to whoever reads the reason.
-fn message(err: &impl fmt::Display) -> String {
-    let text = err.to_string();
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    match text.rsplit_once(" at line ") {
-        Some((head, position))
-            if position
-                .split_once(" column ")
-                .is_some_and(|(line, column)| digits(line) && digits(column)) =>
-        {
-            head.to_owned()
-        }
-        _ => text,
-    }
 }
 
 /// Notes `detail` as the reason for a refusal, unless a deeper one was noted first, and makes
@@ -162,60 +91,6 @@ impl<'de> Visitor<'de> for Seed<'_> {
             }
         }
         Ok(out)
-    }
-}
-
-/// The two SDE types the platform keeps in authenticated flows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kept {
-    Customer,
-    Personal,
-}
-
-impl Kept {
-    fn of(kind: &str) -> Option<Self> {
-        match kind {
-            "ctmrinfo" => Some(Self::Customer),
-            "personal" => Some(Self::Personal),
-            _ => None,
-        }
-    }
-
-    fn kind(self) -> &'static str {
-        match self {
-            Self::Customer => "ctmrinfo",
-            Self::Personal => "personal",
-        }
-    }
-
-    /// Whether a field of this type is kept in authenticated flows.
-    fn allows(self, name: &str) -> bool {
-        match self {
-            Self::Customer => is_customer_field(name),
-            Self::Personal => is_personal_field(name),
-        }
-    }
-
-    /// Whether a field of this type is one the docs exclude from authenticated flows.
-    fn excludes(self, name: &str) -> bool {
-        self == Self::Customer && matches!(name, "storeNumber" | "storeZipCode")
-    }
-
-    /// The type whose fields `member` holds, if it holds a kept type's fields.
-    fn owning(member: &str) -> Option<Self> {
-        match member {
-            "info" => Some(Self::Customer),
-            "personal" => Some(Self::Personal),
-            _ => None,
-        }
-    }
-
-    /// The member holding the fields: `info`, or `personal` (§3.3).
-    fn body(self) -> &'static str {
-        match self {
-            Self::Customer => "info",
-            Self::Personal => "personal",
-        }
     }
 }
 
@@ -442,170 +317,6 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Only<'_, A> {
     }
 }
 
-/// The kept fields of an `lp_sdes` that [`read`] accepted, as the agent sees them
-/// (`ctmrinfo.balance`, `personal.contacts[0].email`), in the brand's order. As in `read`, a
-/// second SDE of a kept type replaces the first.
-pub(crate) fn flat(lp_sdes: &Value) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for sde in lp_sdes.as_array().into_iter().flatten() {
-        let Some(kept) = sde.get("type").and_then(Value::as_str).and_then(Kept::of) else {
-            continue;
-        };
-        let kind = kept.kind();
-        out.retain(|(key, _): &(String, String)| key.split('.').next() != Some(kind));
-        let body = sde.get(kept.body()).and_then(Value::as_object);
-        for (key, value) in body.into_iter().flatten() {
-            if kept.allows(key) {
-                super::consumer::flatten(format!("{kind}.{key}"), value, &mut out);
-            }
-        }
-    }
-    out
-}
-
-/// A real calendar date between the years 1 and 9999: no 31 February, 29 February only in leap
-/// years.
-fn check_date(what: &str, day: i64, month: i64, year: i64) -> Result<(), String> {
-    let real = (1..=9999).contains(&year)
-        && u8::try_from(month)
-            .ok()
-            .and_then(|m| time::Month::try_from(m).ok())
-            .zip(u8::try_from(day).ok())
-            .is_some_and(|(month, day)| {
-                time::Date::from_calendar_date(year as i32, month, day).is_ok()
-            });
-    if !real {
-        return Err(format!(
-            "{what} is not a calendar date ({day}/{month}/{year})"
-        ));
-    }
-    Ok(())
-}
-
-/// A field that breaks one of the schema's value rules, named so the lenient reading can drop
-/// exactly it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum BadField {
-    LastPaymentDate,
-    RegistrationDate,
-    Balance,
-    Age,
-    Gender,
-    PhoneType(usize),
-    Country(usize),
-    Language,
-}
-
-impl BadField {
-    /// Where it is, below the SDE's body (`contacts[0].phoneType`).
-    pub(crate) fn path(self) -> String {
-        match self {
-            Self::LastPaymentDate => "lastPaymentDate".into(),
-            Self::RegistrationDate => "registrationDate".into(),
-            Self::Balance => "balance".into(),
-            Self::Age => "age".into(),
-            Self::Gender => "gender".into(),
-            Self::PhoneType(i) => format!("contacts[{i}].phoneType"),
-            Self::Country(i) => format!("contacts[{i}].address.country"),
-            Self::Language => "language".into(),
-        }
-    }
-}
-
-/// Every value rule `info` breaks, in field order.
-pub(crate) fn customer_violations(info: &CustomerInfo) -> Vec<(BadField, String)> {
-    let mut bad = Vec::new();
-    for (what, date, field) in [
-        (
-            "lastPaymentDate",
-            info.last_payment_date,
-            BadField::LastPaymentDate,
-        ),
-        (
-            "registrationDate",
-            info.registration_date,
-            BadField::RegistrationDate,
-        ),
-    ] {
-        if let Some(d) = date {
-            if let Err(why) = check_date(what, d.day, d.month, d.year) {
-                bad.push((field, why));
-            }
-        }
-    }
-    if info.balance.is_some_and(|b| !b.is_finite()) {
-        bad.push((BadField::Balance, "balance must be a finite number".into()));
-    }
-    bad
-}
-
-/// Every value rule `info` breaks, in field order.
-pub(crate) fn personal_violations(info: &PersonalInfo) -> Vec<(BadField, String)> {
-    let mut bad = Vec::new();
-    if let Some(age) = &info.age {
-        if age.age.is_some_and(|a| !(0..=150).contains(&a)) {
-            bad.push((BadField::Age, "age.age must be between 0 and 150".into()));
-        } else if let (Some(day), Some(month), Some(year)) = (age.day, age.month, age.year) {
-            if let Err(why) = check_date("age", day, month, year) {
-                bad.push((BadField::Age, why));
-            }
-        }
-    }
-    match &info.gender {
-        Some(Gender::Code(code)) if !(0..=2).contains(code) => bad.push((
-            BadField::Gender,
-            format!("gender code {code} is not 0, 1 or 2"),
-        )),
-        Some(Gender::Name(name))
-            if !["MALE", "FEMALE", "OTHER"].contains(&name.to_ascii_uppercase().as_str()) =>
-        {
-            bad.push((
-                BadField::Gender,
-                format!("gender {name:?} is not MALE, FEMALE or OTHER"),
-            ))
-        }
-        _ => {}
-    }
-    for (i, contact) in info.contacts.iter().enumerate() {
-        if let Some(kind) = &contact.phone_type {
-            if !PHONE_TYPES.contains(&kind.as_str()) {
-                bad.push((
-                    BadField::PhoneType(i),
-                    format!(
-                        "contacts[{i}].phoneType {kind:?} is not one of {}",
-                        PHONE_TYPES.join(", ")
-                    ),
-                ));
-            }
-        }
-        if let Some(country) = contact.address.as_ref().and_then(|a| a.country.as_deref()) {
-            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-                bad.push((
-                    BadField::Country(i),
-                    format!("contacts[{i}].address.country {country:?} is not ISO 3166-1 alpha-2 upper case"),
-                ));
-            }
-        }
-    }
-    if let Some(language) = &info.language {
-        let valid = {
-            let mut parts = language.splitn(2, ['-', '_']);
-            let lang = parts.next().unwrap_or("");
-            let region = parts.next();
-            lang.len() == 2
-                && lang.bytes().all(|b| b.is_ascii_lowercase())
-                && region.is_none_or(|r| r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase()))
-        };
-        if !valid {
-            bad.push((
-                BadField::Language,
-                format!("language {language:?} is not like en-US"),
-            ));
-        }
-    }
-    bad
-}
-
 fn first(bad: Vec<(BadField, String)>) -> Result<(), String> {
     bad.into_iter().next().map_or(Ok(()), |(_, why)| Err(why))
 }
@@ -620,6 +331,7 @@ fn check_personal(info: &PersonalInfo) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::flatten_authenticated;
     use super::*;
     use serde_json::json;
 
@@ -754,7 +466,7 @@ mod tests {
         );
         assert_eq!(out.customer_info.unwrap().ctype.as_deref(), Some("vip"));
         assert_eq!(
-            flat(&sdes),
+            flatten_authenticated(&sdes),
             [
                 ("personal.lastname", "Liddell"),
                 ("personal.firstname", "Alice"),
@@ -787,20 +499,6 @@ mod tests {
         );
         assert_eq!(out.customer_info.unwrap().ctype.as_deref(), Some("vip"));
         assert_eq!(out.personal_info.unwrap().firstname.as_deref(), Some("Ann"));
-    }
-
-    #[test]
-    fn a_message_loses_only_a_real_position() {
-        assert_eq!(message(&"bad value at line 1 column 22"), "bad value");
-        for kept in [
-            "bad value at line one column 22",
-            "bad value at line 1 column x",
-            "bad value at line  column 22",
-            "bad value at line 1 column ",
-            "bad value at line 1",
-        ] {
-            assert_eq!(message(&kept), kept);
-        }
     }
 
     #[test]
