@@ -62,7 +62,7 @@ pub(crate) enum PkceArg {
 /// How `rules` prints.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub(crate) enum RulesFormat {
-    /// Two markdown tables, as the README has them.
+    /// Two markdown tables, as docs/verifier.md has them.
     Markdown,
     /// One JSON document.
     Json,
@@ -213,7 +213,7 @@ pub(crate) struct RunArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// A harness.toml; every key is optional and documented in the README.
+    /// A harness.toml; every key is optional and documented in docs/configuration.md.
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
     /// Address to listen on [default: 127.0.0.1:8443].

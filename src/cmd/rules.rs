@@ -1,6 +1,6 @@
 //! `oidc-harness rules`: every rule of the verifier with its basis, the reading that refuses
-//! on it and its source, and every reason with the platform IDP's error code. The README's
-//! tables are this command's output, and a test keeps them so.
+//! on it and its source, and every reason with the platform IDP's error code. The tables of
+//! docs/verifier.md are this command's output, and a test keeps them so.
 
 use std::process::ExitCode;
 

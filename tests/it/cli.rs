@@ -1156,20 +1156,22 @@ fn the_platforms_own_tutorial_token_authenticates_and_strict_refuses_it() {
     );
 }
 
-/// The README's rule and reason tables are `oidc-harness rules`, exactly: one source, the code.
+/// The verifier chapter's rule and reason tables are `oidc-harness rules`, exactly: one source,
+/// the code.
 #[test]
-fn the_readme_tables_are_the_rules_command_output() {
+fn the_verifier_chapter_tables_are_the_rules_command_output() {
     let (code, out, err) = run(&["rules"]);
     assert_eq!(code, 0, "{err}");
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let chapter =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/verifier.md"))
+            .unwrap();
     let (rules, reasons) = out.trim_end().split_once("\n\n").unwrap();
     assert!(rules.starts_with("| rule | reason | basis | refused by | source |\n"));
     assert!(reasons.starts_with("| reason | meaning | internalErrorCode |\n"));
     for table in [rules, reasons] {
         assert!(
-            readme.contains(&format!("\n{table}\n")),
-            "README.md lacks this table, as `oidc-harness rules` prints it:\n{table}"
+            chapter.contains(&format!("\n{table}\n")),
+            "docs/verifier.md lacks this table, as `oidc-harness rules` prints it:\n{table}"
         );
     }
     assert!(rules.contains(

@@ -9,6 +9,7 @@ mod citations;
 mod cli;
 mod code_flow;
 mod discovery;
+mod docs_examples;
 mod encryption;
 mod faults;
 mod fixture;
