@@ -251,7 +251,7 @@ impl RejectReason {
         self.platform_error().map_or("unpublished", |e| e.code)
     }
 
-    /// What the reason means, in a line (the README's table is made from these).
+    /// What the reason means, in a line (the reason table in docs/verifier.md is made from these).
     pub fn meaning(self) -> &'static str {
         match self {
             Self::Malformed => "not a compact JWS or JWE",
