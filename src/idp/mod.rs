@@ -13,6 +13,7 @@ mod error;
 mod faults;
 mod mock;
 mod observed;
+mod queue;
 mod scope;
 mod sealed;
 mod server;
@@ -33,10 +34,9 @@ pub use observed::{BodySeen, ClientAuthSeen, Observation, PkceSeen};
 pub use server::{serve, serve_app, tls_config, ServeError};
 pub use state::IdpState;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -127,31 +127,7 @@ pub fn router(state: Arc<IdpState>) -> Router {
             paths::DEVICE,
             get(device::device_page).post(device::device_decide),
         )
-        .route("/_harness/keys/rotate", post(rotate))
-        .route("/_harness/state", get(admin::get_state))
-        .route("/_harness/personas", get(admin::list_personas))
-        .route(
-            "/_harness/personas/{id}",
-            axum::routing::put(admin::put_persona).delete(admin::delete_persona),
-        )
-        .route("/_harness/clients", get(admin::list_clients))
-        .route(
-            "/_harness/clients/{id}",
-            axum::routing::put(admin::put_client).delete(admin::delete_client),
-        )
-        .route(
-            "/_harness/queue",
-            get(admin::get_queue)
-                .post(admin::post_queue)
-                .delete(admin::clear_queue),
-        )
-        .route("/_harness/attacker/jwks.json", get(faults::attacker_jwks))
-        .route(
-            "/_harness/faults",
-            get(faults::get_faults)
-                .put(faults::put_faults)
-                .delete(faults::clear_faults),
-        )
+        .merge(admin::router())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
@@ -297,29 +273,4 @@ async fn index(State(state): State<Arc<IdpState>>, Query(query): Query<IndexQuer
             overview: &overview,
         },
     )
-}
-
-/// `POST /_harness/keys/rotate` (loopback callers only): a new signing key goes first in the
-/// JWKS and signs from now on; the previous keys stay published.
-async fn rotate(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    if !peer.ip().is_loopback() {
-        return (
-            StatusCode::FORBIDDEN,
-            "The admin API answers loopback callers only.",
-        )
-            .into_response();
-    }
-    match tokio::task::spawn_blocking(move || {
-        state.rotate().map(|kid| (kid, state.published_kids()))
-    })
-    .await
-    {
-        Ok(Ok((kid, published))) => {
-            Json(serde_json::json!({ "kid": kid, "published": published })).into_response()
-        }
-        _ => OAuthError::ServerError.into_response(),
-    }
 }

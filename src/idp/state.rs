@@ -8,6 +8,7 @@ use axum::body::Bytes;
 
 use super::config::{ClientConfig, ConfigError, IdpConfig};
 use super::error::OAuthError;
+use super::faults::{Faults, Lapse};
 use super::scope::Scopes;
 use super::sealed;
 use crate::claims::{ClientId, IdTokenClaims, Issuer, Nonce, Persona, Personas};
@@ -211,7 +212,7 @@ pub struct IdpState {
     /// Clients and personas: read as a snapshot per request, replaced whole by the admin API.
     pub(crate) registry: RwLock<Arc<Registry>>,
     pub(crate) keys: RwLock<KeyRing>,
-    pub(crate) faults: RwLock<Arc<super::faults::Faults>>,
+    pub(crate) faults: RwLock<Arc<Faults>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) discovery_json: Bytes,
     pub(crate) codes: Store<CodeGrant>,
@@ -231,7 +232,7 @@ pub struct IdpState {
     /// What recent requests carried, for scenarios to assert.
     pub(crate) observed: super::observed::Observations,
     /// Claims queued for next logins (`POST /_harness/queue`).
-    pub(crate) queue: super::admin::Queue,
+    pub(crate) queue: super::queue::Queue,
     /// The platform IDP's accounts served beside this provider, for the overview; set once by
     /// whoever runs the platform side.
     pub(crate) platform_accounts: std::sync::OnceLock<Vec<crate::workspace::AccountOverview>>,
@@ -491,7 +492,7 @@ impl IdpState {
             &client.id,
             grant.scopes.claim_scopes(),
             self.now(),
-            if self.lapses(super::faults::Lapse::LongLivedIdToken) {
+            if self.lapses(Lapse::LongLivedIdToken) {
                 7 * 86_400
             } else {
                 self.config.tokens.id_token_lifetime_secs
@@ -750,5 +751,28 @@ impl IdpState {
             self.logins.len(),
             self.devices.len(),
         ]
+    }
+
+    /// The faults in force (a shared snapshot: reading them copies nothing).
+    pub fn faults(&self) -> Arc<Faults> {
+        Arc::clone(
+            &self
+                .faults
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+
+    /// Whether the provider has this lapse now.
+    pub(crate) fn lapses(&self, lapse: Lapse) -> bool {
+        self.faults().lapses.contains(&lapse)
+    }
+
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: Faults) {
+        *self
+            .faults
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(faults);
     }
 }
