@@ -20,7 +20,8 @@ use super::config::ClientConfig;
 use super::error::OAuthError;
 use super::faults::Faults;
 use super::queue::{Queue, QueueFor, QueueFull, Queued};
-use super::state::{Client, IdpState, Registry};
+use super::registry::Client;
+use super::state::IdpState;
 use crate::claims::Persona;
 
 /// An admin answer that is not a success.
@@ -156,54 +157,18 @@ fn put_persona_inner(state: &IdpState, id: &str, body: &[u8]) -> AdminResult {
     persona
         .validate()
         .map_err(|e| bad(e.to_string().replacen(&format!("persona {id:?}: "), "", 1)))?;
-    let created = state.change_registry(|registry| {
-        let others = registry.personas.list.iter().filter(|p| p.id != id);
-        for other in others {
-            if other.sub == persona.sub {
-                return Err(bad(format!(
-                    "sub: {} is persona {:?}'s",
-                    persona.sub, other.id
-                )));
-            }
-            if persona.email.is_some() && other.email == persona.email {
-                return Err(bad(format!(
-                    "email: {:?} is persona {:?}'s",
-                    persona.email.as_deref().unwrap_or_default(),
-                    other.id
-                )));
-            }
-        }
-        if registry.shared.len() >= Registry::MAX_SHARED {
-            return Err(bad(format!(
-                "{} persona versions are kept for the tokens that name them; restart the server",
-                Registry::MAX_SHARED
-            )));
-        }
-        registry.shared.push(Arc::new(persona.clone()));
-        let list = &mut registry.personas.list;
-        match list.iter_mut().find(|p| p.id == id) {
-            Some(slot) => {
-                *slot = persona.clone();
-                Ok(false)
-            }
-            None => {
-                list.push(persona.clone());
-                Ok(true)
-            }
-        }
-    })?;
+    let created = state.change_registry(|registry| registry.put_persona(&persona).map_err(bad))?;
     Ok(stored(created, persona))
 }
 
 /// `DELETE /_harness/personas/{id}`: it can no longer sign in (204); its tokens stay valid.
 async fn delete_persona(State(state): State<Arc<IdpState>>, Path(id): Path<String>) -> Response {
     answer(state.change_registry(|registry| {
-        let before = registry.personas.list.len();
-        registry.personas.list.retain(|p| p.id != id);
-        if registry.personas.list.len() == before {
-            return Err(not_found("persona", &id));
+        if registry.remove_persona(&id) {
+            Ok(StatusCode::NO_CONTENT.into_response())
+        } else {
+            Err(not_found("persona", &id))
         }
-        Ok(StatusCode::NO_CONTENT.into_response())
     }))
 }
 
@@ -217,9 +182,11 @@ fn client_view(client: &Client) -> Value {
 /// `GET /_harness/clients`.
 async fn list_clients(State(state): State<Arc<IdpState>>) -> Response {
     let registry = state.registry();
-    let mut clients: Vec<&Arc<Client>> = registry.clients.values().collect();
-    clients.sort_by(|a, b| a.config.client_id.cmp(&b.config.client_id));
-    let clients: Vec<Value> = clients.into_iter().map(|c| client_view(c)).collect();
+    let clients: Vec<Value> = registry
+        .clients()
+        .into_iter()
+        .map(|c| client_view(c))
+        .collect();
     Json(json!({ "clients": clients })).into_response()
 }
 
@@ -250,25 +217,20 @@ fn put_client_inner(state: &IdpState, id: &str, body: &[u8]) -> AdminResult {
     }
     let client = Client::new(config).map_err(|e| bad(format!("encrypt_id_token: {e}")))?;
     let view = client_view(&client);
-    let created = state.change_registry(|registry| {
-        Ok::<_, Refusal>(
-            registry
-                .clients
-                .insert(id.to_owned(), Arc::new(client))
-                .is_none(),
-        )
-    })?;
+    let created =
+        state.change_registry(|registry| Ok::<_, Refusal>(registry.put_client(id, client)))?;
     Ok(stored(created, view))
 }
 
 /// `DELETE /_harness/clients/{id}` (204).
 async fn delete_client(State(state): State<Arc<IdpState>>, Path(id): Path<String>) -> Response {
-    answer(
-        state.change_registry(|registry| match registry.clients.remove(&id) {
-            Some(_) => Ok(StatusCode::NO_CONTENT.into_response()),
-            None => Err(not_found("client", &id)),
-        }),
-    )
+    answer(state.change_registry(|registry| {
+        if registry.remove_client(&id) {
+            Ok(StatusCode::NO_CONTENT.into_response())
+        } else {
+            Err(not_found("client", &id))
+        }
+    }))
 }
 
 // --- claims for the next login ----------------------------------------------------------------
@@ -300,17 +262,17 @@ async fn post_queue(State(state): State<Arc<IdpState>>, body: axum::body::Bytes)
         };
         let registry = state.registry();
         match &queued.target {
-            QueueFor::Client(id) if !registry.clients.contains_key(id) => {
+            QueueFor::Client(id) if registry.client(id).is_none() => {
                 return Err(bad(format!("client: no client {id:?}")))
             }
-            QueueFor::Persona(id) if registry.personas.list.iter().all(|p| &p.id != id) => {
+            QueueFor::Persona(id) if registry.personas().list.iter().all(|p| &p.id != id) => {
                 return Err(bad(format!("persona: no persona {id:?}")))
             }
             _ => {}
         }
         // Any member may be set, iss and aud included: a queued claim may break the next
         // token on purpose, as faults do.
-        let waiting = state.queue.push(queued).map_err(|QueueFull| {
+        let waiting = state.queue().push(queued).map_err(|QueueFull| {
             bad(format!(
                 "{} claim sets are already waiting",
                 Queue::CAPACITY
@@ -322,30 +284,27 @@ async fn post_queue(State(state): State<Arc<IdpState>>, body: axum::body::Bytes)
 
 /// `GET /_harness/queue`: what is waiting, in order.
 async fn get_queue(State(state): State<Arc<IdpState>>) -> Response {
-    Json(json!({ "queued": state.queue.list() })).into_response()
+    Json(json!({ "queued": state.queue().list() })).into_response()
 }
 
 /// `DELETE /_harness/queue` (204).
 async fn clear_queue(State(state): State<Arc<IdpState>>) -> Response {
-    state.queue.clear();
+    state.queue().clear();
     StatusCode::NO_CONTENT.into_response()
 }
 
 /// `GET /_harness/state`: everything that can change at runtime, as it is now.
 async fn get_state(State(state): State<Arc<IdpState>>) -> Response {
     let registry = state.registry();
-    let mut clients: Vec<&Arc<Client>> = registry.clients.values().collect();
-    clients.sort_by(|a, b| a.config.client_id.cmp(&b.config.client_id));
-    let [codes, edited, refresh, logins, devices] = state.store_sizes();
     Json(json!({
         "issuer": state.issuer().as_str(),
-        "public_url": state.public_base,
-        "clients": clients.into_iter().map(|c| client_view(c)).collect::<Vec<_>>(),
-        "personas": registry.personas.list,
-        "queued": state.queue.list(),
+        "public_url": state.public_base(),
+        "clients": registry.clients().into_iter().map(|c| client_view(c)).collect::<Vec<_>>(),
+        "personas": registry.personas().list,
+        "queued": state.queue().list(),
         "faults": *state.faults(),
         "keys": state.published_kids(),
-        "stores": {"codes": codes, "edited_grants": edited, "refresh_tokens": refresh, "logins": logins, "devices": devices},
+        "stores": state.store_sizes(),
     }))
     .into_response()
 }

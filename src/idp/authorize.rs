@@ -11,75 +11,16 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
-use subtle::ConstantTimeEq as _;
 
 use super::config::ImplicitParam;
+use super::grants::{AuthRequest, CodeGrant, Grant, Pkce, ResponseMode, ResponseType};
 use super::observed::{Observation, PkceSeen};
+use super::registry::Client;
 use super::scope::{ScopeError, Scopes};
-use super::state::{random_token, Client, CodeGrant, Grant, IdpState, Pkce};
+use super::state::IdpState;
 use crate::claims::{Nonce, Persona, Subject};
 use crate::workspace::{self, AuthErrorPage, FormPostPage, LoginPage, PersonaCard};
-
-/// Which artifacts the authorization response carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct ResponseType {
-    pub(crate) code: bool,
-    pub(crate) token: bool,
-    pub(crate) id_token: bool,
-}
-
-impl ResponseType {
-    /// Parses a space-separated set; order does not matter (`id_token token` is fine).
-    fn parse(text: &str) -> Option<Self> {
-        if text == "none" {
-            return Some(Self::default());
-        }
-        let mut rt = Self::default();
-        for part in text.split(' ') {
-            let seen = match part {
-                "code" => std::mem::replace(&mut rt.code, true),
-                "token" => std::mem::replace(&mut rt.token, true),
-                "id_token" => std::mem::replace(&mut rt.id_token, true),
-                _ => return None,
-            };
-            if seen {
-                return None;
-            }
-        }
-        Some(rt)
-    }
-
-    fn returns_tokens(self) -> bool {
-        self.token || self.id_token
-    }
-}
-
-/// How the response travels back (OAuth 2.0 Multiple Response Types; Form Post).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResponseMode {
-    Query,
-    Fragment,
-    FormPost,
-}
-
-/// A validated authorization request.
-#[derive(Debug, Clone)]
-pub(crate) struct AuthRequest {
-    pub(crate) client_id: String,
-    pub(crate) redirect_uri: String,
-    pub(crate) response_type: ResponseType,
-    pub(crate) response_mode: ResponseMode,
-    pub(crate) scopes: Scopes,
-    pub(crate) state: Option<String>,
-    pub(crate) nonce: Option<Nonce>,
-    pub(crate) pkce: Option<Pkce>,
-    pub(crate) login_hint: Option<String>,
-    pub(crate) offline: bool,
-}
 
 /// An error page: status, the error code and a sentence.
 fn error_page(status: StatusCode, error: &str, description: &str) -> Response {
@@ -103,8 +44,8 @@ impl Target<'_> {
         if let Some(s) = self.client_state {
             params.push(("state", s.to_owned()));
         }
-        if self.state.config.discovery.rfc9207 {
-            params.push(("iss", self.state.issuer.to_string()));
+        if self.state.config().discovery.rfc9207 {
+            params.push(("iss", self.state.issuer().to_string()));
         }
         deliver(self.redirect_uri, self.mode, &params)
     }
@@ -193,24 +134,9 @@ fn session_id<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, value)| value)
 }
 
-/// Remembers who signed in, and sets the cookie on `response`: `HttpOnly`, `SameSite=Lax`
-/// (sent on the same site's silent `prompt=none` frames, never cross-site), `Secure` over HTTPS.
+/// Remembers who signed in, and sets the session cookie on `response`.
 fn start_session(state: &IdpState, persona: Arc<Persona>, response: &mut Response) {
-    let id = random_token(24);
-    let now = state.now();
-    let lifetime = state.config.tokens.session_lifetime_secs;
-    state
-        .sessions
-        .insert(id.clone(), persona, now + lifetime, now);
-    let secure = if state.public_base.starts_with("https:") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{}={id}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Lax{secure}",
-        state.session_cookie
-    );
+    let cookie = state.start_session(persona);
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -319,7 +245,7 @@ pub(crate) async fn authorize(
         }
     };
     let nonce = params.get("nonce").map(Nonce::new);
-    state.observed.record(Observation::Authorize {
+    state.observe(Observation::Authorize {
         response_type: response_type_text.to_owned(),
         nonce: nonce.is_some(),
         pkce: match (
@@ -334,7 +260,7 @@ pub(crate) async fn authorize(
     if response_type.id_token && nonce.is_none() {
         return target.error("invalid_request", "Missing required parameter: nonce");
     }
-    let pkce = match parse_pkce(
+    let pkce = match Pkce::parse(
         params.get("code_challenge"),
         params.get("code_challenge_method"),
     ) {
@@ -396,8 +322,7 @@ pub(crate) async fn authorize(
         }
         let persona = match request.login_hint.as_deref() {
             Some(hint) => state.find_persona(hint),
-            None => session_id(&headers, &state.session_cookie)
-                .and_then(|id| state.sessions.get(id, state.now())),
+            None => session_id(&headers, state.session_cookie()).and_then(|id| state.session(id)),
         };
         return match persona {
             Some(persona) => complete(&state, &client, &request, persona, false),
@@ -407,61 +332,8 @@ pub(crate) async fn authorize(
             ),
         };
     }
-    let id = random_token(16);
-    let now = state.now();
-    state.logins.insert(
-        id.clone(),
-        request.clone(),
-        now + state.config.tokens.login_lifetime_secs,
-        now,
-    );
+    let id = state.hold_login(request.clone());
     login_page(&state, &id, &request, None, StatusCode::OK)
-}
-
-/// Checks PKCE parameters (RFC 7636 §4.2, §4.3): the method defaults to `plain`.
-fn parse_pkce(challenge: Option<&str>, method: Option<&str>) -> Result<Option<Pkce>, &'static str> {
-    let Some(challenge) = challenge else {
-        return match method {
-            Some(_) => Err("code_challenge_method without code_challenge."),
-            None => Ok(None),
-        };
-    };
-    let s256 = match method.unwrap_or("plain") {
-        "S256" => true,
-        "plain" => false,
-        _ => return Err("Invalid code_challenge_method: use S256 or plain."),
-    };
-    let valid_chars = challenge
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    let valid_len = if s256 {
-        challenge.len() == 43
-    } else {
-        (43..=128).contains(&challenge.len())
-    };
-    if !valid_chars || !valid_len {
-        return Err("Invalid code_challenge.");
-    }
-    Ok(Some(Pkce {
-        challenge: challenge.to_owned(),
-        s256,
-    }))
-}
-
-impl Pkce {
-    /// Whether `verifier` answers this challenge; constant-time.
-    pub(crate) fn verify(&self, verifier: &str) -> bool {
-        let valid = (43..=128).contains(&verifier.len())
-            && verifier
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-        let computed = if self.s256 {
-            URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-        } else {
-            verifier.to_owned()
-        };
-        valid && bool::from(computed.as_bytes().ct_eq(self.challenge.as_bytes()))
-    }
 }
 
 /// Issues what the response type asks for and sends it to the redirect URI.
@@ -472,12 +344,7 @@ fn complete(
     persona: Arc<Persona>,
     consent_shown: bool,
 ) -> Response {
-    let grant = Grant {
-        client_id: client.id.clone(),
-        persona,
-        scopes: request.scopes,
-        grant_id: Arc::from(random_token(12)),
-    };
+    let grant = Grant::new(client.id.clone(), persona, request.scopes);
     let target = Target {
         state,
         redirect_uri: &request.redirect_uri,
@@ -533,7 +400,7 @@ fn complete(
         params.push(("token_type", "Bearer".to_owned()));
         params.push((
             "expires_in",
-            state.config.tokens.access_token_lifetime_secs.to_string(),
+            state.config().tokens.access_token_lifetime_secs.to_string(),
         ));
     }
     if fault == Some(super::faults::RedirectFault::InjectIdToken) && !rt.id_token {
@@ -564,8 +431,8 @@ fn complete(
         "prompt",
         if consent_shown { "consent" } else { "none" }.to_owned(),
     ));
-    if state.config.discovery.rfc9207 {
-        params.push(("iss", state.issuer.to_string()));
+    if state.config().discovery.rfc9207 {
+        params.push(("iss", state.issuer().to_string()));
     }
     deliver(&request.redirect_uri, request.response_mode, &params)
 }
@@ -579,7 +446,7 @@ fn login_page(
 ) -> Response {
     let registry = state.registry();
     let cards: Vec<PersonaCard> = registry
-        .personas
+        .personas()
         .list
         .iter()
         .map(|p| PersonaCard::from_persona(p, request.login_hint.as_deref()))
@@ -591,7 +458,7 @@ fn login_page(
         scope: request.scopes.redirect_form(),
         personas: cards,
         message,
-        action: &state.local_path(super::discovery::paths::LOGIN),
+        action: &state.local_path(super::metadata::paths::LOGIN),
     };
     workspace::html(status, &page)
 }
@@ -621,8 +488,7 @@ pub(crate) async fn login(
     State(state): State<Arc<IdpState>>,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let now = state.now();
-    let Some(request) = state.logins.get(&form.request, now) else {
+    let Some(request) = state.pending_login(&form.request) else {
         return error_page(StatusCode::BAD_REQUEST, "invalid_request", "This sign-in request has expired or was already used. Start again from the application.");
     };
     let Some(client) = state.client(&request.client_id) else {
@@ -639,7 +505,7 @@ pub(crate) async fn login(
         client_state: request.state.as_deref(),
     };
     if form.action == "deny" {
-        state.logins.take(&form.request, now);
+        state.take_login(&form.request);
         return target.error("access_denied", "The user denied the request.");
     }
     let base = form
@@ -688,7 +554,7 @@ pub(crate) async fn login(
         lp_sdes,
     };
     // Single use: a second submit of the same page finds nothing.
-    if state.logins.take(&form.request, now).is_none() {
+    if state.take_login(&form.request).is_none() {
         return error_page(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -699,36 +565,4 @@ pub(crate) async fn login(
     let mut response = complete(&state, &client, &request, Arc::clone(&persona), true);
     start_session(&state, persona, &mut response);
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn response_types_parse_in_any_order_once_each() {
-        let rt = ResponseType::parse("id_token token").unwrap();
-        assert!(rt.token && rt.id_token && !rt.code);
-        assert_eq!(ResponseType::parse("none"), Some(ResponseType::default()));
-        assert!(ResponseType::parse("code code").is_none());
-        assert!(ResponseType::parse("code none").is_none());
-        assert!(ResponseType::parse("Code").is_none());
-        assert!(ResponseType::parse("").is_none());
-    }
-
-    #[test]
-    fn pkce_rules() {
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        // RFC 7636 appendix B.
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-        let pkce = parse_pkce(Some(challenge), Some("S256")).unwrap().unwrap();
-        assert!(pkce.verify(verifier));
-        assert!(!pkce.verify("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx"));
-        let plain = parse_pkce(Some(verifier), None).unwrap().unwrap();
-        assert!(!plain.s256 && plain.verify(verifier));
-        assert!(parse_pkce(Some(challenge), Some("S512")).is_err());
-        assert!(parse_pkce(Some("short"), Some("S256")).is_err());
-        assert!(parse_pkce(None, Some("S256")).is_err());
-        assert!(parse_pkce(None, None).unwrap().is_none());
-    }
 }
