@@ -1,23 +1,28 @@
-//! The admin API (loopback callers only, JSON in and out): personas, clients and claims queued
-//! for the next login, changed while the server runs, and `GET /_harness/state`. A change takes
+//! The admin API (loopback callers only, JSON in and out): personas, clients, claims queued
+//! for the next login, faults and signing keys, changed while the server runs, and
+//! `GET /_harness/state`. A change takes
 //! effect on the next request. Bad input is a `400 {"error", "error_description"}` naming the
 //! member at fault, and changes nothing.
 
-use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
 use super::config::ClientConfig;
-use super::state::{Client, IdpState, Registry};
-use crate::claims::{ClientId, Persona};
+use super::error::OAuthError;
+use super::faults::Faults;
+use super::queue::{Queue, QueueFor, QueueFull, Queued};
+use super::registry::Client;
+use super::state::IdpState;
+use crate::claims::Persona;
 
 /// An admin answer that is not a success.
 struct Refusal(StatusCode, &'static str, String);
@@ -49,15 +54,22 @@ fn not_found(what: &str, id: &str) -> Refusal {
     )
 }
 
-fn loopback(peer: SocketAddr) -> Result<(), Refusal> {
+/// The one guard of every admin route: callers beyond loopback are refused, before anything
+/// of the request is read.
+async fn loopback_only(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
     if peer.ip().is_loopback() {
-        Ok(())
+        next.run(request).await
     } else {
-        Err(Refusal(
+        Refusal(
             StatusCode::FORBIDDEN,
             "access_denied",
             "The admin API answers loopback callers only.".into(),
-        ))
+        )
+        .into_response()
     }
 }
 
@@ -126,86 +138,37 @@ fn answer(result: AdminResult) -> Response {
 // --- personas ---------------------------------------------------------------------------------
 
 /// `GET /_harness/personas`: every persona that can sign in, in order.
-pub(crate) async fn list_personas(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    answer(
-        loopback(peer).map(|()| Json(json!({"personas": state.personas().list})).into_response()),
-    )
+async fn list_personas(State(state): State<Arc<IdpState>>) -> Response {
+    Json(json!({"personas": state.personas().list})).into_response()
 }
 
 /// `PUT /_harness/personas/{id}`: creates (201) or replaces (200) a persona. Tokens issued
 /// before a replacement keep the claims they were issued with.
-pub(crate) async fn put_persona(
+async fn put_persona(
     State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    answer(put_persona_inner(&state, peer, &id, &body))
+    answer(put_persona_inner(&state, &id, &body))
 }
 
-fn put_persona_inner(state: &IdpState, peer: SocketAddr, id: &str, body: &[u8]) -> AdminResult {
-    loopback(peer)?;
+fn put_persona_inner(state: &IdpState, id: &str, body: &[u8]) -> AdminResult {
     let persona: Persona = parse_named(body, "a persona", "id", id)?;
     persona
         .validate()
         .map_err(|e| bad(e.to_string().replacen(&format!("persona {id:?}: "), "", 1)))?;
-    let created = state.change_registry(|registry| {
-        let others = registry.personas.list.iter().filter(|p| p.id != id);
-        for other in others {
-            if other.sub == persona.sub {
-                return Err(bad(format!(
-                    "sub: {} is persona {:?}'s",
-                    persona.sub, other.id
-                )));
-            }
-            if persona.email.is_some() && other.email == persona.email {
-                return Err(bad(format!(
-                    "email: {:?} is persona {:?}'s",
-                    persona.email.as_deref().unwrap_or_default(),
-                    other.id
-                )));
-            }
-        }
-        if registry.shared.len() >= Registry::MAX_SHARED {
-            return Err(bad(format!(
-                "{} persona versions are kept for the tokens that name them; restart the server",
-                Registry::MAX_SHARED
-            )));
-        }
-        registry.shared.push(Arc::new(persona.clone()));
-        let list = &mut registry.personas.list;
-        match list.iter_mut().find(|p| p.id == id) {
-            Some(slot) => {
-                *slot = persona.clone();
-                Ok(false)
-            }
-            None => {
-                list.push(persona.clone());
-                Ok(true)
-            }
-        }
-    })?;
+    let created = state.change_registry(|registry| registry.put_persona(&persona).map_err(bad))?;
     Ok(stored(created, persona))
 }
 
 /// `DELETE /_harness/personas/{id}`: it can no longer sign in (204); its tokens stay valid.
-pub(crate) async fn delete_persona(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-) -> Response {
-    answer(loopback(peer).and_then(|()| {
-        state.change_registry(|registry| {
-            let before = registry.personas.list.len();
-            registry.personas.list.retain(|p| p.id != id);
-            if registry.personas.list.len() == before {
-                return Err(not_found("persona", &id));
-            }
+async fn delete_persona(State(state): State<Arc<IdpState>>, Path(id): Path<String>) -> Response {
+    answer(state.change_registry(|registry| {
+        if registry.remove_persona(&id) {
             Ok(StatusCode::NO_CONTENT.into_response())
-        })
+        } else {
+            Err(not_found("persona", &id))
+        }
     }))
 }
 
@@ -217,32 +180,27 @@ fn client_view(client: &Client) -> Value {
 }
 
 /// `GET /_harness/clients`.
-pub(crate) async fn list_clients(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    answer(loopback(peer).map(|()| {
-        let registry = state.registry();
-        let mut clients: Vec<&Arc<Client>> = registry.clients.values().collect();
-        clients.sort_by(|a, b| a.config.client_id.cmp(&b.config.client_id));
-        let clients: Vec<Value> = clients.into_iter().map(|c| client_view(c)).collect();
-        Json(json!({ "clients": clients })).into_response()
-    }))
+async fn list_clients(State(state): State<Arc<IdpState>>) -> Response {
+    let registry = state.registry();
+    let clients: Vec<Value> = registry
+        .clients()
+        .into_iter()
+        .map(|c| client_view(c))
+        .collect();
+    Json(json!({ "clients": clients })).into_response()
 }
 
 /// `PUT /_harness/clients/{id}`: creates (201) or replaces (200) a client, with the members
 /// of `[[client]]` in `harness.toml` (`client_secret` required).
-pub(crate) async fn put_client(
+async fn put_client(
     State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    answer(put_client_inner(&state, peer, &id, &body))
+    answer(put_client_inner(&state, &id, &body))
 }
 
-fn put_client_inner(state: &IdpState, peer: SocketAddr, id: &str, body: &[u8]) -> AdminResult {
-    loopback(peer)?;
+fn put_client_inner(state: &IdpState, id: &str, body: &[u8]) -> AdminResult {
     let config: ClientConfig = parse_named(body, "a client", "client_id", id)?;
     if config.client_id.is_empty() {
         return Err(bad("client_id: empty"));
@@ -259,51 +217,23 @@ fn put_client_inner(state: &IdpState, peer: SocketAddr, id: &str, body: &[u8]) -
     }
     let client = Client::new(config).map_err(|e| bad(format!("encrypt_id_token: {e}")))?;
     let view = client_view(&client);
-    let created = state.change_registry(|registry| {
-        Ok::<_, Refusal>(
-            registry
-                .clients
-                .insert(id.to_owned(), Arc::new(client))
-                .is_none(),
-        )
-    })?;
+    let created =
+        state.change_registry(|registry| Ok::<_, Refusal>(registry.put_client(id, client)))?;
     Ok(stored(created, view))
 }
 
 /// `DELETE /_harness/clients/{id}` (204).
-pub(crate) async fn delete_client(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-) -> Response {
-    answer(loopback(peer).and_then(|()| {
-        state.change_registry(|registry| match registry.clients.remove(&id) {
-            Some(_) => Ok(StatusCode::NO_CONTENT.into_response()),
-            None => Err(not_found("client", &id)),
-        })
+async fn delete_client(State(state): State<Arc<IdpState>>, Path(id): Path<String>) -> Response {
+    answer(state.change_registry(|registry| {
+        if registry.remove_client(&id) {
+            Ok(StatusCode::NO_CONTENT.into_response())
+        } else {
+            Err(not_found("client", &id))
+        }
     }))
 }
 
 // --- claims for the next login ----------------------------------------------------------------
-
-/// Whose next login a queued claim set is for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum QueueFor {
-    /// The next ID token issued to this client.
-    Client(String),
-    /// The next ID token issued for this persona.
-    Persona(String),
-}
-
-/// Claims waiting for a login.
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Queued {
-    #[serde(flatten)]
-    pub(crate) target: QueueFor,
-    /// Members set in the ID token, over what the persona gives.
-    pub(crate) claims: Map<String, Value>,
-}
 
 /// `POST /_harness/queue`'s body: exactly one of `client` and `persona`.
 #[derive(Debug, Deserialize)]
@@ -316,77 +246,10 @@ struct QueueRequest {
     claims: Map<String, Value>,
 }
 
-/// Claim sets queued for next logins, in order; each is used once, then gone.
-#[derive(Debug, Default)]
-pub(crate) struct Queue {
-    entries: Mutex<VecDeque<Queued>>,
-    /// How many are queued, read without the lock on every issuance.
-    len: AtomicUsize,
-}
-
-impl Queue {
-    /// The most claim sets waiting at once.
-    pub(crate) const CAPACITY: usize = 1024;
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Queued>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn push(&self, queued: Queued) -> Result<usize, Refusal> {
-        let mut entries = self.lock();
-        if entries.len() >= Self::CAPACITY {
-            return Err(bad(format!(
-                "{} claim sets are already waiting",
-                Self::CAPACITY
-            )));
-        }
-        entries.push_back(queued);
-        self.len.store(entries.len(), Ordering::Release);
-        Ok(entries.len())
-    }
-
-    /// Takes the first set waiting for `persona`, then the first for `client`: the claims an
-    /// ID token for them gets on top of its own, the client's last.
-    pub(crate) fn take(&self, client: &ClientId, persona: &str) -> Vec<Map<String, Value>> {
-        if self.len.load(Ordering::Acquire) == 0 {
-            return Vec::new();
-        }
-        let mut entries = self.lock();
-        let mut taken = Vec::new();
-        for wanted in [
-            QueueFor::Persona(persona.to_owned()),
-            QueueFor::Client(client.as_str().to_owned()),
-        ] {
-            if let Some(at) = entries.iter().position(|q| q.target == wanted) {
-                if let Some(queued) = entries.remove(at) {
-                    taken.push(queued.claims);
-                }
-            }
-        }
-        self.len.store(entries.len(), Ordering::Release);
-        taken
-    }
-
-    fn list(&self) -> Vec<Queued> {
-        self.lock().iter().cloned().collect()
-    }
-
-    fn clear(&self) {
-        let mut entries = self.lock();
-        entries.clear();
-        self.len.store(0, Ordering::Release);
-    }
-}
-
 /// `POST /_harness/queue` with `{"client": id, "claims": {...}}` or `{"persona": id, ...}`:
 /// 201 and how many are waiting.
-pub(crate) async fn post_queue(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: axum::body::Bytes,
-) -> Response {
+async fn post_queue(State(state): State<Arc<IdpState>>, body: axum::body::Bytes) -> Response {
     answer((|| {
-        loopback(peer)?;
         let request: QueueRequest = parse(&body)?;
         let target = match (request.client, request.persona) {
             (Some(client), None) => QueueFor::Client(client),
@@ -399,60 +262,138 @@ pub(crate) async fn post_queue(
         };
         let registry = state.registry();
         match &queued.target {
-            QueueFor::Client(id) if !registry.clients.contains_key(id) => {
+            QueueFor::Client(id) if registry.client(id).is_none() => {
                 return Err(bad(format!("client: no client {id:?}")))
             }
-            QueueFor::Persona(id) if registry.personas.list.iter().all(|p| &p.id != id) => {
+            QueueFor::Persona(id) if registry.personas().list.iter().all(|p| &p.id != id) => {
                 return Err(bad(format!("persona: no persona {id:?}")))
             }
             _ => {}
         }
         // Any member may be set, iss and aud included: a queued claim may break the next
         // token on purpose, as faults do.
-        let waiting = state.queue.push(queued)?;
+        let waiting = state.queue().push(queued).map_err(|QueueFull| {
+            bad(format!(
+                "{} claim sets are already waiting",
+                Queue::CAPACITY
+            ))
+        })?;
         Ok((StatusCode::CREATED, Json(json!({ "waiting": waiting }))).into_response())
     })())
 }
 
 /// `GET /_harness/queue`: what is waiting, in order.
-pub(crate) async fn get_queue(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    answer(loopback(peer).map(|()| Json(json!({ "queued": state.queue.list() })).into_response()))
+async fn get_queue(State(state): State<Arc<IdpState>>) -> Response {
+    Json(json!({ "queued": state.queue().list() })).into_response()
 }
 
 /// `DELETE /_harness/queue` (204).
-pub(crate) async fn clear_queue(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    answer(loopback(peer).map(|()| {
-        state.queue.clear();
-        StatusCode::NO_CONTENT.into_response()
-    }))
+async fn clear_queue(State(state): State<Arc<IdpState>>) -> Response {
+    state.queue().clear();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// `GET /_harness/state`: everything that can change at runtime, as it is now.
-pub(crate) async fn get_state(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    answer(loopback(peer).map(|()| {
-        let registry = state.registry();
-        let mut clients: Vec<&Arc<Client>> = registry.clients.values().collect();
-        clients.sort_by(|a, b| a.config.client_id.cmp(&b.config.client_id));
-        let [codes, edited, refresh, logins, devices] = state.store_sizes();
-        Json(json!({
-            "issuer": state.issuer().as_str(),
-            "public_url": state.public_base,
-            "clients": clients.into_iter().map(|c| client_view(c)).collect::<Vec<_>>(),
-            "personas": registry.personas.list,
-            "queued": state.queue.list(),
-            "faults": *state.faults(),
-            "keys": state.published_kids(),
-            "stores": {"codes": codes, "edited_grants": edited, "refresh_tokens": refresh, "logins": logins, "devices": devices},
-        }))
-        .into_response()
+async fn get_state(State(state): State<Arc<IdpState>>) -> Response {
+    let registry = state.registry();
+    Json(json!({
+        "issuer": state.issuer().as_str(),
+        "public_url": state.public_base(),
+        "clients": registry.clients().into_iter().map(|c| client_view(c)).collect::<Vec<_>>(),
+        "personas": registry.personas().list,
+        "queued": state.queue().list(),
+        "faults": *state.faults(),
+        "keys": state.published_kids(),
+        "stores": state.store_sizes(),
     }))
+    .into_response()
+}
+
+// --- faults -----------------------------------------------------------------------------------
+
+/// `GET /_harness/faults`.
+async fn get_faults(State(state): State<Arc<IdpState>>) -> Response {
+    Json(&*state.faults()).into_response()
+}
+
+/// `PUT /_harness/faults` with a JSON [`Faults`]; unknown members or mutation names are a 400.
+async fn put_faults(State(state): State<Arc<IdpState>>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<Faults>(&body) {
+        Ok(faults) => {
+            state.set_faults(faults.clone());
+            Json(faults).into_response()
+        }
+        Err(err) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_request", "error_description": err.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+/// `DELETE /_harness/faults`: back to honest behaviour.
+async fn clear_faults(State(state): State<Arc<IdpState>>) -> Response {
+    state.set_faults(Faults::default());
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /_harness/attacker/jwks.json`: the attacker's JWKS, its key published under the
+/// provider's active kid, at a URL a verifier can reach. Tokens of catalog K01 name it in
+/// `jku`: a verifier that followed `jku` would find a key that verifies them.
+async fn attacker_jwks(State(state): State<Arc<IdpState>>) -> Response {
+    let Ok(attacker) = crate::keys::fixture_attacker_key() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut jwk = serde_json::to_value(attacker.key().jwk("sig", "RS256")).unwrap_or_default();
+    if let Some(kid) = state.published_kids().first() {
+        jwk["kid"] = Value::from(kid.as_str());
+    }
+    Json(json!({ "keys": [jwk] })).into_response()
+}
+
+// --- keys -------------------------------------------------------------------------------------
+
+/// `POST /_harness/keys/rotate`: a new signing key goes first in the JWKS and signs from now on;
+/// the previous keys stay published.
+async fn rotate(State(state): State<Arc<IdpState>>) -> Response {
+    match tokio::task::spawn_blocking(move || {
+        state.rotate().map(|kid| (kid, state.published_kids()))
+    })
+    .await
+    {
+        Ok(Ok((kid, published))) => {
+            Json(json!({ "kid": kid, "published": published })).into_response()
+        }
+        _ => OAuthError::ServerError.into_response(),
+    }
+}
+
+// --- routes -----------------------------------------------------------------------------------
+
+/// The admin routes (`/_harness/*`), every one behind [`loopback_only`]. A wrong method on one
+/// of them is left to the caller's fallback.
+pub(crate) fn router() -> Router<Arc<IdpState>> {
+    Router::new()
+        .route("/_harness/keys/rotate", post(rotate))
+        .route("/_harness/state", get(get_state))
+        .route("/_harness/personas", get(list_personas))
+        .route(
+            "/_harness/personas/{id}",
+            put(put_persona).delete(delete_persona),
+        )
+        .route("/_harness/clients", get(list_clients))
+        .route(
+            "/_harness/clients/{id}",
+            put(put_client).delete(delete_client),
+        )
+        .route(
+            "/_harness/queue",
+            get(get_queue).post(post_queue).delete(clear_queue),
+        )
+        .route("/_harness/attacker/jwks.json", get(attacker_jwks))
+        .route(
+            "/_harness/faults",
+            get(get_faults).put(put_faults).delete(clear_faults),
+        )
+        .route_layer(middleware::from_fn(loopback_only))
 }

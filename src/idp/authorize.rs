@@ -11,75 +11,17 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
-use subtle::ConstantTimeEq as _;
 
 use super::config::ImplicitParam;
+use super::faults::{Lapse, RedirectFault};
+use super::grants::{AuthRequest, CodeGrant, Grant, Pkce, ResponseMode, ResponseType};
 use super::observed::{Observation, PkceSeen};
+use super::registry::Client;
 use super::scope::{ScopeError, Scopes};
-use super::state::{random_token, Client, CodeGrant, Grant, IdpState, Pkce};
+use super::state::IdpState;
 use crate::claims::{Nonce, Persona, Subject};
 use crate::workspace::{self, AuthErrorPage, FormPostPage, LoginPage, PersonaCard};
-
-/// Which artifacts the authorization response carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct ResponseType {
-    pub(crate) code: bool,
-    pub(crate) token: bool,
-    pub(crate) id_token: bool,
-}
-
-impl ResponseType {
-    /// Parses a space-separated set; order does not matter (`id_token token` is fine).
-    fn parse(text: &str) -> Option<Self> {
-        if text == "none" {
-            return Some(Self::default());
-        }
-        let mut rt = Self::default();
-        for part in text.split(' ') {
-            let seen = match part {
-                "code" => std::mem::replace(&mut rt.code, true),
-                "token" => std::mem::replace(&mut rt.token, true),
-                "id_token" => std::mem::replace(&mut rt.id_token, true),
-                _ => return None,
-            };
-            if seen {
-                return None;
-            }
-        }
-        Some(rt)
-    }
-
-    fn returns_tokens(self) -> bool {
-        self.token || self.id_token
-    }
-}
-
-/// How the response travels back (OAuth 2.0 Multiple Response Types; Form Post).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ResponseMode {
-    Query,
-    Fragment,
-    FormPost,
-}
-
-/// A validated authorization request.
-#[derive(Debug, Clone)]
-pub(crate) struct AuthRequest {
-    pub(crate) client_id: String,
-    pub(crate) redirect_uri: String,
-    pub(crate) response_type: ResponseType,
-    pub(crate) response_mode: ResponseMode,
-    pub(crate) scopes: Scopes,
-    pub(crate) state: Option<String>,
-    pub(crate) nonce: Option<Nonce>,
-    pub(crate) pkce: Option<Pkce>,
-    pub(crate) login_hint: Option<String>,
-    pub(crate) offline: bool,
-}
 
 /// An error page: status, the error code and a sentence.
 fn error_page(status: StatusCode, error: &str, description: &str) -> Response {
@@ -103,8 +45,8 @@ impl Target<'_> {
         if let Some(s) = self.client_state {
             params.push(("state", s.to_owned()));
         }
-        if self.state.config.discovery.rfc9207 {
-            params.push(("iss", self.state.issuer.to_string()));
+        if self.state.config().discovery.rfc9207 {
+            params.push(("iss", self.state.issuer().to_string()));
         }
         deliver(self.redirect_uri, self.mode, &params)
     }
@@ -193,135 +135,229 @@ fn session_id<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, value)| value)
 }
 
-/// Remembers who signed in, and sets the cookie on `response`: `HttpOnly`, `SameSite=Lax`
-/// (sent on the same site's silent `prompt=none` frames, never cross-site), `Secure` over HTTPS.
+/// Remembers who signed in, and sets the session cookie on `response`.
 fn start_session(state: &IdpState, persona: Arc<Persona>, response: &mut Response) {
-    let id = random_token(24);
-    let now = state.now();
-    let lifetime = state.config.tokens.session_lifetime_secs;
-    state
-        .sessions
-        .insert(id.clone(), persona, now + lifetime, now);
-    let secure = if state.public_base.starts_with("https:") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{}={id}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Lax{secure}",
-        state.session_cookie
-    );
+    let cookie = state.start_session(persona);
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
 }
 
-/// `GET /o/oauth2/v2/auth`.
+/// A step 1 failure: an error page (status, error code, description), never a redirect.
+struct ErrorPage(StatusCode, &'static str, String);
+
+/// A later failure (error code, description), sent back to the trusted redirect URI.
+struct Refusal(&'static str, String);
+
+fn refuse(error: &'static str, description: impl Into<String>) -> Refusal {
+    Refusal(error, description.into())
+}
+
+/// `GET /o/oauth2/v2/auth`: the client and redirect URI first, then the request's
+/// parameters, then the answer (a headless sign-in or the login page).
 pub(crate) async fn authorize(
     State(state): State<Arc<IdpState>>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let params = Params::parse(raw.as_deref());
+    let trusted = match trust(&state, &params) {
+        Ok(trusted) => trusted,
+        Err(ErrorPage(status, error, description)) => {
+            return error_page(status, error, &description)
+        }
+    };
+    let target = trusted.target(&state, &params);
+    let (request, prompt_none) = match read_request(&state, &params, &trusted) {
+        Ok(read) => read,
+        Err(Refusal(error, description)) => return target.error(error, &description),
+    };
+    if prompt_none {
+        return sign_in_silently(&state, &headers, &trusted.client, &request, &target);
+    }
+    let id = state.hold_login(request.clone());
+    login_page(&state, &id, &request, None, StatusCode::OK)
+}
 
-    // 1. The client and the redirect URI: failures are pages, never redirects.
-    if params.repeated("client_id") || params.repeated("redirect_uri") {
-        return error_page(
+/// What step 1 established: a registered client, a redirect URI it accepts, a response type.
+struct Trusted<'p> {
+    client: Arc<Client>,
+    client_id: &'p str,
+    redirect_uri: &'p str,
+    response_type_text: &'p str,
+    /// `None` when the text names no response type this provider knows.
+    response_type: Option<ResponseType>,
+}
+
+impl<'p> Trusted<'p> {
+    /// The response mode asked for (`None`: an unknown one), and the default for the
+    /// response type.
+    fn modes(&self, params: &Params) -> (Option<ResponseMode>, ResponseMode) {
+        let default_mode = if self.response_type.is_some_and(ResponseType::returns_tokens) {
+            ResponseMode::Fragment
+        } else {
+            ResponseMode::Query
+        };
+        let requested = match params.get("response_mode") {
+            None => Some(default_mode),
+            Some("query") => Some(ResponseMode::Query),
+            Some("fragment") => Some(ResponseMode::Fragment),
+            Some("form_post") => Some(ResponseMode::FormPost),
+            Some(_) => None,
+        };
+        (requested, default_mode)
+    }
+
+    /// Where later errors go: the trusted redirect URI, in the mode asked for if known.
+    fn target<'a>(&self, state: &'a IdpState, params: &'a Params) -> Target<'a>
+    where
+        'p: 'a,
+    {
+        let (requested, default_mode) = self.modes(params);
+        Target {
+            state,
+            redirect_uri: self.redirect_uri,
+            mode: requested.unwrap_or(default_mode),
+            client_state: params.values.get("state").map(String::as_str),
+        }
+    }
+}
+
+/// Step 1: the client and the redirect URI; failures are pages, never redirects.
+fn trust<'p>(state: &IdpState, params: &'p Params) -> Result<Trusted<'p>, ErrorPage> {
+    let bad = |description: &str| {
+        ErrorPage(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "Parameter repeated: client_id or redirect_uri.",
-        );
+            description.to_owned(),
+        )
+    };
+    if params.repeated("client_id") || params.repeated("redirect_uri") {
+        return Err(bad("Parameter repeated: client_id or redirect_uri."));
     }
     let Some(client_id) = params.get("client_id") else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Missing required parameter: client_id",
-        );
+        return Err(bad("Missing required parameter: client_id"));
     };
     let Some(client) = state.client(client_id) else {
-        return error_page(
+        return Err(ErrorPage(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
-            "The OAuth client was not found.",
-        );
+            "The OAuth client was not found.".to_owned(),
+        ));
     };
     let Some(redirect_uri) = params.get("redirect_uri") else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Missing required parameter: redirect_uri",
-        );
+        return Err(bad("Missing required parameter: redirect_uri"));
     };
     if !client.accepts_redirect(redirect_uri) {
-        return error_page(
+        return Err(ErrorPage(
             StatusCode::BAD_REQUEST,
             "redirect_uri_mismatch",
-            &format!("The redirect URI in the request, {redirect_uri}, does not match the ones authorized for the OAuth client."),
-        );
+            format!("The redirect URI in the request, {redirect_uri}, does not match the ones authorized for the OAuth client."),
+        ));
     }
     let Some(response_type_text) = params.get("response_type") else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Missing required parameter: response_type",
-        );
+        return Err(bad("Missing required parameter: response_type"));
     };
-
-    // 2. Everything else goes back to the redirect URI.
-    let response_type = ResponseType::parse(response_type_text);
-    let default_mode = if response_type.is_some_and(ResponseType::returns_tokens) {
-        ResponseMode::Fragment
-    } else {
-        ResponseMode::Query
-    };
-    let requested_mode = match params.get("response_mode") {
-        None => Some(default_mode),
-        Some("query") => Some(ResponseMode::Query),
-        Some("fragment") => Some(ResponseMode::Fragment),
-        Some("form_post") => Some(ResponseMode::FormPost),
-        Some(_) => None,
-    };
-    let target = Target {
-        state: &state,
+    Ok(Trusted {
+        client,
+        client_id,
         redirect_uri,
-        mode: requested_mode.unwrap_or(default_mode),
-        client_state: params.values.get("state").map(String::as_str),
-    };
-    if let Some(key) = params.repeated.first() {
-        return target.error("invalid_request", &format!("Parameter repeated: {key}"));
+        response_type_text,
+        response_type: ResponseType::parse(response_type_text),
+    })
+}
+
+/// Step 2: everything else, each failure sent back to the redirect URI. The request, and
+/// whether it asks for a sign-in without a page (`prompt=none`).
+fn read_request(
+    state: &IdpState,
+    params: &Params,
+    trusted: &Trusted<'_>,
+) -> Result<(AuthRequest, bool), Refusal> {
+    let (response_type, response_mode) = read_response_shape(params, trusted)?;
+    let scopes = read_scopes(params)?;
+    let nonce = params.get("nonce").map(Nonce::new);
+    observe_authorize(state, params, trusted.response_type_text, nonce.is_some());
+    if response_type.id_token && nonce.is_none() {
+        return Err(refuse(
+            "invalid_request",
+            "Missing required parameter: nonce",
+        ));
     }
-    let Some(response_type) = response_type else {
-        return target.error(
-            "unsupported_response_type",
-            &format!("Unsupported response_type: {response_type_text}"),
-        );
+    let pkce = Pkce::parse(
+        params.get("code_challenge"),
+        params.get("code_challenge_method"),
+    )
+    .map_err(|description| refuse("invalid_request", description))?;
+    if pkce.is_none() && trusted.client.config.require_pkce && response_type.code {
+        return Err(refuse(
+            "invalid_request",
+            "Missing required parameter: code_challenge",
+        ));
+    }
+    let prompt_none = read_prompt(params)?;
+    let offline = match params.get("access_type") {
+        None | Some("online") => false,
+        Some("offline") => true,
+        Some(_) => return Err(refuse("invalid_request", "Invalid access_type.")),
     };
-    let Some(response_mode) = requested_mode else {
-        return target.error("invalid_request", "Invalid response_mode.");
+    let request = AuthRequest {
+        client_id: trusted.client_id.to_owned(),
+        redirect_uri: trusted.redirect_uri.to_owned(),
+        response_type,
+        response_mode,
+        scopes,
+        state: params.values.get("state").cloned(),
+        nonce,
+        pkce,
+        login_hint: params.get("login_hint").map(str::to_owned),
+        offline,
+    };
+    Ok((request, prompt_none))
+}
+
+/// No repeated parameter, a known response type, a known response mode that can carry it.
+fn read_response_shape(
+    params: &Params,
+    trusted: &Trusted<'_>,
+) -> Result<(ResponseType, ResponseMode), Refusal> {
+    if let Some(key) = params.repeated.first() {
+        return Err(refuse(
+            "invalid_request",
+            format!("Parameter repeated: {key}"),
+        ));
+    }
+    let Some(response_type) = trusted.response_type else {
+        return Err(refuse(
+            "unsupported_response_type",
+            format!("Unsupported response_type: {}", trusted.response_type_text),
+        ));
+    };
+    let Some(response_mode) = trusted.modes(params).0 else {
+        return Err(refuse("invalid_request", "Invalid response_mode."));
     };
     if response_mode == ResponseMode::Query && response_type.returns_tokens() {
-        return target.error(
+        return Err(refuse(
             "invalid_request",
             "response_mode=query cannot carry tokens.",
-        );
+        ));
     }
-    let scopes = match Scopes::parse(params.get("scope")) {
-        Ok(scopes) => scopes,
-        Err(ScopeError::Missing) => {
-            return target.error("invalid_request", "Missing required parameter: scope")
-        }
-        Err(ScopeError::NoOpenid) => {
-            return target.error("invalid_scope", "The scope must contain openid.")
-        }
-        Err(ScopeError::Unknown) => {
-            return target.error("invalid_scope", "Some requested scopes were invalid.")
-        }
-    };
-    let nonce = params.get("nonce").map(Nonce::new);
-    state.observed.record(Observation::Authorize {
-        response_type: response_type_text.to_owned(),
-        nonce: nonce.is_some(),
+    Ok((response_type, response_mode))
+}
+
+fn read_scopes(params: &Params) -> Result<Scopes, Refusal> {
+    Scopes::parse(params.get("scope")).map_err(|err| match err {
+        ScopeError::Missing => refuse("invalid_request", "Missing required parameter: scope"),
+        ScopeError::NoOpenid => refuse("invalid_scope", "The scope must contain openid."),
+        ScopeError::Unknown => refuse("invalid_scope", "Some requested scopes were invalid."),
+    })
+}
+
+/// Records what the request carried, for scenarios to assert.
+fn observe_authorize(state: &IdpState, params: &Params, response_type: &str, nonce: bool) {
+    state.observe(Observation::Authorize {
+        response_type: response_type.to_owned(),
+        nonce,
         pkce: match (
             params.get("code_challenge"),
             params.get("code_challenge_method"),
@@ -331,22 +367,10 @@ pub(crate) async fn authorize(
             (Some(_), _) => PkceSeen::Plain,
         },
     });
-    if response_type.id_token && nonce.is_none() {
-        return target.error("invalid_request", "Missing required parameter: nonce");
-    }
-    let pkce = match parse_pkce(
-        params.get("code_challenge"),
-        params.get("code_challenge_method"),
-    ) {
-        Ok(pkce) => pkce,
-        Err(description) => return target.error("invalid_request", description),
-    };
-    if pkce.is_none() && client.config.require_pkce && response_type.code {
-        return target.error(
-            "invalid_request",
-            "Missing required parameter: code_challenge",
-        );
-    }
+}
+
+/// `prompt`: known values only, `none` alone; whether it is `none`.
+fn read_prompt(params: &Params) -> Result<bool, Refusal> {
     let prompt: Vec<&str> = params
         .get("prompt")
         .unwrap_or("")
@@ -357,110 +381,44 @@ pub(crate) async fn authorize(
         .iter()
         .any(|p| !matches!(*p, "none" | "consent" | "select_account"))
     {
-        return target.error("invalid_request", "Invalid prompt.");
+        return Err(refuse("invalid_request", "Invalid prompt."));
     }
     let prompt_none = prompt.contains(&"none");
     if prompt_none && prompt.len() > 1 {
-        return target.error(
+        return Err(refuse(
             "invalid_request",
             "prompt=none cannot be combined with other values.",
-        );
+        ));
     }
-    let offline = match params.get("access_type") {
-        None | Some("online") => false,
-        Some("offline") => true,
-        Some(_) => return target.error("invalid_request", "Invalid access_type."),
-    };
-
-    let request = AuthRequest {
-        client_id: client_id.to_owned(),
-        redirect_uri: redirect_uri.to_owned(),
-        response_type,
-        response_mode,
-        scopes,
-        state: params.values.get("state").cloned(),
-        nonce,
-        pkce,
-        login_hint: params.get("login_hint").map(str::to_owned),
-        offline,
-    };
-
-    // 3. Headless login for CI (`login_hint`), the sign-in session, or the login page.
-    if prompt_none {
-        if state.lapses(super::faults::Lapse::PromptNone500) {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Html("<html><body><h1>Server Error (500)</h1></body></html>"),
-            )
-                .into_response();
-        }
-        let persona = match request.login_hint.as_deref() {
-            Some(hint) => state.find_persona(hint),
-            None => session_id(&headers, &state.session_cookie)
-                .and_then(|id| state.sessions.get(id, state.now())),
-        };
-        return match persona {
-            Some(persona) => complete(&state, &client, &request, persona, false),
-            None => target.error(
-                "login_required",
-                "No signed-in session, and no persona matches login_hint.",
-            ),
-        };
-    }
-    let id = random_token(16);
-    let now = state.now();
-    state.logins.insert(
-        id.clone(),
-        request.clone(),
-        now + state.config.tokens.login_lifetime_secs,
-        now,
-    );
-    login_page(&state, &id, &request, None, StatusCode::OK)
+    Ok(prompt_none)
 }
 
-/// Checks PKCE parameters (RFC 7636 §4.2, §4.3): the method defaults to `plain`.
-fn parse_pkce(challenge: Option<&str>, method: Option<&str>) -> Result<Option<Pkce>, &'static str> {
-    let Some(challenge) = challenge else {
-        return match method {
-            Some(_) => Err("code_challenge_method without code_challenge."),
-            None => Ok(None),
-        };
-    };
-    let s256 = match method.unwrap_or("plain") {
-        "S256" => true,
-        "plain" => false,
-        _ => return Err("Invalid code_challenge_method: use S256 or plain."),
-    };
-    let valid_chars = challenge
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    let valid_len = if s256 {
-        challenge.len() == 43
-    } else {
-        (43..=128).contains(&challenge.len())
-    };
-    if !valid_chars || !valid_len {
-        return Err("Invalid code_challenge.");
+/// Step 3, without a page: the persona `login_hint` names (headless login for CI), else
+/// whoever signed in with this browser's session.
+fn sign_in_silently(
+    state: &IdpState,
+    headers: &HeaderMap,
+    client: &Client,
+    request: &AuthRequest,
+    target: &Target<'_>,
+) -> Response {
+    if state.lapses(Lapse::PromptNone500) {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Html("<html><body><h1>Server Error (500)</h1></body></html>"),
+        )
+            .into_response();
     }
-    Ok(Some(Pkce {
-        challenge: challenge.to_owned(),
-        s256,
-    }))
-}
-
-impl Pkce {
-    /// Whether `verifier` answers this challenge; constant-time.
-    pub(crate) fn verify(&self, verifier: &str) -> bool {
-        let valid = (43..=128).contains(&verifier.len())
-            && verifier
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-        let computed = if self.s256 {
-            URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-        } else {
-            verifier.to_owned()
-        };
-        valid && bool::from(computed.as_bytes().ct_eq(self.challenge.as_bytes()))
+    let persona = match request.login_hint.as_deref() {
+        Some(hint) => state.find_persona(hint),
+        None => session_id(headers, state.session_cookie()).and_then(|id| state.session(id)),
+    };
+    match persona {
+        Some(persona) => complete(state, client, request, persona, false),
+        None => target.error(
+            "login_required",
+            "No signed-in session, and no persona matches login_hint.",
+        ),
     }
 }
 
@@ -472,12 +430,7 @@ fn complete(
     persona: Arc<Persona>,
     consent_shown: bool,
 ) -> Response {
-    let grant = Grant {
-        client_id: client.id.clone(),
-        persona,
-        scopes: request.scopes,
-        grant_id: Arc::from(random_token(12)),
-    };
+    let grant = Grant::new(client.id.clone(), persona, request.scopes);
     let target = Target {
         state,
         redirect_uri: &request.redirect_uri,
@@ -485,7 +438,7 @@ fn complete(
         client_state: request.state.as_deref(),
     };
     let fault = state.faults().redirect;
-    if fault == Some(super::faults::RedirectFault::Error) {
+    if fault == Some(RedirectFault::Error) {
         return target.error(
             "server_error",
             "The provider failed (a fault set on purpose).",
@@ -493,7 +446,7 @@ fn complete(
     }
     let mut params: Vec<(&str, String)> = Vec::with_capacity(10);
     if let Some(s) = &request.state {
-        let s = if fault == Some(super::faults::RedirectFault::WrongState) {
+        let s = if fault == Some(RedirectFault::WrongState) {
             format!("{s}-forged")
         } else {
             s.clone()
@@ -512,7 +465,7 @@ fn complete(
     });
     if let Some(code) = code
         .as_ref()
-        .filter(|_| fault != Some(super::faults::RedirectFault::NoCode))
+        .filter(|_| fault != Some(RedirectFault::NoCode))
     {
         params.push(("code", code.clone()));
     }
@@ -533,10 +486,10 @@ fn complete(
         params.push(("token_type", "Bearer".to_owned()));
         params.push((
             "expires_in",
-            state.config.tokens.access_token_lifetime_secs.to_string(),
+            state.config().tokens.access_token_lifetime_secs.to_string(),
         ));
     }
-    if fault == Some(super::faults::RedirectFault::InjectIdToken) && !rt.id_token {
+    if fault == Some(RedirectFault::InjectIdToken) && !rt.id_token {
         // An unsigned token slipped into the front channel: a code flow must ignore it.
         params.push((
             "id_token",
@@ -564,8 +517,8 @@ fn complete(
         "prompt",
         if consent_shown { "consent" } else { "none" }.to_owned(),
     ));
-    if state.config.discovery.rfc9207 {
-        params.push(("iss", state.issuer.to_string()));
+    if state.config().discovery.rfc9207 {
+        params.push(("iss", state.issuer().to_string()));
     }
     deliver(&request.redirect_uri, request.response_mode, &params)
 }
@@ -579,7 +532,7 @@ fn login_page(
 ) -> Response {
     let registry = state.registry();
     let cards: Vec<PersonaCard> = registry
-        .personas
+        .personas()
         .list
         .iter()
         .map(|p| PersonaCard::from_persona(p, request.login_hint.as_deref()))
@@ -591,7 +544,7 @@ fn login_page(
         scope: request.scopes.redirect_form(),
         personas: cards,
         message,
-        action: &state.local_path(super::discovery::paths::LOGIN),
+        action: &state.local_path(super::metadata::paths::LOGIN),
     };
     workspace::html(status, &page)
 }
@@ -621,8 +574,7 @@ pub(crate) async fn login(
     State(state): State<Arc<IdpState>>,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let now = state.now();
-    let Some(request) = state.logins.get(&form.request, now) else {
+    let Some(request) = state.pending_login(&form.request) else {
         return error_page(StatusCode::BAD_REQUEST, "invalid_request", "This sign-in request has expired or was already used. Start again from the application.");
     };
     let Some(client) = state.client(&request.client_id) else {
@@ -639,7 +591,7 @@ pub(crate) async fn login(
         client_state: request.state.as_deref(),
     };
     if form.action == "deny" {
-        state.logins.take(&form.request, now);
+        state.take_login(&form.request);
         return target.error("access_denied", "The user denied the request.");
     }
     let base = form
@@ -688,7 +640,7 @@ pub(crate) async fn login(
         lp_sdes,
     };
     // Single use: a second submit of the same page finds nothing.
-    if state.logins.take(&form.request, now).is_none() {
+    if state.take_login(&form.request).is_none() {
         return error_page(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -699,36 +651,4 @@ pub(crate) async fn login(
     let mut response = complete(&state, &client, &request, Arc::clone(&persona), true);
     start_session(&state, persona, &mut response);
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn response_types_parse_in_any_order_once_each() {
-        let rt = ResponseType::parse("id_token token").unwrap();
-        assert!(rt.token && rt.id_token && !rt.code);
-        assert_eq!(ResponseType::parse("none"), Some(ResponseType::default()));
-        assert!(ResponseType::parse("code code").is_none());
-        assert!(ResponseType::parse("code none").is_none());
-        assert!(ResponseType::parse("Code").is_none());
-        assert!(ResponseType::parse("").is_none());
-    }
-
-    #[test]
-    fn pkce_rules() {
-        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        // RFC 7636 appendix B.
-        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-        let pkce = parse_pkce(Some(challenge), Some("S256")).unwrap().unwrap();
-        assert!(pkce.verify(verifier));
-        assert!(!pkce.verify("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx"));
-        let plain = parse_pkce(Some(verifier), None).unwrap().unwrap();
-        assert!(!plain.s256 && plain.verify(verifier));
-        assert!(parse_pkce(Some(challenge), Some("S512")).is_err());
-        assert!(parse_pkce(Some("short"), Some("S256")).is_err());
-        assert!(parse_pkce(None, Some("S256")).is_err());
-        assert!(parse_pkce(None, None).unwrap().is_none());
-    }
 }

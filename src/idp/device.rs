@@ -12,9 +12,11 @@ use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
 use super::error::{json_response, OAuthError};
+use super::grants::{DeviceGrant, DeviceStatus};
 use super::scope::Scopes;
-use super::state::{random_token, DeviceGrant, DeviceStatus, IdpState};
+use super::state::IdpState;
 use super::token::{authenticate, read_params};
+use crate::store::random_token;
 use crate::workspace::{self, DevicePage};
 
 #[derive(Serialize)]
@@ -74,12 +76,11 @@ pub(crate) async fn device_code(
     let Ok(scopes) = Scopes::parse(params.get("scope")) else {
         return OAuthError::InvalidScope("Some requested scopes were invalid.").into_response();
     };
-    let now = state.now();
-    let lifetime = state.config.tokens.device_code_lifetime_secs;
+    let lifetime = state.config().tokens.device_code_lifetime_secs;
     let device_code = format!("AH-1{}", random_token(32));
     let user_code = user_code();
-    state.devices.insert(
-        device_code.clone(),
+    state.hold_device(
+        &device_code,
         DeviceGrant {
             client_id: client.id.clone(),
             scopes,
@@ -87,20 +88,15 @@ pub(crate) async fn device_code(
             status: DeviceStatus::Pending,
             last_poll: None,
         },
-        now + lifetime,
-        now,
     );
-    state
-        .user_codes
-        .insert(user_code.clone(), device_code.clone(), now + lifetime, now);
     json_response(
         StatusCode::OK,
         &DeviceCodeResponse {
             device_code,
             user_code,
             expires_in: lifetime,
-            interval: state.config.tokens.device_poll_interval_secs,
-            verification_url: state.url(super::discovery::paths::DEVICE),
+            interval: state.config().tokens.device_poll_interval_secs,
+            verification_url: state.url(super::metadata::paths::DEVICE),
         },
     )
 }
@@ -125,14 +121,14 @@ pub(crate) async fn device_page(
 
 fn page(state: &IdpState, user_code: &str, message: Option<&str>, status: StatusCode) -> Response {
     let registry = state.registry();
-    let personas = registry.personas.ids();
+    let personas = registry.personas().ids();
     workspace::html(
         status,
         &DevicePage {
             user_code,
             personas,
             message,
-            action: &state.local_path(super::discovery::paths::DEVICE),
+            action: &state.local_path(super::metadata::paths::DEVICE),
         },
     )
 }
@@ -150,9 +146,8 @@ pub(crate) async fn device_decide(
     State(state): State<Arc<IdpState>>,
     Form(form): Form<DeviceForm>,
 ) -> Response {
-    let now = state.now();
     let code = form.user_code.trim().to_ascii_uppercase();
-    let Some(device_code) = state.user_codes.get(&code, now) else {
+    let Some(device_code) = state.device_code_for(&code) else {
         return page(
             &state,
             &form.user_code,
@@ -176,7 +171,7 @@ pub(crate) async fn device_decide(
         }
     };
     let approved = matches!(status, DeviceStatus::Approved(_));
-    let updated = state.devices.update(&device_code, now, |d| {
+    let updated = state.update_device(&device_code, |d| {
         if matches!(d.status, DeviceStatus::Pending) && d.user_code == code {
             d.status = status;
             true
@@ -184,7 +179,7 @@ pub(crate) async fn device_decide(
             false
         }
     });
-    state.user_codes.take(&code, now);
+    state.forget_user_code(&code);
     match updated {
         Some(true) => page(
             &state,

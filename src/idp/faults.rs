@@ -1,16 +1,13 @@
 //! Faults on demand: the ways a provider can misbehave, set per provider from `harness.toml`,
-//! by a scenario in-process, or over `PUT /_harness/faults` (loopback callers only).
+//! by a scenario in-process, or over `PUT /_harness/faults` (loopback callers only). Plain
+//! data and the answers each fault gives; the provider holds the ones in force.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{ConnectInfo, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use super::state::IdpState;
 use crate::jose::malform::Mutation;
 
 /// Everything the provider can be told to do wrong.
@@ -250,98 +247,4 @@ impl JwksFault {
         doc["keys"] = Value::Array(keys);
         serde_json::to_vec(&doc).unwrap_or_default()
     }
-}
-
-/// `GET /_harness/attacker/jwks.json`: the attacker's JWKS, its key published under the
-/// provider's active kid, at a URL a verifier can reach. Tokens of catalog K01 name it in
-/// `jku`: a verifier that followed `jku` would find a key that verifies them.
-pub(crate) async fn attacker_jwks(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-) -> Response {
-    if let Some(refused) = loopback_only(peer) {
-        return refused;
-    }
-    let Ok(attacker) = crate::keys::fixture_attacker_key() else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let mut jwk = serde_json::to_value(attacker.key().jwk("sig", "RS256")).unwrap_or_default();
-    if let Some(kid) = state.published_kids().first() {
-        jwk["kid"] = serde_json::Value::from(kid.as_str());
-    }
-    Json(serde_json::json!({ "keys": [jwk] })).into_response()
-}
-
-impl IdpState {
-    /// The faults in force (a shared snapshot: reading them copies nothing).
-    pub fn faults(&self) -> Arc<Faults> {
-        Arc::clone(
-            &self
-                .faults
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
-    }
-
-    /// Whether the provider has this lapse now.
-    pub(crate) fn lapses(&self, lapse: Lapse) -> bool {
-        self.faults().lapses.contains(&lapse)
-    }
-
-    /// Replaces the faults in force.
-    pub fn set_faults(&self, faults: Faults) {
-        *self
-            .faults
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(faults);
-    }
-}
-
-fn loopback_only(peer: std::net::SocketAddr) -> Option<Response> {
-    (!peer.ip().is_loopback()).then(|| {
-        (
-            StatusCode::FORBIDDEN,
-            "The admin API answers loopback callers only.",
-        )
-            .into_response()
-    })
-}
-
-/// `GET /_harness/faults`.
-pub(crate) async fn get_faults(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-) -> Response {
-    loopback_only(peer).unwrap_or_else(|| Json(&*state.faults()).into_response())
-}
-
-/// `PUT /_harness/faults` with a JSON [`Faults`]; unknown members or mutation names are a 400.
-pub(crate) async fn put_faults(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Some(refusal) = loopback_only(peer) {
-        return refusal;
-    }
-    match serde_json::from_slice::<Faults>(&body) {
-        Ok(faults) => {
-            state.set_faults(faults.clone());
-            Json(faults).into_response()
-        }
-        Err(err) => (StatusCode::BAD_REQUEST, Json(serde_json::json!({"error": "invalid_request", "error_description": err.to_string()})))
-            .into_response(),
-    }
-}
-
-/// `DELETE /_harness/faults`: back to honest behaviour.
-pub(crate) async fn clear_faults(
-    State(state): State<Arc<IdpState>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-) -> Response {
-    if let Some(refusal) = loopback_only(peer) {
-        return refusal;
-    }
-    state.set_faults(Faults::default());
-    StatusCode::NO_CONTENT.into_response()
 }

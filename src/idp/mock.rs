@@ -7,8 +7,10 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::config::{ClientConfig, ConfigError, IdpConfig};
-use super::server::{tls_config, ServeError};
-use super::state::{Grant, IdpState};
+use super::grants::Grant;
+use super::routes::{self, Brand};
+use super::server::{serve_app, tls_config, ServeError};
+use super::state::IdpState;
 use crate::claims::{ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce};
 use crate::clock::{Clock, SystemClock};
 use crate::keys::tls::{self, TlsMaterial};
@@ -102,14 +104,14 @@ impl MockIdpBuilder {
         };
         let server_config = tls.as_ref().map(tls_config).transpose()?;
         let state = Arc::new(IdpState::new(self.config, issuer, self.clock)?);
-        let brands = super::brands(&state)?;
-        let app = super::router_with_brands(Arc::clone(&state), &brands);
+        let brands = routes::brands(&state)?;
+        let app = routes::router_with_brands(Arc::clone(&state), &brands);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            if let Err(err) = super::serve_app(listener, app, server_config, shutdown).await {
+            if let Err(err) = serve_app(listener, app, server_config, shutdown).await {
                 tracing::error!(%err, "mock provider stopped");
             }
         });
@@ -151,7 +153,7 @@ impl MintOptions {
 #[derive(Debug)]
 pub struct MockIdp {
     state: Arc<IdpState>,
-    brands: Vec<super::Brand>,
+    brands: Vec<Brand>,
     addr: SocketAddr,
     base_url: String,
     tls: Option<TlsMaterial>,

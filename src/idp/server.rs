@@ -51,7 +51,7 @@ pub async fn serve(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    serve_app(listener, super::router(state), tls, shutdown).await
+    serve_app(listener, super::routes::router(state), tls, shutdown).await
 }
 
 /// Serves any app the same way: the provider's routes merged with others (the platform's

@@ -1,275 +1,97 @@
-//! The provider's state: configuration resolved into clients, personas and keys, the stores,
-//! and the issuing of codes and tokens that every grant shares.
+//! The provider's state: its parts (the registry of clients and personas, the key ring, the
+//! faults and queued claims in force, the issued codes and tokens, the grants under way) behind
+//! one type whose fields are its own. Handlers ask it; it asks its parts; no part asks back.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard};
 
 use axum::body::Bytes;
+use serde::Serialize;
 
-use super::config::{ClientConfig, ConfigError, IdpConfig};
+use super::config::{ConfigError, IdpConfig};
 use super::error::OAuthError;
-use super::scope::Scopes;
-use super::sealed;
-use crate::claims::{ClientId, IdTokenClaims, Issuer, Nonce, Persona, Personas};
+use super::faults::{Faults, Lapse};
+use super::grants::{AuthRequest, CodeGrant, DeviceGrant, Grant};
+use super::issuance::Issuance;
+use super::keyring::KeyRing;
+use super::mint;
+use super::observed::{Observation, Observations};
+use super::queue::Queue;
+use super::registry::{Client, Registry};
+use crate::claims::{IdTokenClaims, Issuer, Nonce, Persona, Personas};
 use crate::clock::Clock;
-use crate::jose::{left_half_sha256, Encrypter, Signer};
-use crate::keys::{self, Kid, RsaKey, SigningKey};
-use crate::store::Store;
+use crate::jose::left_half_sha256;
+use crate::keys::{Kid, SigningKey};
+use crate::store::{random_token, Store};
+use crate::workspace::AccountOverview;
 
-/// A registered client with its encrypter built once.
-#[derive(Debug)]
-pub(crate) struct Client {
-    pub(crate) config: ClientConfig,
-    pub(crate) id: ClientId,
-    pub(crate) encrypter: Option<Encrypter>,
-    /// The platform key its ID tokens are encrypted to, when it names one: kept envelopes
-    /// (`faults.token`) are sealed to it too.
-    pub(crate) platform_key: Option<RsaKey>,
+/// How many entries each store holds. Access tokens themselves are not stored; sessions and
+/// queued claims are bounded too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StoreSizes {
+    /// Authorization codes waiting to be redeemed.
+    pub codes: usize,
+    /// Grants of access tokens whose persona was edited at the login page.
+    pub edited_grants: usize,
+    /// Refresh tokens.
+    pub refresh_tokens: usize,
+    /// Sign-in requests open at the login page.
+    pub logins: usize,
+    /// Device authorizations in progress.
+    pub devices: usize,
 }
 
-impl Client {
-    /// A client from its configuration, with its encrypter built (the platform key it encrypts
-    /// to read from `public_key`, or the fixture platform key).
-    pub(crate) fn new(config: ClientConfig) -> Result<Self, String> {
-        let platform_key = match config
-            .encrypt_id_token
-            .as_ref()
-            .and_then(|e| e.public_key.as_ref())
-        {
-            None => None,
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                Some(
-                    RsaKey::from_public_pem_or_base64(&text)
-                        .map_err(|e| format!("{}: {e}", path.display()))?,
-                )
-            }
-        };
-        let encrypter = match &config.encrypt_id_token {
-            None => None,
-            Some(enc) => {
-                let key = match &platform_key {
-                    Some(key) => key.clone(),
-                    None => keys::fixture_platform_key().map_err(|e| e.to_string())?,
-                };
-                Some(Encrypter::new(&key, enc.alg, enc.enc).map_err(|e| e.to_string())?)
-            }
-        };
-        Ok(Self {
-            id: ClientId::new(&config.client_id),
-            config,
-            encrypter,
-            platform_key,
-        })
+impl IntoIterator for StoreSizes {
+    type Item = usize;
+    type IntoIter = std::array::IntoIter<usize, 5>;
+
+    /// Every size, in the order of the fields.
+    fn into_iter(self) -> Self::IntoIter {
+        [
+            self.codes,
+            self.edited_grants,
+            self.refresh_tokens,
+            self.logins,
+            self.devices,
+        ]
+        .into_iter()
     }
-
-    /// Whether `uri` is one this client may be redirected to.
-    pub(crate) fn accepts_redirect(&self, uri: &str) -> bool {
-        if self.config.redirect_uris.iter().any(|r| r == uri) {
-            return true;
-        }
-        self.config.allow_loopback_redirects && is_loopback_uri(uri)
-    }
-}
-
-/// RFC 8252 §7.3: a loopback redirect on any port. Userinfo, fragments and anything but the
-/// literal loopback hosts are refused, so `http://127.0.0.1@evil.example/` never passes.
-pub(crate) fn is_loopback_uri(uri: &str) -> bool {
-    let Ok(url) = url::Url::parse(uri) else {
-        return false;
-    };
-    if !matches!(url.scheme(), "http" | "https")
-        || !url.username().is_empty()
-        || url.password().is_some()
-        || url.fragment().is_some()
-    {
-        return false;
-    }
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(domain)) => domain == "localhost",
-        None => false,
-    }
-}
-
-/// The published signing keys (newest first; the first one signs) and their JSON forms, built
-/// once per change rather than per request.
-#[derive(Debug)]
-pub(crate) struct KeyRing {
-    pub(crate) keys: Vec<(SigningKey, Arc<Signer>)>,
-    pub(crate) jwks_json: Bytes,
-    pub(crate) pem_json: Bytes,
-}
-
-impl KeyRing {
-    fn new(keys: Vec<SigningKey>) -> Result<Self, String> {
-        let keys = keys
-            .into_iter()
-            .map(|k| Signer::rs256(&k).map(|s| (k, Arc::new(s))))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
-        let jwks = serde_json::json!({
-            "keys": keys.iter().map(|(k, _)| k.key().jwk("sig", "RS256")).collect::<Vec<_>>()
-        });
-        let pem: serde_json::Map<String, serde_json::Value> = keys
-            .iter()
-            .map(|(k, _)| (k.kid().to_string(), k.cert_pem().into()))
-            .collect();
-        Ok(Self {
-            jwks_json: Bytes::from(serde_json::to_vec_pretty(&jwks).unwrap_or_default()),
-            pem_json: Bytes::from(serde_json::to_vec_pretty(&pem).unwrap_or_default()),
-            keys,
-        })
-    }
-
-    pub(crate) fn signer(&self) -> Option<Arc<Signer>> {
-        self.keys.first().map(|(_, s)| Arc::clone(s))
-    }
-}
-
-/// The clients and personas in force. The admin API builds a changed copy and swaps it in, so
-/// a request sees one consistent registry and a change is seen by the next request.
-#[derive(Debug, Clone)]
-pub(crate) struct Registry {
-    pub(crate) clients: HashMap<String, Arc<Client>>,
-    /// The personas that can sign in, in order.
-    pub(crate) personas: Personas,
-    /// Every persona that was ever live, shared, append-only: an access token names its
-    /// persona by position here, so a persona replaced or deleted later still answers for the
-    /// tokens issued before.
-    pub(crate) shared: Vec<Arc<Persona>>,
-}
-
-impl Registry {
-    /// How many persona versions are kept for the tokens that name them.
-    pub(crate) const MAX_SHARED: usize = 4096;
-
-    /// The live persona for a `login_hint` (id, sub or e-mail), shared.
-    pub(crate) fn find(&self, hint: &str) -> Option<Arc<Persona>> {
-        let found = self.personas.find(hint)?;
-        self.shared.iter().rev().find(|p| p.id == found.id).cloned()
-    }
-}
-
-/// What an authorization grants: who, to which client, with which scopes.
-#[derive(Debug, Clone)]
-pub(crate) struct Grant {
-    pub(crate) client_id: ClientId,
-    /// Shared: every code and token of the grant points at one copy.
-    pub(crate) persona: Arc<Persona>,
-    pub(crate) scopes: Scopes,
-    /// Ties codes, access and refresh tokens of one authorization together for revocation.
-    pub(crate) grant_id: Arc<str>,
-}
-
-/// A code waiting to be redeemed.
-#[derive(Debug, Clone)]
-pub(crate) struct CodeGrant {
-    pub(crate) grant: Grant,
-    pub(crate) redirect_uri: String,
-    pub(crate) nonce: Option<Nonce>,
-    pub(crate) pkce: Option<Pkce>,
-    pub(crate) offline: bool,
-}
-
-/// PKCE parameters bound to a code (RFC 7636).
-#[derive(Debug, Clone)]
-pub(crate) struct Pkce {
-    pub(crate) challenge: String,
-    pub(crate) s256: bool,
-}
-
-/// A device authorization in progress (RFC 8628).
-#[derive(Debug, Clone)]
-pub(crate) struct DeviceGrant {
-    pub(crate) client_id: ClientId,
-    pub(crate) scopes: Scopes,
-    pub(crate) user_code: String,
-    pub(crate) status: DeviceStatus,
-    pub(crate) last_poll: Option<i64>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum DeviceStatus {
-    Pending,
-    Approved(Arc<Persona>),
-    Denied,
 }
 
 /// The whole provider, shared by every request.
 #[derive(Debug)]
 pub struct IdpState {
-    pub(crate) config: IdpConfig,
-    pub(crate) issuer: Issuer,
+    config: IdpConfig,
+    issuer: Issuer,
     /// Where clients reach the endpoints (`public_url`, else the issuer).
-    pub(crate) public_base: String,
+    public_base: String,
     /// The sign-in cookie's name: a brand's is its own, so signing in at one brand is not
     /// signing in at another.
-    pub(crate) session_cookie: String,
+    session_cookie: String,
     /// Clients and personas: read as a snapshot per request, replaced whole by the admin API.
-    pub(crate) registry: RwLock<Arc<Registry>>,
-    pub(crate) keys: RwLock<KeyRing>,
-    pub(crate) faults: RwLock<Arc<super::faults::Faults>>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) discovery_json: Bytes,
-    pub(crate) codes: Store<CodeGrant>,
-    /// Access tokens and codes carry what they need (`sealed.rs`); this keys their MAC.
-    token_key: [u8; 32],
-    /// Grants revoked while their access tokens could still be live.
-    revoked_grants: Store<()>,
-    /// Grants whose persona was edited at the login page, which a token cannot name by index.
-    edited_grants: Store<Grant>,
-    pub(crate) refresh_tokens: Store<Grant>,
-    pub(crate) logins: Store<super::authorize::AuthRequest>,
-    pub(crate) devices: Store<DeviceGrant>,
+    registry: RwLock<Arc<Registry>>,
+    keys: RwLock<KeyRing>,
+    faults: RwLock<Arc<Faults>>,
+    clock: Arc<dyn Clock>,
+    discovery_json: Bytes,
+    /// Codes, access and refresh tokens, and their revocation.
+    issuance: Issuance,
+    logins: Store<AuthRequest>,
+    devices: Store<DeviceGrant>,
     /// user_code -> device_code.
-    pub(crate) user_codes: Store<String>,
+    user_codes: Store<String>,
     /// Sign-in sessions (the session cookie's value -> who signed in, as edited).
-    pub(crate) sessions: Store<Arc<Persona>>,
+    sessions: Store<Arc<Persona>>,
     /// What recent requests carried, for scenarios to assert.
-    pub(crate) observed: super::observed::Observations,
+    observed: Observations,
     /// Claims queued for next logins (`POST /_harness/queue`).
-    pub(crate) queue: super::admin::Queue,
+    queue: Queue,
     /// The platform IDP's accounts served beside this provider, for the overview; set once by
     /// whoever runs the platform side.
-    pub(crate) platform_accounts: std::sync::OnceLock<Vec<crate::workspace::AccountOverview>>,
+    platform_accounts: OnceLock<Vec<AccountOverview>>,
 }
 
-pub(crate) use crate::store::random_token;
-
-/// Brand `name`'s own signing keys: derived from its name, the same at every start; read from
-/// `cache` when an earlier start left them there, written there otherwise.
-fn brand_keys(name: &str, cache: Option<&std::path::Path>) -> Result<Vec<SigningKey>, String> {
-    let files = |dir: &std::path::Path| {
-        [1, 2].map(|i| dir.join(format!("brand-{name}-signing-{i}.key.pem")))
-    };
-    if let Some(dir) = cache {
-        let cached: Option<Vec<SigningKey>> = files(dir)
-            .iter()
-            .map(|path| {
-                let pem = std::fs::read_to_string(path).ok()?;
-                let key = RsaKey::from_private_pem(&pem).ok()?;
-                SigningKey::new(key, None).ok()
-            })
-            .collect();
-        if let Some(keys) = cached {
-            return Ok(keys);
-        }
-    }
-    let keys = keys::seeded_signing_keys(&format!("brand {name}")).map_err(|e| e.to_string())?;
-    if let Some(dir) = cache {
-        // A cache only: failing to write it costs the next start some time, nothing else.
-        if std::fs::create_dir_all(dir).is_ok() {
-            for (key, path) in keys.iter().zip(files(dir)) {
-                if let Some(pem) = key.key().private_pem() {
-                    let _ = keys::tls::write(&path, pem, true);
-                }
-            }
-        }
-    }
-    Ok(keys)
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl IdpState {
@@ -281,59 +103,18 @@ impl IdpState {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
         config.check()?;
-        let invalid = |m: String| ConfigError::Invalid(m);
-        let signing = if config.keys.signing.is_empty() {
-            match &config.brand {
-                Some(name) => brand_keys(name, config.key_cache.as_deref())
-                    .map_err(|e| invalid(format!("brand {name}: keys: {e}")))?,
-                None => keys::fixture_signing_keys()
-                    .map_err(|e| invalid(format!("fixture keys: {e}")))?,
-            }
-        } else {
-            config
-                .keys
-                .signing
-                .iter()
-                .map(|path| {
-                    let pem = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-                        path: path.clone(),
-                        source,
-                    })?;
-                    RsaKey::from_private_pem(&pem)
-                        .and_then(|k| SigningKey::new(k, None))
-                        .map_err(|e| invalid(format!("{}: {e}", path.display())))
-                })
-                .collect::<Result<Vec<_>, _>>()?
-        };
-        let mut signing = signing;
-        for (key, kid) in signing.iter_mut().zip(&config.keys.kids) {
-            *key = key.clone().with_kid(Kid::new(kid.clone()));
-        }
-        signing.extend(config.keys.also_publish.iter().cloned());
-        let keys = KeyRing::new(signing).map_err(invalid)?;
-
-        let mut clients: HashMap<String, Arc<Client>> = HashMap::new();
-        for client in &config.clients {
-            let built = Client::new(client.clone())
-                .map_err(|e| invalid(format!("client {}: {e}", client.client_id)))?;
-            clients.insert(client.client_id.clone(), Arc::new(built));
-        }
-        let personas = config.load_personas()?;
+        let keys = KeyRing::load(&config)?;
+        let registry = Registry::load(&config)?;
         let public_base = config
             .public_url
             .clone()
             .unwrap_or_else(|| issuer.as_str().to_owned());
         let discovery_json =
-            super::discovery::document(&issuer, &public_base, config.discovery.rfc9207);
+            super::metadata::document(&issuer, &public_base, config.discovery.rfc9207);
         let cap = config.limits.max_store_entries;
-
         Ok(Self {
             faults: RwLock::new(Arc::new(config.faults.clone())),
-            registry: RwLock::new(Arc::new(Registry {
-                clients,
-                shared: personas.list.iter().cloned().map(Arc::new).collect(),
-                personas,
-            })),
+            registry: RwLock::new(Arc::new(registry)),
             issuer,
             public_base,
             session_cookie: match &config.brand {
@@ -343,30 +124,19 @@ impl IdpState {
             keys: RwLock::new(keys),
             clock,
             discovery_json,
-            codes: Store::new(cap),
-            token_key: {
-                let mut key = [0u8; 32];
-                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
-                key
-            },
-            revoked_grants: Store::new(cap),
-            edited_grants: Store::new(cap),
-            refresh_tokens: Store::new(cap),
+            issuance: Issuance::new(&config.tokens, cap),
             logins: Store::new(cap),
             devices: Store::new(cap),
             user_codes: Store::new(cap),
             sessions: Store::new(cap),
             observed: Default::default(),
-            platform_accounts: std::sync::OnceLock::new(),
+            platform_accounts: OnceLock::new(),
             queue: Default::default(),
             config,
         })
     }
 
-    /// What the most recent requests carried, oldest first (at most 64).
-    pub fn observed(&self) -> Vec<super::Observation> {
-        self.observed.list()
-    }
+    // --- what it is -------------------------------------------------------------------------
 
     /// The configuration it runs with.
     pub fn config(&self) -> &IdpConfig {
@@ -378,19 +148,59 @@ impl IdpState {
         &self.issuer
     }
 
+    /// Where clients reach the endpoints.
+    pub(crate) fn public_base(&self) -> &str {
+        &self.public_base
+    }
+
+    /// A URL on this provider as clients reach it: the public base plus `path`.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.public_base)
+    }
+
+    /// `path` below this provider's own prefix (`/brands/acme/...` for a brand), for the forms
+    /// of its pages: same origin as the page, whatever host the browser used.
+    pub(crate) fn local_path(&self, path: &str) -> String {
+        let prefix = url::Url::parse(&self.public_base)
+            .map(|u| u.path().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        format!("{prefix}{path}")
+    }
+
+    /// The discovery document as built at start-up.
+    pub(crate) fn discovery_json(&self) -> Bytes {
+        self.discovery_json.clone()
+    }
+
+    /// The clock it reads the time from.
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The platform IDP's accounts listed in the overview, once set.
+    pub(crate) fn platform_accounts(&self) -> Vec<AccountOverview> {
+        self.platform_accounts.get().cloned().unwrap_or_default()
+    }
+
+    /// Lists the platform IDP's accounts in the overview (the first call counts).
+    pub fn show_platform_accounts(&self, accounts: Vec<AccountOverview>) {
+        let _ = self.platform_accounts.set(accounts);
+    }
+
+    // --- clients and personas ---------------------------------------------------------------
+
     /// The personas this provider can log in now.
     pub fn personas(&self) -> Personas {
-        self.registry().personas.clone()
+        self.registry().personas().clone()
     }
 
     /// The clients and personas in force, as one snapshot.
     pub(crate) fn registry(&self) -> Arc<Registry> {
-        Arc::clone(
-            &self
-                .registry
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()),
-        )
+        Arc::clone(&read(&self.registry))
     }
 
     /// Replaces the registry with `change` applied to a copy, atomically with respect to other
@@ -411,7 +221,7 @@ impl IdpState {
 
     /// A registered client.
     pub(crate) fn client(&self, id: &str) -> Option<Arc<Client>> {
-        self.registry().clients.get(id).cloned()
+        self.registry().client(id).cloned()
     }
 
     /// The shared persona for a `login_hint` (id, sub or e-mail).
@@ -419,37 +229,30 @@ impl IdpState {
         self.registry().find(hint)
     }
 
-    pub(crate) fn now(&self) -> i64 {
-        self.clock.now()
-    }
+    // --- keys -------------------------------------------------------------------------------
 
-    /// A URL on this provider as clients reach it: the public base plus `path`.
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.public_base)
-    }
-
-    /// `path` below this provider's own prefix (`/brands/acme/...` for a brand), for the forms
-    /// of its pages: same origin as the page, whatever host the browser used.
-    pub(crate) fn local_path(&self, path: &str) -> String {
-        let prefix = url::Url::parse(&self.public_base)
-            .map(|u| u.path().trim_end_matches('/').to_owned())
-            .unwrap_or_default();
-        format!("{prefix}{path}")
-    }
-
-    pub(crate) fn key_ring(&self) -> std::sync::RwLockReadGuard<'_, KeyRing> {
-        self.keys
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn key_ring(&self) -> RwLockReadGuard<'_, KeyRing> {
+        read(&self.keys)
     }
 
     /// The kids in publication order (the first signs).
     pub fn published_kids(&self) -> Vec<Kid> {
-        self.key_ring()
-            .keys
-            .iter()
-            .map(|(k, _)| k.kid().clone())
-            .collect()
+        self.key_ring().kids()
+    }
+
+    /// The published key with this kid.
+    pub(crate) fn published_key(&self, kid: &str) -> Option<SigningKey> {
+        self.key_ring().key(kid).cloned()
+    }
+
+    /// The JWKS as published.
+    pub(crate) fn jwks_json(&self) -> Bytes {
+        self.key_ring().jwks_json()
+    }
+
+    /// kid -> X.509 PEM, as published.
+    pub(crate) fn pem_json(&self) -> Bytes {
+        self.key_ring().pem_json()
     }
 
     /// Puts `key` first (it signs from now on) and keeps up to `keys.max_published` keys
@@ -460,11 +263,7 @@ impl IdpState {
             .keys
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut keys: Vec<SigningKey> = std::iter::once(key)
-            .chain(ring.keys.iter().map(|(k, _)| k.clone()))
-            .collect();
-        keys.truncate(self.config.keys.max_published);
-        *ring = KeyRing::new(keys)?;
+        *ring = ring.rotated(key, self.config.keys.max_published)?;
         tracing::debug!(%kid, "signing key rotated");
         Ok(kid)
     }
@@ -474,6 +273,48 @@ impl IdpState {
         let key = SigningKey::generate().map_err(|e| e.to_string())?;
         self.rotate_to(key)
     }
+
+    /// The active signing key.
+    fn active_key(&self) -> Result<SigningKey, OAuthError> {
+        self.key_ring().active_key().ok_or(OAuthError::ServerError)
+    }
+
+    // --- faults, queued claims, observations ------------------------------------------------
+
+    /// The faults in force (a shared snapshot: reading them copies nothing).
+    pub fn faults(&self) -> Arc<Faults> {
+        Arc::clone(&read(&self.faults))
+    }
+
+    /// Whether the provider has this lapse now.
+    pub(crate) fn lapses(&self, lapse: Lapse) -> bool {
+        self.faults().lapses.contains(&lapse)
+    }
+
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: Faults) {
+        *self
+            .faults
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(faults);
+    }
+
+    /// Claims queued for next logins.
+    pub(crate) fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// Records what a request carried.
+    pub(crate) fn observe(&self, observation: Observation) {
+        self.observed.record(observation);
+    }
+
+    /// What the most recent requests carried, oldest first (at most 64).
+    pub fn observed(&self) -> Vec<Observation> {
+        self.observed.list()
+    }
+
+    // --- ID tokens --------------------------------------------------------------------------
 
     /// Mints an ID token for `grant`, with `at_hash` / `c_hash` when an access token / code is
     /// issued with it, encrypted when the client asks for envelopes.
@@ -491,7 +332,7 @@ impl IdpState {
             &client.id,
             grant.scopes.claim_scopes(),
             self.now(),
-            if self.lapses(super::faults::Lapse::LongLivedIdToken) {
+            if self.lapses(Lapse::LongLivedIdToken) {
                 7 * 86_400
             } else {
                 self.config.tokens.id_token_lifetime_secs
@@ -514,159 +355,42 @@ impl IdpState {
     }
 
     /// Signs `claims` with the active key, then encrypts for the client if it wants envelopes.
-    /// With `mutate` faults in force, the token is forged instead (`jose::malform`).
-    pub(crate) fn seal<T: serde::Serialize>(
+    /// With a kept token or `mutate` faults in force, that token is issued or one is forged.
+    pub(crate) fn seal<T: Serialize>(
         &self,
         client: &Client,
         claims: &T,
     ) -> Result<String, OAuthError> {
         let faults = self.faults();
         if let Some(template) = &faults.token {
-            return self.issue_template(client, template, claims);
+            let active = self.active_key()?;
+            let token = mint::from_template(template, &self.issuer, &active, client, claims)?;
+            return Ok(self.issued(token));
         }
-        let mutations = &faults.mutate;
-        if !mutations.is_empty() {
-            // Loaded only when forging: serve's start-up never pays for it.
-            let attacker = keys::fixture_attacker_key().map_err(|_| OAuthError::ServerError)?;
+        if !faults.mutate.is_empty() {
             let genuine = self.active_key()?;
-            let serde_json::Value::Object(claims) =
-                serde_json::to_value(claims).map_err(|_| OAuthError::ServerError)?
-            else {
-                return Err(OAuthError::ServerError);
-            };
-            let header = serde_json::Map::from_iter([
-                ("alg".to_owned(), "RS256".into()),
-                ("kid".to_owned(), genuine.kid().as_str().into()),
-                ("typ".to_owned(), "JWT".into()),
-            ]);
-            let keys = crate::jose::malform::ForgeKeys {
-                genuine: &genuine,
-                unpublished: &attacker,
-                client_secret: client.config.client_secret.expose(),
-                envelope: client.encrypter.as_ref(),
-                now: self.now(),
-            };
-            let forged =
-                crate::jose::malform::forge(mutations, header, claims, &keys).map_err(|err| {
-                    tracing::error!(%err, "forging failed");
-                    OAuthError::ServerError
-                })?;
-            self.observed.record(super::observed::Observation::Issued {
-                id_token: forged.clone(),
-            });
-            return Ok(forged);
+            let forged = mint::forge(&faults.mutate, &genuine, client, claims, self.now())?;
+            return Ok(self.issued(forged));
         }
         let signer = self.key_ring().signer().ok_or(OAuthError::ServerError)?;
-        let signed = signer.sign(claims).map_err(|err| {
-            tracing::error!(%err, "signing failed");
-            OAuthError::ServerError
-        })?;
-        self.observed.record(super::observed::Observation::Issued {
-            id_token: signed.clone(),
+        let signed = self.issued(mint::sign(&signer, claims)?);
+        mint::envelope(client, signed)
+    }
+
+    /// Records an ID token as issued (before any envelope), and hands it back.
+    fn issued(&self, id_token: String) -> String {
+        self.observed.record(Observation::Issued {
+            id_token: id_token.clone(),
         });
-        match &client.encrypter {
-            None => Ok(signed),
-            Some(encrypter) => encrypter.encrypt(&signed).map_err(|err| {
-                tracing::error!(%err, "encryption failed");
-                OAuthError::ServerError
-            }),
-        }
+        id_token
     }
 
-    /// The active signing key.
-    fn active_key(&self) -> Result<SigningKey, OAuthError> {
-        self.key_ring()
-            .keys
-            .first()
-            .map(|(key, _)| key.clone())
-            .ok_or(OAuthError::ServerError)
-    }
+    // --- codes, access and refresh tokens ---------------------------------------------------
 
-    /// Issues a kept token: the template's text with this request's issuer, client, active kid,
-    /// nonce and hashes in its placeholders.
-    fn issue_template<T: serde::Serialize>(
-        &self,
-        client: &Client,
-        template: &crate::jose::template::TokenTemplate,
-        claims: &T,
-    ) -> Result<String, OAuthError> {
-        let claims = serde_json::to_value(claims).map_err(|_| OAuthError::ServerError)?;
-        let member = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
-        let published = self.active_key()?;
-        let fixture = |e: keys::KeyError| {
-            tracing::error!(%e, "fixture key");
-            OAuthError::ServerError
-        };
-        let unpublished = keys::fixture_attacker_key().map_err(fixture)?;
-        // The client's own platform key when its configuration names one, as its other
-        // envelopes are sealed.
-        let fixture_platform;
-        let platform = match &client.platform_key {
-            Some(key) => key,
-            None => {
-                fixture_platform = keys::fixture_platform_key().map_err(fixture)?;
-                &fixture_platform
-            }
-        };
-        let live = crate::jose::template::Live {
-            iss: self.issuer.as_str(),
-            client_id: client.id.as_str(),
-            kid: published.kid().as_str(),
-            nonce: member("nonce"),
-            at_hash: member("at_hash"),
-            c_hash: member("c_hash"),
-        };
-        let token = template
-            .render(
-                &live,
-                &crate::jose::template::TemplateKeys {
-                    published: &published,
-                    unpublished: &unpublished,
-                    platform,
-                    other: unpublished.key(),
-                },
-            )
-            .map_err(|err| {
-                tracing::error!(%err, "issuing the kept token failed");
-                OAuthError::ServerError
-            })?;
-        self.observed.record(super::observed::Observation::Issued {
-            id_token: token.clone(),
-        });
-        Ok(token)
-    }
-
-    /// Issues an access token shaped like Google's (`ya29.a0` + base64url) that carries its
-    /// grant, so nothing is stored per token.
+    /// Issues an access token that carries its grant.
     pub(crate) fn issue_access_token(&self, grant: &Grant) -> String {
-        let now = self.now();
-        let expires_at = now + self.config.tokens.access_token_lifetime_secs;
-        let persona = self
-            .registry()
-            .shared
-            .iter()
-            .position(|p| Arc::ptr_eq(p, &grant.persona))
-            .and_then(|i| u16::try_from(i).ok())
-            .filter(|&i| i != sealed::EDITED)
-            .unwrap_or_else(|| {
-                self.edited_grants.insert(
-                    grant.grant_id.to_string(),
-                    grant.clone(),
-                    expires_at,
-                    now,
-                );
-                sealed::EDITED
-            });
-        sealed::issue(
-            &self.token_key,
-            &sealed::Claims {
-                expires_at,
-                scopes: grant.scopes,
-                persona,
-                grant_id: grant.grant_id.to_string(),
-                client_id: grant.client_id.to_string(),
-            },
-        )
+        self.issuance
+            .issue_access_token(grant, &self.registry(), self.now())
     }
 
     /// The grant behind a live access token this provider issued and nobody revoked.
@@ -676,79 +400,140 @@ impl IdpState {
 
     /// The same, with when the token expires (Unix seconds).
     pub(crate) fn access_grant_expiring(&self, token: &str) -> Option<(Grant, i64)> {
-        let claims = sealed::read(&self.token_key, token)?;
-        let now = self.now();
-        if claims.expires_at <= now || self.revoked_grants.get(&claims.grant_id, now).is_some() {
-            return None;
-        }
-        if claims.persona == sealed::EDITED {
-            let grant = self.edited_grants.get(&claims.grant_id, now)?;
-            return Some((grant, claims.expires_at));
-        }
-        let grant = Grant {
-            client_id: ClientId::new(claims.client_id),
-            persona: Arc::clone(self.registry().shared.get(usize::from(claims.persona))?),
-            scopes: claims.scopes,
-            grant_id: Arc::from(claims.grant_id),
-        };
-        Some((grant, claims.expires_at))
+        self.issuance
+            .access_grant(token, &self.registry(), self.now())
     }
 
-    /// Issues a refresh token shaped like Google's (`1//0` + base64url).
+    /// Issues a refresh token for `grant`.
     pub(crate) fn issue_refresh_token(&self, grant: &Grant) -> String {
-        let token = format!("1//0{}", random_token(72));
-        let now = self.now();
-        let expires = now + self.config.tokens.refresh_token_lifetime_secs;
-        self.refresh_tokens
-            .insert(token.clone(), grant.clone(), expires, now);
-        token
+        self.issuance.issue_refresh_token(grant, self.now())
     }
 
-    /// Issues an authorization code shaped like Google's (`4/0A`, 73 characters) that names
-    /// its grant (`sealed.rs`), and keeps it pending until redeemed.
+    /// The grant of a live refresh token; taken (single use) when `take`.
+    pub(crate) fn refresh_grant(&self, token: &str, take: bool) -> Option<Grant> {
+        self.issuance.refresh_grant(token, self.now(), take)
+    }
+
+    /// Issues an authorization code, pending until redeemed.
     pub(crate) fn issue_code(&self, code: CodeGrant) -> String {
-        let now = self.now();
-        let expires_at = now + self.config.tokens.code_lifetime_secs;
-        let value = sealed::issue_code(
-            &self.token_key,
-            &sealed::CodeClaims {
-                expires_at,
-                grant_id: code.grant.grant_id.to_string(),
-            },
-        );
-        self.codes.insert(value.clone(), code, expires_at, now);
-        value
+        self.issuance.issue_code(code, self.now())
     }
 
-    /// The grant of a code this provider issued, still within its lifetime, that is no longer
-    /// pending: a replay (RFC 6749 §4.1.2).
+    /// Redeems a pending code (single use unless `reusable`).
+    pub(crate) fn redeem_code(&self, code: &str, reusable: bool) -> Option<CodeGrant> {
+        self.issuance.redeem_code(code, self.now(), reusable)
+    }
+
+    /// The grant id of a code issued here, within its lifetime, no longer pending.
     pub(crate) fn replayed_code(&self, code: &str) -> Option<String> {
-        let claims = sealed::read_code(&self.token_key, code)?;
-        (claims.expires_at > self.now()).then_some(claims.grant_id)
+        self.issuance.replayed_code(code, self.now())
     }
 
-    /// Revokes every token of one authorization: its access tokens stop working and its refresh
-    /// tokens are dropped (how many, for the log).
+    /// Revokes every token of one authorization (how many refresh tokens went, for the log).
     pub(crate) fn revoke_grant(&self, grant_id: &str) -> usize {
-        let now = self.now();
-        let until = now + self.config.tokens.access_token_lifetime_secs;
-        self.revoked_grants
-            .insert(grant_id.to_owned(), (), until, now);
-        self.edited_grants.take(grant_id, now);
-        self.refresh_tokens
-            .remove_where(|g| &*g.grant_id == grant_id)
+        self.issuance.revoke_grant(grant_id, self.now())
     }
 
-    /// How many entries each store holds: `(codes, edited grants of access tokens, refresh,
-    /// logins, devices)`. Access tokens themselves are not stored. Sessions and queued claims
-    /// are bounded too.
-    pub fn store_sizes(&self) -> [usize; 5] {
-        [
-            self.codes.len(),
-            self.edited_grants.len(),
-            self.refresh_tokens.len(),
-            self.logins.len(),
-            self.devices.len(),
-        ]
+    // --- sign-in requests and sessions ------------------------------------------------------
+
+    /// Keeps `request` while the login page is open; the page's request id.
+    pub(crate) fn hold_login(&self, request: AuthRequest) -> String {
+        let id = random_token(16);
+        let now = self.now();
+        self.logins.insert(
+            id.clone(),
+            request,
+            now + self.config.tokens.login_lifetime_secs,
+            now,
+        );
+        id
+    }
+
+    /// The sign-in request a login page shows, while open.
+    pub(crate) fn pending_login(&self, id: &str) -> Option<AuthRequest> {
+        self.logins.get(id, self.now())
+    }
+
+    /// Closes a sign-in request: the first to take it wins.
+    pub(crate) fn take_login(&self, id: &str) -> Option<AuthRequest> {
+        self.logins.take(id, self.now())
+    }
+
+    /// The sign-in cookie's name.
+    pub(crate) fn session_cookie(&self) -> &str {
+        &self.session_cookie
+    }
+
+    /// Remembers who signed in; the `Set-Cookie` value: `HttpOnly`, `SameSite=Lax` (sent on the
+    /// same site's silent `prompt=none` frames, never cross-site), `Secure` over HTTPS.
+    pub(crate) fn start_session(&self, persona: Arc<Persona>) -> String {
+        let id = random_token(24);
+        let now = self.now();
+        let lifetime = self.config.tokens.session_lifetime_secs;
+        self.sessions
+            .insert(id.clone(), persona, now + lifetime, now);
+        let secure = if self.public_base.starts_with("https:") {
+            "; Secure"
+        } else {
+            ""
+        };
+        format!(
+            "{}={id}; Path=/; Max-Age={lifetime}; HttpOnly; SameSite=Lax{secure}",
+            self.session_cookie
+        )
+    }
+
+    /// Who signed in with this session cookie value, while the session lasts.
+    pub(crate) fn session(&self, id: &str) -> Option<Arc<Persona>> {
+        self.sessions.get(id, self.now())
+    }
+
+    // --- device authorizations --------------------------------------------------------------
+
+    /// Keeps a device authorization under its device code and its user code.
+    pub(crate) fn hold_device(&self, device_code: &str, device: DeviceGrant) {
+        let now = self.now();
+        let until = now + self.config.tokens.device_code_lifetime_secs;
+        let user_code = device.user_code.clone();
+        self.devices
+            .insert(device_code.to_owned(), device, until, now);
+        self.user_codes
+            .insert(user_code, device_code.to_owned(), until, now);
+    }
+
+    /// Changes a device authorization in place; what `change` returns, if it is still there.
+    pub(crate) fn update_device<T>(
+        &self,
+        device_code: &str,
+        change: impl FnOnce(&mut DeviceGrant) -> T,
+    ) -> Option<T> {
+        self.devices.update(device_code, self.now(), change)
+    }
+
+    /// Ends a device authorization.
+    pub(crate) fn take_device(&self, device_code: &str) -> Option<DeviceGrant> {
+        self.devices.take(device_code, self.now())
+    }
+
+    /// The device code a user code stands for, while it lasts.
+    pub(crate) fn device_code_for(&self, user_code: &str) -> Option<String> {
+        self.user_codes.get(user_code, self.now())
+    }
+
+    /// A user code is used: it stands for nothing from now on.
+    pub(crate) fn forget_user_code(&self, user_code: &str) {
+        self.user_codes.take(user_code, self.now());
+    }
+
+    /// How many entries each store holds.
+    pub fn store_sizes(&self) -> StoreSizes {
+        let (codes, edited_grants, refresh_tokens) = self.issuance.sizes();
+        StoreSizes {
+            codes,
+            edited_grants,
+            refresh_tokens,
+            logins: self.logins.len(),
+            devices: self.devices.len(),
+        }
     }
 }

@@ -16,8 +16,10 @@ use serde::Serialize;
 use super::config::{ErrorStyle, TokenAuthMethod};
 use super::error::{json_response, OAuthError, Styled};
 use super::faults::Lapse;
+use super::grants::{DeviceStatus, Grant};
 use super::observed::{BodySeen, ClientAuthSeen, Observation};
-use super::state::{Client, DeviceStatus, Grant, IdpState};
+use super::registry::Client;
+use super::state::IdpState;
 use crate::claims::Nonce;
 
 /// The body parameters of a token, revoke or device request.
@@ -195,7 +197,7 @@ impl TokenResponse {
         let id_token = state.id_token(client, grant, nonce, Some(&access_token), None)?;
         Ok(Self {
             access_token,
-            expires_in: state.config.tokens.access_token_lifetime_secs,
+            expires_in: state.config().tokens.access_token_lifetime_secs,
             refresh_token,
             scope: grant.scopes.token_form(),
             token_type: "Bearer",
@@ -224,7 +226,7 @@ pub(crate) async fn read_params(
 
 /// Reads a request body up to the configured limit.
 async fn read_body(state: &IdpState, body: axum::body::Body) -> Result<Bytes, OAuthError> {
-    axum::body::to_bytes(body, state.config.limits.max_body_bytes)
+    axum::body::to_bytes(body, state.config().limits.max_body_bytes)
         .await
         .map_err(|_| OAuthError::BodyTooLarge)
 }
@@ -255,7 +257,7 @@ pub(crate) async fn token(
         Ok(params) => params,
         Err(err) => return Styled(err, peek_style(None)).into_response(),
     };
-    state.observed.record(Observation::Token {
+    state.observe(Observation::Token {
         grant_type: params.get("grant_type").unwrap_or("").to_owned(),
         client_auth: if headers.contains_key(header::AUTHORIZATION) {
             ClientAuthSeen::Basic
@@ -322,13 +324,8 @@ fn authorization_code(
     if code.contains('%') {
         return Err(OAuthError::InvalidGrant("Malformed auth code."));
     }
-    let now = state.now();
     // Taking the code is the single-use step: whatever happens next, it is gone.
-    let redeemed = if state.lapses(Lapse::ReusableCode) {
-        state.codes.get(code, now)
-    } else {
-        state.codes.take(code, now)
-    };
+    let redeemed = state.redeem_code(code, state.lapses(Lapse::ReusableCode));
     let Some(grant) = redeemed else {
         if let Some(grant_id) = state.replayed_code(code) {
             // RFC 6749 §4.1.2: a replayed code revokes what the first redemption issued.
@@ -389,16 +386,10 @@ fn refresh(
         .ok_or(OAuthError::InvalidRequest(
             "Missing required parameter: refresh_token",
         ))?;
-    let now = state.now();
     let expired = OAuthError::InvalidGrant("Token has been expired or revoked.");
     let rotate = client.config.rotate_refresh_tokens;
     // With rotation the old token is taken (one winner among concurrent refreshes).
-    let grant: Grant = if rotate {
-        state.refresh_tokens.take(token, now)
-    } else {
-        state.refresh_tokens.get(token, now)
-    }
-    .ok_or(expired)?;
+    let grant: Grant = state.refresh_grant(token, rotate).ok_or(expired)?;
     if grant.client_id != client.id {
         return Err(OAuthError::InvalidGrant("Bad Request"));
     }
@@ -415,8 +406,8 @@ fn device_code(
         "Missing required parameter: device_code",
     ))?;
     let now = state.now();
-    let interval = state.config.tokens.device_poll_interval_secs;
-    let polled = state.devices.update(device_code, now, |d| {
+    let interval = state.config().tokens.device_poll_interval_secs;
+    let polled = state.update_device(device_code, |d| {
         let too_fast = d.last_poll.is_some_and(|last| now - last < interval);
         d.last_poll = Some(now);
         (d.client_id.clone(), d.status.clone(), too_fast)
@@ -431,19 +422,14 @@ fn device_code(
         DeviceStatus::Pending if too_fast => Err(OAuthError::SlowDown),
         DeviceStatus::Pending => Err(OAuthError::AuthorizationPending),
         DeviceStatus::Denied => {
-            state.devices.take(device_code, now);
+            state.take_device(device_code);
             Err(OAuthError::AccessDenied)
         }
         DeviceStatus::Approved(persona) => {
-            let Some(device) = state.devices.take(device_code, now) else {
+            let Some(device) = state.take_device(device_code) else {
                 return Err(OAuthError::ExpiredToken);
             };
-            let grant = Grant {
-                client_id: client.id.clone(),
-                persona,
-                scopes: device.scopes,
-                grant_id: Arc::from(super::state::random_token(12)),
-            };
+            let grant = Grant::new(client.id.clone(), persona, device.scopes);
             TokenResponse::issue(state, client, &grant, None, true)
         }
     }

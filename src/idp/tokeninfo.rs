@@ -77,13 +77,10 @@ fn id_token_info(state: &IdpState, token: &str) -> Option<Map<String, Value>> {
         return None;
     }
     let kid = header.get("kid")?.as_str()?;
-    let verified = {
-        let ring = state.key_ring();
-        let (key, _) = ring.keys.iter().find(|(k, _)| k.kid().as_str() == kid)?;
-        Rs256Verifier::new(key.key())
-            .ok()?
-            .verify(jws.signing_input(), jws.signature())
-    };
+    let key = state.published_key(kid)?;
+    let verified = Rs256Verifier::new(key.key())
+        .ok()?
+        .verify(jws.signing_input(), jws.signature());
     if !verified {
         return None;
     }

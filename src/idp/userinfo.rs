@@ -48,10 +48,9 @@ pub(crate) async fn revoke(
     let Some(token) = params.get("token").map(str::to_owned).or(from_query) else {
         return OAuthError::InvalidRequest("Missing required parameter: token").into_response();
     };
-    let now = state.now();
     let grant = state
         .access_grant(&token)
-        .or_else(|| state.refresh_tokens.get(&token, now));
+        .or_else(|| state.refresh_grant(&token, false));
     match grant {
         Some(grant) => {
             state.revoke_grant(&grant.grant_id);
