@@ -424,53 +424,18 @@ fn circles(names: &[String], edges: &[Vec<usize>]) -> Vec<Vec<String>> {
     found
 }
 
-/// The circles among the files below `dir` that none of `known` (each a set of files) holds.
-fn new_circles(dir: &str, known: &[&[&str]]) -> Vec<Vec<String>> {
+/// The circles among the files below `dir`.
+fn circles_in(dir: &str) -> Vec<Vec<String>> {
     let (names, edges) = import_graph(dir);
-    let found = circles(&names, &edges);
-    for k in known {
-        if !found
-            .iter()
-            .any(|c| c.iter().any(|f| k.contains(&f.as_str())))
-        {
-            eprintln!("{dir}: the known circle {k:?} is gone; remove it from the list");
-        }
-    }
-    found
-        .into_iter()
-        .filter(|c| {
-            !known
-                .iter()
-                .any(|k| c.iter().all(|f| k.contains(&f.as_str())))
-        })
-        .collect()
+    circles(&names, &edges)
 }
 
 #[test]
 fn the_files_of_a_module_import_one_way() {
-    let circles = new_circles("src/idp", &[]);
-    assert!(circles.is_empty(), "src/idp: import circles: {circles:?}");
-}
-
-/// Circles the verifier has today. Its `lp_sdes`/payload circle is being untangled separately,
-/// and `reason`/`rule` name each other; until both are gone this test holds the line: no
-/// circle beyond these, and one listed may only shrink. Empty the list as they go.
-const KNOWN_VERIFIER_CIRCLES: &[&[&str]] = &[
-    &[
-        "src/verifier/consumer.rs",
-        "src/verifier/payload.rs",
-        "src/verifier/sdes.rs",
-    ],
-    &["src/verifier/reason.rs", "src/verifier/rule.rs"],
-];
-
-#[test]
-fn the_verifier_gains_no_import_circle() {
-    let circles = new_circles("src/verifier", KNOWN_VERIFIER_CIRCLES);
-    assert!(
-        circles.is_empty(),
-        "src/verifier: import circles: {circles:?}"
-    );
+    for dir in ["src/idp", "src/verifier"] {
+        let circles = circles_in(dir);
+        assert!(circles.is_empty(), "{dir}: import circles: {circles:?}");
+    }
 }
 
 #[test]
