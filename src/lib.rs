@@ -16,10 +16,10 @@ pub mod clock;
 pub mod idp;
 pub mod jose;
 pub mod keys;
+pub mod pages;
 pub mod platform;
 pub mod scenario;
 mod store;
 pub mod verifier;
-pub mod workspace;
 
 pub use idp::{MockIdp, MockIdpBuilder};

@@ -11,8 +11,8 @@ use oidc_harness::clock::SystemClock;
 use oidc_harness::idp::discovery::paths;
 use oidc_harness::idp::{self, IdpConfig, IdpState};
 use oidc_harness::keys::{self, tls};
+use oidc_harness::pages::AccountOverview;
 use oidc_harness::platform::{self, idp_api, BrandConnection, Connector, Platform, PlatformConfig};
-use oidc_harness::workspace::AccountOverview;
 
 use crate::cli::ServeArgs;
 

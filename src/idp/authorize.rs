@@ -21,11 +21,11 @@ use super::registry::Client;
 use super::scope::{ScopeError, Scopes};
 use super::state::IdpState;
 use crate::claims::{Nonce, Persona, Subject};
-use crate::workspace::{self, AuthErrorPage, FormPostPage, LoginPage, PersonaCard};
+use crate::pages::{self, AuthErrorPage, FormPostPage, LoginPage, PersonaCard};
 
 /// An error page: status, the error code and a sentence.
 fn error_page(status: StatusCode, error: &str, description: &str) -> Response {
-    workspace::html(status, &AuthErrorPage { error, description })
+    pages::html(status, &AuthErrorPage { error, description })
 }
 
 /// Where and how to send an error once the redirect URI is trusted.
@@ -74,7 +74,7 @@ fn deliver(redirect_uri: &str, mode: ResponseMode, params: &[(&str, String)]) ->
                 action: redirect_uri,
                 fields: params.iter().map(|(k, v)| (*k, v.as_str())).collect(),
             };
-            return workspace::html(StatusCode::OK, &page);
+            return pages::html(StatusCode::OK, &page);
         }
     };
     let Ok(location) = HeaderValue::from_str(&location) else {
@@ -546,7 +546,7 @@ fn login_page(
         message,
         action: &state.local_path(super::metadata::paths::LOGIN),
     };
-    workspace::html(status, &page)
+    pages::html(status, &page)
 }
 
 /// The login page's form: a persona, its claims as edited, and the choice.

@@ -16,8 +16,8 @@ use super::grants::{DeviceGrant, DeviceStatus};
 use super::scope::Scopes;
 use super::state::IdpState;
 use super::token::{authenticate, read_params};
+use crate::pages::{self, DevicePage};
 use crate::store::random_token;
-use crate::workspace::{self, DevicePage};
 
 #[derive(Serialize)]
 struct DeviceCodeResponse {
@@ -122,7 +122,7 @@ pub(crate) async fn device_page(
 fn page(state: &IdpState, user_code: &str, message: Option<&str>, status: StatusCode) -> Response {
     let registry = state.registry();
     let personas = registry.personas().ids();
-    workspace::html(
+    pages::html(
         status,
         &DevicePage {
             user_code,

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::claims::Issuer;
-use crate::workspace::{BrandOverview, ClientOverview, Overview};
+use crate::pages::{BrandOverview, ClientOverview, Overview};
 
 use super::config::{ConfigError, ErrorStyle};
 use super::discovery::{self, paths};
@@ -232,9 +232,9 @@ async fn index(State(state): State<Arc<IdpState>>, Query(query): Query<IndexQuer
     if query.format.as_deref() == Some("json") {
         return Json(overview).into_response();
     }
-    crate::workspace::html(
+    crate::pages::html(
         StatusCode::OK,
-        &crate::workspace::IndexPage {
+        &crate::pages::IndexPage {
             overview: &overview,
         },
     )

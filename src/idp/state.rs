@@ -21,8 +21,8 @@ use crate::claims::{IdTokenClaims, Issuer, Nonce, Persona, Personas};
 use crate::clock::Clock;
 use crate::jose::left_half_sha256;
 use crate::keys::{Kid, SigningKey};
+use crate::pages::AccountOverview;
 use crate::store::{random_token, Store};
-use crate::workspace::AccountOverview;
 
 /// How many entries each store holds. Access tokens themselves are not stored; sessions and
 /// queued claims are bounded too.

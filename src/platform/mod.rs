@@ -4,7 +4,7 @@
 //! verifier, and the agent workspace that shows who the consumer is and how we know it
 //! (`liveperson-auth.md` §1.4, §1.5, §4.3, §4.4, §4.6).
 //!
-//! This module drives the [`crate::verifier`] and renders [`crate::workspace`] pages; it never
+//! This module drives the [`crate::verifier`] and renders [`crate::pages`] pages; it never
 //! imports `idp`. It meets the provider over HTTP(S) and through tokens, like the verifier does:
 //! [`PlatformConfig`] names the provider's endpoints, and nothing here assumes the mock.
 

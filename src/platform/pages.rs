@@ -10,18 +10,18 @@ use axum::response::{IntoResponse, Response};
 
 use super::conversation::Conversation;
 use super::Platform;
-use crate::verifier::Provenance;
-use crate::workspace::{
+use crate::pages::{
     self, AgentField, AgentIdentity, AgentListPage, AgentListRow, AgentPage, AgentView,
     AuthErrorPage, BrandPage, BrandSilentPage, WindowPage,
 };
+use crate::verifier::Provenance;
 
 /// Scripts only from this origin, none inline; frames and forms stay on it too.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
                    img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'";
 
 fn page<T: Template>(status: StatusCode, template: &T) -> Response {
-    let mut response = workspace::html(status, template);
+    let mut response = pages::html(status, template);
     response.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),

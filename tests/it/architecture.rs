@@ -37,8 +37,8 @@ fn assert_absent(dir: &str, needle: &str, except: &[&str]) {
 fn idp_and_verifier_never_import_each_other() {
     assert_absent("src/idp", "verifier::", &[]);
     assert_absent("src/verifier", "idp::", &[]);
-    assert_absent("src/workspace", "crate::idp", &[]);
-    assert_absent("src/workspace", "crate::verifier", &[]);
+    assert_absent("src/pages", "crate::idp", &[]);
+    assert_absent("src/pages", "crate::verifier", &[]);
     // The platform reaches the provider over HTTP, like the verifier it drives.
     assert_absent("src/platform", "idp::", &[]);
     assert_absent("src/idp", "platform::", &[]);
