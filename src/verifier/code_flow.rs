@@ -109,43 +109,72 @@ fn token_request(
     config: &VerifierConfig,
     redemption: &CodeRedemption,
 ) -> reqwest::RequestBuilder {
-    let redirect_uri = redemption
-        .redirect_uri
-        .as_deref()
-        .unwrap_or(&config.redirect_uri);
-    let mut params: Vec<(&str, &str)> = vec![
-        ("grant_type", "authorization_code"),
-        ("code", &redemption.code),
-        ("redirect_uri", redirect_uri),
-    ];
-    if config.pkce {
-        if let Some(verifier) = &redemption.code_verifier {
+    TokenRequest {
+        code: &redemption.code,
+        redirect_uri: redemption
+            .redirect_uri
+            .as_deref()
+            .unwrap_or(&config.redirect_uri),
+        code_verifier: redemption.code_verifier.as_deref().filter(|_| config.pkce),
+        client_id: config.client_id.as_ref().map(|c| c.as_str()).unwrap_or(""),
+        client_secret: config
+            .client_secret
+            .as_ref()
+            .map(|s| s.expose())
+            .unwrap_or(""),
+        auth: config.client_auth,
+    }
+    .apply(request)
+}
+
+/// One authorization-code redemption (RFC 6749 §4.1.3) as a client sends it: the one place
+/// this crate writes a token request, for the platform's verifier and for `check` alike.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenRequest<'a> {
+    /// The code.
+    pub code: &'a str,
+    /// The redirect URI the code was asked for with.
+    pub redirect_uri: &'a str,
+    /// The PKCE `code_verifier`, when one is sent.
+    pub code_verifier: Option<&'a str>,
+    /// The client's id.
+    pub client_id: &'a str,
+    /// The client's secret.
+    pub client_secret: &'a str,
+    /// Where the credentials go.
+    pub auth: ClientAuth,
+}
+
+impl TokenRequest<'_> {
+    /// Writes this request's body and credentials onto `request` (a POST to the endpoint).
+    pub fn apply(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let mut params: Vec<(&str, &str)> = vec![
+            ("grant_type", "authorization_code"),
+            ("code", self.code),
+            ("redirect_uri", self.redirect_uri),
+        ];
+        if let Some(verifier) = self.code_verifier {
             params.push(("code_verifier", verifier));
         }
-    }
-    let client_id = config.client_id.as_ref().map(|c| c.as_str()).unwrap_or("");
-    let secret = config
-        .client_secret
-        .as_ref()
-        .map(|s| s.expose())
-        .unwrap_or("");
-    match config.client_auth {
-        ClientAuth::Basic => request
-            .basic_auth(form_escape(client_id), Some(form_escape(secret)))
-            .form(&params),
-        ClientAuth::Body => {
-            params.push(("client_id", client_id));
-            params.push(("client_secret", secret));
-            request.form(&params)
-        }
-        ClientAuth::JsonBody => {
-            let body: serde_json::Map<String, Value> = params
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
-                .collect();
-            request
-                .basic_auth(form_escape(client_id), Some(form_escape(secret)))
-                .json(&body)
+        let (id, secret) = (self.client_id, self.client_secret);
+        match self.auth {
+            ClientAuth::Basic => request
+                .basic_auth(form_escape(id), Some(form_escape(secret)))
+                .form(&params),
+            ClientAuth::Body => {
+                params.push(("client_id", id));
+                params.push(("client_secret", secret));
+                request.form(&params)
+            }
+            ClientAuth::JsonBody => {
+                let body: serde_json::Map<String, Value> = params
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), Value::from(*v)))
+                    .collect();
+                request
+                    .basic_auth(form_escape(id), Some(form_escape(secret)))
+                    .json(&body)
+            }
         }
     }
 }

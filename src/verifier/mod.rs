@@ -24,7 +24,7 @@ mod rules;
 mod sdes;
 
 pub use basis::Basis;
-pub use code_flow::{pkce_pair, CodeRedemption, TokenSet};
+pub use code_flow::{pkce_pair, CodeRedemption, TokenRequest, TokenSet};
 pub use config::{ClientAuth, Flow, KeySource, PhoneNumberMapping, VerifierConfig};
 pub use consumer::{
     AuthenticatedConsumer, ConsumerProfile, Field, ProfileField, Provenance, StandardClaims,

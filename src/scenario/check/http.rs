@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::CheckPlan;
 use crate::scenario::report::Answer;
+use crate::verifier::{ClientAuth, TokenRequest};
 
 /// The headers an answer keeps for the report.
 const KEPT_HEADERS: [&str; 5] = [
@@ -160,13 +161,31 @@ pub(super) async fn get_json(
 /// One redemption at the token endpoint.
 pub(super) struct Redeem<'a> {
     pub(super) endpoint: &'a str,
-    pub(super) code: &'a str,
-    pub(super) redirect_uri: &'a str,
-    pub(super) verifier: Option<&'a str>,
-    pub(super) client_id: &'a str,
-    pub(super) client_secret: &'a str,
-    /// HTTP Basic (RFC 6749 §2.3.1, each part form-encoded first); else the body.
-    pub(super) basic: bool,
+    pub(super) request: TokenRequest<'a>,
+}
+
+impl CheckPlan {
+    /// A redemption with this plan's client, its credentials in HTTP Basic as the platform
+    /// sends them (RFC 6749 §2.3.1).
+    pub(super) fn redemption<'a>(
+        &'a self,
+        endpoint: &'a str,
+        code: &'a str,
+        redirect_uri: &'a str,
+        code_verifier: Option<&'a str>,
+    ) -> Redeem<'a> {
+        Redeem {
+            endpoint,
+            request: TokenRequest {
+                code,
+                redirect_uri,
+                code_verifier,
+                client_id: &self.client_id,
+                client_secret: &self.client_secret,
+                auth: ClientAuth::Basic,
+            },
+        }
+    }
 }
 
 /// The token endpoint's answer, whatever its status.
@@ -240,24 +259,9 @@ pub(super) fn one_line(status: u16, content_type: Option<String>, body: &str) ->
 
 /// POSTs the code; `Err` only when no answer came.
 pub(super) async fn redeem(http: &reqwest::Client, r: &Redeem<'_>) -> Result<TokenAnswer, String> {
-    let mut form = vec![
-        ("grant_type", "authorization_code"),
-        ("code", r.code),
-        ("redirect_uri", r.redirect_uri),
-    ];
-    if let Some(verifier) = r.verifier {
-        form.push(("code_verifier", verifier));
-    }
-    let mut request = http.post(r.endpoint);
-    if r.basic {
-        let escape = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        request = request.basic_auth(escape(r.client_id), Some(escape(r.client_secret)));
-    } else {
-        form.push(("client_id", r.client_id));
-        form.push(("client_secret", r.client_secret));
-    }
-    let response = request
-        .form(&form)
+    let response = r
+        .request
+        .apply(http.post(r.endpoint))
         .send()
         .await
         .map_err(|e| describe(r.endpoint, &e))?;

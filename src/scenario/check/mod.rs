@@ -19,13 +19,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use self::http::{Redeem, TokenAnswer};
+use self::http::TokenAnswer;
 use self::sign_in::Source as SignInSource;
 use self::sign_in::{Failed, Request, Returned};
 use super::report::{Answer, Evidence, Outcome, Status};
 use crate::claims::{ClientId, Issuer, Nonce};
 use crate::keys::RsaKey;
-use crate::verifier::{Basis, KeySource, Verifier, VerifierConfig, VerifyContext};
+use crate::verifier::{
+    AuthenticatedConsumer, Basis, ClientAuth, KeySource, Rejection, Verifier, VerifierConfig,
+    VerifyContext,
+};
 
 /// The connector's PKCE toggle (`liveperson-auth.md` §1.1, §1.6), as `check` follows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -993,6 +996,16 @@ mod mobile {
         mobile codes";
 }
 
+/// The Code Flow's lines from one sign-in, in the order they run.
+const CODE_LINES: [(&str, &str); 6] = [
+    ("state-echoed", title::STATE),
+    ("token-basic", title::BASIC),
+    ("token-response-shape", title::SHAPE),
+    ("token-no-store", title::NO_STORE),
+    ("code-single-use", title::SINGLE_USE),
+    ("code-id-token", title::CODE_ID_TOKEN),
+];
+
 /// The Code Flow checks that each need a code of their own, in the order they run.
 const CODE_PROPERTIES: [(&str, &str); 5] = [
     ("client-secret-checked", title::SECRET),
@@ -1080,68 +1093,18 @@ impl Flows<'_> {
         }
     }
 
+    /// The Code Flow's lines, in order: a sign-in, the first redemption and what its answer
+    /// shows, a second redemption of the same code, the ID token's lines, then each property
+    /// of the token endpoint with a sign-in of its own.
     async fn code_flow(&mut self, source: &mut SignInSource) {
-        let code_ids = [
-            ("state-echoed", title::STATE),
-            ("token-basic", title::BASIC),
-            ("token-response-shape", title::SHAPE),
-            ("token-no-store", title::NO_STORE),
-            ("code-single-use", title::SINGLE_USE),
-            ("code-id-token", title::CODE_ID_TOKEN),
-        ];
         if !source.offers(false) {
-            let why = match self.plan.sign_in {
-                SignIn::Interactive { .. } => "the Code Flow is not part of this check (--flow)",
-                _ => "no --code-from command",
-            };
-            for (id, title) in code_ids.iter().chain(self.code_properties().iter()) {
-                // The Implicit Flow carries state too, and compares it there.
-                if *id == "state-echoed" && source.offers(true) {
-                    continue;
-                }
-                self.list.skip(id, title, why);
-            }
-            return;
+            return self.code_flow_not_offered(source);
         }
         let Some(http) = self.http() else { return };
         let token_endpoint = self.provider.text("token_endpoint");
         let (request, returned) = match self.sign_in(source, false).await {
             Ok(ok) => ok,
-            Err(e) => {
-                let detail = match &e {
-                    Failed::Refused(why) if self.plan.mobile => {
-                        format!("{why}; {}", mobile::NO_PKCE)
-                    }
-                    e => e.to_string(),
-                };
-                self.list.record(
-                    "code-id-token",
-                    title::CODE_ID_TOKEN,
-                    Instant::now(),
-                    Err(detail),
-                );
-                for (id, title) in &code_ids[..5] {
-                    match &e {
-                        // A redirect came back, if not with a code: its state is compared.
-                        Failed::Refused(refusal)
-                            if *id == "state-echoed"
-                                && !self.plan.mobile
-                                && refusal.returned.get("state").is_some() =>
-                        {
-                            self.state_echoed(&refusal.request, &refusal.returned);
-                        }
-                        _ => self.list.skip(id, title, "no code: see code-id-token"),
-                    }
-                }
-                for (id, title) in self.code_properties() {
-                    // A line --pkce leaves out says so; with an app's codes every line points
-                    // at code-id-token, which says why no code the platform can use came.
-                    let why = self.not_asked(id).filter(|_| !self.plan.mobile);
-                    self.list
-                        .skip(id, title, why.unwrap_or("no code: see code-id-token"));
-                }
-                return;
-            }
+            Err(e) => return self.code_sign_in_failed(&e),
         };
         self.signed_in += 1;
         if self.plan.mobile {
@@ -1150,67 +1113,15 @@ impl Flows<'_> {
             self.state_echoed(&request, &returned);
         }
         let code = returned.get("code").unwrap_or_default().to_owned();
-        let redeem = Redeem {
-            endpoint: &token_endpoint,
-            code: &code,
-            redirect_uri: &request.redirect_uri,
-            verifier: request.code_verifier(),
-            client_id: &self.plan.client_id,
-            client_secret: &self.plan.client_secret,
-            basic: true,
-        };
-        let started = Instant::now();
-        let first = http::redeem(&http, &redeem).await;
-        let token = match first {
-            Err(e) => {
-                self.honest_refused = Some(e.clone());
-                self.list
-                    .record("token-basic", title::BASIC, started, Err(e));
-                for (id, title) in &code_ids[2..] {
-                    self.list
-                        .skip(id, title, "no token response: see token-basic");
-                }
-                None
-            }
-            Ok(answer) => {
-                let summary = answer.summary();
-                let token = self.token_basic(started, answer, &code);
-                if token.is_none() {
-                    self.honest_refused = Some(summary);
-                }
-                token
-            }
-        };
+        let redeem = self.plan.redemption(
+            &token_endpoint,
+            &code,
+            &request.redirect_uri,
+            request.code_verifier(),
+        );
+        let token = self.first_redemption(&http, &redeem).await;
         if token.is_some() {
-            let started = Instant::now();
-            match http::redeem(&http, &redeem).await {
-                Err(e) => self
-                    .list
-                    .record("code-single-use", title::SINGLE_USE, started, Err(e)),
-                Ok(again) if again.answer.status < 300 => self.list.record(
-                    "code-single-use",
-                    title::SINGLE_USE,
-                    started,
-                    Err(format!(
-                        "the second redemption got HTTP {} with tokens: a code leaked from a \
-                         redirect or a log can be redeemed by someone else (RFC 6749 §4.1.2)",
-                        again.answer.status
-                    )),
-                ),
-                Ok(again) => {
-                    self.list.record(
-                        "code-single-use",
-                        title::SINGLE_USE,
-                        started,
-                        Ok(format!("refused: {}", again.summary())),
-                    );
-                    self.list.evidence(Evidence {
-                        response: Some(again.answer.clone()),
-                        ..Evidence::default()
-                    });
-                    self.refusals.push(("code-single-use", again.answer));
-                }
-            }
+            self.code_single_use(&http, &redeem).await;
         }
         if let Some((id_token, access_token)) = token {
             self.id_token_checks(&request, &id_token, access_token, false)
@@ -1222,6 +1133,119 @@ impl Flows<'_> {
             } else {
                 self.code_property(source, &http, &token_endpoint, id, title)
                     .await;
+            }
+        }
+    }
+
+    /// Every Code Flow line skipped: this check signs in with the Implicit Flow only.
+    fn code_flow_not_offered(&mut self, source: &SignInSource) {
+        let why = match self.plan.sign_in {
+            SignIn::Interactive { .. } => "the Code Flow is not part of this check (--flow)",
+            _ => "no --code-from command",
+        };
+        for (id, title) in CODE_LINES.iter().chain(self.code_properties().iter()) {
+            // The Implicit Flow carries state too, and compares it there.
+            if *id == "state-echoed" && source.offers(true) {
+                continue;
+            }
+            self.list.skip(id, title, why);
+        }
+    }
+
+    /// No code came back: `code-id-token` says why, the state of a redirect that came back
+    /// anyway is compared, every other line points at `code-id-token`.
+    fn code_sign_in_failed(&mut self, e: &Failed) {
+        let detail = match e {
+            Failed::Refused(why) if self.plan.mobile => format!("{why}; {}", mobile::NO_PKCE),
+            e => e.to_string(),
+        };
+        self.list.record(
+            "code-id-token",
+            title::CODE_ID_TOKEN,
+            Instant::now(),
+            Err(detail),
+        );
+        for (id, title) in &CODE_LINES[..5] {
+            match e {
+                // A redirect came back, if not with a code: its state is compared.
+                Failed::Refused(refusal)
+                    if *id == "state-echoed"
+                        && !self.plan.mobile
+                        && refusal.returned.get("state").is_some() =>
+                {
+                    self.state_echoed(&refusal.request, &refusal.returned);
+                }
+                _ => self.list.skip(id, title, "no code: see code-id-token"),
+            }
+        }
+        for (id, title) in self.code_properties() {
+            // A line --pkce leaves out says so; with an app's codes every line points at
+            // code-id-token, which says why no code the platform can use came.
+            let why = self.not_asked(id).filter(|_| !self.plan.mobile);
+            self.list
+                .skip(id, title, why.unwrap_or("no code: see code-id-token"));
+        }
+    }
+
+    /// The honest redemption: `token-basic` and the lines its answer shows; the ID token and
+    /// access token when there is one. A refusal is kept to tell later refusals apart.
+    async fn first_redemption(
+        &mut self,
+        http: &reqwest::Client,
+        redeem: &http::Redeem<'_>,
+    ) -> Option<(String, Option<String>)> {
+        let started = Instant::now();
+        match http::redeem(http, redeem).await {
+            Err(e) => {
+                self.honest_refused = Some(e.clone());
+                self.list
+                    .record("token-basic", title::BASIC, started, Err(e));
+                for (id, title) in &CODE_LINES[2..] {
+                    self.list
+                        .skip(id, title, "no token response: see token-basic");
+                }
+                None
+            }
+            Ok(answer) => {
+                let summary = answer.summary();
+                let token = self.token_basic(started, answer, redeem.request.code);
+                if token.is_none() {
+                    self.honest_refused = Some(summary);
+                }
+                token
+            }
+        }
+    }
+
+    /// `code-single-use`: the code just redeemed, redeemed again, must be refused.
+    async fn code_single_use(&mut self, http: &reqwest::Client, redeem: &http::Redeem<'_>) {
+        let started = Instant::now();
+        match http::redeem(http, redeem).await {
+            Err(e) => self
+                .list
+                .record("code-single-use", title::SINGLE_USE, started, Err(e)),
+            Ok(again) if again.answer.status < 300 => self.list.record(
+                "code-single-use",
+                title::SINGLE_USE,
+                started,
+                Err(format!(
+                    "the second redemption got HTTP {} with tokens: a code leaked from a \
+                     redirect or a log can be redeemed by someone else (RFC 6749 §4.1.2)",
+                    again.answer.status
+                )),
+            ),
+            Ok(again) => {
+                self.list.record(
+                    "code-single-use",
+                    title::SINGLE_USE,
+                    started,
+                    Ok(format!("refused: {}", again.summary())),
+                );
+                self.list.evidence(Evidence {
+                    response: Some(again.answer.clone()),
+                    ..Evidence::default()
+                });
+                self.refusals.push(("code-single-use", again.answer));
             }
         }
     }
@@ -1440,21 +1464,18 @@ impl Flows<'_> {
         let code = returned.get("code").unwrap_or_default();
         let other_redirect = format!("{}/elsewhere", request.redirect_uri.trim_end_matches('/'));
         let wrong_secret = format!("{}-wrong", self.plan.client_secret);
-        let mut redeem = Redeem {
-            endpoint: token_endpoint,
+        let mut redeem = self.plan.redemption(
+            token_endpoint,
             code,
-            redirect_uri: &request.redirect_uri,
-            verifier: request.code_verifier(),
-            client_id: &self.plan.client_id,
-            client_secret: &self.plan.client_secret,
-            basic: true,
-        };
+            &request.redirect_uri,
+            request.code_verifier(),
+        );
         let wrong_verifier = format!("{}x", request.verifier);
         match id {
-            "client-secret-checked" => redeem.client_secret = &wrong_secret,
-            "redirect-uri-compared" => redeem.redirect_uri = &other_redirect,
-            "pkce-verifier-checked" => redeem.verifier = Some(&wrong_verifier),
-            _ => redeem.basic = false,
+            "client-secret-checked" => redeem.request.client_secret = &wrong_secret,
+            "redirect-uri-compared" => redeem.request.redirect_uri = &other_redirect,
+            "pkce-verifier-checked" => redeem.request.code_verifier = Some(&wrong_verifier),
+            _ => redeem.request.auth = ClientAuth::Body,
         }
         let started = Instant::now();
         let answer = match http::redeem(http, &redeem).await {
@@ -1464,6 +1485,38 @@ impl Flows<'_> {
                 return;
             }
         };
+        let found = self.property_verdict(id, &answer, &request.redirect_uri, &other_redirect);
+        self.record_redemption(id, title, started, found, answer);
+    }
+
+    /// A redemption's line, its answer as evidence, and a refusal kept for the report.
+    fn record_redemption(
+        &mut self,
+        id: &'static str,
+        title: &'static str,
+        started: Instant,
+        found: Found,
+        answer: TokenAnswer,
+    ) {
+        self.list.record(id, title, started, found);
+        self.list.evidence(Evidence {
+            response: Some(answer.answer.clone()),
+            ..Evidence::default()
+        });
+        if answer.answer.status >= 300 {
+            self.refusals.push((id, answer.answer));
+        }
+    }
+
+    /// The verdict on one property from the answer to a redemption that differs from the
+    /// right one in that property alone.
+    fn property_verdict(
+        &self,
+        id: &str,
+        answer: &TokenAnswer,
+        redirect_uri: &str,
+        other_redirect: &str,
+    ) -> Found {
         let accepted = answer.answer.status < 300;
         let property = match id {
             "client-secret-checked" => "the client secret",
@@ -1487,7 +1540,7 @@ impl Flows<'_> {
         let as_the_client = !accepted
             && matches!(id, "redirect-uri-compared" | "pkce-verifier-checked")
             && (answer.answer.status == 401 || answer.error().as_deref() == Some("invalid_client"));
-        let found = match id {
+        match id {
             _ if unrelated.is_some() => Found::at(Status::Skip, unrelated.unwrap_or_default()),
             _ if as_the_client => Found::warn(format!(
                 "refused, but as {}: the same credentials redeemed a code in token-basic, so \
@@ -1521,7 +1574,7 @@ impl Flows<'_> {
             "redirect-uri-compared" if accepted => Found::fail(format!(
                 "a code issued for {} was redeemed with redirect_uri {other_redirect}: a code \
                  stolen through an open redirect works (RFC 6749 §4.1.3)",
-                request.redirect_uri
+                redirect_uri
             )),
             "pkce-verifier-checked" if accepted => {
                 let advertised = self
@@ -1539,14 +1592,6 @@ impl Flows<'_> {
                 }
             }
             _ => Found::pass(format!("refused: {}", answer.summary())),
-        };
-        self.list.record(id, title, started, found);
-        self.list.evidence(Evidence {
-            response: Some(answer.answer.clone()),
-            ..Evidence::default()
-        });
-        if !accepted {
-            self.refusals.push((id, answer.answer));
         }
     }
 
@@ -1599,15 +1644,12 @@ impl Flows<'_> {
             );
             return self.list.skip(id, title, &why);
         }
-        let redeem = Redeem {
-            endpoint: token_endpoint,
-            code: returned.get("code").unwrap_or_default(),
-            redirect_uri: &request.redirect_uri,
-            verifier: None,
-            client_id: &self.plan.client_id,
-            client_secret: &self.plan.client_secret,
-            basic: true,
-        };
+        let redeem = self.plan.redemption(
+            token_endpoint,
+            returned.get("code").unwrap_or_default(),
+            &request.redirect_uri,
+            None,
+        );
         let found = match http::redeem(http, &redeem).await {
             Err(e) => Err(e),
             Ok(answer) if answer.answer.status < 300 => Ok(
@@ -1648,15 +1690,12 @@ impl Flows<'_> {
             }
         };
         self.signed_in += 1;
-        let redeem = Redeem {
-            endpoint: token_endpoint,
-            code: returned.get("code").unwrap_or_default(),
-            redirect_uri: &request.redirect_uri,
-            verifier: None,
-            client_id: &self.plan.client_id,
-            client_secret: &self.plan.client_secret,
-            basic: true,
-        };
+        let redeem = self.plan.redemption(
+            token_endpoint,
+            returned.get("code").unwrap_or_default(),
+            &request.redirect_uri,
+            None,
+        );
         let started = Instant::now();
         let answer = match http::redeem(http, &redeem).await {
             Ok(answer) => answer,
@@ -1690,14 +1729,7 @@ impl Flows<'_> {
                 answer.summary()
             ))
         };
-        self.list.record(id, title, started, found);
-        self.list.evidence(Evidence {
-            response: Some(answer.answer.clone()),
-            ..Evidence::default()
-        });
-        if !accepted {
-            self.refusals.push((id, answer.answer));
-        }
+        self.record_redemption(id, title, started, found, answer);
     }
 
     async fn implicit_flow(&mut self, source: &mut SignInSource) {
@@ -1780,47 +1812,9 @@ impl Flows<'_> {
                 title::CODE_ID_TOKEN,
             )
         };
-        let started = Instant::now();
-        let signed = if crate::jose::compact::segments(token) == 5 {
-            let opened = match &self.plan.decrypt_key {
-                None => Err("an envelope (JWE) arrived and no --decrypt-key was given".to_owned()),
-                Some(key) => crate::jose::decrypt(token, key)
-                    .map_err(|e| {
-                        format!(
-                            "the envelope does not open with --decrypt-key ({e}): it was \
-                             encrypted to another key, or the key is not the platform's"
-                        )
-                    })
-                    .and_then(|(header, plaintext)| {
-                        String::from_utf8(plaintext)
-                            .map(|jws| (header, jws))
-                            .map_err(|_| "the envelope holds no text".to_owned())
-                    }),
-            };
-            match opened {
-                Ok((header, jws)) => {
-                    let detail = format!(
-                        "JWE {} {}",
-                        header["alg"].as_str().unwrap_or("?"),
-                        header["enc"].as_str().unwrap_or("?")
-                    );
-                    self.list
-                        .record(envelope_id, envelope_title, started, Ok(detail));
-                    jws
-                }
-                Err(e) => {
-                    self.list
-                        .record(envelope_id, envelope_title, started, Err(e));
-                    self.list.skip(
-                        id,
-                        title,
-                        &format!("the envelope did not open: see {envelope_id}"),
-                    );
-                    return;
-                }
-            }
-        } else {
-            token.to_owned()
+        let Some(signed) = self.open_envelope(token, (envelope_id, envelope_title), (id, title))
+        else {
+            return;
         };
         let evidence = Evidence::of_token(&signed);
         let started = Instant::now();
@@ -1839,47 +1833,65 @@ impl Flows<'_> {
             _ => &self.provider.verifier,
         };
         let verdict = verifier.verify(token, &context).await;
-        let result = match &verdict {
-            Ok(consumer) => {
-                self.verified += 1;
-                let shown = format!(
-                    "sub {}, {} authenticated field(s)",
-                    consumer.sub(),
-                    consumer.fields().len()
-                );
-                // The platform reading took it; what only the strict reading refuses is a
-                // warning, each finding with its rule, basis and risk. An lp_sdes finding
-                // names the platform IDP's error 1026 SDE_PARSE_EXCEPTION, which an lp_sdes
-                // it cannot parse may draw.
-                match consumer.strict_findings().first() {
-                    None if consumer.warnings().is_empty() => Found::pass(shown),
-                    None => Found::pass(format!(
-                        "{shown}; warnings: {}",
-                        consumer.warnings().join("; ")
-                    )),
-                    Some(first) => {
-                        let sdes = if consumer.warnings().is_empty() {
-                            String::new()
-                        } else {
-                            format!("; warnings: {}", consumer.warnings().join("; "))
-                        };
-                        Found::warn(format!(
-                            "{shown}; the platform's published rules take it, the strict \
-                             reading refuses it: {}{sdes}",
-                            consumer.risks().join("; ")
-                        ))
-                        .on(first.basis(), first.rule.cite())
-                    }
-                }
-            }
-            Err(rejection) => {
-                Found::fail(rejection.explained()).on(rejection.basis(), rejection.rule.cite())
-            }
-        };
+        if verdict.is_ok() {
+            self.verified += 1;
+        }
+        let result = id_token_verdict(&verdict);
         self.list.record(id, title, started, result);
         self.list.evidence(evidence.clone());
         if let (Some(header), Some(claims)) = (evidence.header, evidence.claims) {
             self.tokens.push((header, claims, request.clone()));
+        }
+    }
+
+    /// The signed token inside an envelope (`*-envelope`, opened with `--decrypt-key`), or
+    /// the token itself; `None`, with the ID token's line skipped, when it does not open.
+    fn open_envelope(
+        &mut self,
+        token: &str,
+        (envelope_id, envelope_title): (&'static str, &'static str),
+        (id, title): (&'static str, &'static str),
+    ) -> Option<String> {
+        if crate::jose::compact::segments(token) != 5 {
+            return Some(token.to_owned());
+        }
+        let started = Instant::now();
+        let opened = match &self.plan.decrypt_key {
+            None => Err("an envelope (JWE) arrived and no --decrypt-key was given".to_owned()),
+            Some(key) => crate::jose::decrypt(token, key)
+                .map_err(|e| {
+                    format!(
+                        "the envelope does not open with --decrypt-key ({e}): it was \
+                         encrypted to another key, or the key is not the platform's"
+                    )
+                })
+                .and_then(|(header, plaintext)| {
+                    String::from_utf8(plaintext)
+                        .map(|jws| (header, jws))
+                        .map_err(|_| "the envelope holds no text".to_owned())
+                }),
+        };
+        match opened {
+            Ok((header, jws)) => {
+                let detail = format!(
+                    "JWE {} {}",
+                    header["alg"].as_str().unwrap_or("?"),
+                    header["enc"].as_str().unwrap_or("?")
+                );
+                self.list
+                    .record(envelope_id, envelope_title, started, Ok(detail));
+                Some(jws)
+            }
+            Err(e) => {
+                self.list
+                    .record(envelope_id, envelope_title, started, Err(e));
+                self.list.skip(
+                    id,
+                    title,
+                    &format!("the envelope did not open: see {envelope_id}"),
+                );
+                None
+            }
         }
     }
 
@@ -2076,6 +2088,47 @@ impl Flows<'_> {
                 response: Some(answer.clone()),
                 ..Evidence::default()
             });
+        }
+    }
+}
+
+/// An ID token's line: a pass, a pass with warnings, a WARN when only the strict reading
+/// refuses it (each finding with its rule, basis and risk), or the platform's refusal.
+fn id_token_verdict(verdict: &Result<AuthenticatedConsumer, Rejection>) -> Found {
+    match verdict {
+        Ok(consumer) => {
+            let shown = format!(
+                "sub {}, {} authenticated field(s)",
+                consumer.sub(),
+                consumer.fields().len()
+            );
+            // The platform reading took it; what only the strict reading refuses is a
+            // warning, each finding with its rule, basis and risk. An lp_sdes finding
+            // names the platform IDP's error 1026 SDE_PARSE_EXCEPTION, which an lp_sdes
+            // it cannot parse may draw.
+            match consumer.strict_findings().first() {
+                None if consumer.warnings().is_empty() => Found::pass(shown),
+                None => Found::pass(format!(
+                    "{shown}; warnings: {}",
+                    consumer.warnings().join("; ")
+                )),
+                Some(first) => {
+                    let sdes = if consumer.warnings().is_empty() {
+                        String::new()
+                    } else {
+                        format!("; warnings: {}", consumer.warnings().join("; "))
+                    };
+                    Found::warn(format!(
+                        "{shown}; the platform's published rules take it, the strict \
+                         reading refuses it: {}{sdes}",
+                        consumer.risks().join("; ")
+                    ))
+                    .on(first.basis(), first.rule.cite())
+                }
+            }
+        }
+        Err(rejection) => {
+            Found::fail(rejection.explained()).on(rejection.basis(), rejection.rule.cite())
         }
     }
 }
