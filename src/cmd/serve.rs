@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use oidc_harness::claims::{ClientId, ClientSecret, Issuer};
+use oidc_harness::claims::{ClientId, ClientSecret};
 use oidc_harness::clock::SystemClock;
 use oidc_harness::idp::discovery::paths;
 use oidc_harness::idp::{self, IdpConfig, IdpState};
@@ -51,57 +51,44 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
     if !addr.ip().is_loopback() {
         tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address can mint tokens");
     }
-    let scheme = if config.tls { "https" } else { "http" };
-    let origin = format!("{scheme}://{addr}");
-    config.public_url.get_or_insert_with(|| origin.clone());
-    let issuer = Issuer::new(
-        config
-            .issuer
-            .clone()
-            .unwrap_or_else(|| format!("{scheme}://{addr}")),
-    );
-    let tls_material = if config.tls {
-        // The certificate names the issuer's host and the public URL's.
-        let host = |url: &str| {
-            url::Url::parse(url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned))
-        };
-        let mut names = tls::server_names(host(issuer.as_str()).as_deref());
-        if let Some(public) = config.public_url.as_deref().and_then(host) {
-            let public = public
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned();
-            if !names.contains(&public) {
-                names.push(public);
-            }
-        }
-        Some(tls::load_or_create(&config.state_dir, &names)?)
-    } else {
-        None
-    };
-    let server_config = tls_material.as_ref().map(idp::tls_config).transpose()?;
-    let state = Arc::new(IdpState::new(config, issuer, Arc::new(SystemClock))?);
-    let brands = idp::brands(&state)?;
+    let state_dir = config.state_dir.clone();
+    let idp::App {
+        state,
+        brands,
+        router,
+        origin,
+        tls: tls_material,
+        server_config,
+    } = idp::assemble(
+        config,
+        addr,
+        Arc::new(SystemClock),
+        idp::Certificates::Kept(&state_dir),
+    )?;
     let platform = platform_side(&state, &brands, &origin, tls_material.as_ref())?;
     if let Some(platform) = &platform {
         state.show_platform_accounts(account_overview(platform, &origin));
     }
     banner(&state, addr, tls_material.as_ref())?;
     demo_banner(platform.as_deref(), &origin)?;
-    let mut app = idp::router_with_brands(Arc::clone(&state), &brands);
+    let mut app = router;
     if let Some(platform) = platform {
         app = app.merge(platform::router(platform));
     }
 
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    // Ctrl-C and SIGTERM are caught from here on: one sent the moment the ready file appears
+    // stops the server cleanly instead of killing it.
+    let shutdown = {
+        let _runtime = runtime.enter();
+        shutdown_signal().context("cannot catch SIGTERM")?
+    };
     // The listener is bound and its backlog open: a client reading the file is answered.
     if let Some(path) = &ready_file {
         write_ready_file(path, &state, addr, tls_material.as_ref())?;
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     runtime.block_on(async move {
         let ready = started.elapsed();
         let _ = writeln!(
@@ -110,7 +97,7 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
             ready.as_millis()
         );
         let _ = std::io::stdout().flush();
-        idp::serve_app(listener, app, server_config, shutdown_signal()).await
+        idp::serve_app(listener, app, server_config, shutdown).await
     })?;
     let _ = writeln!(std::io::stdout().lock(), "stopped");
     Ok(ExitCode::SUCCESS)
@@ -363,25 +350,27 @@ fn write_ready_file(
     Ok(())
 }
 
-/// Resolves on Ctrl-C or, on Unix, SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Catches Ctrl-C and, on Unix, SIGTERM from the moment it is called (inside the runtime);
+/// the future resolves on the first of them.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let caught = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
     };
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    let _ = writeln!(std::io::stdout().lock(), "shutting down");
+    let caught = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    Ok(async move {
+        caught.await;
+        let _ = writeln!(std::io::stdout().lock(), "shutting down");
+    })
 }

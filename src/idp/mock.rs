@@ -6,14 +6,15 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
+use super::app::{self, AssembleError, Certificates};
 use super::config::{ClientConfig, ConfigError, IdpConfig};
 use super::grants::Grant;
-use super::routes::{self, Brand};
-use super::server::{serve_app, tls_config, ServeError};
+use super::routes::Brand;
+use super::server::{serve_app, ServeError};
 use super::state::IdpState;
 use crate::claims::{ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce};
 use crate::clock::{Clock, SystemClock};
-use crate::keys::tls::{self, TlsMaterial};
+use crate::keys::tls::TlsMaterial;
 use crate::keys::Kid;
 
 /// Why a [`MockIdp`] could not start or mint.
@@ -35,6 +36,16 @@ pub enum MockIdpError {
     /// Unknown persona or client, or a signing failure.
     #[error("{0}")]
     Mint(String),
+}
+
+impl From<AssembleError> for MockIdpError {
+    fn from(err: AssembleError) -> Self {
+        match err {
+            AssembleError::Config(e) => Self::Config(e),
+            AssembleError::Keys(e) => Self::Keys(e),
+            AssembleError::Serve(e) => Self::Serve(e),
+        }
+    }
 }
 
 /// Builds a [`MockIdp`]; every setting has the `serve` default unless changed.
@@ -79,48 +90,26 @@ impl MockIdpBuilder {
     }
 
     /// Binds `127.0.0.1:0` and starts serving.
-    pub async fn start(mut self) -> Result<MockIdp, MockIdpError> {
+    pub async fn start(self) -> Result<MockIdp, MockIdpError> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let scheme = if self.config.tls { "https" } else { "http" };
-        let base_url = format!("{scheme}://{addr}");
-        // Endpoints stay where the server listens whatever the issuer says.
-        self.config
-            .public_url
-            .get_or_insert_with(|| base_url.clone());
-        let issuer = Issuer::new(
-            self.config
-                .issuer
-                .clone()
-                .unwrap_or_else(|| base_url.clone()),
-        );
-        let tls = if self.config.tls {
-            let host = url::Url::parse(issuer.as_str())
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned));
-            Some(tls::ephemeral(&tls::server_names(host.as_deref()))?)
-        } else {
-            None
-        };
-        let server_config = tls.as_ref().map(tls_config).transpose()?;
-        let state = Arc::new(IdpState::new(self.config, issuer, self.clock)?);
-        let brands = routes::brands(&state)?;
-        let app = routes::router_with_brands(Arc::clone(&state), &brands);
+        let app = app::assemble(self.config, addr, self.clock, Certificates::Ephemeral)?;
+        let (router, server_config) = (app.router, app.server_config);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            if let Err(err) = serve_app(listener, app, server_config, shutdown).await {
+            if let Err(err) = serve_app(listener, router, server_config, shutdown).await {
                 tracing::error!(%err, "mock provider stopped");
             }
         });
         Ok(MockIdp {
-            state,
-            brands,
+            state: app.state,
+            brands: app.brands,
             addr,
-            base_url,
-            tls,
+            base_url: app.origin,
+            tls: app.tls,
             stop: Some(stop),
             task: Some(task),
         })

@@ -5,6 +5,7 @@
 //! bound; [`MockIdp`] does both in-process on a free port for tests.
 
 mod admin;
+mod app;
 mod authorize;
 mod config;
 mod device;
@@ -29,6 +30,7 @@ mod token;
 mod tokeninfo;
 mod userinfo;
 
+pub use app::{assemble, App, AssembleError, Certificates};
 pub use config::{
     fixture_clients, BrandConfig, ClientConfig, ConfigError, DiscoveryConfig, EncryptConfig,
     ErrorStyle, IdpConfig, ImplicitParam, KeysConfig, LimitsConfig, TokenAuthMethod, TokensConfig,

@@ -1191,3 +1191,37 @@ fn the_verifier_chapter_tables_are_the_rules_command_output() {
     assert_eq!(lifetime["refused_by"], "strict");
     assert_eq!(lifetime["risk"], "a stolen token stays good until exp");
 }
+
+/// A supervisor that stops the provider the moment its ready file appears (a test fixture
+/// tearing down at once, `docker stop` right after start) gets a clean exit, not a kill: the
+/// signals are caught before the file is written.
+#[test]
+fn sigterm_as_soon_as_the_ready_file_appears_stops_cleanly() {
+    for attempt in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let ready = dir.path().join("ready.json");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0", "--state-dir"])
+            .arg(dir.path())
+            .arg("--ready-file")
+            .arg(&ready)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !ready.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no ready file after 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        sigterm(&child);
+        let status = child.wait().unwrap();
+        assert!(
+            status.success(),
+            "attempt {attempt}: SIGTERM right after the ready file: {status:?}"
+        );
+    }
+}
