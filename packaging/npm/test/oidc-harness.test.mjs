@@ -44,16 +44,15 @@ function killIfRunning(pid) {
   if (!ended(pid)) process.kill(pid, 'SIGKILL');
 }
 
-/** Waits until `pid` has ended, for at most 10 s (a generous bound, not a measurement). */
-async function waitEnded(pid) {
-  for (let i = 0; i < 1000 && !ended(pid); i++) await new Promise((r) => setTimeout(r, 10));
-  return ended(pid);
+/** Waits until `check()` holds, for at most 10 s (a bound, not a measurement); returns it. */
+async function until(check) {
+  for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  return check();
 }
 
-/** Waits until `file` exists (at most 10 s), then reads it as JSON. */
+/** Waits until `file` exists, then reads it as JSON. */
 async function readWhenWritten(file) {
-  for (let i = 0; i < 1000 && !fs.existsSync(file); i++)
-    await new Promise((r) => setTimeout(r, 10));
+  await until(() => fs.existsSync(file));
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
@@ -323,7 +322,7 @@ describe('startProvider and stop', () => {
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script]);
       const { pid, stateDir } = JSON.parse(stdout);
       t.after(() => killIfRunning(pid));
-      assert.ok(await waitEnded(pid), `server ${pid} still running`);
+      assert.ok(await until(() => ended(pid)), `server ${pid} still running`);
       assert.equal(fs.existsSync(stateDir), false);
     },
   );
