@@ -321,3 +321,41 @@ fn an_example_is_a_sh_block_and_the_text_block_after_it() {
     assert_eq!(found[2].serve_args, ["--config", "h.toml"]);
     assert_eq!(found[2].expected, None);
 }
+
+/// The guide is one book: `docs/SUMMARY.md` links every chapter and reference page there is,
+/// and every link it has leads to a file, so the book and the folder read on GitHub agree.
+#[test]
+fn the_summary_lists_every_page_of_the_guide() {
+    let docs = root().join("docs");
+    let summary = std::fs::read_to_string(docs.join("SUMMARY.md")).unwrap();
+    let linked: Vec<String> = summary
+        .split("](")
+        .skip(1)
+        .map(|rest| rest.split(')').next().unwrap().to_owned())
+        .collect();
+    for link in &linked {
+        assert!(
+            docs.join(link).is_file(),
+            "SUMMARY.md links {link}: no such page"
+        );
+    }
+    let mut pages = Vec::new();
+    for dir in ["", "reference"] {
+        for entry in std::fs::read_dir(docs.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.extension().is_some_and(|e| e == "md") && name != "SUMMARY.md" {
+                pages.push(if dir.is_empty() {
+                    name
+                } else {
+                    format!("{dir}/{name}")
+                });
+            }
+        }
+    }
+    let missing: Vec<&String> = pages.iter().filter(|p| !linked.contains(p)).collect();
+    assert!(
+        missing.is_empty(),
+        "pages SUMMARY.md does not list: {missing:?}"
+    );
+}
