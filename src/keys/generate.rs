@@ -64,12 +64,12 @@ pub fn seeded_signing_keys(seed: &str) -> Result<Vec<super::SigningKey>, KeyErro
 pub fn generate_fixture_set(dir: &Path) -> Result<Vec<FixtureFile>, KeyError> {
     std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {
         path: dir.to_owned(),
-        source,
+        error: source,
     })?;
     let mut written = Vec::new();
     let mut put = |name: String, text: &str, why: &'static str| -> Result<(), KeyError> {
         let path = dir.join(&name);
-        std::fs::write(&path, text).map_err(|source| KeyError::Io { path, source })?;
+        std::fs::write(&path, text).map_err(|source| KeyError::Io { path, error: source })?;
         written.push(FixtureFile { name, why });
         Ok(())
     };

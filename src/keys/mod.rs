@@ -32,12 +32,13 @@ pub enum KeyError {
     #[error("certificate: {0}")]
     Certificate(String),
     /// A key or certificate file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: std::path::PathBuf,
-        /// What the file system said.
-        source: std::io::Error,
+        /// What the file system said (in the message, so not also its source: a chain
+        /// printed whole would say it twice).
+        error: std::io::Error,
     },
 }
 

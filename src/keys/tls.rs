@@ -123,7 +123,7 @@ fn read(path: &Path) -> Result<Option<String>, KeyError> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(KeyError::Io {
             path: path.to_owned(),
-            source,
+            error: source,
         }),
     }
 }
@@ -132,7 +132,7 @@ fn read(path: &Path) -> Result<Option<String>, KeyError> {
 pub(crate) fn write(path: &Path, text: &str, secret: bool) -> Result<(), KeyError> {
     let io = |source| KeyError::Io {
         path: path.to_owned(),
-        source,
+        error: source,
     };
     std::fs::write(path, text).map_err(io)?;
     #[cfg(unix)]
@@ -151,7 +151,7 @@ pub(crate) fn write(path: &Path, text: &str, secret: bool) -> Result<(), KeyErro
 pub fn load_or_create(dir: &Path, names: &[String]) -> Result<TlsMaterial, KeyError> {
     std::fs::create_dir_all(dir).map_err(|source| KeyError::Io {
         path: dir.to_owned(),
-        source,
+        error: source,
     })?;
     let ca_path = dir.join("ca.pem");
     let ca_key_path = dir.join("ca.key.pem");
