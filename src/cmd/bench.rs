@@ -10,12 +10,13 @@ use anyhow::Context as _;
 use oidc_harness::claims::{ClaimScopes, ClientId, ClientSecret, IdTokenClaims, Issuer, Nonce};
 use oidc_harness::idp::MockIdp;
 use oidc_harness::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
-use oidc_harness::keys;
+use oidc_harness::keys::{self, RsaKey, SigningKey};
 use oidc_harness::verifier::{
     redirect_params, CodeRedemption, KeySource, Verifier, VerifierConfig, VerifyContext,
 };
+use openssl::error::ErrorStack;
 use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
+use openssl::pkey::{PKey, Private};
 use openssl::rsa::Padding;
 use serde::Serialize;
 
@@ -193,81 +194,137 @@ fn rss_mb(pid: u32) -> Option<f64> {
 }
 
 pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let secs = args.seconds;
     let signing = keys::fixture_signing_keys()?.remove(0);
     let platform = keys::fixture_platform_key()?;
-    let mut figures = Vec::new();
+    let crypto = measure_crypto(&signing, platform, args.seconds)?;
+    let mut figures = crypto_figures(&crypto);
+    // Flows and the separate `serve` run on both cores.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    figures.extend(flow_figures(&runtime, &args, crypto.raw_sign)?);
+    figures.extend(serve_figures(&runtime, &args)?);
+    print_figures(&figures, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
 
-    // 1. The baseline, straight on OpenSSL.
-    let pkey =
-        PKey::private_key_from_pem(signing.key().private_pem().unwrap_or_default().as_bytes())?;
-    let message = vec![b'x'; 1500];
-    let signature = {
-        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &pkey)?;
-        signer.update(&message)?;
-        signer.sign_to_vec()?
-    };
-    let platform_pkey =
-        PKey::private_key_from_pem(platform.private_pem().unwrap_or_default().as_bytes())?;
-    let wrapped = {
-        let mut encrypter = openssl::encrypt::Encrypter::new(&platform_pkey)?;
-        encrypter.set_rsa_padding(Padding::PKCS1_OAEP)?;
-        encrypter.set_rsa_oaep_md(MessageDigest::sha256())?;
-        encrypter.set_rsa_mgf1_md(MessageDigest::sha256())?;
-        let mut out = vec![0; encrypter.encrypt_len(&[7u8; 32])?];
-        let n = encrypter.encrypt(&[7u8; 32], &mut out)?;
-        out.truncate(n);
-        out
-    };
+/// The baseline: the raw RSA operations the mint and verify figures are bounded by, straight
+/// on OpenSSL.
+struct RawRsa {
+    pkey: PKey<Private>,
+    platform_pkey: PKey<Private>,
+    message: Vec<u8>,
+    signature: Vec<u8>,
+    wrapped: Vec<u8>,
+}
+
+impl RawRsa {
+    fn new(signing: &SigningKey, platform: &RsaKey) -> anyhow::Result<Self> {
+        let pkey =
+            PKey::private_key_from_pem(signing.key().private_pem().unwrap_or_default().as_bytes())?;
+        let message = vec![b'x'; 1500];
+        let signature = rsa_sign(&pkey, &message)?;
+        let platform_pkey =
+            PKey::private_key_from_pem(platform.private_pem().unwrap_or_default().as_bytes())?;
+        let wrapped = {
+            let mut encrypter = openssl::encrypt::Encrypter::new(&platform_pkey)?;
+            encrypter.set_rsa_padding(Padding::PKCS1_OAEP)?;
+            encrypter.set_rsa_oaep_md(MessageDigest::sha256())?;
+            encrypter.set_rsa_mgf1_md(MessageDigest::sha256())?;
+            let mut out = vec![0; encrypter.encrypt_len(&[7u8; 32])?];
+            let n = encrypter.encrypt(&[7u8; 32], &mut out)?;
+            out.truncate(n);
+            out
+        };
+        Ok(Self {
+            pkey,
+            platform_pkey,
+            message,
+            signature,
+            wrapped,
+        })
+    }
+
+    /// RSA-2048 PKCS#1 v1.5 SHA-256 over the 1500-byte message.
+    fn sign(&self) -> Result<Vec<u8>, ErrorStack> {
+        rsa_sign(&self.pkey, &self.message)
+    }
+
+    fn verify(&self) -> Result<bool, ErrorStack> {
+        let mut verifier = openssl::sign::Verifier::new(MessageDigest::sha256(), &self.pkey)?;
+        verifier.update(&self.message)?;
+        verifier.verify(&self.signature)
+    }
+
+    /// RSA-OAEP-256 of a 32-byte content key, as a JWE envelope wraps it.
+    fn decrypt(&self) -> Result<usize, ErrorStack> {
+        let mut decrypter = openssl::encrypt::Decrypter::new(&self.platform_pkey)?;
+        decrypter.set_rsa_padding(Padding::PKCS1_OAEP)?;
+        decrypter.set_rsa_oaep_md(MessageDigest::sha256())?;
+        decrypter.set_rsa_mgf1_md(MessageDigest::sha256())?;
+        let mut out = vec![0; decrypter.decrypt_len(&self.wrapped)?];
+        decrypter.decrypt(&self.wrapped, &mut out)
+    }
+}
+
+fn rsa_sign(pkey: &PKey<Private>, message: &[u8]) -> Result<Vec<u8>, ErrorStack> {
+    let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), pkey)?;
+    signer.update(message)?;
+    signer.sign_to_vec()
+}
+
+/// The ID token claims of a fixture persona, with every scope.
+fn persona_claims(id: &str, issuer: &Issuer, now: i64) -> anyhow::Result<IdTokenClaims> {
+    let persona = oidc_harness::claims::fixture_personas()
+        .find(id)
+        .cloned()
+        .with_context(|| format!("persona {id}"))?;
+    Ok(IdTokenClaims::for_persona(
+        &persona,
+        issuer,
+        &ClientId::new("demo-client"),
+        ClaimScopes {
+            email: true,
+            profile: true,
+        },
+        now,
+        3600,
+    ))
+}
+
+/// Calls per second of the raw operations and of minting and verifying through the harness.
+struct CryptoRates {
+    raw_sign: f64,
+    raw_verify: f64,
+    raw_decrypt: f64,
+    mint: f64,
+    mint_enc: f64,
+    verify: f64,
+    verify_bob: f64,
+    verify_enc: f64,
+}
+
+/// Mints through the jose layer and verifies through the verifier (every rule on), in turns
+/// with the raw operations they are bounded by.
+fn measure_crypto(
+    signing: &SigningKey,
+    platform: RsaKey,
+    secs: f64,
+) -> anyhow::Result<CryptoRates> {
+    let raw = RawRsa::new(signing, &platform)?;
     let mut raw_sign = || {
-        let mut signer =
-            openssl::sign::Signer::new(MessageDigest::sha256(), &pkey).expect("signer");
-        signer.update(&message).expect("update");
-        std::hint::black_box(signer.sign_to_vec().expect("sign"));
+        std::hint::black_box(raw.sign().expect("sign"));
     };
-    let mut raw_verify = || {
-        let mut verifier =
-            openssl::sign::Verifier::new(MessageDigest::sha256(), &pkey).expect("verifier");
-        verifier.update(&message).expect("update");
-        assert!(verifier.verify(&signature).expect("verify"));
-    };
+    let mut raw_verify = || assert!(raw.verify().expect("verify"));
     let mut raw_decrypt = || {
-        let mut decrypter = openssl::encrypt::Decrypter::new(&platform_pkey).expect("decrypter");
-        decrypter
-            .set_rsa_padding(Padding::PKCS1_OAEP)
-            .expect("padding");
-        decrypter
-            .set_rsa_oaep_md(MessageDigest::sha256())
-            .expect("md");
-        decrypter
-            .set_rsa_mgf1_md(MessageDigest::sha256())
-            .expect("mgf1");
-        let mut out = vec![0; decrypter.decrypt_len(&wrapped).expect("len")];
-        std::hint::black_box(decrypter.decrypt(&wrapped, &mut out).expect("decrypt"));
+        std::hint::black_box(raw.decrypt().expect("decrypt"));
     };
 
-    // 2. Mint through the jose layer, with a real persona.
     let now = oidc_harness::clock::Clock::now(&oidc_harness::clock::SystemClock);
     let issuer = Issuer::new("https://127.0.0.1:8443");
-    let claims_of = |id: &str| {
-        let persona = oidc_harness::claims::fixture_personas()
-            .find(id)
-            .cloned()
-            .with_context(|| format!("persona {id}"))?;
-        anyhow::Ok(IdTokenClaims::for_persona(
-            &persona,
-            &issuer,
-            &ClientId::new("demo-client"),
-            ClaimScopes {
-                email: true,
-                profile: true,
-            },
-            now,
-            3600,
-        ))
-    };
-    let claims = claims_of("alice")?;
-    let signer = Signer::rs256(&signing)?;
+    let claims = persona_claims("alice", &issuer, now)?;
+    let signer = Signer::rs256(signing)?;
     let encrypter = Encrypter::new(&platform, KeyAlg::RsaOaep256, ContentEnc::A256Gcm)?;
     let mut mint = || {
         std::hint::black_box(signer.sign(&claims).expect("mint"));
@@ -280,13 +337,12 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
         );
     };
 
-    // 3. Verify through the verifier, every rule on.
     let config = VerifierConfig::new(issuer.clone(), KeySource::PublicKey(signing.key().clone()))
         .client_id(ClientId::new("demo-client"))
         .decryption_key(platform);
     let verifier = Verifier::new(config)?;
     let jws = signer.sign(&claims)?;
-    let bob_jws = signer.sign(&claims_of("bob")?)?;
+    let bob_jws = signer.sign(&persona_claims("bob", &issuer, now)?)?;
     let jwe = encrypter.encrypt(&jws)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -312,116 +368,136 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             &mut verify_enc,
         ],
     );
-    figures.push(figure(
-        "raw RSA-2048 PKCS#1 v1.5 SHA-256 sign",
+    Ok(CryptoRates {
         raw_sign,
-        "/s",
-    ));
-    figures.push(figure(
-        "raw RSA-2048 PKCS#1 v1.5 SHA-256 verify",
         raw_verify,
-        "/s",
-    ));
-    figures.push(figure("raw RSA-OAEP-256 decrypt", raw_decrypt, "/s"));
-    figures.push(versus(
-        "mint: signed ID token (alice)",
-        mint,
-        "/s",
-        "raw sign",
-        raw_sign,
-        ">= 0.9",
-    ));
-    figures.push(versus(
-        "mint: signed, then encrypted",
-        mint_enc,
-        "/s",
-        "raw sign",
-        raw_sign,
-        "-",
-    ));
-    figures.push(versus(
-        "verify: JWS (alice, all rules)",
-        verify,
-        "/s",
-        "raw verify",
-        raw_verify,
-        ">= 0.8",
-    ));
-    figures.push(versus(
-        "verify: JWS (bob: sub and name only)",
-        verify_bob,
-        "/s",
-        "raw verify",
-        raw_verify,
-        "-",
-    ));
-    figures.push(versus(
-        "verify: JWE envelope",
-        verify_enc,
-        "/s",
-        "raw OAEP decrypt",
         raw_decrypt,
-        ">= 0.8",
-    ));
+        mint,
+        mint_enc,
+        verify,
+        verify_bob,
+        verify_enc,
+    })
+}
 
-    // 4. Full flows over loopback HTTPS, in-process, both cores.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+fn crypto_figures(r: &CryptoRates) -> Vec<Figure> {
+    vec![
+        figure("raw RSA-2048 PKCS#1 v1.5 SHA-256 sign", r.raw_sign, "/s"),
+        figure(
+            "raw RSA-2048 PKCS#1 v1.5 SHA-256 verify",
+            r.raw_verify,
+            "/s",
+        ),
+        figure("raw RSA-OAEP-256 decrypt", r.raw_decrypt, "/s"),
+        versus(
+            "mint: signed ID token (alice)",
+            r.mint,
+            "/s",
+            "raw sign",
+            r.raw_sign,
+            ">= 0.9",
+        ),
+        versus(
+            "mint: signed, then encrypted",
+            r.mint_enc,
+            "/s",
+            "raw sign",
+            r.raw_sign,
+            "-",
+        ),
+        versus(
+            "verify: JWS (alice, all rules)",
+            r.verify,
+            "/s",
+            "raw verify",
+            r.raw_verify,
+            ">= 0.8",
+        ),
+        versus(
+            "verify: JWS (bob: sub and name only)",
+            r.verify_bob,
+            "/s",
+            "raw verify",
+            r.raw_verify,
+            "-",
+        ),
+        versus(
+            "verify: JWE envelope",
+            r.verify_enc,
+            "/s",
+            "raw OAEP decrypt",
+            r.raw_decrypt,
+            ">= 0.8",
+        ),
+    ]
+}
+
+/// Full flows over loopback HTTPS, in-process: code, implicit, and code over three brands,
+/// each beside two raw signs.
+fn flow_figures(
+    runtime: &tokio::runtime::Runtime,
+    args: &BenchArgs,
+    raw_sign: f64,
+) -> anyhow::Result<Vec<Figure>> {
+    let (clients, secs) = (args.clients, args.seconds);
     let (code_flows, implicit_flows, brand_flows) = runtime.block_on(async {
         let idp = MockIdp::start().await?;
         let ca = idp.ca_cert_pem().unwrap_or_default().to_owned();
-        let code = flows(idp.base_url(), &ca, args.clients, secs, false).await?;
-        let implicit = flows(idp.base_url(), &ca, args.clients, secs, true).await?;
-        // The same load spread over three brands of one server.
-        let config = oidc_harness::idp::IdpConfig::from_toml(
-            "[[brand]]\nname = \"acme\"\n[[brand]]\nname = \"globex\"\n[[brand]]\nname = \"initech\"\n",
-        )?;
-        let branded = MockIdp::builder().config(config).start().await?;
-        let ca = branded.ca_cert_pem().unwrap_or_default().to_owned();
-        let tasks: Vec<_> = ["acme", "globex", "initech"]
-            .iter()
-            .enumerate()
-            .map(|(i, brand)| {
-                let (base, ca) = (branded.brand_url(brand), ca.clone());
-                // 16 clients: 5, 5 and 6.
-                let share = args.clients / 3 + usize::from(i < args.clients % 3);
-                tokio::spawn(async move { flows(&base, &ca, share.max(1), secs, false).await })
-            })
-            .collect();
-        let mut brands = 0.0;
-        for task in tasks {
-            brands += task.await??;
-        }
+        let code = flows(idp.base_url(), &ca, clients, secs, false).await?;
+        let implicit = flows(idp.base_url(), &ca, clients, secs, true).await?;
+        let brands = branded_flows(clients, secs).await?;
         anyhow::Ok((code, implicit, brands))
     })?;
-    figures.push(versus(
-        "code flows over HTTPS (authorize, token, verify)",
-        code_flows,
-        "/s",
-        "2 x raw sign",
-        2.0 * raw_sign,
-        ">= 0.6",
-    ));
-    figures.push(versus(
-        "code flows over three brands of one server",
-        brand_flows,
-        "/s",
-        "2 x raw sign",
-        2.0 * raw_sign,
-        "within 10 % of 1 brand",
-    ));
-    figures.push(versus(
-        "implicit flows over HTTPS (authorize, verify)",
-        implicit_flows,
-        "/s",
-        "2 x raw sign",
-        2.0 * raw_sign,
-        "-",
-    ));
+    let per_two_signs =
+        |name, value, target| versus(name, value, "/s", "2 x raw sign", 2.0 * raw_sign, target);
+    Ok(vec![
+        per_two_signs(
+            "code flows over HTTPS (authorize, token, verify)",
+            code_flows,
+            ">= 0.6",
+        ),
+        per_two_signs(
+            "code flows over three brands of one server",
+            brand_flows,
+            "within 10 % of 1 brand",
+        ),
+        per_two_signs(
+            "implicit flows over HTTPS (authorize, verify)",
+            implicit_flows,
+            "-",
+        ),
+    ])
+}
 
-    // 5. A separate `serve`: start-up to the first discovery answer, memory idle and under load.
+/// Code flows per second with the same load spread over three brands of one server.
+async fn branded_flows(clients: usize, secs: f64) -> anyhow::Result<f64> {
+    let config = oidc_harness::idp::IdpConfig::from_toml(
+        "[[brand]]\nname = \"acme\"\n[[brand]]\nname = \"globex\"\n[[brand]]\nname = \"initech\"\n",
+    )?;
+    let branded = MockIdp::builder().config(config).start().await?;
+    let ca = branded.ca_cert_pem().unwrap_or_default().to_owned();
+    let tasks: Vec<_> = ["acme", "globex", "initech"]
+        .iter()
+        .enumerate()
+        .map(|(i, brand)| {
+            let (base, ca) = (branded.brand_url(brand), ca.clone());
+            // 16 clients: 5, 5 and 6.
+            let share = clients / 3 + usize::from(i < clients % 3);
+            tokio::spawn(async move { flows(&base, &ca, share.max(1), secs, false).await })
+        })
+        .collect();
+    let mut brands = 0.0;
+    for task in tasks {
+        brands += task.await??;
+    }
+    Ok(brands)
+}
+
+/// A separate `serve`: start-up to the first discovery answer, memory idle and under load.
+fn serve_figures(
+    runtime: &tokio::runtime::Runtime,
+    args: &BenchArgs,
+) -> anyhow::Result<Vec<Figure>> {
     let state = std::env::temp_dir().join(format!("oidc-harness-bench-{}", std::process::id()));
     let exe = std::env::current_exe()?;
     let spawn = || {
@@ -442,53 +518,89 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut child = spawn()?;
     let base = read_listening(&mut child)?;
     let ca = std::fs::read_to_string(state.join("ca.pem"))?;
-    let (ready_ms, rss_idle, rss_early, rss_late) = runtime.block_on(async {
-        let http = reqwest::Client::builder()
-            .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes())?)
-            .build()?;
-        let discovery = format!("{base}/.well-known/openid-configuration");
-        while !http
-            .get(&discovery)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            tokio::time::sleep(Duration::from_micros(200)).await;
-        }
-        let ready = started.elapsed().as_secs_f64() * 1000.0;
-        let idle = rss_mb(child.id()).unwrap_or(0.0);
-        flows(&base, &ca, args.clients, secs, false).await?;
-        let early = rss_mb(child.id()).unwrap_or(0.0);
-        flows(&base, &ca, args.clients, secs * 2.0, false).await?;
-        let late = rss_mb(child.id()).unwrap_or(0.0);
-        anyhow::Ok((ready, idle, early, late))
-    })?;
+    let serve = runtime.block_on(load_serve(&base, &ca, started, child.id(), args))?;
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&state);
-    figures.push(Figure {
-        target: Some("< 20 ms (with process start)"),
-        ..figure("serve: start to first discovery answer", ready_ms, "ms")
-    });
-    figures.push(Figure {
-        target: Some("< 25 MB"),
-        ..figure("serve: resident memory idle", rss_idle, "MB")
-    });
-    figures.push(Figure {
-        target: Some("bounded"),
-        ..figure("serve: resident memory after one load", rss_early, "MB")
-    });
-    figures.push(Figure {
-        target: Some("no growth"),
-        ..figure(
-            "serve: resident memory after three times the load",
-            rss_late,
-            "MB",
-        )
-    });
+    Ok(vec![
+        Figure {
+            target: Some("< 20 ms (with process start)"),
+            ..figure(
+                "serve: start to first discovery answer",
+                serve.ready_ms,
+                "ms",
+            )
+        },
+        Figure {
+            target: Some("< 25 MB"),
+            ..figure("serve: resident memory idle", serve.rss_idle, "MB")
+        },
+        Figure {
+            target: Some("bounded"),
+            ..figure(
+                "serve: resident memory after one load",
+                serve.rss_early,
+                "MB",
+            )
+        },
+        Figure {
+            target: Some("no growth"),
+            ..figure(
+                "serve: resident memory after three times the load",
+                serve.rss_late,
+                "MB",
+            )
+        },
+    ])
+}
 
-    if args.json {
-        out!("{}", serde_json::to_string_pretty(&figures)?);
+/// What a running `serve` showed: when it first answered, and its memory in MB idle, after one
+/// load and after three times that load.
+struct ServeFigures {
+    ready_ms: f64,
+    rss_idle: f64,
+    rss_early: f64,
+    rss_late: f64,
+}
+
+/// Waits for `serve` (process `pid`, started at `started`) to answer discovery, then loads it.
+async fn load_serve(
+    base: &str,
+    ca: &str,
+    started: Instant,
+    pid: u32,
+    args: &BenchArgs,
+) -> anyhow::Result<ServeFigures> {
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes())?)
+        .build()?;
+    let discovery = format!("{base}/.well-known/openid-configuration");
+    while !http
+        .get(&discovery)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let rss_idle = rss_mb(pid).unwrap_or(0.0);
+    flows(base, ca, args.clients, args.seconds, false).await?;
+    let rss_early = rss_mb(pid).unwrap_or(0.0);
+    flows(base, ca, args.clients, args.seconds * 2.0, false).await?;
+    let rss_late = rss_mb(pid).unwrap_or(0.0);
+    Ok(ServeFigures {
+        ready_ms,
+        rss_idle,
+        rss_early,
+        rss_late,
+    })
+}
+
+/// Prints the figures as a table, or as JSON.
+fn print_figures(figures: &[Figure], json: bool) -> anyhow::Result<()> {
+    if json {
+        out!("{}", serde_json::to_string_pretty(figures)?);
     } else {
         out!(
             "{:<52} {:>12} {:>20} {:>7} {:>10}",
@@ -498,7 +610,7 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             "ratio",
             "target"
         );
-        for f in &figures {
+        for f in figures {
             let ratio = f.ratio.map(|r| format!("{r:.2}")).unwrap_or_default();
             out!(
                 "{:<52} {:>9.1} {:<2} {:>20} {:>7} {:>10}",
@@ -511,7 +623,7 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Reads the banner of a starting `serve` up to its `listening` line.

@@ -309,6 +309,13 @@ pub struct ForgeKeys<'a> {
     pub now: i64,
 }
 
+impl ForgeKeys<'_> {
+    /// HS256 keyed with the client's own secret.
+    fn client_secret_mac(&self) -> Signing {
+        Signing::Hs256(self.client_secret.as_bytes().to_vec())
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Signing {
     Fixed(Vec<u8>),
@@ -377,16 +384,100 @@ fn text(map: &Map<String, Value>, key: &str) -> String {
         .to_owned()
 }
 
+impl Forgery {
+    /// The token an honest provider would sign from `header` and `claims`.
+    fn new(header: Map<String, Value>, claims: Map<String, Value>) -> Self {
+        Forgery {
+            header,
+            claims,
+            raw_header: None,
+            raw_payload: None,
+            signing: Signing::Genuine,
+            after: Vec::new(),
+            envelope: Envelope::AsConfigured,
+        }
+    }
+
+    /// Says `alg` in the header and signs as `signing` does.
+    fn sign_as(&mut self, alg: &str, signing: Signing) {
+        set(&mut self.header, "alg", json!(alg));
+        self.signing = signing;
+    }
+
+    /// A header of `alg` alone, and no signature.
+    fn unsigned_as(&mut self, alg: &str) {
+        self.header = Map::from_iter([("alg".to_owned(), json!(alg))]);
+        self.signing = Signing::Empty;
+    }
+
+    /// Points the verifier at the attacker's key with header member `name` and signs with it.
+    fn sign_as_attacker(&mut self, name: &str, value: Value) {
+        set(&mut self.header, name, value);
+        self.signing = Signing::Unpublished;
+    }
+
+    /// The claims serialized with one more member, `member` (`"name":value`), at the end.
+    fn payload_with(&self, member: &str) -> Vec<u8> {
+        let mut body = serde_json::to_string(&self.claims).unwrap_or_default();
+        body.pop();
+        body.push(',');
+        body.push_str(member);
+        body.push('}');
+        body.into_bytes()
+    }
+
+    /// The claims serialized with the number of `exp` written as `literal`.
+    fn payload_with_exp(&self, literal: &str) -> Vec<u8> {
+        let body = serde_json::to_string(&self.claims).unwrap_or_default();
+        let exp = self
+            .claims
+            .get("exp")
+            .map(Value::to_string)
+            .unwrap_or_default();
+        body.replace(&format!("\"exp\":{exp}"), &format!("\"exp\":{literal}"))
+            .into_bytes()
+    }
+
+    /// A header saying `alg` twice: RS256, then `none` under the name `spelling`.
+    fn header_with_second_alg(&self, spelling: &str) -> Vec<u8> {
+        let kid = text(&self.header, "kid");
+        format!(r#"{{"alg":"RS256","kid":"{kid}","{spelling}":"none"}}"#).into_bytes()
+    }
+}
+
+/// One step of [`Mutation::prepare`]: records the mutation in the forgery and says `true` if it
+/// belongs to the step's catalog family, else leaves the forgery alone and says `false`.
+type Family = fn(Mutation, &mut Forgery, &ForgeKeys<'_>) -> bool;
+
+/// The catalog's families (§2 of `conformance-and-attacks.md`); every mutation is in exactly
+/// one of them.
+const FAMILIES: &[Family] = &[
+    Mutation::break_structure,
+    Mutation::edit_header,
+    Mutation::misdirect_key,
+    Mutation::break_signature,
+    Mutation::break_envelope,
+    Mutation::edit_times,
+    Mutation::edit_parties,
+    Mutation::break_binding,
+    Mutation::break_lp_sdes,
+    Mutation::confuse_token,
+    Mutation::exhaust_resources,
+];
+
 impl Mutation {
+    /// Records this mutation in `f`, through the one family it belongs to.
     fn prepare(self, f: &mut Forgery, keys: &ForgeKeys<'_>) {
+        for family in FAMILIES {
+            if family(self, f, keys) {
+                return;
+            }
+        }
+    }
+
+    /// S: structure and encoding.
+    fn break_structure(self, f: &mut Forgery, _: &ForgeKeys<'_>) -> bool {
         use Mutation as M;
-        let now = keys.now;
-        let h = &mut f.header;
-        let c = &mut f.claims;
-        let aud = text(c, "aud");
-        let iss = text(c, "iss");
-        let attacker_jwk =
-            || serde_json::to_value(keys.unpublished.key().jwk("sig", "RS256")).unwrap_or_default();
         match self {
             M::TwoSegments => f.after.push(After::TwoSegments),
             M::ExtraSegment => f.after.push(After::ExtraSegment),
@@ -400,72 +491,40 @@ impl Mutation {
             M::B64BadLength => f.after.push(After::BadLength),
             M::HeaderNotObject => f.raw_header = Some(br#"["RS256"]"#.to_vec()),
             M::PayloadNotObject => {
-                f.raw_payload = Some(serde_json::to_vec(&json!([c.clone()])).unwrap_or_default())
+                f.raw_payload =
+                    Some(serde_json::to_vec(&json!([f.claims.clone()])).unwrap_or_default())
             }
             M::NonUtf8 => f.raw_payload = Some(b"{\"sub\":\"\xff\xfe\"}".to_vec()),
-            M::DupHeaderMember => {
-                f.raw_header = Some(
-                    format!(
-                        r#"{{"alg":"RS256","kid":"{}","alg":"none"}}"#,
-                        text(h, "kid")
-                    )
-                    .into_bytes(),
-                )
-            }
-            M::DupEscapedMember => {
-                f.raw_header = Some(
-                    format!(
-                        r#"{{"alg":"RS256","kid":"{}","\u0061lg":"none"}}"#,
-                        text(h, "kid")
-                    )
-                    .into_bytes(),
-                )
-            }
-            M::DupClaim => {
-                let mut body = serde_json::to_string(c).unwrap_or_default();
-                body.pop();
-                body.push_str(r#","sub":"mallory"}"#);
-                f.raw_payload = Some(body.into_bytes());
-            }
+            M::DupHeaderMember => f.raw_header = Some(f.header_with_second_alg("alg")),
+            M::DupEscapedMember => f.raw_header = Some(f.header_with_second_alg(r"\u0061lg")),
+            M::DupClaim => f.raw_payload = Some(f.payload_with(r#""sub":"mallory""#)),
             M::JsonSerialization => f.after.push(After::JsonSerialization),
             M::DeepNesting => {
                 let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-                let mut body = serde_json::to_string(c).unwrap_or_default();
-                body.pop();
-                body.push_str(&format!(r#","deep":{deep}}}"#));
-                f.raw_payload = Some(body.into_bytes());
+                f.raw_payload = Some(f.payload_with(&format!(r#""deep":{deep}"#)));
             }
-            M::BigNumber => {
-                let body = serde_json::to_string(c).unwrap_or_default();
-                let exp = c.get("exp").map(Value::to_string).unwrap_or_default();
-                f.raw_payload = Some(
-                    body.replace(&format!("\"exp\":{exp}"), "\"exp\":1e400")
-                        .into_bytes(),
-                );
-            }
-            M::TypeConfusion => set(c, "sub", json!(true)),
-            M::AlgNone => {
-                *h = Map::from_iter([("alg".to_owned(), json!("none"))]);
-                f.signing = Signing::Empty;
-            }
-            M::AlgNoneCase => {
-                *h = Map::from_iter([("alg".to_owned(), json!("nOnE"))]);
-                f.signing = Signing::Empty;
-            }
+            M::BigNumber => f.raw_payload = Some(f.payload_with_exp("1e400")),
+            M::TypeConfusion => set(&mut f.claims, "sub", json!(true)),
+            _ => return false,
+        }
+        true
+    }
+
+    /// H: header and algorithm.
+    fn edit_header(self, f: &mut Forgery, keys: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        let h = &mut f.header;
+        match self {
+            M::AlgNone => f.unsigned_as("none"),
+            M::AlgNoneCase => f.unsigned_as("nOnE"),
             M::AlgNoneKeepSig => f.after.push(After::KeepSigAlgNone),
             M::AlgOdd => set(h, "alg", json!("RS256 ")),
-            M::HsKeyedWithPubkey => {
-                set(h, "alg", json!("HS256"));
-                f.signing = Signing::Hs256(keys.genuine.key().public_pem().into_bytes());
-            }
-            M::AlgNotRegistered => {
-                set(h, "alg", json!("PS256"));
-                f.signing = Signing::Pss;
-            }
-            M::HsWithOwnSecret => {
-                set(h, "alg", json!("HS256"));
-                f.signing = Signing::Hs256(keys.client_secret.as_bytes().to_vec());
-            }
+            M::HsKeyedWithPubkey => f.sign_as(
+                "HS256",
+                Signing::Hs256(keys.genuine.key().public_pem().into_bytes()),
+            ),
+            M::AlgNotRegistered => f.sign_as("PS256", Signing::Pss),
+            M::HsWithOwnSecret => f.sign_as("HS256", keys.client_secret_mac()),
             M::AlgUnsupported => set(h, "alg", json!("RS1")),
             M::CritUnknown => {
                 set(h, "crit", json!(["urn:x"]));
@@ -480,28 +539,31 @@ impl Mutation {
             M::TypWrong => set(h, "typ", json!("at+jwt")),
             M::CtyNested => set(h, "cty", json!("JWT")),
             M::UnprotectedParams => f.after.push(After::UnprotectedParams),
+            _ => return false,
+        }
+        true
+    }
+
+    /// K: key selection and key sourcing.
+    fn misdirect_key(self, f: &mut Forgery, keys: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        let h = &mut f.header;
+        match self {
+            // The brand's kid, and a jku the verifier could reach: the provider serves the
+            // attacker's key under that kid there. Only a verifier that never follows jku
+            // refuses the token.
             M::JkuSpoof => {
-                // The brand's kid, and a jku the verifier could reach: the provider serves the
-                // attacker's key under that kid there. Only a verifier that never follows jku
-                // refuses the token.
-                let iss = c.get("iss").and_then(Value::as_str).unwrap_or("");
-                set(
-                    h,
-                    "jku",
-                    json!(format!("{iss}/_harness/attacker/jwks.json")),
-                );
-                f.signing = Signing::Unpublished;
+                let iss = text(&f.claims, "iss");
+                f.sign_as_attacker("jku", json!(format!("{iss}/_harness/attacker/jwks.json")));
             }
-            M::X5uSpoof => {
-                set(h, "x5u", json!("https://attacker.example/cert.pem"));
-                f.signing = Signing::Unpublished;
-            }
+            M::X5uSpoof => f.sign_as_attacker("x5u", json!("https://attacker.example/cert.pem")),
             // The brand's kid stays: the published key is found, and only a verifier that
             // trusted the embedded key would accept the attacker's signature.
-            M::JwkEmbedded => {
-                set(h, "jwk", attacker_jwk());
-                f.signing = Signing::Unpublished;
-            }
+            M::JwkEmbedded => f.sign_as_attacker(
+                "jwk",
+                serde_json::to_value(keys.unpublished.key().jwk("sig", "RS256"))
+                    .unwrap_or_default(),
+            ),
             M::X5cEmbedded => {
                 let cert = keys
                     .unpublished
@@ -509,8 +571,7 @@ impl Mutation {
                     .lines()
                     .filter(|l| !l.starts_with("-----"))
                     .collect::<String>();
-                set(h, "x5c", json!([cert]));
-                f.signing = Signing::Unpublished;
+                f.sign_as_attacker("x5c", json!([cert]));
             }
             M::KidTraversal => set(h, "kid", json!("../../../../../../dev/null")),
             M::KidSqli => set(h, "kid", json!("x' UNION SELECT '1';--")),
@@ -520,87 +581,80 @@ impl Mutation {
             M::KidUnknown => set(
                 h,
                 "kid",
-                json!(hex::encode(Sha256Digest::of(&now.to_string()))[..40].to_owned()),
+                json!(hex::encode(Sha256Digest::of(&keys.now.to_string()))[..40].to_owned()),
             ),
             M::KidAbsent => {
                 h.remove("kid");
             }
-            M::HmacBlank => {
-                set(h, "alg", json!("HS256"));
-                f.signing = Signing::Hs256(Vec::new());
-            }
+            M::HmacBlank => f.sign_as("HS256", Signing::Hs256(Vec::new())),
+            _ => return false,
+        }
+        true
+    }
+
+    /// C: signature mathematics, and the OpenID RP test's signature by an unpublished key.
+    fn break_signature(self, f: &mut Forgery, keys: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        match self {
             M::SigBitflip => f.after.push(After::Bitflip),
             M::SigTransplant => f.after.push(After::Transplant),
-            M::EcdsaZero => {
-                set(h, "alg", json!("ES256"));
-                f.signing = Signing::Zero(64);
-            }
-            M::EcdsaDer => {
-                set(h, "alg", json!("ES256"));
-                f.signing = Signing::Zero(71);
-            }
-            M::EcdsaRange => {
-                set(h, "alg", json!("ES256"));
-                f.signing = Signing::Fixed(P256_ORDER_R_AND_ONE_S.to_vec());
-            }
-            M::EcdsaLen => {
-                set(h, "alg", json!("ES256"));
-                f.signing = Signing::Zero(63);
-            }
-            M::EcdsaHighS => {
-                set(h, "alg", json!("ES256"));
-                f.signing = Signing::Fixed([[1u8; 32], [0xff; 32]].concat());
-            }
-            M::EddsaNoncanonical => {
-                set(h, "alg", json!("EdDSA"));
-                f.signing = Signing::Fixed(vec![0xff; 64]);
-            }
+            M::EcdsaZero => f.sign_as("ES256", Signing::Zero(64)),
+            M::EcdsaDer => f.sign_as("ES256", Signing::Zero(71)),
+            M::EcdsaRange => f.sign_as("ES256", Signing::Fixed(P256_ORDER_R_AND_ONE_S.to_vec())),
+            M::EcdsaLen => f.sign_as("ES256", Signing::Zero(63)),
+            M::EcdsaHighS => f.sign_as("ES256", Signing::Fixed([[1u8; 32], [0xff; 32]].concat())),
+            M::EddsaNoncanonical => f.sign_as("EdDSA", Signing::Fixed(vec![0xff; 64])),
             M::RsaSigLen => f.after.push(After::SigShort),
             M::PssPkcs1Swap => f.signing = Signing::Pss,
             M::MacTruncated => {
-                set(h, "alg", json!("HS256"));
-                f.signing = Signing::Hs256(keys.client_secret.as_bytes().to_vec());
+                f.sign_as("HS256", keys.client_secret_mac());
                 f.after.push(After::MacTruncated);
             }
             M::SignWithUnpublishedKey => f.signing = Signing::Unpublished,
-            M::JweUnsignedInner => f.envelope = Envelope::BareClaims,
-            M::JweAlgDowngrade => {
-                f.envelope = Envelope::Header(r#"{"alg":"RSA1_5","enc":"A128CBC-HS256"}"#)
+            _ => return false,
+        }
+        true
+    }
+
+    /// E: the JWE envelope, and an envelope where none was registered (S03).
+    fn break_envelope(self, f: &mut Forgery, _: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        f.envelope = match self {
+            M::JweUnsignedInner => Envelope::BareClaims,
+            M::JweAlgDowngrade | M::JweRsa15Oracle => {
+                Envelope::Header(r#"{"alg":"RSA1_5","enc":"A128CBC-HS256"}"#)
             }
-            M::JweDir => f.envelope = Envelope::Header(r#"{"alg":"dir","enc":"A256GCM"}"#),
-            M::JweInvalidCurve => {
-                f.envelope = Envelope::Header(
-                    r#"{"alg":"ECDH-ES","enc":"A256GCM","epk":{"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}"#,
-                )
-            }
-            M::JweEpkMismatch => {
-                f.envelope = Envelope::Header(
-                    r#"{"alg":"ECDH-ES","enc":"A256GCM","epk":{"kty":"EC","crv":"P-384","x":"AAAA","y":"AAAA","d":"AAAA"}}"#,
-                )
-            }
-            M::JweRsa15Oracle => {
-                f.envelope = Envelope::Header(r#"{"alg":"RSA1_5","enc":"A128CBC-HS256"}"#)
-            }
-            M::JweCbcHsTag => f.envelope = Envelope::TagLong,
-            M::JweShapeToJws => f.envelope = Envelope::Forced,
-            M::JweGcmTagLen => f.envelope = Envelope::TagShort,
-            M::JweIvLen => f.envelope = Envelope::IvShort,
-            M::JweAadTamper => f.envelope = Envelope::AadTamper,
-            M::JweZip => {
-                f.envelope =
-                    Envelope::Header(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM","zip":"DEF"}"#)
-            }
-            M::JwePbes2P2c => {
-                f.envelope = Envelope::Header(
-                    r#"{"alg":"PBES2-HS256+A128KW","enc":"A128CBC-HS256","p2s":"AAAAAAAAAAA","p2c":2147483647}"#,
-                )
-            }
-            M::JweNested => f.envelope = Envelope::Nested,
-            M::JweCrit => {
-                f.envelope = Envelope::Header(
-                    r#"{"alg":"RSA-OAEP-256","enc":"A256GCM","crit":["urn:x"],"urn:x":1}"#,
-                )
-            }
+            M::JweDir => Envelope::Header(r#"{"alg":"dir","enc":"A256GCM"}"#),
+            M::JweInvalidCurve => Envelope::Header(
+                r#"{"alg":"ECDH-ES","enc":"A256GCM","epk":{"kty":"EC","crv":"P-256","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}"#,
+            ),
+            M::JweEpkMismatch => Envelope::Header(
+                r#"{"alg":"ECDH-ES","enc":"A256GCM","epk":{"kty":"EC","crv":"P-384","x":"AAAA","y":"AAAA","d":"AAAA"}}"#,
+            ),
+            M::JweCbcHsTag => Envelope::TagLong,
+            M::JweShapeToJws => Envelope::Forced,
+            M::JweGcmTagLen => Envelope::TagShort,
+            M::JweIvLen => Envelope::IvShort,
+            M::JweAadTamper => Envelope::AadTamper,
+            M::JweZip => Envelope::Header(r#"{"alg":"RSA-OAEP-256","enc":"A256GCM","zip":"DEF"}"#),
+            M::JwePbes2P2c => Envelope::Header(
+                r#"{"alg":"PBES2-HS256+A128KW","enc":"A128CBC-HS256","p2s":"AAAAAAAAAAA","p2c":2147483647}"#,
+            ),
+            M::JweNested => Envelope::Nested,
+            M::JweCrit => Envelope::Header(
+                r#"{"alg":"RSA-OAEP-256","enc":"A256GCM","crit":["urn:x"],"urn:x":1}"#,
+            ),
+            _ => return false,
+        };
+        true
+    }
+
+    /// T: time claims, and the platform docs' millisecond timestamps.
+    fn edit_times(self, f: &mut Forgery, keys: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        let now = keys.now;
+        let c = &mut f.claims;
+        match self {
             M::ExpPast => set(c, "exp", json!(now - 360)),
             M::ExpMissing => {
                 c.remove("exp");
@@ -608,14 +662,7 @@ impl Mutation {
             M::ExpString => set(c, "exp", json!((now + 3600).to_string())),
             M::ExpFloat => set(c, "exp", json!(now as f64 + 3600.5)),
             M::ExpNonnumber => set(c, "exp", Value::Null),
-            M::ExpOverflow => {
-                let body = serde_json::to_string(c).unwrap_or_default();
-                let exp = c.get("exp").map(Value::to_string).unwrap_or_default();
-                f.raw_payload = Some(
-                    body.replace(&format!("\"exp\":{exp}"), "\"exp\":18446744073709551616")
-                        .into_bytes(),
-                );
-            }
+            M::ExpOverflow => f.raw_payload = Some(f.payload_with_exp("18446744073709551616")),
             M::NbfFuture => set(c, "nbf", json!(now + 120)),
             M::IatMissing => {
                 c.remove("iat");
@@ -633,6 +680,17 @@ impl Mutation {
                 set(c, "exp", json!(exp * 1000));
                 set(c, "iat", json!(iat * 1000));
             }
+            _ => return false,
+        }
+        true
+    }
+
+    /// A and I: who the token is for (aud, azp), from (iss) and about (sub).
+    fn edit_parties(self, f: &mut Forgery, _: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        let c = &mut f.claims;
+        let (aud, iss) = (text(c, "aud"), text(c, "iss"));
+        match self {
             M::AudMismatch => set(c, "aud", json!(format!("{aud}1"))),
             M::AudMissing => {
                 c.remove("aud");
@@ -664,6 +722,16 @@ impl Mutation {
             }
             M::SubInvalid => set(c, "sub", json!("")),
             M::SubConfusable => set(c, "sub", json!(format!("{}X", text(c, "sub")))),
+            _ => return false,
+        }
+        true
+    }
+
+    /// N: nonce and hash binding.
+    fn break_binding(self, f: &mut Forgery, _: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        let c = &mut f.claims;
+        match self {
             M::NonceMismatch => set(c, "nonce", json!(format!("{}1", text(c, "nonce")))),
             M::NonceMissing => {
                 c.remove("nonce");
@@ -686,29 +754,33 @@ impl Mutation {
                 let at = text(c, "at_hash");
                 set(c, "at_hash", json!(b64url::encode(Sha256Digest::of(&at))));
             }
-            M::SdesImpossibleDate | M::SdesNestedUnknown => {
-                let (kind, body) = if self == M::SdesImpossibleDate {
-                    ("ctmrinfo", "info")
-                } else {
-                    ("personal", "personal")
-                };
-                let sdes = c.get_mut("lp_sdes").and_then(Value::as_array_mut);
-                for sde in sdes.into_iter().flatten() {
-                    if sde.get("type").and_then(Value::as_str) != Some(kind) {
-                        continue;
-                    }
-                    let Some(body) = sde.get_mut(body) else {
-                        continue;
-                    };
-                    if self == M::SdesImpossibleDate {
-                        body["lastPaymentDate"] = json!({"day": 31, "month": 2, "year": 2026});
-                    } else if let Some(contact) =
-                        body.get_mut("contacts").and_then(|c| c.get_mut(0))
-                    {
-                        contact["fax"] = json!("+44 1865 270009");
-                    }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The platform's `lp_sdes` claim (liveperson-auth §3.3).
+    fn break_lp_sdes(self, f: &mut Forgery, _: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        match self {
+            M::SdesImpossibleDate => edit_sdes(&mut f.claims, "ctmrinfo", "info", |info| {
+                info["lastPaymentDate"] = json!({"day": 31, "month": 2, "year": 2026});
+            }),
+            M::SdesNestedUnknown => edit_sdes(&mut f.claims, "personal", "personal", |personal| {
+                if let Some(contact) = personal.get_mut("contacts").and_then(|c| c.get_mut(0)) {
+                    contact["fax"] = json!("+44 1865 270009");
                 }
-            }
+            }),
+            _ => return false,
+        }
+        true
+    }
+
+    /// X: another kind of token, or a token for another client or issuer.
+    fn confuse_token(self, f: &mut Forgery, _: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        let (h, c) = (&mut f.header, &mut f.claims);
+        match self {
             M::LogoutTokenAsIdt => {
                 set(h, "typ", json!("logout+jwt"));
                 c.remove("nonce");
@@ -719,6 +791,7 @@ impl Mutation {
                 );
             }
             M::AccessTokenAsIdt => {
+                let aud = text(c, "aud");
                 set(h, "typ", json!("at+jwt"));
                 set(c, "client_id", json!(aud));
                 set(c, "scope", json!("openid"));
@@ -728,12 +801,36 @@ impl Mutation {
                 set(c, "azp", json!("another-brand-client"));
             }
             M::OtherIssuerSameKey => set(c, "iss", json!("https://other-issuer.example")),
+            _ => return false,
+        }
+        true
+    }
+
+    /// R: resource limits.
+    fn exhaust_resources(self, f: &mut Forgery, _: &ForgeKeys<'_>) -> bool {
+        use Mutation as M;
+        match self {
             M::ManyDots => f.after.push(After::ManyDots),
             M::Oversize => set(
-                c,
+                &mut f.claims,
                 "aud",
                 Value::Array((0..5_000).map(|i| json!(format!("a{i}"))).collect()),
             ),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Applies `edit` to the `body` member of every `lp_sdes` entry of type `kind`.
+fn edit_sdes(claims: &mut Map<String, Value>, kind: &str, body: &str, edit: impl Fn(&mut Value)) {
+    let sdes = claims.get_mut("lp_sdes").and_then(Value::as_array_mut);
+    for sde in sdes.into_iter().flatten() {
+        if sde.get("type").and_then(Value::as_str) != Some(kind) {
+            continue;
+        }
+        if let Some(body) = sde.get_mut(body) {
+            edit(body);
         }
     }
 }
@@ -780,15 +877,7 @@ pub fn forge(
     claims: Map<String, Value>,
     keys: &ForgeKeys<'_>,
 ) -> Result<String, JoseError> {
-    let mut f = Forgery {
-        header,
-        claims,
-        raw_header: None,
-        raw_payload: None,
-        signing: Signing::Genuine,
-        after: Vec::new(),
-        envelope: Envelope::AsConfigured,
-    };
+    let mut f = Forgery::new(header, claims);
     for mutation in mutations {
         mutation.prepare(&mut f, keys);
     }
@@ -975,5 +1064,29 @@ mod tests {
             assert_eq!(serde_json::to_value(m).unwrap(), m.name());
         }
         assert!(Mutation::ALL.len() >= 100, "{}", Mutation::ALL.len());
+    }
+
+    #[test]
+    fn every_mutation_is_in_exactly_one_family() {
+        let genuine = crate::keys::fixture_signing_keys().unwrap().remove(0);
+        let unpublished = crate::keys::fixture_attacker_key().unwrap();
+        let keys = ForgeKeys {
+            genuine: &genuine,
+            unpublished: &unpublished,
+            client_secret: "secret",
+            envelope: None,
+            now: 1_700_000_000,
+        };
+        for m in Mutation::ALL {
+            let families: Vec<usize> = (0..FAMILIES.len())
+                .filter(|i| FAMILIES[*i](*m, &mut Forgery::new(Map::new(), Map::new()), &keys))
+                .collect();
+            assert_eq!(
+                families.len(),
+                1,
+                "{} is in families {families:?}",
+                m.name()
+            );
+        }
     }
 }
