@@ -19,14 +19,17 @@ use hmac::{Hmac, Mac as _};
 use rand::{Rng as _, SeedableRng as _};
 use sha2::Sha256;
 
-use super::file::{FlowKind, Scenario, DEFAULT_NOW};
+use super::file::{
+    Expect, FlowKind, KeySpec, PhoneMappingSpec, Scenario, Verdict, VerifierSpec, DEFAULT_NOW,
+};
 use super::report::{Outcome, Status};
 use super::runner::run_one;
 use crate::jose::b64url::decode as b64url;
 use crate::jose::json_text::{self, Kind, Step};
 use crate::jose::template::{rsa_alg, sealable, Recipient, Sign, TokenTemplate};
 use crate::verifier::{
-    KeySource, PhoneNumberMapping, RejectReason, Verifier, VerifierConfig, VerifyContext,
+    AuthenticatedConsumer, KeySource, PhoneNumberMapping, RejectReason, Rejection, Verifier,
+    VerifierConfig, VerifyContext,
 };
 
 /// What the original token was checked with: `verify`'s options.
@@ -643,74 +646,54 @@ fn fake_char(c: char, first: bool, rng: &mut impl rand::Rng) -> char {
     }
 }
 
-/// A string as a TOML basic or literal string.
-fn toml_string(text: &str) -> String {
-    toml::Value::String(text.to_owned()).to_string()
-}
+/// The original's verdict on the platform side.
+type Verified = Result<AuthenticatedConsumer, Rejection>;
+
+/// What a fixture file opens with: where it came from.
+const MADE_BY: &str = "\
+# Made by `oidc-harness fixture`: the original's header and payload as written, with
+# personal values faked, times moved to `now`, and ${...} filled in by the provider.
+";
 
 impl Maker<'_> {
-    /// The scenario file.
-    fn file(
-        &mut self,
-        template: &TokenTemplate,
-        verdict: &Result<crate::verifier::AuthenticatedConsumer, crate::verifier::Rejection>,
-    ) -> Result<String, String> {
+    /// The scenario file: where it came from, then the scenario that replays the token.
+    fn file(&self, template: &TokenTemplate, verdict: &Verified) -> Result<String, String> {
+        let write = |scenario: &Scenario| scenario.to_toml().map_err(|e| e.to_string());
         let options = self.options;
-        let c = &self.original.config;
-        let ctx = &self.original.ctx;
-        let mut body = String::new();
-        let flow = match options.flow {
-            FlowKind::Code => "code",
-            FlowKind::Implicit => "implicit",
-            FlowKind::Popup => "popup",
-            FlowKind::PopupImplicit => "popup-implicit",
-            FlowKind::Mobile => "mobile",
-            FlowKind::MobileCode => "mobile-code",
+        let mut scenario = Scenario::new(
+            String::new(),
+            title(template, verdict),
+            options.flow,
+            self.expect(verdict),
+        );
+        scenario.now = Some(DEFAULT_NOW.to_owned());
+        scenario.source = Some(options.source.clone());
+        scenario.response_type = self.response_type(template);
+        scenario.provider.token = Some(template.clone());
+        scenario.verifier = self.verifier(template);
+        scenario.id = match &options.id {
+            Some(id) => id.clone(),
+            None => format!("fixture-{}", digest(&write(&scenario)?)),
         };
-        let code_flow = options.flow.redeems_a_code();
-        let w = &mut body;
-        let _ = writeln!(w, "flow = \"{flow}\"");
-        let _ = writeln!(w, "now = \"{DEFAULT_NOW}\"");
-        let _ = writeln!(w, "source = {}", toml_string(&options.source));
-        // The original's access token made its at_hash count: hand one over with the token.
-        let at_hash_checked = ctx.access_token.is_some()
+        Ok(format!("{MADE_BY}{}", write(&scenario)?))
+    }
+
+    /// `id_token token` where the original's access token made its `at_hash` count, so that
+    /// one is handed over with the token (a code flow redeems one anyway).
+    fn response_type(&self, template: &TokenTemplate) -> Option<String> {
+        let at_hash_checked = self.original.ctx.access_token.is_some()
             && template
                 .payload
                 .as_deref()
                 .and_then(|p| member(p, "at_hash"))
                 .is_some();
-        if at_hash_checked && !code_flow {
-            let _ = writeln!(w, "response_type = \"id_token token\"");
-        }
-        let _ = writeln!(w, "\n[provider.token]");
-        for (name, value) in [
-            ("header", &template.header),
-            ("payload", &template.payload),
-            ("envelope", &template.envelope),
-            ("compact", &template.compact),
-        ] {
-            if let Some(value) = value {
-                let _ = writeln!(w, "{name} = {}", toml_string(value));
-            }
-        }
-        // Enums as their serde names, the ones the scenario reader takes.
-        let name = |value: toml::Value| value.to_string();
-        if template.compact.is_none() {
-            let sign = toml::Value::try_from(template.sign).map_err(|e| e.to_string())?;
-            let _ = writeln!(w, "sign = {}", name(sign));
-        }
-        if let Some(len) = template.signature_len {
-            let _ = writeln!(w, "signature_len = {len}");
-        }
-        if template.envelope.is_some() {
-            let to = toml::Value::try_from(template.encrypt_to).map_err(|e| e.to_string())?;
-            let _ = writeln!(w, "encrypt_to = {}", name(to));
-        }
-        if let Some(lens) = template.segment_lens {
-            let _ = writeln!(w, "segment_lens = {lens:?}");
-        }
-        let verifier_at = w.len();
-        let _ = writeln!(w, "\n[verifier]");
+        (at_hash_checked && !self.options.flow.redeems_a_code())
+            .then(|| "id_token token".to_owned())
+    }
+
+    /// The platform side the original was verified with, as `[verifier]` says it.
+    fn verifier(&self, template: &TokenTemplate) -> VerifierSpec {
+        let c = &self.original.config;
         let kid_absent = template
             .header
             .as_deref()
@@ -718,112 +701,161 @@ impl Maker<'_> {
             .is_none();
         let public_key = matches!(c.signing_key, KeySource::PublicKey(_))
             || (kid_absent && self.reason != Some(RejectReason::KidAmbiguous));
-        let flags = [
-            ("key = \"public-key\"", public_key),
-            ("check_audience = false", c.client_id.is_none()),
-            ("nonce = false", ctx.nonce.is_none()),
-            ("require_encryption = true", c.require_encryption),
-            ("decryption_key = false", c.decryption_key.is_none()),
-            (
-                "insecure_allow_millisecond_timestamps = true",
-                c.insecure_allow_millisecond_timestamps,
-            ),
-            (
-                "insecure_allow_string_timestamps = true",
-                c.insecure_allow_string_timestamps,
-            ),
-            ("lp_sdes_strict = true", c.lp_sdes_strict),
-            (
-                "allow_untrusted_audiences = true",
-                c.allow_untrusted_audiences,
-            ),
-            (
-                "phone_number_mapping = \"personal-contact-phone\"",
-                c.phone_number_mapping == PhoneNumberMapping::PersonalContactPhone,
-            ),
-        ];
-        for (line, on) in flags {
-            if on {
-                let _ = writeln!(w, "{line}");
-            }
+        VerifierSpec {
+            key: if public_key {
+                KeySpec::PublicKey
+            } else {
+                KeySpec::Jwks
+            },
+            check_audience: c.client_id.is_some(),
+            nonce: self.original.ctx.nonce.is_some(),
+            require_encryption: c.require_encryption,
+            decryption_key: c.decryption_key.is_some(),
+            insecure_allow_millisecond_timestamps: c.insecure_allow_millisecond_timestamps,
+            insecure_allow_string_timestamps: c.insecure_allow_string_timestamps,
+            lp_sdes_strict: c.lp_sdes_strict,
+            allow_untrusted_audiences: c.allow_untrusted_audiences,
+            phone_number_mapping: match c.phone_number_mapping {
+                PhoneNumberMapping::CustomerImei => PhoneMappingSpec::CustomerImei,
+                PhoneNumberMapping::PersonalContactPhone => PhoneMappingSpec::PersonalContactPhone,
+            },
+            leeway_secs: c.leeway_secs,
+            trusted_audiences: c.trusted_audiences.clone(),
+            ..VerifierSpec::default()
         }
-        if c.leeway_secs != 60 {
-            let _ = writeln!(w, "leeway_secs = {}", c.leeway_secs);
-        }
-        if !c.trusted_audiences.is_empty() {
-            let list: Vec<String> = c.trusted_audiences.iter().map(|a| toml_string(a)).collect();
-            let _ = writeln!(w, "trusted_audiences = [{}]", list.join(", "));
-        }
-        if w.len() == verifier_at + "\n[verifier]\n".len() {
-            w.truncate(verifier_at);
-        }
-        let _ = writeln!(w, "\n[expect]");
-        // The strict reading's verdict, and the platform reading's where it differs.
-        match crate::verifier::strict_refusal(verdict) {
-            None => {
-                let _ = writeln!(w, "verdict = \"authenticated\"");
-            }
-            Some(rejection) => {
-                let _ = writeln!(w, "verdict = \"rejected\"");
-                let _ = writeln!(w, "reason = \"{}\"", rejection.reason.code());
-                // The flip check removes the kept token and mints an honest one instead.
-            }
-        }
-        let strict_reason = crate::verifier::strict_refusal(verdict).map(|r| r.reason);
-        match verdict {
-            Ok(_) if strict_reason.is_some() => {
-                let _ = writeln!(w, "platform = \"authenticated\"");
-            }
-            Err(r) if strict_reason != Some(r.reason) => {
-                let _ = writeln!(w, "platform = \"{}\"", r.reason.code());
-            }
-            _ => {}
-        }
-        if let (Ok(_), Some(sub)) = (verdict, &self.sub) {
-            let _ = writeln!(w, "sub = {}", toml_string(sub));
-        }
-        let digest = {
-            use sha2::Digest as _;
-            hex::encode(&Sha256::digest(body.as_bytes())[..4])
-        };
-        let id = options
-            .id
-            .clone()
-            .unwrap_or_else(|| format!("fixture-{digest}"));
-        let alg = template
-            .header
-            .as_deref()
-            .and_then(|h| member(h, "alg"))
-            .and_then(|a| a.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "unsigned".into());
-        let shape = match (&template.compact, &template.envelope) {
-            (Some(_), _) => "token of an unusual shape (whole, as it was)".to_owned(),
-            (None, Some(_)) => format!("{alg} token in an envelope"),
-            (None, None) => format!("{alg} token"),
-        };
-        let outcome = match (verdict, crate::verifier::strict_refusal(verdict)) {
-            (Ok(_), None) => "authenticated".to_owned(),
-            (Ok(_), Some(s)) => format!(
-                "authenticated (the strict reading: rejected ({}))",
-                s.reason.code()
-            ),
-            (Err(r), _) => format!("rejected ({})", r.reason.code()),
-        };
-        let title =
-            format!("Kept {shape}, personal data replaced; the platform's verdict was {outcome}");
-        Ok(format!(
-            "# Made by `oidc-harness fixture`: the original's header and payload as written, with\n\
-             # personal values faked, times moved to `now`, and ${{...}} filled in by the provider.\n\
-             id = {}\ntitle = {}\n{body}",
-            toml_string(&id),
-            toml_string(&title)
-        ))
     }
+
+    /// The strict reading's verdict, the platform reading's where it differs, and the faked
+    /// `sub` of a consumer the platform took.
+    fn expect(&self, verdict: &Verified) -> Expect {
+        let strict = crate::verifier::strict_refusal(verdict).map(|r| r.reason);
+        let mut expect = Expect::only(match strict {
+            None => Verdict::Authenticated,
+            Some(_) => Verdict::Rejected,
+        });
+        // The flip check removes the kept token and mints an honest one instead.
+        expect.reason = strict.map(|reason| reason.code().to_owned());
+        expect.platform = match verdict {
+            Ok(_) if strict.is_some() => Some("authenticated".to_owned()),
+            Err(r) if strict != Some(r.reason) => Some(r.reason.code().to_owned()),
+            _ => None,
+        };
+        expect.sub = self.sub.clone().filter(|_| verdict.is_ok());
+        expect
+    }
+}
+
+/// The file's title: what kind of token was kept, and the platform's verdict on it.
+fn title(template: &TokenTemplate, verdict: &Verified) -> String {
+    let alg = template
+        .header
+        .as_deref()
+        .and_then(|h| member(h, "alg"))
+        .and_then(|a| a.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unsigned".into());
+    let shape = match (&template.compact, &template.envelope) {
+        (Some(_), _) => "token of an unusual shape (whole, as it was)".to_owned(),
+        (None, Some(_)) => format!("{alg} token in an envelope"),
+        (None, None) => format!("{alg} token"),
+    };
+    let outcome = match (verdict, crate::verifier::strict_refusal(verdict)) {
+        (Ok(_), None) => "authenticated".to_owned(),
+        (Ok(_), Some(s)) => format!(
+            "authenticated (the strict reading: rejected ({}))",
+            s.reason.code()
+        ),
+        (Err(r), _) => format!("rejected ({})", r.reason.code()),
+    };
+    format!("Kept {shape}, personal data replaced; the platform's verdict was {outcome}")
+}
+
+/// A short digest of `text`, for a file's default id.
+fn digest(text: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(&Sha256::digest(text.as_bytes())[..4])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jose::template::Sign;
+
+    #[test]
+    fn a_written_file_reads_back_as_what_was_written() {
+        let mut config = VerifierConfig::new(
+            crate::claims::Issuer::new("https://idp.example"),
+            KeySource::JwksDocument("{}".into()),
+        );
+        config.leeway_secs = 0;
+        config.trusted_audiences = vec!["it's \"other\"".into(), "b".into()];
+        config.insecure_allow_string_timestamps = true;
+        config.phone_number_mapping = PhoneNumberMapping::PersonalContactPhone;
+        let original = Original {
+            token: String::new(),
+            config,
+            ctx: VerifyContext::at(0),
+        };
+        let options = FixtureOptions {
+            flow: FlowKind::PopupImplicit,
+            keep: Vec::new(),
+            fake: Vec::new(),
+            id: None,
+            source: "oidc-harness fixture 'a b.jwt' --id \"x\" \\".into(),
+        };
+        let maker = Maker {
+            original: &original,
+            reason: Some(RejectReason::SignatureInvalid),
+            faker: Faker::new(),
+            offset: 0,
+            notes: Vec::new(),
+            sub: Some("108374656301234567890".into()),
+            options: &options,
+        };
+        let template = TokenTemplate {
+            header: Some("{\n  \"alg\": \"RS256\",\n  \"kid\": \"${kid}\"\n}".into()),
+            payload: Some("{\"iss\":\"${iss}\",\t\"n\":\"'''\\\"\\\"\\\"\"}\r\n".into()),
+            sign: Sign::Unpublished,
+            signature_len: Some(255),
+            ..TokenTemplate::default()
+        };
+        let verdict = Err(Rejection::new(RejectReason::SignatureInvalid, "bad"));
+        let text = maker.file(&template, &verdict).unwrap();
+        let scenario = Scenario::parse(std::path::Path::new("t.toml"), &text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(text.starts_with(MADE_BY), "{text}");
+        assert_eq!(scenario.provider.token.as_ref(), Some(&template));
+        assert_eq!(scenario.verifier, maker.verifier(&template));
+        assert_eq!(
+            (
+                scenario.verifier.key,
+                scenario.verifier.nonce,
+                scenario.verifier.leeway_secs
+            ),
+            (KeySpec::Jwks, false, 0)
+        );
+        assert_eq!(scenario.flow, FlowKind::PopupImplicit);
+        assert_eq!(scenario.source.as_deref(), Some(options.source.as_str()));
+        assert_eq!(scenario.now.as_deref(), Some(DEFAULT_NOW));
+        assert_eq!(scenario.expect.verdict, Verdict::Rejected);
+        assert_eq!(scenario.expect.reason.as_deref(), Some("signature_invalid"));
+        assert_eq!(
+            (&scenario.expect.platform, &scenario.expect.sub),
+            (&None, &None)
+        );
+        assert_eq!(
+            scenario.title,
+            "Kept RS256 token, personal data replaced; the platform's verdict was rejected \
+             (signature_invalid)"
+        );
+        let digest = scenario.id.strip_prefix("fixture-").unwrap();
+        assert!(
+            digest.len() == 8 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{}",
+            scenario.id
+        );
+        // The text is that scenario as it is written: written once, in one form.
+        assert_eq!(text, format!("{MADE_BY}{}", scenario.to_toml().unwrap()));
+    }
 
     #[test]
     fn times_move_by_the_offset_and_keep_their_spelling() {

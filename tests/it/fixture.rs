@@ -9,6 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::Value;
 
+use oidc_harness::scenario::Scenario;
+
 use super::cli::run;
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
@@ -71,6 +73,20 @@ fn fixture(file: &Path, out: &Path, flow: &str, options: &[&str]) -> (i32, Strin
         "fixture exit {code}: {stdout} {stderr}"
     );
     (code, stdout)
+}
+
+/// The file at `path` is, after the comment it opens with, exactly the scenario it reads back
+/// as, written again: what `fixture` writes is the scenario format's own text, and nothing in
+/// it is lost on reading.
+fn assert_reads_back_as_written(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let scenario = Scenario::parse(path, &text).unwrap_or_else(|e| panic!("{e}"));
+    let body: String = text
+        .split_inclusive('\n')
+        .skip_while(|line| line.starts_with('#'))
+        .collect();
+    assert!(body.len() < text.len(), "no leading comment: {text}");
+    assert_eq!(body, scenario.to_toml().unwrap(), "{}", path.display());
 }
 
 /// `run DIR --format json`: each scenario's id -> (status, expected).
@@ -156,6 +172,7 @@ fn every_catalog_token_replays_to_the_verdict_verify_gave_it() {
             said.contains(&format!("{verdict}, reproduced by run")),
             "{id}: {verdict} / {said}"
         );
+        assert_reads_back_as_written(&out.join(format!("{id}.toml")));
         expected.lock().unwrap().insert(id, verdict);
     });
     // And the files, run as a user runs them.
@@ -361,6 +378,7 @@ fn unusual_tokens_made_elsewhere_replay_through_every_flow() {
         options.extend(["--id", id]);
         let (code, said) = fixture(file, &out.join(format!("{id}.toml")), flow, &options);
         assert_eq!(code, 0, "{id}: {said}");
+        assert_reads_back_as_written(&out.join(format!("{id}.toml")));
     });
     let outcomes = run_dir(&out);
     for (id, verdict) in &verdicts {
