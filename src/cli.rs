@@ -39,6 +39,26 @@ pub(crate) enum Command {
     /// Make or inspect key material.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Ask a running provider's /healthz; exit 0 when it answers 200, 1 otherwise (a
+    /// container's HEALTHCHECK: no shell or curl needed).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HealthcheckArgs {
+    /// The provider's health URL.
+    #[arg(value_name = "URL", default_value = "https://127.0.0.1:8443/healthz")]
+    pub(crate) url: String,
+    /// The CA certificate (PEM) to trust over HTTPS, the only one [default: ca.pem in
+    /// --state-dir].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+    /// The state folder of the `serve` asked, whose CA to trust [default: .oidc-harness].
+    #[arg(long, value_name = "DIR", conflicts_with = "ca")]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// How long to wait for the answer, connecting included.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pub(crate) timeout: f64,
 }
 
 #[derive(Debug, Args)]
