@@ -242,11 +242,13 @@ pub(crate) struct ServeArgs {
     /// Serve plain HTTP instead of HTTPS.
     #[arg(long)]
     pub(crate) no_tls: bool,
-    /// The issuer: iss and discovery's issuer only [default: the listening URL].
+    /// The issuer: iss and discovery's issuer only [default: --public-url, else the listening
+    /// URL].
     #[arg(long, value_name = "URL")]
     pub(crate) issuer: Option<String>,
-    /// Where clients reach this server: the base of every endpoint URL (http://idp:8443 in a
-    /// compose file) [default: the listening URL].
+    /// Where clients reach this server: the base of every endpoint URL, and the issuer unless
+    /// --issuer says otherwise (http://idp:8443 in a compose file, the mapped port of a
+    /// container) [default: the listening URL].
     #[arg(long, value_name = "URL")]
     pub(crate) public_url: Option<String>,
     /// Once the server answers, write its issuer, port, CA and endpoints here as JSON

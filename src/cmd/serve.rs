@@ -38,6 +38,10 @@ fn resolve(args: ServeArgs) -> anyhow::Result<IdpConfig> {
         config.state_dir = dir;
     }
     config.check()?;
+    // Where clients reach the server is the issuer they expect, unless one is named.
+    if config.issuer.is_none() {
+        config.issuer.clone_from(&config.public_url);
+    }
     Ok(config)
 }
 

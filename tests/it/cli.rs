@@ -218,7 +218,8 @@ async fn public_url_ready_file_and_healthz() {
     let port: u16 = listening.rsplit(':').next().unwrap().parse().unwrap();
     let file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
-    assert_eq!(file["issuer"], listening);
+    // Where clients reach the server is the issuer they expect.
+    assert_eq!(file["issuer"], "https://idp.test:8443");
     assert_eq!(file["public_url"], "https://idp.test:8443");
     assert_eq!(file["port"], port);
     assert_eq!(file["addr"], format!("127.0.0.1:{port}"));
@@ -258,7 +259,7 @@ async fn public_url_ready_file_and_healthz() {
         .json()
         .await
         .unwrap();
-    assert_eq!(doc["issuer"], listening);
+    assert_eq!(doc["issuer"], "https://idp.test:8443");
     assert_eq!(doc["token_endpoint"], "https://idp.test:8443/token");
     let health = http.get(format!("{public}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
@@ -272,6 +273,69 @@ async fn public_url_ready_file_and_healthz() {
         stderr.trim(),
         "error: public_url \"idp:8443\" must be an http(s) URL with no query, fragment or trailing slash"
     );
+}
+
+/// A container's mapped port: `--public-url` alone sets the issuer, in discovery, the banner
+/// and the ready file; `--issuer` still wins, and `public_url` in harness.toml does the same
+/// as the flag.
+#[tokio::test]
+async fn the_public_url_is_the_default_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_str().unwrap();
+    let ready = dir.path().join("ready.json");
+    let public = "https://127.0.0.1:18443";
+    // The issuer `serve` announces with these arguments.
+    let issuer = |args: &[&str]| {
+        let mut all = vec!["--addr", "127.0.0.1:0", "--state-dir", state];
+        all.extend_from_slice(args);
+        field(&start(&all).banner, "issuer").to_owned()
+    };
+    let server = start(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--state-dir",
+        state,
+        "--public-url",
+        public,
+        "--ready-file",
+        ready.to_str().unwrap(),
+    ]);
+    let listening = field(&server.banner, "listening").to_owned();
+    assert_ne!(listening, public);
+    assert_eq!(field(&server.banner, "issuer"), public);
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
+    assert_eq!(file["issuer"], public);
+    assert_eq!(file["public_url"], public);
+    let pem = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let doc = crate::support::get_json(
+        &http,
+        format!("{listening}/.well-known/openid-configuration"),
+    )
+    .await;
+    assert_eq!(doc["issuer"], public);
+    assert_eq!(doc["jwks_uri"], format!("{public}/oauth2/v3/certs"));
+    drop(server);
+
+    let google = "https://accounts.google.com";
+    assert_eq!(
+        issuer(&["--public-url", public, "--issuer", google]),
+        google
+    );
+    let config = dir.path().join("harness.toml");
+    let config_arg = config.to_str().unwrap();
+    std::fs::write(&config, format!("public_url = \"{public}\"\n")).unwrap();
+    assert_eq!(issuer(&["--config", config_arg]), public);
+    std::fs::write(
+        &config,
+        format!("public_url = \"{public}\"\nissuer = \"https://idp.example\"\n"),
+    )
+    .unwrap();
+    assert_eq!(issuer(&["--config", config_arg]), "https://idp.example");
 }
 
 pub(super) fn run(args: &[&str]) -> (i32, String, String) {
