@@ -251,6 +251,16 @@ pub(crate) struct ServeArgs {
     /// container) [default: the listening URL].
     #[arg(long, value_name = "URL")]
     pub(crate) public_url: Option<String>,
+    /// Open the admin API (/_harness/*) beyond loopback to callers that send
+    /// `Authorization: Bearer TOKEN`; every caller must then send it, loopback ones too
+    /// [default: no token, loopback callers only].
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "OIDC_HARNESS_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) admin_token: Option<String>,
     /// Once the server answers, write its issuer, port, CA and endpoints here as JSON
     /// (atomically: a reader never sees half a file).
     #[arg(long, value_name = "FILE")]

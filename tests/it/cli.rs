@@ -21,18 +21,21 @@ impl Drop for Server {
 
 /// Starts `serve` with `args` and reads its banner up to the "ready" line.
 pub(super) fn start(args: &[&str]) -> Server {
-    start_with(args, Stdio::null())
+    start_with(args, Stdio::null(), &[])
 }
 
 /// Starts `serve` with stderr captured to `log`.
 fn start_logged(args: &[&str], log: &Path) -> Server {
-    start_with(args, Stdio::from(std::fs::File::create(log).unwrap()))
+    start_with(args, Stdio::from(std::fs::File::create(log).unwrap()), &[])
 }
 
-fn start_with(args: &[&str], stderr: Stdio) -> Server {
+fn start_with(args: &[&str], stderr: Stdio, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
+        // The tests say which token they want, whatever the environment has.
+        .env_remove("OIDC_HARNESS_ADMIN_TOKEN")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
@@ -338,8 +341,81 @@ async fn the_public_url_is_the_default_issuer() {
     assert_eq!(issuer(&["--config", config_arg]), "https://idp.example");
 }
 
+/// The admin token comes from the flag, the environment or harness.toml; the banner says who
+/// the admin API answers; an empty or unsendable token stops the start.
+#[test]
+fn the_admin_token_is_announced_and_an_empty_one_refused() {
+    let server = start(&["--addr", "127.0.0.1:0", "--no-tls"]);
+    let listening = field(&server.banner, "listening").to_owned();
+    assert_eq!(
+        field(&server.banner, "admin API"),
+        format!("{listening}/_harness/ (loopback callers only)")
+    );
+    drop(server);
+    let with_token = "/_harness/ (any address, with Authorization: Bearer <admin token>)";
+    let server = start(&["--addr", "127.0.0.1:0", "--no-tls", "--admin-token", "t0k"]);
+    assert!(
+        field(&server.banner, "admin API").ends_with(with_token),
+        "{:#?}",
+        server.banner
+    );
+    assert!(
+        server.banner.iter().all(|line| !line.contains("t0k")),
+        "the banner never shows the token"
+    );
+    drop(server);
+    let server = start_with(
+        &["--addr", "127.0.0.1:0", "--no-tls"],
+        Stdio::null(),
+        &[("OIDC_HARNESS_ADMIN_TOKEN", "t0k")],
+    );
+    assert!(
+        field(&server.banner, "admin API").ends_with(with_token),
+        "{:#?}",
+        server.banner
+    );
+    drop(server);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("harness.toml");
+    std::fs::write(&config, "admin_token = \"t0k\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    let server = start(&["--addr", "127.0.0.1:0", "--no-tls", "--config", config]);
+    assert!(
+        field(&server.banner, "admin API").ends_with(with_token),
+        "{:#?}",
+        server.banner
+    );
+    drop(server);
+
+    let empty = "error: admin_token is empty: give a token, or none to keep the admin API to loopback callers";
+    let (code, _, stderr) = run(&["serve", "--addr", "127.0.0.1:0", "--admin-token", ""]);
+    assert_eq!((code, stderr.trim()), (2, empty));
+    let output = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("OIDC_HARNESS_ADMIN_TOKEN", "")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&output.stderr).trim(), empty);
+    std::fs::write(dir.path().join("harness.toml"), "admin_token = \"\"\n").unwrap();
+    let (code, _, stderr) = run(&["serve", "--config", config]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("admin_token is empty"), "{stderr}");
+    let (code, _, stderr) = run(&["serve", "--addr", "127.0.0.1:0", "--admin-token", "a b"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr.trim(),
+        "error: admin_token may hold only A-Z a-z 0-9 - . _ ~ + / and trailing = \
+         (a bearer token, RFC 6750 section 2.1)"
+    );
+}
+
 pub(super) fn run(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(BIN).args(args).output().unwrap();
+    let output = Command::new(BIN)
+        .args(args)
+        .env_remove("OIDC_HARNESS_ADMIN_TOKEN")
+        .output()
+        .unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
