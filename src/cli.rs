@@ -39,6 +39,26 @@ pub(crate) enum Command {
     /// Make or inspect key material.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Ask a running provider's /healthz; exit 0 when it answers 200, 1 otherwise (a
+    /// container's HEALTHCHECK: no shell or curl needed).
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HealthcheckArgs {
+    /// The provider's health URL.
+    #[arg(value_name = "URL", default_value = "https://127.0.0.1:8443/healthz")]
+    pub(crate) url: String,
+    /// The CA certificate (PEM) to trust over HTTPS, the only one [default: ca.pem in
+    /// --state-dir].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca: Option<PathBuf>,
+    /// The state folder of the `serve` asked, whose CA to trust [default: .oidc-harness].
+    #[arg(long, value_name = "DIR", conflicts_with = "ca")]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// How long to wait for the answer, connecting included.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0)]
+    pub(crate) timeout: f64,
 }
 
 #[derive(Debug, Args)]
@@ -222,13 +242,25 @@ pub(crate) struct ServeArgs {
     /// Serve plain HTTP instead of HTTPS.
     #[arg(long)]
     pub(crate) no_tls: bool,
-    /// The issuer: iss and discovery's issuer only [default: the listening URL].
+    /// The issuer: iss and discovery's issuer only [default: --public-url, else the listening
+    /// URL].
     #[arg(long, value_name = "URL")]
     pub(crate) issuer: Option<String>,
-    /// Where clients reach this server: the base of every endpoint URL (http://idp:8443 in a
-    /// compose file) [default: the listening URL].
+    /// Where clients reach this server: the base of every endpoint URL, and the issuer unless
+    /// --issuer says otherwise (http://idp:8443 in a compose file, the mapped port of a
+    /// container) [default: the listening URL].
     #[arg(long, value_name = "URL")]
     pub(crate) public_url: Option<String>,
+    /// Open the admin API (/_harness/*) beyond loopback to callers that send
+    /// `Authorization: Bearer TOKEN`; every caller must then send it, loopback ones too
+    /// [default: no token, loopback callers only].
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "OIDC_HARNESS_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub(crate) admin_token: Option<String>,
     /// Once the server answers, write its issuer, port, CA and endpoints here as JSON
     /// (atomically: a reader never sees half a file).
     #[arg(long, value_name = "FILE")]

@@ -80,6 +80,7 @@ fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
         Command::Run(args) => cmd::run(args),
         Command::Check(args) => cmd::check(args),
         Command::Bench(args) => cmd::bench(args),
+        Command::Healthcheck(args) => cmd::healthcheck(args),
         Command::Keys(KeysCommand::Generate { out }) => {
             for file in oidc_harness::keys::generate_fixture_set(&out)? {
                 out!("{:<30} {}", file.name, file.why);

@@ -4,6 +4,7 @@
 mod bench;
 mod check;
 mod fixture;
+mod healthcheck;
 mod mint;
 mod redeem;
 mod rules;
@@ -14,6 +15,7 @@ mod verify;
 pub(crate) use bench::bench;
 pub(crate) use check::check;
 pub(crate) use fixture::fixture;
+pub(crate) use healthcheck::healthcheck;
 pub(crate) use mint::mint;
 pub(crate) use redeem::redeem;
 pub(crate) use rules::rules;

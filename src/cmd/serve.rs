@@ -37,7 +37,14 @@ fn resolve(args: ServeArgs) -> anyhow::Result<IdpConfig> {
     if let Some(dir) = args.state_dir {
         config.state_dir = dir;
     }
+    if let Some(token) = args.admin_token {
+        config.admin_token = Some(ClientSecret::new(token));
+    }
     config.check()?;
+    // Where clients reach the server is the issuer they expect, unless one is named.
+    if config.issuer.is_none() {
+        config.issuer.clone_from(&config.public_url);
+    }
     Ok(config)
 }
 
@@ -267,6 +274,15 @@ fn banner(
         )?,
         None => writeln!(out, "  TLS           off")?,
     }
+    writeln!(
+        out,
+        "  admin API     {}/_harness/ ({})",
+        state.config().public_url.as_deref().unwrap_or_default(),
+        match state.config().admin_token {
+            Some(_) => "any address, with Authorization: Bearer <admin token>",
+            None => "loopback callers only",
+        }
+    )?;
     let credentials = state.client_credentials();
     for client in &overview.clients {
         let secret = credentials

@@ -1,14 +1,14 @@
-//! The admin API (loopback callers only, JSON in and out): personas, clients, claims queued
-//! for the next login, faults and signing keys, changed while the server runs, and
-//! `GET /_harness/state`. A change takes
-//! effect on the next request. Bad input is a `400 {"error", "error_description"}` naming the
-//! member at fault, and changes nothing.
+//! The admin API, JSON in and out: personas, clients, claims queued for the next login, faults
+//! and signing keys, changed while the server runs, and `GET /_harness/state`. It answers
+//! loopback callers only, or, with an `admin_token`, callers from anywhere that present it. A
+//! change takes effect on the next request. Bad input is a `400 {"error",
+//! "error_description"}` naming the member at fault, and changes nothing.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -22,7 +22,7 @@ use super::faults::Faults;
 use super::queue::{Queue, QueueFor, QueueFull, Queued};
 use super::registry::Client;
 use super::state::IdpState;
-use crate::claims::Persona;
+use crate::claims::{ClientSecret, Persona};
 
 /// An admin answer that is not a success.
 struct Refusal(StatusCode, &'static str, String);
@@ -54,22 +54,92 @@ fn not_found(what: &str, id: &str) -> Refusal {
     )
 }
 
-/// The one guard of every admin route: callers beyond loopback are refused, before anything
-/// of the request is read.
-async fn loopback_only(
+/// The one guard of every admin route, before anything of the request is read. Without an
+/// admin token, callers beyond loopback are refused (403). With one, every caller must present
+/// it (401 otherwise), from any address: loopback too, since a container's port forwarding can
+/// make the host's calls come from loopback.
+async fn guard(
+    State(state): State<Arc<IdpState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
     next: Next,
 ) -> Response {
-    if peer.ip().is_loopback() {
-        next.run(request).await
-    } else {
-        Refusal(
-            StatusCode::FORBIDDEN,
-            "access_denied",
-            "The admin API answers loopback callers only.".into(),
-        )
-        .into_response()
+    let authorization = request.headers().get(header::AUTHORIZATION);
+    match admit(
+        peer.ip(),
+        state.config().admin_token.as_ref(),
+        authorization,
+    ) {
+        Ok(()) => next.run(request).await,
+        Err(denied) => denied.into_response(),
+    }
+}
+
+/// Why the guard turned a caller away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Denied {
+    /// No admin token is set, and the caller is beyond loopback: 403.
+    NotLoopback,
+    /// A token is set and the caller sent no bearer token: 401.
+    NoToken,
+    /// A token is set and the caller sent another: 401.
+    WrongToken,
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        let (challenge, description) = match self {
+            Self::NotLoopback => {
+                return Refusal(
+                    StatusCode::FORBIDDEN,
+                    "access_denied",
+                    "The admin API answers loopback callers only.".into(),
+                )
+                .into_response()
+            }
+            Self::NoToken => (
+                "Bearer",
+                "The admin API needs Authorization: Bearer <the token serve was given>.",
+            ),
+            // RFC 6750 §3.1.
+            Self::WrongToken => (
+                r#"Bearer error="invalid_token""#,
+                "The admin API's bearer token is not this one.",
+            ),
+        };
+        let mut response =
+            Refusal(StatusCode::UNAUTHORIZED, "unauthorized", description.into()).into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+        response
+    }
+}
+
+/// The guard's decision for a caller at `peer` sending `authorization`.
+fn admit(
+    peer: IpAddr,
+    token: Option<&ClientSecret>,
+    authorization: Option<&HeaderValue>,
+) -> Result<(), Denied> {
+    let Some(token) = token else {
+        // `to_canonical`: IPv4 loopback as a dual-stack listener sees it (::ffff:127.0.0.1).
+        return match peer.to_canonical().is_loopback() {
+            true => Ok(()),
+            false => Err(Denied::NotLoopback),
+        };
+    };
+    // RFC 7235 §2.1: the scheme is case-insensitive.
+    let presented = authorization
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, credentials)| credentials.trim_start_matches(' '));
+    match presented {
+        Some(presented) if token.matches(presented) => Ok(()),
+        Some(_) => Err(Denied::WrongToken),
+        None => Err(Denied::NoToken),
     }
 }
 
@@ -370,9 +440,9 @@ async fn rotate(State(state): State<Arc<IdpState>>) -> Response {
 
 // --- routes -----------------------------------------------------------------------------------
 
-/// The admin routes (`/_harness/*`), every one behind [`loopback_only`]. A wrong method on one
-/// of them is left to the caller's fallback.
-pub(crate) fn router() -> Router<Arc<IdpState>> {
+/// The admin routes (`/_harness/*`) of `state`'s provider, every one behind [`guard`]. A wrong
+/// method on one of them is left to the caller's fallback.
+pub(crate) fn router(state: &Arc<IdpState>) -> Router<Arc<IdpState>> {
     Router::new()
         .route("/_harness/keys/rotate", post(rotate))
         .route("/_harness/state", get(get_state))
@@ -395,5 +465,96 @@ pub(crate) fn router() -> Router<Arc<IdpState>> {
             "/_harness/faults",
             get(get_faults).put(put_faults).delete(clear_faults),
         )
-        .route_layer(middleware::from_fn(loopback_only))
+        .route_layer(middleware::from_fn_with_state(Arc::clone(state), guard))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BEYOND: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 7));
+    const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    fn decide(
+        peer: IpAddr,
+        token: Option<&str>,
+        authorization: Option<&str>,
+    ) -> Result<(), Denied> {
+        let token = token.map(ClientSecret::new);
+        let authorization = authorization.map(|a| HeaderValue::from_str(a).unwrap());
+        admit(peer, token.as_ref(), authorization.as_ref())
+    }
+
+    #[test]
+    fn each_refusal_has_its_status_challenge_and_json() {
+        // The JSON bodies are checked over a socket, in tests/it/admin.rs.
+        for (denied, status, challenge) in [
+            (Denied::NotLoopback, 403, None),
+            (Denied::NoToken, 401, Some("Bearer")),
+            (
+                Denied::WrongToken,
+                401,
+                Some(r#"Bearer error="invalid_token""#),
+            ),
+        ] {
+            let response = denied.into_response();
+            assert_eq!(response.status().as_u16(), status, "{denied:?}");
+            assert_eq!(
+                response
+                    .headers()
+                    .get(header::WWW_AUTHENTICATE)
+                    .map(|v| v.to_str().unwrap()),
+                challenge,
+                "{denied:?}"
+            );
+            assert_eq!(
+                response.headers()[header::CONTENT_TYPE],
+                "application/json",
+                "{denied:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn without_a_token_only_loopback_callers_are_let_in() {
+        assert_eq!(decide(LOOPBACK, None, None), Ok(()));
+        assert_eq!(decide("::1".parse().unwrap(), None, None), Ok(()));
+        assert_eq!(
+            decide("::ffff:127.0.0.1".parse().unwrap(), None, None),
+            Ok(())
+        );
+        assert_eq!(decide(BEYOND, None, None), Err(Denied::NotLoopback));
+        assert_eq!(
+            decide(BEYOND, None, Some("Bearer anything")),
+            Err(Denied::NotLoopback)
+        );
+        assert_eq!(
+            decide("::ffff:192.0.2.7".parse().unwrap(), None, None),
+            Err(Denied::NotLoopback)
+        );
+    }
+
+    #[test]
+    fn with_a_token_any_address_is_let_in_with_it_and_none_without() {
+        let token = Some("t0ken");
+        for peer in [BEYOND, LOOPBACK] {
+            assert_eq!(decide(peer, token, Some("Bearer t0ken")), Ok(()), "{peer}");
+            assert_eq!(decide(peer, token, Some("BEARER t0ken")), Ok(()), "{peer}");
+            assert_eq!(decide(peer, token, None), Err(Denied::NoToken), "{peer}");
+            for wrong in ["Bearer t0ke", "Bearer t0ken0", "Bearer T0KEN", "Bearer "] {
+                assert_eq!(
+                    decide(peer, token, Some(wrong)),
+                    Err(Denied::WrongToken),
+                    "{peer} {wrong}"
+                );
+            }
+            for other in ["Basic t0ken", "t0ken", "Bearert0ken"] {
+                assert_eq!(
+                    decide(peer, token, Some(other)),
+                    Err(Denied::NoToken),
+                    "{peer} {other}"
+                );
+            }
+        }
+    }
 }

@@ -18,7 +18,9 @@ pub struct IdpConfig {
     pub addr: SocketAddr,
     /// Serve HTTPS with a local CA. Defaults to `true` (the platform requires HTTPS).
     pub tls: bool,
-    /// The issuer: `iss` and the discovery document's `issuer`, nothing else. Defaults to
+    /// The issuer: `iss` and the discovery document's `issuer`, nothing else. Defaults, in
+    /// `serve`, to `public_url` when that is set (where clients reach the provider is the issuer
+    /// they expect); otherwise, and in library mode, to the listening URL
     /// `https://127.0.0.1:<port>` (`http://` without TLS). May be `https://accounts.google.com`
     /// to impersonate Google while listening locally.
     pub issuer: Option<String>,
@@ -28,6 +30,12 @@ pub struct IdpConfig {
     pub public_url: Option<String>,
     /// Folder for the local CA and server certificate. Defaults to `.oidc-harness`.
     pub state_dir: PathBuf,
+    /// A bearer token that opens the admin API (`/_harness/*`, every brand's too) to callers
+    /// from any address that send `Authorization: Bearer <token>`; loopback callers must send
+    /// it too. Compared in constant time, never written out. Defaults to none: loopback
+    /// callers only, no token asked.
+    #[serde(skip_serializing)]
+    pub admin_token: Option<ClientSecret>,
     /// A personas file in the format of `fixtures/personas.toml`. Defaults to the embedded
     /// fixture personas.
     pub personas: Option<PathBuf>,
@@ -102,6 +110,7 @@ impl IdpConfig {
             issuer: brand.issuer.clone(),
             public_url: Some(public_base.to_owned()),
             state_dir: self.state_dir.clone(),
+            admin_token: self.admin_token.clone(),
             personas: brand.personas.clone(),
             keys: brand.keys.clone(),
             tokens: brand.tokens.clone(),
@@ -125,6 +134,7 @@ impl Default for IdpConfig {
             issuer: None,
             public_url: None,
             state_dir: PathBuf::from(".oidc-harness"),
+            admin_token: None,
             personas: None,
             keys: KeysConfig::default(),
             tokens: TokensConfig::default(),
@@ -374,6 +384,32 @@ pub fn fixture_clients() -> Vec<ClientConfig> {
         .unwrap_or_default()
 }
 
+/// An admin token must be one a client can send: an RFC 6750 `b64token`, so that it fits an
+/// `Authorization: Bearer` header as it is.
+fn check_admin_token(token: &str) -> Result<(), String> {
+    if token.is_empty() {
+        return Err(
+            "admin_token is empty: give a token, or none to keep the admin API to \
+                    loopback callers"
+                .into(),
+        );
+    }
+    let body = token.trim_end_matches('=');
+    let b64token = !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+    if b64token {
+        Ok(())
+    } else {
+        Err(
+            "admin_token may hold only A-Z a-z 0-9 - . _ ~ + / and trailing = \
+             (a bearer token, RFC 6750 section 2.1)"
+                .into(),
+        )
+    }
+}
+
 /// Why a configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -457,6 +493,9 @@ impl IdpConfig {
     /// Checks the rules serde cannot express.
     pub fn check(&self) -> Result<(), ConfigError> {
         let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if let Some(token) = &self.admin_token {
+            check_admin_token(token.expose()).map_err(ConfigError::Invalid)?;
+        }
         let mut names = std::collections::HashSet::new();
         for brand in &self.brands {
             let name = brand.name.as_str();

@@ -98,7 +98,7 @@ pub fn router(state: Arc<IdpState>) -> Router {
             paths::DEVICE,
             get(device::device_page).post(device::device_decide),
         )
-        .merge(admin::router())
+        .merge(admin::router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))

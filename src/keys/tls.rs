@@ -56,6 +56,9 @@ impl std::fmt::Debug for TlsMaterial {
     }
 }
 
+/// The CA certificate's file name in the state folder, which clients are pointed at.
+pub const CA_FILE: &str = "ca.pem";
+
 /// The names every server certificate covers, besides the issuer's host.
 pub const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
@@ -153,7 +156,7 @@ pub fn load_or_create(dir: &Path, names: &[String]) -> Result<TlsMaterial, KeyEr
         path: dir.to_owned(),
         error: source,
     })?;
-    let ca_path = dir.join("ca.pem");
+    let ca_path = dir.join(CA_FILE);
     let ca_key_path = dir.join("ca.key.pem");
     let server_path = dir.join("server.pem");
     let server_key_path = dir.join("server.key.pem");

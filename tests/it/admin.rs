@@ -502,3 +502,171 @@ async fn concurrent_changes_and_logins_lose_nothing() {
     let (_, waiting) = send(&http, reqwest::Method::GET, admin(&idp, "queue"), None).await;
     assert_eq!(waiting["queued"], json!([]));
 }
+
+// --- who may call it ----------------------------------------------------------------------------
+
+const TOKEN: &str = "s3cret-admin.token~1";
+
+/// `serve`'s provider in-process with `admin_token` set.
+async fn spawn_with_token() -> (MockIdp, reqwest::Client) {
+    let config = oidc_harness::idp::IdpConfig {
+        admin_token: Some(oidc_harness::claims::ClientSecret::new(TOKEN)),
+        ..Default::default()
+    };
+    let idp = MockIdp::builder().config(config).start().await.unwrap();
+    let http = idp.http_client();
+    (idp, http)
+}
+
+/// Status, `WWW-Authenticate` and JSON body of `GET url` with `authorization`, if any.
+async fn call(
+    http: &reqwest::Client,
+    url: &str,
+    authorization: Option<&str>,
+) -> (StatusCode, Option<String>, Value) {
+    let mut request = http.get(url);
+    if let Some(value) = authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null);
+    (status, challenge, body)
+}
+
+fn missing_token() -> Value {
+    json!({"error": "unauthorized", "error_description": "The admin API needs Authorization: Bearer <the token serve was given>."})
+}
+
+fn wrong_token() -> Value {
+    json!({"error": "unauthorized", "error_description": "The admin API's bearer token is not this one."})
+}
+
+#[tokio::test]
+async fn without_a_token_loopback_callers_need_none() {
+    let (idp, http) = spawn().await;
+    let (status, challenge, body) = call(&http, &admin(&idp, "faults"), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(challenge, None);
+    assert_eq!(body["mutate"], json!([]));
+    // A bearer header is not asked for, and changes nothing.
+    let bearer = format!("Bearer {TOKEN}");
+    let (status, _, _) = call(&http, &admin(&idp, "state"), Some(&bearer)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn with_a_token_every_call_must_carry_it_loopback_too() {
+    let (idp, http) = spawn_with_token().await;
+    let url = admin(&idp, "faults");
+    let (status, challenge, body) = call(&http, &url, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge.as_deref(), Some("Bearer"));
+    assert_eq!(body, missing_token());
+
+    for wrong in [
+        "Bearer s3cret-admin.token~2",
+        "Bearer s3cret-admin.token~1x",
+        "Bearer s3cret",
+    ] {
+        let (status, challenge, body) = call(&http, &url, Some(wrong)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{wrong}");
+        assert_eq!(
+            challenge.as_deref(),
+            Some(r#"Bearer error="invalid_token""#)
+        );
+        assert_eq!(body, wrong_token(), "{wrong}");
+    }
+    // The token in another scheme is no bearer token.
+    for other in [format!("Basic {TOKEN}"), TOKEN.to_owned()] {
+        let (status, challenge, body) = call(&http, &url, Some(&other)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{other}");
+        assert_eq!(challenge.as_deref(), Some("Bearer"));
+        assert_eq!(body, missing_token());
+    }
+
+    let (status, _, body) = call(&http, &url, Some(&format!("Bearer {TOKEN}"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["mutate"], json!([]));
+    // The scheme is case-insensitive (RFC 7235 §2.1).
+    let (status, _, _) = call(&http, &url, Some(&format!("bearer {TOKEN}"))).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A refused change changes nothing; an accepted one takes effect.
+    let fault = json!({"mutate": ["exp-past"]});
+    let refused = http.put(&url).json(&fault).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(idp.state().faults().mutate.is_empty());
+    let accepted = http
+        .put(&url)
+        .bearer_auth(TOKEN)
+        .json(&fault)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let code = get_code(&idp, &http, &[]).await;
+    let (_, tokens) = redeem(&idp, &http, &code, &[]).await;
+    let (_, claims) = decode(tokens["id_token"].as_str().unwrap());
+    assert!(
+        claims["exp"].as_i64().unwrap() < claims["iat"].as_i64().unwrap(),
+        "{claims}"
+    );
+    // The endpoints themselves ask for nothing.
+    let discovery = format!("{}/.well-known/openid-configuration", idp.base_url());
+    let (status, _, _) = call(&http, &discovery, None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// An address of this machine beyond loopback, if it has one: the one it would send from.
+fn own_address() -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    // Connecting a UDP socket sends nothing; it only picks the route and its source address.
+    socket.connect("192.0.2.1:9").ok()?;
+    let ip = socket.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+/// Over a real socket from a peer beyond loopback: refused (403) without a token configured,
+/// and with one answered only to its bearer. Where the machine has no address but loopback,
+/// the guard's decision for such a peer is still tested by the unit tests in
+/// src/idp/admin.rs.
+#[tokio::test]
+async fn beyond_loopback_only_the_token_opens_the_admin_api() {
+    let Some(ip) = own_address() else {
+        eprintln!("skipped: this machine has no address beyond loopback to call from");
+        return;
+    };
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let port = |server: &crate::cli::Server| {
+        let listening = crate::cli::field(&server.banner, "listening");
+        listening.rsplit(':').next().unwrap().to_owned()
+    };
+
+    let open = crate::cli::start(&["--addr", "0.0.0.0:0", "--no-tls"]);
+    let url = format!("http://{ip}:{}/_harness/faults", port(&open));
+    let (status, _, body) = call(&http, &url, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        json!({"error": "access_denied", "error_description": "The admin API answers loopback callers only."})
+    );
+    drop(open);
+
+    let guarded = crate::cli::start(&["--addr", "0.0.0.0:0", "--no-tls", "--admin-token", TOKEN]);
+    let url = format!("http://{ip}:{}/_harness/faults", port(&guarded));
+    let (status, challenge, body) = call(&http, &url, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge.as_deref(), Some("Bearer"));
+    assert_eq!(body, missing_token());
+    let (status, _, body) = call(&http, &url, Some("Bearer wrong")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body, wrong_token());
+    let (status, _, body) = call(&http, &url, Some(&format!("Bearer {TOKEN}"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["mutate"], json!([]));
+}

@@ -21,18 +21,21 @@ impl Drop for Server {
 
 /// Starts `serve` with `args` and reads its banner up to the "ready" line.
 pub(super) fn start(args: &[&str]) -> Server {
-    start_with(args, Stdio::null())
+    start_with(args, Stdio::null(), &[])
 }
 
 /// Starts `serve` with stderr captured to `log`.
 fn start_logged(args: &[&str], log: &Path) -> Server {
-    start_with(args, Stdio::from(std::fs::File::create(log).unwrap()))
+    start_with(args, Stdio::from(std::fs::File::create(log).unwrap()), &[])
 }
 
-fn start_with(args: &[&str], stderr: Stdio) -> Server {
+fn start_with(args: &[&str], stderr: Stdio, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
+        // The tests say which token they want, whatever the environment has.
+        .env_remove("OIDC_HARNESS_ADMIN_TOKEN")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
@@ -218,7 +221,8 @@ async fn public_url_ready_file_and_healthz() {
     let port: u16 = listening.rsplit(':').next().unwrap().parse().unwrap();
     let file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
-    assert_eq!(file["issuer"], listening);
+    // Where clients reach the server is the issuer they expect.
+    assert_eq!(file["issuer"], "https://idp.test:8443");
     assert_eq!(file["public_url"], "https://idp.test:8443");
     assert_eq!(file["port"], port);
     assert_eq!(file["addr"], format!("127.0.0.1:{port}"));
@@ -258,7 +262,7 @@ async fn public_url_ready_file_and_healthz() {
         .json()
         .await
         .unwrap();
-    assert_eq!(doc["issuer"], listening);
+    assert_eq!(doc["issuer"], "https://idp.test:8443");
     assert_eq!(doc["token_endpoint"], "https://idp.test:8443/token");
     let health = http.get(format!("{public}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
@@ -274,8 +278,144 @@ async fn public_url_ready_file_and_healthz() {
     );
 }
 
+/// A container's mapped port: `--public-url` alone sets the issuer, in discovery, the banner
+/// and the ready file; `--issuer` still wins, and `public_url` in harness.toml does the same
+/// as the flag.
+#[tokio::test]
+async fn the_public_url_is_the_default_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_str().unwrap();
+    let ready = dir.path().join("ready.json");
+    let public = "https://127.0.0.1:18443";
+    // The issuer `serve` announces with these arguments.
+    let issuer = |args: &[&str]| {
+        let mut all = vec!["--addr", "127.0.0.1:0", "--state-dir", state];
+        all.extend_from_slice(args);
+        field(&start(&all).banner, "issuer").to_owned()
+    };
+    let server = start(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--state-dir",
+        state,
+        "--public-url",
+        public,
+        "--ready-file",
+        ready.to_str().unwrap(),
+    ]);
+    let listening = field(&server.banner, "listening").to_owned();
+    assert_ne!(listening, public);
+    assert_eq!(field(&server.banner, "issuer"), public);
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&ready).unwrap()).unwrap();
+    assert_eq!(file["issuer"], public);
+    assert_eq!(file["public_url"], public);
+    let pem = std::fs::read(dir.path().join("ca.pem")).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let doc = crate::support::get_json(
+        &http,
+        format!("{listening}/.well-known/openid-configuration"),
+    )
+    .await;
+    assert_eq!(doc["issuer"], public);
+    assert_eq!(doc["jwks_uri"], format!("{public}/oauth2/v3/certs"));
+    drop(server);
+
+    let google = "https://accounts.google.com";
+    assert_eq!(
+        issuer(&["--public-url", public, "--issuer", google]),
+        google
+    );
+    let config = dir.path().join("harness.toml");
+    let config_arg = config.to_str().unwrap();
+    std::fs::write(&config, format!("public_url = \"{public}\"\n")).unwrap();
+    assert_eq!(issuer(&["--config", config_arg]), public);
+    std::fs::write(
+        &config,
+        format!("public_url = \"{public}\"\nissuer = \"https://idp.example\"\n"),
+    )
+    .unwrap();
+    assert_eq!(issuer(&["--config", config_arg]), "https://idp.example");
+}
+
+/// The admin token comes from the flag, the environment or harness.toml; the banner says who
+/// the admin API answers; an empty or unsendable token stops the start.
+#[test]
+fn the_admin_token_is_announced_and_an_empty_one_refused() {
+    let server = start(&["--addr", "127.0.0.1:0", "--no-tls"]);
+    let listening = field(&server.banner, "listening").to_owned();
+    assert_eq!(
+        field(&server.banner, "admin API"),
+        format!("{listening}/_harness/ (loopback callers only)")
+    );
+    drop(server);
+    let with_token = "/_harness/ (any address, with Authorization: Bearer <admin token>)";
+    let server = start(&["--addr", "127.0.0.1:0", "--no-tls", "--admin-token", "t0k"]);
+    assert!(
+        field(&server.banner, "admin API").ends_with(with_token),
+        "{:#?}",
+        server.banner
+    );
+    assert!(
+        server.banner.iter().all(|line| !line.contains("t0k")),
+        "the banner never shows the token"
+    );
+    drop(server);
+    let server = start_with(
+        &["--addr", "127.0.0.1:0", "--no-tls"],
+        Stdio::null(),
+        &[("OIDC_HARNESS_ADMIN_TOKEN", "t0k")],
+    );
+    assert!(
+        field(&server.banner, "admin API").ends_with(with_token),
+        "{:#?}",
+        server.banner
+    );
+    drop(server);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("harness.toml");
+    std::fs::write(&config, "admin_token = \"t0k\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    let server = start(&["--addr", "127.0.0.1:0", "--no-tls", "--config", config]);
+    assert!(
+        field(&server.banner, "admin API").ends_with(with_token),
+        "{:#?}",
+        server.banner
+    );
+    drop(server);
+
+    let empty = "error: admin_token is empty: give a token, or none to keep the admin API to loopback callers";
+    let (code, _, stderr) = run(&["serve", "--addr", "127.0.0.1:0", "--admin-token", ""]);
+    assert_eq!((code, stderr.trim()), (2, empty));
+    let output = Command::new(BIN)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("OIDC_HARNESS_ADMIN_TOKEN", "")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&output.stderr).trim(), empty);
+    std::fs::write(dir.path().join("harness.toml"), "admin_token = \"\"\n").unwrap();
+    let (code, _, stderr) = run(&["serve", "--config", config]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("admin_token is empty"), "{stderr}");
+    let (code, _, stderr) = run(&["serve", "--addr", "127.0.0.1:0", "--admin-token", "a b"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr.trim(),
+        "error: admin_token may hold only A-Z a-z 0-9 - . _ ~ + / and trailing = \
+         (a bearer token, RFC 6750 section 2.1)"
+    );
+}
+
 pub(super) fn run(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(BIN).args(args).output().unwrap();
+    let output = Command::new(BIN)
+        .args(args)
+        .env_remove("OIDC_HARNESS_ADMIN_TOKEN")
+        .output()
+        .unwrap();
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),

@@ -14,6 +14,7 @@ mod encryption;
 mod faults;
 mod fixture;
 mod hardening;
+mod healthcheck;
 mod idp_api;
 mod implicit_flow;
 mod login_page;
