@@ -248,8 +248,9 @@ pub(crate) struct ServeArgs {
     pub(crate) issuer: Option<String>,
     /// Where clients reach this server: the base of every endpoint URL, and the issuer unless
     /// --issuer says otherwise (http://idp:8443 in a compose file, the mapped port of a
-    /// container) [default: the listening URL].
-    #[arg(long, value_name = "URL")]
+    /// container; from the environment where a CI's service containers take no arguments)
+    /// [default: the listening URL].
+    #[arg(long, value_name = "URL", env = "OIDC_HARNESS_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
     /// Open the admin API (/_harness/*) beyond loopback to callers that send
     /// `Authorization: Bearer TOKEN`; every caller must then send it, loopback ones too

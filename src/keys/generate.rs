@@ -69,7 +69,10 @@ pub fn generate_fixture_set(dir: &Path) -> Result<Vec<FixtureFile>, KeyError> {
     let mut written = Vec::new();
     let mut put = |name: String, text: &str, why: &'static str| -> Result<(), KeyError> {
         let path = dir.join(&name);
-        std::fs::write(&path, text).map_err(|source| KeyError::Io { path, error: source })?;
+        std::fs::write(&path, text).map_err(|source| KeyError::Io {
+            path,
+            error: source,
+        })?;
         written.push(FixtureFile { name, why });
         Ok(())
     };

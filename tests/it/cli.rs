@@ -33,8 +33,9 @@ fn start_with(args: &[&str], stderr: Stdio, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
-        // The tests say which token they want, whatever the environment has.
+        // The tests say what they want, whatever the environment has.
         .env_remove("OIDC_HARNESS_ADMIN_TOKEN")
+        .env_remove("OIDC_HARNESS_PUBLIC_URL")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(stderr)
@@ -278,9 +279,9 @@ async fn public_url_ready_file_and_healthz() {
     );
 }
 
-/// A container's mapped port: `--public-url` alone sets the issuer, in discovery, the banner
-/// and the ready file; `--issuer` still wins, and `public_url` in harness.toml does the same
-/// as the flag.
+/// A container's mapped port: `--public-url` (or OIDC_HARNESS_PUBLIC_URL) alone sets the
+/// issuer, in discovery, the banner and the ready file; `--issuer` still wins, and `public_url`
+/// in harness.toml does the same as the flag.
 #[tokio::test]
 async fn the_public_url_is_the_default_issuer() {
     let dir = tempfile::tempdir().unwrap();
@@ -322,6 +323,16 @@ async fn the_public_url_is_the_default_issuer() {
     .await;
     assert_eq!(doc["issuer"], public);
     assert_eq!(doc["jwks_uri"], format!("{public}/oauth2/v3/certs"));
+    drop(server);
+
+    // From the environment too, for CI service containers, which take no arguments.
+    let server = start_with(
+        &["--addr", "127.0.0.1:0", "--state-dir", state],
+        Stdio::null(),
+        &[("OIDC_HARNESS_PUBLIC_URL", public)],
+    );
+    assert_eq!(field(&server.banner, "issuer"), public);
+    assert!(field(&server.banner, "token").starts_with(public));
     drop(server);
 
     let google = "https://accounts.google.com";
@@ -414,6 +425,7 @@ pub(super) fn run(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(BIN)
         .args(args)
         .env_remove("OIDC_HARNESS_ADMIN_TOKEN")
+        .env_remove("OIDC_HARNESS_PUBLIC_URL")
         .output()
         .unwrap();
     (
