@@ -41,10 +41,6 @@ fn resolve(args: ServeArgs) -> anyhow::Result<IdpConfig> {
         config.admin_token = Some(ClientSecret::new(token));
     }
     config.check()?;
-    // Where clients reach the server is the issuer they expect, unless one is named.
-    if config.issuer.is_none() {
-        config.issuer.clone_from(&config.public_url);
-    }
     Ok(config)
 }
 

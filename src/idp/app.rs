@@ -62,9 +62,9 @@ pub struct App {
 
 /// Assembles the provider that `config` describes, listening on `addr`.
 ///
-/// The endpoints are published under `public_url` and the issuer is `issuer`, each the
-/// listening URL when unset. The certificate names the loopback names, the issuer's host and
-/// the public URL's.
+/// The endpoints are published under `public_url` (the listening URL when unset); the issuer
+/// is `issuer`, else `public_url`: where clients reach the provider is the issuer they expect.
+/// The certificate names the loopback names, the issuer's host and the public URL's.
 pub fn assemble(
     mut config: IdpConfig,
     addr: SocketAddr,
@@ -74,7 +74,7 @@ pub fn assemble(
     let scheme = if config.tls { "https" } else { "http" };
     let origin = format!("{scheme}://{addr}");
     let public_url = config.public_url.get_or_insert_with(|| origin.clone());
-    let issuer = Issuer::new(config.issuer.clone().unwrap_or_else(|| origin.clone()));
+    let issuer = Issuer::new(config.issuer.clone().unwrap_or_else(|| public_url.clone()));
     let tls = if config.tls {
         let names = certificate_names(&issuer, public_url);
         Some(match certificates {

@@ -18,9 +18,9 @@ pub struct IdpConfig {
     pub addr: SocketAddr,
     /// Serve HTTPS with a local CA. Defaults to `true` (the platform requires HTTPS).
     pub tls: bool,
-    /// The issuer: `iss` and the discovery document's `issuer`, nothing else. Defaults, in
-    /// `serve`, to `public_url` when that is set (where clients reach the provider is the issuer
-    /// they expect); otherwise, and in library mode, to the listening URL
+    /// The issuer: `iss` and the discovery document's `issuer`, nothing else. Defaults to
+    /// `public_url` when that is set (where clients reach the provider is the issuer they
+    /// expect), otherwise to the listening URL
     /// `https://127.0.0.1:<port>` (`http://` without TLS). May be `https://accounts.google.com`
     /// to impersonate Google while listening locally.
     pub issuer: Option<String>,
