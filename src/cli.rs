@@ -93,12 +93,24 @@ pub(crate) struct BenchArgs {
     /// Seconds per measurement.
     #[arg(long, value_name = "N", default_value_t = 2.0)]
     pub(crate) seconds: f64,
-    /// Concurrent clients in the flow measurements.
-    #[arg(long, value_name = "N", default_value_t = 16)]
-    pub(crate) clients: usize,
-    /// Print the figures as JSON.
+    /// Concurrent clients in the flow measurements [default: 16; with --soak, 8].
+    #[arg(long, value_name = "N")]
+    pub(crate) clients: Option<usize>,
+    /// Print the figures as JSON; with --soak, one JSON object at the end.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Instead of the figures: soak a separate `serve` with mixed traffic for this many
+    /// seconds, every answer checked; exit 1 on any wrong answer or on growth of its memory or
+    /// descriptors after the warm-up (docs/benchmarks.md, "Soak").
+    #[arg(long, value_name = "SECONDS", conflicts_with = "seconds")]
+    pub(crate) soak: Option<f64>,
+    /// Seconds between the soak's progress lines [default: 10; 60 for runs of 600 s or more].
+    #[arg(long, value_name = "SECS", requires = "soak")]
+    pub(crate) report_every: Option<f64>,
+    /// A harness.toml laid over the soak's own `serve` settings (it must keep the fixture
+    /// client demo-client and the personas alice and bob).
+    #[arg(long, value_name = "FILE", requires = "soak")]
+    pub(crate) serve_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

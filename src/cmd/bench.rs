@@ -181,7 +181,7 @@ async fn flows(
 }
 
 /// Resident memory of a process, in MB, from /proc.
-fn rss_mb(pid: u32) -> Option<f64> {
+pub(super) fn rss_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb: f64 = status
         .lines()
@@ -194,6 +194,15 @@ fn rss_mb(pid: u32) -> Option<f64> {
 }
 
 pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(seconds) = args.soak {
+        return super::soak::soak(super::soak::SoakArgs {
+            seconds,
+            clients: args.clients.unwrap_or(8),
+            report_every: args.report_every,
+            json: args.json,
+            serve_config: args.serve_config,
+        });
+    }
     let signing = keys::fixture_signing_keys()?.remove(0);
     let platform = keys::fixture_platform_key()?;
     let crypto = measure_crypto(&signing, platform, args.seconds)?;
@@ -207,6 +216,11 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     figures.extend(serve_figures(&runtime, &args)?);
     print_figures(&figures, args.json)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Concurrent clients of the flow figures.
+fn clients(args: &BenchArgs) -> usize {
+    args.clients.unwrap_or(16)
 }
 
 /// The baseline: the raw RSA operations the mint and verify figures are bounded by, straight
@@ -439,7 +453,7 @@ fn flow_figures(
     args: &BenchArgs,
     raw_sign: f64,
 ) -> anyhow::Result<Vec<Figure>> {
-    let (clients, secs) = (args.clients, args.seconds);
+    let (clients, secs) = (clients(args), args.seconds);
     let (code_flows, implicit_flows, brand_flows) = runtime.block_on(async {
         let idp = MockIdp::start().await?;
         let ca = idp.ca_cert_pem().unwrap_or_default().to_owned();
@@ -585,9 +599,9 @@ async fn load_serve(
     }
     let ready_ms = started.elapsed().as_secs_f64() * 1000.0;
     let rss_idle = rss_mb(pid).unwrap_or(0.0);
-    flows(base, ca, args.clients, args.seconds, false).await?;
+    flows(base, ca, clients(args), args.seconds, false).await?;
     let rss_early = rss_mb(pid).unwrap_or(0.0);
-    flows(base, ca, args.clients, args.seconds * 2.0, false).await?;
+    flows(base, ca, clients(args), args.seconds * 2.0, false).await?;
     let rss_late = rss_mb(pid).unwrap_or(0.0);
     Ok(ServeFigures {
         ready_ms,
@@ -627,7 +641,7 @@ fn print_figures(figures: &[Figure], json: bool) -> anyhow::Result<()> {
 }
 
 /// Reads the banner of a starting `serve` up to its `listening` line.
-fn read_listening(child: &mut std::process::Child) -> anyhow::Result<String> {
+pub(super) fn read_listening(child: &mut std::process::Child) -> anyhow::Result<String> {
     use std::io::BufRead as _;
     let stdout = child.stdout.take().context("serve's stdout")?;
     let mut lines = std::io::BufReader::new(stdout).lines();

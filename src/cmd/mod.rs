@@ -10,6 +10,7 @@ mod redeem;
 mod rules;
 mod run;
 pub(crate) mod serve;
+mod soak;
 mod verify;
 
 pub(crate) use bench::bench;

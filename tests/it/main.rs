@@ -21,6 +21,7 @@ mod login_page;
 mod platform;
 mod props;
 mod scenarios_dir;
+mod soak;
 mod support;
 mod token_endpoint;
 mod tokeninfo;
