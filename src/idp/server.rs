@@ -78,6 +78,8 @@ pub struct ConnectionLimits {
     pub max_header_bytes: usize,
     /// Most header fields in one request.
     pub max_headers: usize,
+    /// Most of an HTTP/2 request body read after its handler answered without reading it.
+    pub max_body_bytes: usize,
 }
 
 impl ConnectionLimits {
@@ -89,6 +91,7 @@ impl ConnectionLimits {
             max_connections: limits.max_connections,
             max_header_bytes: limits.max_header_bytes,
             max_headers: limits.max_headers,
+            max_body_bytes: limits.max_body_bytes,
         }
     }
 }
@@ -180,6 +183,7 @@ struct Connections {
     http2: hyper::server::conn::http2::Builder<TokioExecutor>,
     header_read_timeout: Duration,
     idle_timeout: Duration,
+    max_body_bytes: usize,
 }
 
 impl Connections {
@@ -208,6 +212,7 @@ impl Connections {
             http2,
             header_read_timeout: limits.header_read_timeout,
             idle_timeout: limits.idle_timeout,
+            max_body_bytes: limits.max_body_bytes,
         }
     }
 
@@ -222,12 +227,17 @@ impl Connections {
         };
         let app = self.app.clone();
         let busy = Arc::clone(&activity);
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
+        let (drain_for, drain_bytes) = (self.header_read_timeout, self.max_body_bytes);
+        let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let answering = Busy::new(&busy);
+            let (mut request, unread) = Unread::wrap(request);
+            request.extensions_mut().insert(ConnectInfo(peer));
             let answer = app.clone().oneshot(request);
             async move {
                 let answer = answer.await;
+                if let Some(rest) = unread.and_then(|slot| slot.lock().ok()?.take()) {
+                    let _ = tokio::time::timeout(drain_for, drain(rest, drain_bytes)).await;
+                }
                 drop(answering);
                 answer
             }
@@ -364,6 +374,91 @@ impl Drop for Busy {
     fn drop(&mut self) {
         self.0.answering.fetch_sub(1, Ordering::Relaxed);
         self.0.touch();
+    }
+}
+
+/// A request body handed back when its handler drops it unread, so that the rest of an HTTP/2
+/// body is read before the answer goes out. Answering first is allowed (RFC 9113 §8.1), but
+/// the stream is then reset, and some clients (curl 7.88 among them) drop an answer that
+/// arrives with its reset: an early 401 or 413 would reach them as a broken connection.
+struct Unread {
+    body: Option<Incoming>,
+    slot: Option<Arc<std::sync::Mutex<Option<Incoming>>>>,
+}
+
+impl Unread {
+    /// The request with its body wrapped, and the slot an unread HTTP/2 body lands in.
+    #[allow(clippy::type_complexity)]
+    fn wrap(
+        request: hyper::Request<Incoming>,
+    ) -> (
+        hyper::Request<Unread>,
+        Option<Arc<std::sync::Mutex<Option<Incoming>>>>,
+    ) {
+        use hyper::body::Body as _;
+        let slot = (request.version() == hyper::Version::HTTP_2 && !request.body().is_end_stream())
+            .then(|| Arc::new(std::sync::Mutex::new(None)));
+        let returned = slot.clone();
+        let request = request.map(|body| Unread {
+            body: Some(body),
+            slot: returned,
+        });
+        (request, slot)
+    }
+}
+
+impl hyper::body::Body for Unread {
+    type Data = hyper::body::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        match self.body.as_mut() {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.as_ref().is_none_or(|body| body.is_end_stream())
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.as_ref().map_or_else(
+            || hyper::body::SizeHint::with_exact(0),
+            |body| body.size_hint(),
+        )
+    }
+}
+
+impl Drop for Unread {
+    fn drop(&mut self) {
+        use hyper::body::Body as _;
+        let (Some(body), Some(slot)) = (self.body.take(), &self.slot) else {
+            return;
+        };
+        if !body.is_end_stream() {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(body);
+            }
+        }
+    }
+}
+
+/// Reads and drops what is left of a body, up to `budget` bytes.
+async fn drain(mut body: Incoming, mut budget: usize) {
+    use hyper::body::Body as _;
+    while budget > 0 {
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+        match frame {
+            Some(Ok(frame)) => {
+                let read = frame.data_ref().map_or(0, |data| data.len());
+                budget = budget.saturating_sub(read.max(1));
+            }
+            Some(Err(_)) | None => return,
+        }
     }
 }
 

@@ -259,3 +259,68 @@ fn limits_a_server_cannot_run_with_are_refused_by_name() {
         "limits.max_header_bytes (16384) must be more than limits.max_url_bytes (16384)"
     ));
 }
+
+/// `curl --http2` run `times` with `args`, trusting `ca_pem`: each status, and the last body.
+fn curl_http2(ca_pem: &str, times: usize, args: &[String]) -> (Vec<String>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let mut statuses = Vec::new();
+    let mut body = String::new();
+    for _ in 0..times {
+        let out = std::process::Command::new("curl")
+            .args(["-s", "--http2", "-w", "\n%{http_code}", "--cacert"])
+            .arg(&ca)
+            .args(args)
+            .output()
+            .expect("curl runs");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (answer, status) = text.rsplit_once('\n').unwrap_or(("", &text));
+        statuses.push(status.to_owned());
+        body = answer.to_owned();
+    }
+    (statuses, body)
+}
+
+#[tokio::test]
+async fn http2_answers_made_before_the_body_is_read_reach_curl() {
+    // The admin API refuses a caller without the token, and the token endpoint a body over
+    // the limit, before reading (all of) the body; the rest is read before the answer goes
+    // out, so curl gets the answer and not a stream reset with it.
+    let config = IdpConfig::from_toml("admin_token = \"abcdefghijklmnopqrstuvwx\"").unwrap();
+    let idp = MockIdp::builder().config(config).start().await.unwrap();
+    let ca = idp.ca_cert_pem().unwrap().to_owned();
+    let refused: Vec<String> = [
+        "-X",
+        "PUT",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        r#"{"mutate": ["exp-past"]}"#,
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .chain([format!("{}/_harness/faults", idp.base_url())])
+    .collect();
+    let too_large: Vec<String> = [
+        "-H".to_owned(),
+        "content-type: application/x-www-form-urlencoded".to_owned(),
+        "--data-binary".to_owned(),
+        format!("grant_type={}", "a".repeat(100_000)),
+        format!("{}/token", idp.base_url()),
+    ]
+    .into();
+    let ((statuses, _), (large, body)) = tokio::task::spawn_blocking(move || {
+        (
+            curl_http2(&ca, 30, &refused),
+            curl_http2(&ca, 5, &too_large),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(statuses, vec!["401"; 30]);
+    assert_eq!(large, vec!["413"; 5]);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"], "invalid_request");
+    assert_eq!(body["error_description"], "Request body too large");
+}
