@@ -62,6 +62,7 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
         origin,
         tls: tls_material,
         server_config,
+        connection_limits,
     } = idp::assemble(
         config,
         addr,
@@ -100,7 +101,7 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
             ready.as_millis()
         );
         let _ = std::io::stdout().flush();
-        idp::serve_app(listener, app, server_config, shutdown).await
+        idp::serve_app(listener, app, server_config, connection_limits, shutdown).await
     })?;
     let _ = writeln!(std::io::stdout().lock(), "stopped");
     Ok(ExitCode::SUCCESS)

@@ -10,7 +10,7 @@ use axum::Router;
 
 use super::config::{ConfigError, IdpConfig};
 use super::routes::{brands, router_with_brands, Brand};
-use super::server::{tls_config, ServeError};
+use super::server::{tls_config, ConnectionLimits, ServeError};
 use super::state::IdpState;
 use crate::claims::Issuer;
 use crate::clock::Clock;
@@ -42,8 +42,8 @@ pub enum AssembleError {
     Serve(#[from] ServeError),
 }
 
-/// A provider ready to serve: run [`App::router`] with [`serve_app`](super::serve_app) and
-/// [`App::server_config`].
+/// A provider ready to serve: run [`App::router`] with [`serve_app`](super::serve_app),
+/// [`App::server_config`] and [`App::connection_limits`].
 #[derive(Debug)]
 pub struct App {
     /// The root provider.
@@ -58,6 +58,8 @@ pub struct App {
     pub tls: Option<TlsMaterial>,
     /// The rustls configuration made from [`App::tls`].
     pub server_config: Option<Arc<rustls::ServerConfig>>,
+    /// What each connection is allowed (the root provider's `[limits]`).
+    pub connection_limits: ConnectionLimits,
 }
 
 /// Assembles the provider that `config` describes, listening on `addr`.
@@ -85,6 +87,7 @@ pub fn assemble(
         None
     };
     let server_config = tls.as_ref().map(tls_config).transpose()?;
+    let connection_limits = ConnectionLimits::from_config(&config.limits);
     let state = Arc::new(IdpState::new(config, issuer, clock)?);
     let brands = brands(&state)?;
     let router = router_with_brands(Arc::clone(&state), &brands);
@@ -95,6 +98,7 @@ pub fn assemble(
         origin,
         tls,
         server_config,
+        connection_limits,
     })
 }
 

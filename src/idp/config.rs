@@ -235,7 +235,28 @@ pub struct LimitsConfig {
     pub max_body_bytes: usize,
     /// Longest accepted request URL. Defaults to `16384` bytes.
     pub max_url_bytes: usize,
+    /// Seconds a client has for the TLS handshake, and for each HTTP/1.1 request head from its
+    /// first byte asked for to its blank line; then the connection is closed without an answer.
+    /// hyper's clock for the next head starts as soon as an answer is sent, so this also closes
+    /// an HTTP/1.1 keep-alive connection that sends nothing more. Defaults to `10`.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a connection may pass with no byte read or written while no answer is being
+    /// made; then it is closed (an HTTP/2 connection with a GOAWAY). Defaults to `60`.
+    pub idle_timeout_secs: u64,
+    /// Connections served at once. At the cap the server stops accepting: a new connection
+    /// waits in the kernel's listen queue and is served as soon as another one closes.
+    /// Defaults to `512`.
+    pub max_connections: usize,
+    /// Largest request head, the request line and every header field together; a larger one is
+    /// answered `431`. Must be more than `max_url_bytes`, so that a long URL gets its own
+    /// `414`. Defaults to `32768` bytes.
+    pub max_header_bytes: usize,
+    /// Most header fields in one request; more are answered `431`. Defaults to `100`.
+    pub max_headers: usize,
 }
+
+/// The most connections `[limits] max_connections` may allow.
+const MAX_CONNECTIONS: usize = 1 << 20;
 
 impl Default for LimitsConfig {
     fn default() -> Self {
@@ -243,7 +264,43 @@ impl Default for LimitsConfig {
             max_store_entries: 100_000,
             max_body_bytes: 65_536,
             max_url_bytes: 16_384,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 512,
+            max_header_bytes: 32_768,
+            max_headers: 100,
         }
+    }
+}
+
+impl LimitsConfig {
+    /// Refuses limits a server cannot run with, naming the first.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = [
+            ("max_store_entries", self.max_store_entries as u64),
+            ("max_body_bytes", self.max_body_bytes as u64),
+            ("max_url_bytes", self.max_url_bytes as u64),
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("max_connections", self.max_connections as u64),
+            ("max_header_bytes", self.max_header_bytes as u64),
+            ("max_headers", self.max_headers as u64),
+        ];
+        if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("limits.{name} must be positive"));
+        }
+        if self.max_connections > MAX_CONNECTIONS {
+            return Err(format!(
+                "limits.max_connections must be at most {MAX_CONNECTIONS}"
+            ));
+        }
+        if self.max_header_bytes <= self.max_url_bytes {
+            return Err(format!(
+                "limits.max_header_bytes ({}) must be more than limits.max_url_bytes ({})",
+                self.max_header_bytes, self.max_url_bytes
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -560,10 +617,7 @@ impl IdpConfig {
         {
             return invalid("every [tokens] lifetime must be positive".into());
         }
-        if self.limits.max_store_entries == 0 {
-            return invalid("limits.max_store_entries must be positive".into());
-        }
-        Ok(())
+        self.limits.validate().map_err(ConfigError::Invalid)
     }
 
     /// Loads the personas this configuration names (the fixtures by default).

@@ -94,13 +94,14 @@ impl MockIdpBuilder {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let app = app::assemble(self.config, addr, self.clock, Certificates::Ephemeral)?;
-        let (router, server_config) = (app.router, app.server_config);
+        let (router, server_config, limits) =
+            (app.router, app.server_config, app.connection_limits);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let shutdown = async {
                 let _ = stopped.await;
             };
-            if let Err(err) = serve_app(listener, router, server_config, shutdown).await {
+            if let Err(err) = serve_app(listener, router, server_config, limits, shutdown).await {
                 tracing::error!(%err, "mock provider stopped");
             }
         });

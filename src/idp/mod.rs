@@ -40,5 +40,5 @@ pub use faults::{Faults, JwksFault, Lapse, RedirectFault, TokenFault};
 pub use mock::{MintOptions, MockIdp, MockIdpBuilder, MockIdpError};
 pub use observed::{BodySeen, ClientAuthSeen, Observation, PkceSeen};
 pub use routes::{brands, router, router_with_brands, Brand};
-pub use server::{serve, serve_app, tls_config, ServeError};
+pub use server::{serve, serve_app, tls_config, ConnectionLimits, ServeError};
 pub use state::{IdpState, StoreSizes};

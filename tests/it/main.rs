@@ -17,6 +17,7 @@ mod hardening;
 mod healthcheck;
 mod idp_api;
 mod implicit_flow;
+mod limits;
 mod login_page;
 mod platform;
 mod props;
