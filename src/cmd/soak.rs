@@ -107,7 +107,7 @@ pub(crate) fn soak(args: SoakArgs) -> anyhow::Result<ExitCode> {
 /// timeout, with `extra` (a config of the user's) laid over them.
 fn serve_config(extra: Option<&Path>) -> anyhow::Result<toml::Table> {
     let mut config: toml::Table = toml::from_str(&format!(
-        "[limits]\nmax_store_entries = {MAX_STORE_ENTRIES}\n"
+        "[limits]\nmax_store_entries = {MAX_STORE_ENTRIES}\nheader_read_timeout_secs = {HEADER_READ_TIMEOUT_SECS}\n"
     ))?;
     if let Some(path) = extra {
         let theirs: toml::Table = toml::from_str(&super::read(path)?)
@@ -430,6 +430,11 @@ async fn connect(args: &SoakArgs, server: &Server, config: &toml::Table) -> anyh
         .redirect(reqwest::redirect::Policy::none())
         .add_root_certificate(reqwest::Certificate::from_pem(server.ca.as_bytes())?)
         .timeout(Duration::from_secs(10))
+        // The server closes a kept-alive connection that sends no next request within its
+        // header-read timeout: one idle for less than half that is never reused as it closes.
+        .pool_idle_timeout(Duration::from_secs_f64(
+            limit(config, "header_read_timeout_secs", HEADER_READ_TIMEOUT_SECS) as f64 / 2.0,
+        ))
         .build()?;
     let discovery_url = format!("{}/.well-known/openid-configuration", server.base);
     let waited = Instant::now();
