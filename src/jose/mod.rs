@@ -99,7 +99,7 @@ impl Signer {
         URL_SAFE_NO_PAD.encode_string(&payload, &mut jws);
         let mut encoded = [0u8; SHA256_DIGEST_INFO.len() + 32];
         encoded[..SHA256_DIGEST_INFO.len()].copy_from_slice(&SHA256_DIGEST_INFO);
-        encoded[SHA256_DIGEST_INFO.len()..].copy_from_slice(&openssl::sha::sha256(jws.as_bytes()));
+        encoded[SHA256_DIGEST_INFO.len()..].copy_from_slice(&Sha256::digest(jws.as_bytes()));
         let mut signature = vec![0; size];
         let len = self
             .key
@@ -284,7 +284,7 @@ impl Rs256Verifier {
         else {
             return false;
         };
-        let digest = openssl::sha::sha256(message);
+        let digest: [u8; 32] = Sha256::digest(message).into();
         encoded.get(..len).is_some_and(|found| {
             found.len() == SHA256_DIGEST_INFO.len() + digest.len()
                 && found[..SHA256_DIGEST_INFO.len()] == SHA256_DIGEST_INFO
