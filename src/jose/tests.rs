@@ -86,3 +86,83 @@ fn a_non_object_is_named_and_the_payload_is_the_bytes_signed() {
     assert_eq!(jws.unverified_payload(), br#"{"sub":"1"}"#);
     assert_eq!(jws.signature(), b"sig");
 }
+
+#[test]
+fn rs256_tokens_are_byte_for_byte_josekits() {
+    use josekit::jws::{JwsHeader, RS256};
+    let claims = serde_json::json!({"iss": "https://x", "sub": "1", "name": "Zoë \"Q\" \\ 東"});
+    for key in fixture_signing_keys().unwrap() {
+        let ours = Signer::rs256(&key).unwrap().sign(&claims).unwrap();
+        let mut header = JwsHeader::new();
+        header.set_algorithm("RS256");
+        header.set_key_id(key.kid().as_str());
+        header.set_token_type("JWT");
+        let signer = RS256
+            .signer_from_pem(key.key().private_pem().unwrap())
+            .unwrap();
+        let payload = serde_json::to_vec(&claims).unwrap();
+        let theirs = josekit::jws::serialize_compact(&payload, &header, &signer).unwrap();
+        assert_eq!(ours, theirs);
+    }
+}
+
+#[test]
+fn rs256_verifier_takes_what_openssl_takes_and_nothing_else() {
+    let keys = fixture_signing_keys().unwrap();
+    let jwt = Signer::rs256(&keys[0])
+        .unwrap()
+        .sign(&serde_json::json!({"sub": "1"}))
+        .unwrap();
+    let (input, signature) = jwt.rsplit_once('.').unwrap();
+    let (input, signature) = (input.as_bytes(), b64url::decode(signature).unwrap());
+    let verifier = Rs256Verifier::new(keys[0].key()).unwrap();
+    let openssl_takes = |message: &[u8], signature: &[u8]| {
+        let key = openssl::pkey::PKey::public_key_from_pem(keys[0].key().public_pem().as_bytes())
+            .unwrap();
+        let mut verifier =
+            openssl::sign::Verifier::new(openssl::hash::MessageDigest::sha256(), &key).unwrap();
+        verifier.verify_oneshot(signature, message).unwrap_or(false)
+    };
+    let both = |message: &[u8], signature: &[u8]| {
+        let ours = verifier.verify(message, signature);
+        assert_eq!(ours, openssl_takes(message, signature));
+        ours
+    };
+    assert!(both(input, &signature));
+    assert!(!both(b"another input", &signature));
+    let mut flipped = signature.clone();
+    flipped[100] ^= 1;
+    assert!(!both(input, &flipped));
+    assert!(!both(input, &signature[1..]));
+    assert!(!both(input, &[&[0u8][..], &signature].concat()));
+    assert!(!both(input, &[]));
+    // The modulus itself, and a value past it.
+    let rsa =
+        openssl::rsa::Rsa::public_key_from_pem(keys[0].key().public_pem().as_bytes()).unwrap();
+    assert!(!both(input, &rsa.n().to_vec()));
+    assert!(!both(input, &[0xff; 256]));
+    // Another key's signature of the same input.
+    let other = Rs256Verifier::new(keys[1].key()).unwrap();
+    assert!(!other.verify(input, &signature));
+    // The right digest with the DigestInfo's NULL parameters left out, or under SHA-1's
+    // DigestInfo: a valid PKCS#1 v1.5 block, and not an RS256 signature.
+    let private =
+        openssl::rsa::Rsa::private_key_from_pem(keys[0].key().private_pem().unwrap().as_bytes())
+            .unwrap();
+    let digest = openssl::sha::sha256(input);
+    let no_null = [
+        &[
+            0x30, 0x2f, 0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x01, 0x04, 0x20,
+        ][..],
+        &digest,
+    ]
+    .concat();
+    for block in [no_null, digest.to_vec()] {
+        let mut forged = vec![0; 256];
+        let len = private
+            .private_encrypt(&block, &mut forged, openssl::rsa::Padding::PKCS1)
+            .unwrap();
+        assert!(!both(input, &forged[..len]));
+    }
+}
