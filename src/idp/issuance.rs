@@ -164,12 +164,13 @@ impl Issuance {
             .remove_where(|g| &*g.grant_id == grant_id)
     }
 
-    /// How many codes, edited grants and refresh tokens are held.
-    pub(crate) fn sizes(&self) -> (usize, usize, usize) {
+    /// How many codes, edited grants, refresh tokens and revoked grants are held.
+    pub(crate) fn sizes(&self) -> (usize, usize, usize, usize) {
         (
             self.codes.len(),
             self.edited_grants.len(),
             self.refresh_tokens.len(),
+            self.revoked_grants.len(),
         )
     }
 }

@@ -38,11 +38,14 @@ pub struct StoreSizes {
     pub logins: usize,
     /// Device authorizations in progress.
     pub devices: usize,
+    /// Grants revoked (a replayed code, a revoked token) while their access tokens could
+    /// still be live.
+    pub revoked_grants: usize,
 }
 
 impl IntoIterator for StoreSizes {
     type Item = usize;
-    type IntoIter = std::array::IntoIter<usize, 5>;
+    type IntoIter = std::array::IntoIter<usize, 6>;
 
     /// Every size, in the order of the fields.
     fn into_iter(self) -> Self::IntoIter {
@@ -52,6 +55,7 @@ impl IntoIterator for StoreSizes {
             self.refresh_tokens,
             self.logins,
             self.devices,
+            self.revoked_grants,
         ]
         .into_iter()
     }
@@ -527,13 +531,14 @@ impl IdpState {
 
     /// How many entries each store holds.
     pub fn store_sizes(&self) -> StoreSizes {
-        let (codes, edited_grants, refresh_tokens) = self.issuance.sizes();
+        let (codes, edited_grants, refresh_tokens, revoked_grants) = self.issuance.sizes();
         StoreSizes {
             codes,
             edited_grants,
             refresh_tokens,
             logins: self.logins.len(),
             devices: self.devices.len(),
+            revoked_grants,
         }
     }
 }

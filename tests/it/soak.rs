@@ -59,6 +59,9 @@ fn a_short_soak_checks_every_kind_of_traffic_and_passes() {
     assert_eq!(count(&outcome, "max_store_entries"), 1000);
     let codes = count(&outcome["stores"], "codes");
     assert!(codes <= 1000, "{outcome:#}");
+    // Every replayed code revokes its grant: the store that fills, and holds at the cap.
+    let revoked = count(&outcome["stores"], "revoked_grants");
+    assert!((1..=1000).contains(&revoked), "{outcome:#}");
     // One progress report every 3 s of the 7: at 3 and 6 s.
     assert_eq!(
         outcome["reports"].as_array().unwrap().len(),
