@@ -466,9 +466,11 @@ async fn connect(args: &SoakArgs, server: &Server, config: &toml::Table) -> anyh
                 ClientSecret::new(SECRET),
             )
             .extra_root_pem(server.ca.as_str());
-    // Rotations come every few seconds: a token naming a kid the cached JWKS lacks must be
-    // able to cause a refetch each time (the platform's default waits 30 s between them).
-    verifier.jwks_refetch_interval_secs = 1;
+    // Rotations come as often as every 2 s, and the interval is counted in whole seconds, so
+    // two of them can fall in one: a token naming a kid the cached JWKS lacks must cause a
+    // refetch every time (the platform's default waits 30 s between them). Only a rotation
+    // makes a kid unknown here, so this costs one fetch per rotation.
+    verifier.jwks_refetch_interval_secs = 0;
     let personas = oidc_harness::claims::fixture_personas();
     let subs = PERSONAS
         .iter()
