@@ -305,10 +305,16 @@ async fn drive<C: Graceful>(
 ) {
     let mut connection = std::pin::pin!(connection);
     let finishing = loop {
-        let quiet_for = activity.quiet_for();
+        // While an answer is being made the clock is not running: look again a whole
+        // timeout later (a slow answer past the timeout must not make this loop spin).
+        let wait = if activity.answering() > 0 {
+            idle_timeout
+        } else {
+            idle_timeout.saturating_sub(activity.quiet_for())
+        };
         let stopping = tokio::select! {
             result = connection.as_mut() => break result,
-            () = tokio::time::sleep(idle_timeout.saturating_sub(quiet_for)) => false,
+            () = tokio::time::sleep(wait) => false,
             _ = stop.wait_for(|stopped| *stopped) => true,
         };
         // A slow answer being made is not idleness; its bytes will touch the clock.

@@ -324,3 +324,30 @@ async fn http2_answers_made_before_the_body_is_read_reach_curl() {
     assert_eq!(body["error"], "invalid_request");
     assert_eq!(body["error_description"], "Request body too large");
 }
+
+#[tokio::test]
+async fn an_answer_slower_than_the_idle_timeout_is_not_idleness() {
+    // The JWKS answers after 3 s, the connection quiet for all of them: the answer comes as
+    // on any kept-alive connection, not as the last one of a connection being closed.
+    let idp =
+        start("idle_timeout_secs = 1\nheader_read_timeout_secs = 30\n[faults]\njwks = \"slow\"")
+            .await;
+    let mut stream = tls(&idp, b"http/1.1").await;
+    stream
+        .write_all(b"GET /oauth2/v3/certs HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (sent, after) = until_closed(&mut stream)
+        .await
+        .expect("closed once idle after its answer");
+    let (status, body) = answer(&sent);
+    assert_eq!(status, 200);
+    let jwks: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(2));
+    let head = String::from_utf8_lossy(&sent).to_ascii_lowercase();
+    assert!(!head.contains("connection: close"), "{head}");
+    assert!(
+        after >= Duration::from_millis(3900),
+        "closed after {after:?}"
+    );
+}
