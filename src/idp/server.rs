@@ -389,18 +389,15 @@ impl Drop for Busy {
 /// arrives with its reset: an early 401 or 413 would reach them as a broken connection.
 struct Unread {
     body: Option<Incoming>,
-    slot: Option<Arc<std::sync::Mutex<Option<Incoming>>>>,
+    slot: Option<Slot>,
 }
+
+/// Where an unread HTTP/2 body is handed back.
+type Slot = Arc<std::sync::Mutex<Option<Incoming>>>;
 
 impl Unread {
     /// The request with its body wrapped, and the slot an unread HTTP/2 body lands in.
-    #[allow(clippy::type_complexity)]
-    fn wrap(
-        request: hyper::Request<Incoming>,
-    ) -> (
-        hyper::Request<Unread>,
-        Option<Arc<std::sync::Mutex<Option<Incoming>>>>,
-    ) {
+    fn wrap(request: hyper::Request<Incoming>) -> (hyper::Request<Unread>, Option<Slot>) {
         use hyper::body::Body as _;
         let slot = (request.version() == hyper::Version::HTTP_2 && !request.body().is_end_stream())
             .then(|| Arc::new(std::sync::Mutex::new(None)));
