@@ -84,10 +84,11 @@ fn mac(key: &[u8; 32], data: &[u8]) -> Hmac<Sha256> {
     mac
 }
 
-/// `random` fresh random bytes, to start a token's data with.
+/// `random` fresh random bytes, to start a token's data with (the thread's CSPRNG, as
+/// [`crate::store::random_token`] explains).
 fn random_start(random: usize, capacity: usize) -> Vec<u8> {
     let mut data = vec![0u8; random];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut data);
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut data);
     data.reserve(capacity);
     data
 }
