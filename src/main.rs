@@ -52,6 +52,11 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("oidc_harness=info,warn")),
         )
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: a log file or a CI job's capture gets plain text.
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        )
         .init();
     match run(cli, started) {
         Ok(code) => code,
