@@ -1123,6 +1123,21 @@ fn rss_kb(pid: u32) -> u64 {
         .unwrap()
 }
 
+/// Redeems `code` for the demo client at `base`'s token endpoint.
+async fn redeem_demo_code(http: &reqwest::Client, base: &str, code: &str) -> reqwest::Response {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", "https://liveperson.net"),
+    ];
+    http.post(format!("{base}/token"))
+        .basic_auth("demo-client", Some("demo-secret"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_flow_load_leaves_resident_memory_flat() {
     let dir = tempfile::tempdir().unwrap();
@@ -1148,18 +1163,7 @@ async fn a_long_flow_load_leaves_resident_memory_flat() {
                     .unwrap()
                     .to_owned();
                 let code = crate::support::redirect_params(&location)["code"].clone();
-                let form = [
-                    ("grant_type", "authorization_code"),
-                    ("code", code.as_str()),
-                    ("redirect_uri", "https://liveperson.net"),
-                ];
-                let response = http
-                    .post(format!("{base}/token"))
-                    .basic_auth("demo-client", Some("demo-secret"))
-                    .form(&form)
-                    .send()
-                    .await
-                    .unwrap();
+                let response = redeem_demo_code(&http, &base, &code).await;
                 assert_eq!(response.status(), reqwest::StatusCode::OK);
             }
         }
@@ -1173,6 +1177,79 @@ async fn a_long_flow_load_leaves_resident_memory_flat() {
     assert!(
         after < warm + 4096,
         "resident memory grew from {warm} kB to {after} kB over 1600 more flows"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_unredeemed_codes_is_shed_in_batches_oldest_first() {
+    // 2 000 sign-ins whose codes nobody redeems, into a code store capped at 640: once full,
+    // the store makes room for 1/64 of its cap (10) at a time, with one warning each, instead
+    // of a pass over the whole store and a warning for every new code.
+    let dir = tempfile::tempdir().unwrap();
+    let (config, log) = (
+        dir.path().join("harness.toml"),
+        dir.path().join("serve.log"),
+    );
+    std::fs::write(
+        &config,
+        "tls = false\naddr = \"127.0.0.1:0\"\n[limits]\nmax_store_entries = 640\n",
+    )
+    .unwrap();
+    let mut server = start_logged(&["--config", config.to_str().unwrap()], &log);
+    let base = field(&server.banner, "listening").to_owned();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let auth = format!("{base}/o/oauth2/v2/auth?client_id=demo-client&redirect_uri=https://liveperson.net&response_type=code&scope=openid&login_hint=alice&prompt=none");
+    let code = |http: reqwest::Client, auth: String| async move {
+        let response = http.get(&auth).send().await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::FOUND);
+        crate::support::redirect_params(response.headers()["location"].to_str().unwrap())["code"]
+            .clone()
+    };
+    let first = code(http.clone(), auth.clone()).await;
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (http, auth) = (http.clone(), auth.clone());
+            tokio::spawn(async move {
+                for _ in 0..(2_000 - 2) / 8 {
+                    code(http.clone(), auth.clone()).await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let last = code(http.clone(), auth.clone()).await;
+    let redeem = |code: String| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let response = redeem_demo_code(&http, &base, &code).await;
+            let status = response.status();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, body) = redeem(first).await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_grant", "the oldest code was shed");
+    let (status, body) = redeem(last).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    assert!(body["id_token"].is_string());
+    sigterm(&server.child);
+    server.child.wait().unwrap();
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(!logs.contains('\u{1b}'), "no colour codes in a log file");
+    let warnings: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("store full of live entries"))
+        .collect();
+    // Codes 641, 651, ..., 1991 each found the store full: 136 batches of ten.
+    assert_eq!(warnings.len(), 136, "{logs}");
+    assert!(
+        warnings.iter().all(|w| w.contains("dropped=10")),
+        "{warnings:?}"
     );
 }
 
