@@ -947,6 +947,8 @@ fn bench_measures_every_figure_against_its_baseline() {
         "verify: JWE envelope",
         "code flows over HTTPS (authorize, token, verify)",
         "code flows over three brands of one server",
+        "serve: CPU time per code flow (authorize, token)",
+        "serve: CPU time per discovery request",
         "serve: start to first discovery answer",
         "serve: resident memory idle",
     ] {
