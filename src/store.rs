@@ -37,7 +37,7 @@ const EVICT_FRACTION: usize = 64;
 struct Inner<T> {
     entries: HashMap<String, Entry<T>>,
     inserts_since_purge: usize,
-    /// Passes over every entry so far (purges and evictions): what a flood costs.
+    /// Passes over every entry so far (purges, evictions, `remove_where`): what a flood costs.
     passes: u64,
     /// Inserts so far: the next entry's `seq`.
     inserted: u64,
@@ -72,12 +72,14 @@ impl<T: Clone> Store<T> {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Inserts `value` under `key` until `expires_at`. When the store is full, expired entries
-    /// are purged first; if it is still full, the 1/64 of its cap closest to expiry are dropped
-    /// (at least one), with one warning.
-    pub(crate) fn insert(&self, key: String, value: T, expires_at: i64, now: i64) {
+    /// Inserts `value` under `key` until `expires_at`; returns whether it replaced a live
+    /// entry. When the store is full, expired entries are purged first; if it is still full,
+    /// the 1/64 of its cap closest to expiry are dropped (at least one), with one warning.
+    pub(crate) fn insert(&self, key: String, value: T, expires_at: i64, now: i64) -> bool {
         let mut inner = self.lock();
+        let replaced = inner.entries.get(&key).is_some_and(|e| e.expires_at > now);
         self.insert_into(&mut inner, key, value, expires_at, now);
+        replaced
     }
 
     /// Inserts `value` under `key` unless a live entry is there already, in one step under the
@@ -137,9 +139,11 @@ impl<T: Clone> Store<T> {
         (entry.expires_at > now).then(|| f(&mut entry.value))
     }
 
-    /// Removes every entry for which `doomed` is true; returns how many went.
+    /// Removes every entry for which `doomed` is true, in a pass over all of them; returns how
+    /// many went.
     pub(crate) fn remove_where(&self, doomed: impl Fn(&T) -> bool) -> usize {
         let mut inner = self.lock();
+        inner.passes += 1;
         let before = inner.entries.len();
         inner.entries.retain(|_, e| !doomed(&e.value));
         before - inner.entries.len()
@@ -150,8 +154,9 @@ impl<T: Clone> Store<T> {
         self.lock().entries.len()
     }
 
+    /// Passes over every entry so far: purges, evictions and `remove_where`.
     #[cfg(test)]
-    fn passes(&self) -> u64 {
+    pub(crate) fn passes(&self) -> u64 {
         self.lock().passes
     }
 }
@@ -312,6 +317,16 @@ mod tests {
         assert_eq!(store.get("a", 50), Some(1), "the first stays");
         assert!(store.insert_new("a".into(), 3, 300, 100), "expired at 100");
         assert_eq!(store.get("a", 100), Some(3));
+    }
+
+    #[test]
+    fn insert_says_whether_it_replaced_a_live_entry() {
+        let store = Store::new(10);
+        assert!(!store.insert("a".into(), 1, 100, 0), "new");
+        assert!(store.insert("a".into(), 2, 200, 50), "live");
+        assert_eq!(store.get("a", 50), Some(2), "replaced");
+        assert!(!store.insert("a".into(), 3, 300, 200), "expired at 200");
+        assert_eq!(store.get("a", 200), Some(3));
     }
 
     #[test]

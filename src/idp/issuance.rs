@@ -88,7 +88,7 @@ impl Issuance {
         now: i64,
     ) -> Option<(Grant, i64)> {
         let claims = sealed::read(&self.token_key, token)?;
-        if claims.expires_at <= now || self.revoked_grants.get(&claims.grant_id, now).is_some() {
+        if claims.expires_at <= now || self.is_revoked(&claims.grant_id, now) {
             return None;
         }
         if claims.persona == sealed::EDITED {
@@ -104,22 +104,34 @@ impl Issuance {
         Some((grant, claims.expires_at))
     }
 
-    /// Issues a refresh token shaped like Google's (`1//0` + base64url).
+    /// Issues a refresh token shaped like Google's (`1//0` + base64url). One issued for a grant
+    /// revoked meanwhile is dropped again at once: a revocation scans the refresh tokens only
+    /// the first time (`revoke_grant`), so one stored after that scan would otherwise outlive
+    /// it. Stored first and checked after, so either the scan or this check sees the other.
     pub(crate) fn issue_refresh_token(&self, grant: &Grant, now: i64) -> String {
         let token = format!("1//0{}", random_token(72));
         let expires = now + self.refresh_lifetime;
         self.refresh_tokens
             .insert(token.clone(), grant.clone(), expires, now);
+        if self.is_revoked(&grant.grant_id, now) {
+            self.refresh_tokens.take(&token, now);
+        }
         token
     }
 
-    /// The grant of a live refresh token; taken (single use) when `take`.
+    /// The grant of a live refresh token whose grant is not revoked; taken (single use) when
+    /// `take`.
     pub(crate) fn refresh_grant(&self, token: &str, now: i64, take: bool) -> Option<Grant> {
-        if take {
+        let grant = if take {
             self.refresh_tokens.take(token, now)
         } else {
             self.refresh_tokens.get(token, now)
-        }
+        }?;
+        (!self.is_revoked(&grant.grant_id, now)).then_some(grant)
+    }
+
+    fn is_revoked(&self, grant_id: &str, now: i64) -> bool {
+        self.revoked_grants.get(grant_id, now).is_some()
     }
 
     /// Issues an authorization code shaped like Google's (`4/0A`, 73 characters) that names
@@ -154,12 +166,18 @@ impl Issuance {
     }
 
     /// Revokes every token of one authorization: its access tokens stop working and its refresh
-    /// tokens are dropped (how many, for the log).
+    /// tokens are dropped (how many, for the log). Only the first revocation of a grant scans
+    /// the refresh tokens: a redeemed code replayed over and over revokes its grant each time,
+    /// and each scan would be a pass over up to the store's cap under its lock.
     pub(crate) fn revoke_grant(&self, grant_id: &str, now: i64) -> usize {
         let until = now + self.access_lifetime;
-        self.revoked_grants
+        let again = self
+            .revoked_grants
             .insert(grant_id.to_owned(), (), until, now);
         self.edited_grants.take(grant_id, now);
+        if again {
+            return 0;
+        }
         self.refresh_tokens
             .remove_where(|g| &*g.grant_id == grant_id)
     }
@@ -172,5 +190,73 @@ impl Issuance {
             self.refresh_tokens.len(),
             self.revoked_grants.len(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::idp::scope::Scopes;
+
+    fn grant() -> Grant {
+        let alice = crate::claims::fixture_personas().find("alice").cloned();
+        Grant::new(
+            ClientId::new("demo-client"),
+            Arc::new(alice.expect("alice")),
+            Scopes::parse(Some("openid email")).expect("scopes"),
+        )
+    }
+
+    fn issuance() -> Issuance {
+        Issuance::new(&TokensConfig::default(), 100)
+    }
+
+    #[test]
+    fn a_revocation_drops_the_grants_refresh_tokens_and_only_the_first_scans_them() {
+        let (issuance, revoked, kept) = (issuance(), grant(), grant());
+        let doomed = [
+            issuance.issue_refresh_token(&revoked, 0),
+            issuance.issue_refresh_token(&revoked, 0),
+        ];
+        let other = issuance.issue_refresh_token(&kept, 0);
+        let passes = issuance.refresh_tokens.passes() + 1;
+        assert_eq!(issuance.revoke_grant(&revoked.grant_id, 10), 2);
+        assert_eq!(issuance.refresh_tokens.passes(), passes, "one scan");
+        for replay in 0..100 {
+            assert_eq!(issuance.revoke_grant(&revoked.grant_id, 10 + replay), 0);
+        }
+        assert_eq!(issuance.refresh_tokens.passes(), passes, "no scan again");
+        for token in &doomed {
+            assert!(issuance.refresh_grant(token, 20, false).is_none());
+        }
+        let still = issuance
+            .refresh_grant(&other, 20, false)
+            .expect("other grant");
+        assert_eq!(still.grant_id, kept.grant_id);
+    }
+
+    #[test]
+    fn a_refresh_token_issued_after_its_grant_was_revoked_does_not_work() {
+        let (issuance, grant) = (issuance(), grant());
+        assert_eq!(issuance.revoke_grant(&grant.grant_id, 0), 0);
+        // As a redemption that raced the revocation would issue it: after the one scan.
+        let late = issuance.issue_refresh_token(&grant, 1);
+        assert!(issuance.refresh_grant(&late, 2, false).is_none());
+        assert!(issuance.refresh_grant(&late, 2, true).is_none());
+        assert_eq!(issuance.sizes().2, 0, "not kept either");
+    }
+
+    #[test]
+    fn a_refresh_token_in_the_store_is_refused_once_its_grant_is_revoked() {
+        let (issuance, grant) = (issuance(), grant());
+        let token = issuance.issue_refresh_token(&grant, 0);
+        // Put back as if stored between a revocation's scan and the issuer's check.
+        let stored = issuance.refresh_grant(&token, 0, false).expect("live");
+        issuance.revoke_grant(&grant.grant_id, 1);
+        issuance
+            .refresh_tokens
+            .insert(token.clone(), stored, 1_000, 1);
+        assert!(issuance.refresh_grant(&token, 2, false).is_none());
+        assert!(issuance.refresh_grant(&token, 2, true).is_none());
     }
 }
