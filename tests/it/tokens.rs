@@ -114,6 +114,34 @@ async fn unknown_foreign_and_revoked_refresh_tokens_never_yield_tokens() {
 }
 
 #[tokio::test]
+async fn a_replayed_code_revokes_its_refresh_token_and_replays_after_it_change_nothing() {
+    let (idp, http) = spawn().await;
+    let code = get_code(&idp, &http, &[("access_type", "offline")]).await;
+    let (status, body) = redeem(&idp, &http, &code, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["refresh_token"].as_str().unwrap();
+    let access = body["access_token"].as_str().unwrap();
+    let (status, _) = refresh(&idp, &http, "demo-client", token).await;
+    assert_eq!(status, StatusCode::OK, "live before the replay");
+    // The first replay revokes the grant; the later ones find it revoked already.
+    for _ in 0..3 {
+        let (status, body) = redeem(&idp, &http, &code, &[]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_google_error(&body, "invalid_grant", "Bad Request");
+    }
+    let (status, body) = refresh(&idp, &http, "demo-client", token).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_google_error(&body, "invalid_grant", "Token has been expired or revoked.");
+    let userinfo = http
+        .get(format!("{}/v1/userinfo", idp.base_url()))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn rotation_replaces_the_refresh_token_and_one_concurrent_refresh_wins() {
     let mut config = IdpConfig::default();
     config
