@@ -99,6 +99,10 @@ pub(crate) struct BenchArgs {
     /// Print the figures as JSON; with --soak, one JSON object at the end.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Measure every figure this many times and print each one's median with its spread (the
+    /// lowest and highest of the runs).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100), conflicts_with = "soak")]
+    pub(crate) runs: u32,
     /// Instead of the figures: soak a separate `serve` with mixed traffic for this many
     /// seconds, every answer checked; exit 1 on any wrong answer or on growth of its memory or
     /// descriptors after the warm-up (docs/benchmarks.md, "Soak").

@@ -94,7 +94,7 @@ fn finish<T>(runtime: &tokio::runtime::Runtime, future: impl std::future::Future
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Figure {
     name: &'static str,
     value: f64,
@@ -102,6 +102,22 @@ struct Figure {
     baseline: Option<&'static str>,
     ratio: Option<f64>,
     target: Option<&'static str>,
+    /// With `--runs N` above 1: `value` and `ratio` are the medians of the runs, and this is
+    /// how far they spread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    spread: Option<Spread>,
+}
+
+/// The lowest and highest of a figure's runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct Spread {
+    runs: usize,
+    value_min: f64,
+    value_max: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ratio_min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ratio_max: Option<f64>,
 }
 
 fn figure(name: &'static str, value: f64, unit: &'static str) -> Figure {
@@ -112,7 +128,50 @@ fn figure(name: &'static str, value: f64, unit: &'static str) -> Figure {
         baseline: None,
         ratio: None,
         target: None,
+        spread: None,
     }
+}
+
+/// One figure from several runs of it (the same figure, in the same order, in each run): the
+/// median value and ratio, with their spread. One run is that run's figure as it is.
+fn summarize(runs: &[Figure]) -> Figure {
+    if let [only] = runs {
+        return only.clone();
+    }
+    let values: Vec<f64> = runs.iter().map(|f| f.value).collect();
+    let ratios: Option<Vec<f64>> = runs.iter().map(|f| f.ratio).collect();
+    let (value_min, value_max) = bounds(&values);
+    let ratio_bounds = ratios.as_deref().map(bounds);
+    Figure {
+        value: median(&values),
+        ratio: ratios.as_deref().map(median),
+        spread: Some(Spread {
+            runs: runs.len(),
+            value_min,
+            value_max,
+            ratio_min: ratio_bounds.map(|b| b.0),
+            ratio_max: ratio_bounds.map(|b| b.1),
+        }),
+        ..runs[0].clone()
+    }
+}
+
+fn median(xs: &[f64]) -> f64 {
+    let mut sorted = xs.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 0 {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    } else {
+        sorted[mid]
+    }
+}
+
+fn bounds(xs: &[f64]) -> (f64, f64) {
+    xs.iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
 }
 
 fn versus(
@@ -130,6 +189,7 @@ fn versus(
         baseline: Some(baseline),
         ratio: Some(value / base),
         target: Some(target),
+        spread: None,
     }
 }
 
@@ -290,16 +350,30 @@ pub(crate) fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let signing = keys::fixture_signing_keys()?.remove(0);
     let platform = keys::fixture_platform_key()?;
-    let crypto = measure_crypto(&signing, platform, args.seconds)?;
-    let mut figures = crypto_figures(&crypto);
     // Flows and the separate `serve` run on both cores.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    figures.extend(flow_figures(&runtime, &args, crypto.raw_sign)?);
-    figures.extend(serve_figures(&runtime, &args, crypto.raw_sign_cpu)?);
-    print_figures(&figures, args.json)?;
+    let mut runs: Vec<Vec<Figure>> = Vec::new();
+    for run in 1..=args.runs {
+        let crypto = measure_crypto(&signing, platform.clone(), args.seconds)?;
+        let mut figures = crypto_figures(&crypto);
+        figures.extend(flow_figures(&runtime, &args, crypto.raw_sign)?);
+        figures.extend(serve_figures(&runtime, &args, crypto.raw_sign_cpu)?);
+        if args.runs > 1 {
+            eprintln!("bench: run {run} of {} done", args.runs);
+        }
+        runs.push(figures);
+    }
+    let figures: Vec<Figure> = (0..runs.first().map_or(0, Vec::len))
+        .map(|i| summarize(&runs.iter().map(|r| r[i].clone()).collect::<Vec<_>>()))
+        .collect();
+    if args.json {
+        out!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        out!("{}", table(&figures).trim_end());
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -771,35 +845,57 @@ async fn load_serve(
     })
 }
 
-/// Prints the figures as a table, or as JSON.
-fn print_figures(figures: &[Figure], json: bool) -> anyhow::Result<()> {
-    if json {
-        out!("{}", serde_json::to_string_pretty(figures)?);
-    } else {
-        out!(
-            "{:<52} {:>12} {:>20} {:>7} {:>10}",
-            "figure",
-            "value",
-            "ratio to",
-            "ratio",
-            "target"
-        );
-        for f in figures {
-            let ratio = f.ratio.map(|r| format!("{r:.2}")).unwrap_or_default();
-            // Two decimals for the small values (milliseconds of CPU time), one for the rest.
-            let places = if f.value < 10.0 { 2 } else { 1 };
-            out!(
-                "{:<52} {:>9.places$} {:<2} {:>20} {:>7} {:>10}",
-                f.name,
-                f.value,
-                f.unit,
-                f.baseline.unwrap_or(""),
-                ratio,
-                f.target.unwrap_or("")
-            );
-        }
+/// The figures as a table; with the spread of several runs in a last column (the ratio's
+/// lowest and highest, or the value's for a figure without a ratio).
+fn table(figures: &[Figure]) -> String {
+    use std::fmt::Write as _;
+    let spread = figures.iter().any(|f| f.spread.is_some());
+    // As wide as the longest target, so that the spread after it stays in one column.
+    let tw = figures
+        .iter()
+        .filter_map(|f| f.target.map(str::len))
+        .fold(10, usize::max);
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{:<52} {:>12} {:>20} {:>7} {:>tw$}",
+        "figure", "value", "ratio to", "ratio", "target"
+    );
+    if let Some(runs) = figures
+        .iter()
+        .find_map(|f| f.spread.as_ref())
+        .map(|s| s.runs)
+    {
+        let _ = write!(out, "  spread of {runs} runs (value and ratio: the median)");
     }
-    Ok(())
+    out.push('\n');
+    for f in figures {
+        let ratio = f.ratio.map(|r| format!("{r:.2}")).unwrap_or_default();
+        // Two decimals for the small values (milliseconds of CPU time), one for the rest.
+        let places = if f.value < 10.0 { 2 } else { 1 };
+        let _ = write!(
+            out,
+            "{:<52} {:>9.places$} {:<2} {:>20} {:>7} {:>tw$}",
+            f.name,
+            f.value,
+            f.unit,
+            f.baseline.unwrap_or(""),
+            ratio,
+            f.target.unwrap_or("")
+        );
+        if spread {
+            let range = f.spread.as_ref().map(|s| match (s.ratio_min, s.ratio_max) {
+                (Some(lo), Some(hi)) => format!("{lo:.2} to {hi:.2}"),
+                _ => format!(
+                    "{:.places$} to {:.places$} {}",
+                    s.value_min, s.value_max, f.unit
+                ),
+            });
+            let _ = write!(out, "  {}", range.unwrap_or_default());
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// Reads the banner of a starting `serve` up to its `listening` line.
@@ -815,4 +911,75 @@ pub(super) fn read_listening(child: &mut std::process::Child) -> anyhow::Result<
         }
     }
     anyhow::bail!("serve stopped before saying where it listens")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_of(value: f64, ratio: f64) -> Figure {
+        versus(
+            "code flows",
+            value,
+            "/s",
+            "2 x raw sign",
+            value / ratio,
+            ">= 0.6",
+        )
+    }
+
+    #[test]
+    fn several_runs_give_the_medians_and_their_spread() {
+        let runs = [
+            run_of(900.0, 0.40),
+            run_of(1000.0, 0.55),
+            run_of(800.0, 0.46),
+        ];
+        let f = summarize(&runs);
+        assert_eq!(f.value, 900.0);
+        assert!((f.ratio.unwrap() - 0.46).abs() < 1e-9, "{:?}", f.ratio);
+        let s = f.spread.unwrap();
+        assert_eq!((s.runs, s.value_min, s.value_max), (3, 800.0, 1000.0));
+        assert!((s.ratio_min.unwrap() - 0.40).abs() < 1e-9);
+        assert!((s.ratio_max.unwrap() - 0.55).abs() < 1e-9);
+        // An even count: the mean of the two middle ones.
+        let f = summarize(&runs[..2]);
+        assert_eq!(f.value, 950.0);
+        assert!((f.ratio.unwrap() - 0.475).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_run_is_its_figure_and_a_figure_without_ratio_spreads_its_value() {
+        let one = summarize(&[run_of(900.0, 0.40)]);
+        assert_eq!((one.value, one.spread), (900.0, None));
+        let memory = [figure("rss", 20.5, "MB"), figure("rss", 21.5, "MB")];
+        let f = summarize(&memory);
+        assert_eq!(f.ratio, None);
+        let s = f.spread.unwrap();
+        assert_eq!((s.value_min, s.value_max, s.ratio_min), (20.5, 21.5, None));
+    }
+
+    #[test]
+    fn the_table_shows_the_spread_column_only_for_several_runs() {
+        let single = table(&[run_of(900.0, 0.40)]);
+        assert!(!single.contains("spread"), "{single}");
+        let several = table(&[
+            summarize(&[run_of(900.0, 0.40), run_of(1000.0, 0.55)]),
+            summarize(&[figure("rss", 20.5, "MB"), figure("rss", 21.5, "MB")]),
+            Figure {
+                target: Some("within 10 % of 1 brand"),
+                ..summarize(&[run_of(800.0, 0.38), run_of(900.0, 0.54)])
+            },
+        ]);
+        let lines: Vec<&str> = several.lines().collect();
+        assert!(lines[0].ends_with("spread of 2 runs (value and ratio: the median)"));
+        assert!(lines[1].ends_with("0.40 to 0.55"), "{}", lines[1]);
+        assert!(lines[1].contains(" 950.0 /s "), "{}", lines[1]);
+        assert!(lines[2].contains(" 21.0 MB "), "{}", lines[2]);
+        // The spread starts in the same column on every line.
+        let column = |line: &str, text: &str| line.rfind(text).unwrap();
+        assert_eq!(column(lines[1], "0.40 to"), column(lines[2], "20.5 to"));
+        assert_eq!(column(lines[1], "0.40 to"), column(lines[3], "0.38 to"));
+        assert!(lines[2].ends_with("  20.5 to 21.5 MB"), "{}", lines[2]);
+    }
 }

@@ -932,9 +932,23 @@ fn mint_mutate_reproduces_catalog_entries_and_a_closed_pipe_is_not_a_crash() {
 
 #[test]
 fn bench_measures_every_figure_against_its_baseline() {
-    // A smoke run: the figures exist and are positive; their size is the benchmark's business.
-    let (code, out, stderr) = run(&["bench", "--seconds", "0.05", "--clients", "2", "--json"]);
+    // A smoke run of two: the figures exist and are positive, each a median within its runs'
+    // spread; their size is the benchmark's business.
+    let (code, out, stderr) = run(&[
+        "bench",
+        "--seconds",
+        "0.05",
+        "--clients",
+        "2",
+        "--json",
+        "--runs",
+        "2",
+    ]);
     assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stderr, "bench: run 1 of 2 done\nbench: run 2 of 2 done\n",
+        "progress on stderr"
+    );
     let figures: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
     let names: Vec<&str> = figures
         .iter()
@@ -958,7 +972,16 @@ fn bench_measures_every_figure_against_its_baseline() {
         );
     }
     for f in &figures {
-        assert!(f["value"].as_f64().unwrap() > 0.0, "{f}");
+        let value = f["value"].as_f64().unwrap();
+        assert!(value > 0.0, "{f}");
+        let spread = &f["spread"];
+        assert_eq!(spread["runs"], 2, "{f}");
+        let (lo, hi) = (spread["value_min"].as_f64(), spread["value_max"].as_f64());
+        assert!(lo.unwrap() <= value && value <= hi.unwrap(), "{f}");
+        if let Some(ratio) = f["ratio"].as_f64() {
+            let (lo, hi) = (spread["ratio_min"].as_f64(), spread["ratio_max"].as_f64());
+            assert!(lo.unwrap() <= ratio && ratio <= hi.unwrap(), "{f}");
+        }
     }
     let mint = figures
         .iter()
@@ -966,6 +989,23 @@ fn bench_measures_every_figure_against_its_baseline() {
         .unwrap();
     assert_eq!(mint["baseline"], "raw sign");
     assert!(mint["ratio"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn bench_runs_must_be_one_or_more_and_not_with_a_soak() {
+    let (code, out, stderr) = run(&["bench", "--runs", "0"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{stderr}");
+    assert!(
+        stderr.starts_with("error: invalid value '0' for '--runs <N>': 0 is not in 1..=100"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&["bench", "--runs", "2", "--soak", "5"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr
+            .starts_with("error: the argument '--runs <N>' cannot be used with '--soak <SECONDS>'"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
