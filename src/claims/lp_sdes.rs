@@ -138,13 +138,42 @@ pub struct Age {
 }
 
 /// Gender in either documented spelling.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Gender {
     /// 0, 1 or 2 (the docs' table).
     Code(i64),
     /// "MALE", "FEMALE" or "OTHER" (the docs' example).
     Name(String),
+}
+
+/// Read by the JSON type in hand rather than as an untagged enum, which buffers the value and
+/// builds an error message for each variant it tries before the one that fits.
+impl<'de> Deserialize<'de> for Gender {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct GenderVisitor;
+        impl serde::de::Visitor<'_> for GenderVisitor {
+            type Value = Gender;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a gender code (an integer) or name (a string)")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Gender, E> {
+                Ok(Gender::Code(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Gender, E> {
+                i64::try_from(v)
+                    .map(Gender::Code)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Gender, E> {
+                Ok(Gender::Name(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Gender, E> {
+                Ok(Gender::Name(v))
+            }
+        }
+        deserializer.deserialize_any(GenderVisitor)
+    }
 }
 
 /// One entry of `personal.contacts`.

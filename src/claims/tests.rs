@@ -170,3 +170,24 @@ fn secrets_are_redacted_and_compared_in_constant_time() {
     assert!(!secret.matches("demo-secre"));
     assert!(!secret.matches("demo-secret "));
 }
+
+#[test]
+fn gender_reads_either_spelling_and_nothing_else() {
+    let read = |json: &str| serde_json::from_str::<Gender>(json).map_err(|e| e.to_string());
+    assert_eq!(read("1"), Ok(Gender::Code(1)));
+    assert_eq!(read("-2"), Ok(Gender::Code(-2)));
+    assert_eq!(read("\"FEMALE\""), Ok(Gender::Name("FEMALE".into())));
+    assert_eq!(read("\"a\\u0041\""), Ok(Gender::Name("aA".into())));
+    for bad in ["1.5", "true", "null", "[1]", "{}", "9223372036854775808"] {
+        let err = read(bad).unwrap_err();
+        assert!(
+            err.contains("expected a gender code (an integer) or name (a string)"),
+            "{bad}: {err}"
+        );
+    }
+    assert_eq!(serde_json::to_string(&Gender::Code(2)).unwrap(), "2");
+    assert_eq!(
+        serde_json::to_string(&Gender::Name("OTHER".into())).unwrap(),
+        "\"OTHER\""
+    );
+}
