@@ -305,8 +305,9 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Only<'_, A> {
                 "not a field of the SDE schema"
             };
             let (kind, body) = (self.kept.kind(), self.kept.body());
+            // One allocation of the exact length; `format!` grows its buffer as it writes.
             self.warnings
-                .push(format!("{kind}.{body}.{key} dropped: {why}"));
+                .push([kind, ".", body, ".", &key, " dropped: ", why].concat());
             self.map.next_value::<Skip>()?;
         }
         Ok(None)
