@@ -50,15 +50,24 @@ pub(super) enum Claim<'a> {
     Other(Box<Value>),
 }
 
+impl Claim<'_> {
+    /// As JSON, written straight into one string (no copy of the text, no formatter).
+    pub(super) fn to_json(&self) -> String {
+        match self {
+            Claim::Text(text) => {
+                serde_json::to_string(&**text).expect("a string always serializes")
+            }
+            Claim::Number(number) => number.to_string(),
+            Claim::Null => "null".to_owned(),
+            Claim::Other(value) => value.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Claim<'_> {
     /// As JSON, for error messages.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Claim::Text(text) => write!(f, "{}", Value::String(text.to_string())),
-            Claim::Number(number) => write!(f, "{number}"),
-            Claim::Null => f.write_str("null"),
-            Claim::Other(value) => write!(f, "{value}"),
-        }
+        f.write_str(&self.to_json())
     }
 }
 
@@ -172,6 +181,24 @@ pub(super) fn message(err: &impl fmt::Display) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_claim_as_json_is_what_serde_json_writes() {
+        for json in [
+            r#""plain""#,
+            r#""quote \" and \\ and \u0001 and é""#,
+            "42",
+            "-1.5e3",
+            "null",
+            "true",
+            r#"["a",{"b":1}]"#,
+        ] {
+            let claim: Claim<'_> = serde_json::from_str(json).unwrap();
+            let value: Value = serde_json::from_str(json).unwrap();
+            assert_eq!(claim.to_json(), value.to_string(), "{json}");
+            assert_eq!(claim.to_string(), value.to_string(), "{json}");
+        }
+    }
 
     #[test]
     fn a_message_loses_only_a_real_position() {

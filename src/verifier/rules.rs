@@ -451,7 +451,7 @@ fn check_claims(
         shown_sdes: sdes.shown,
         phone_number_mapping: config.phone_number_mapping,
         findings: Vec::new(),
-        audience: claims.aud.as_ref().map(ToString::to_string),
+        audience: claims.aud.as_ref().map(Claim::to_json),
         payload: Vec::new(),
         view: OnceLock::new(),
     })
