@@ -62,8 +62,7 @@ impl Signer {
             .key()
             .private_pem()
             .ok_or_else(|| JoseError::Key("signing key has no private half".into()))?;
-        let rsa = openssl::rsa::Rsa::private_key_from_pem(pem.as_bytes())
-            .map_err(|err| JoseError::Key(err.to_string()))?;
+        let rsa = openssl_rsa_private(pem)?;
         // Google's header, members in Google's order (serde_json keeps insertion order).
         let header = serde_json::to_vec(&serde_json::json!({
             "alg": "RS256",
@@ -293,8 +292,40 @@ impl Rs256Verifier {
     }
 }
 
+/// An RSA private key for OpenSSL from the PKCS#8 PEM the keys hold. The PKCS#1 key inside is
+/// read with `d2i_RSAPrivateKey`, plain ASN.1: OpenSSL 3's PEM reader would try each of its
+/// providers' decoders in turn, several times the work (the most of a signer's making, which
+/// `serve` does for each key at start-up). Anything but PKCS#8 RSA takes that reader.
+fn openssl_rsa_private(pem: &str) -> Result<openssl::rsa::Rsa<openssl::pkey::Private>, JoseError> {
+    use rsa::pkcs8::der::Decode as _;
+    let pkcs1 = rsa::pkcs8::SecretDocument::from_pem(pem)
+        .ok()
+        .filter(|(label, _)| *label == "PRIVATE KEY")
+        .and_then(|(_, doc)| {
+            let info = rsa::pkcs8::PrivateKeyInfo::from_der(doc.as_bytes()).ok()?;
+            (info.algorithm.oid == RSA_ENCRYPTION)
+                .then(|| openssl::rsa::Rsa::private_key_from_der(info.private_key).ok())
+                .flatten()
+        });
+    match pkcs1 {
+        Some(rsa) => Ok(rsa),
+        None => openssl::rsa::Rsa::private_key_from_pem(pem.as_bytes())
+            .map_err(|err| JoseError::Key(err.to_string())),
+    }
+}
+
+/// rsaEncryption (RFC 8017 appendix C), the algorithm of a PKCS#8 RSA key.
+const RSA_ENCRYPTION: rsa::pkcs8::ObjectIdentifier =
+    rsa::pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
 /// Opens compact JWEs addressed to one RSA private key (`RSA-OAEP-256` or `RSA-OAEP`).
+///
+/// Making one parses the key twice (OpenSSL's decoders, a good part of `serve`'s start-up);
+/// a clone shares the parsed key, so verifiers of one key clone one decrypter.
+#[derive(Clone)]
 pub struct Decrypter {
+    /// The key's thumbprint, to tell which key this opens.
+    kid: Kid,
     oaep256: josekit::jwe::alg::rsaes::RsaesJweDecrypter,
     oaep: josekit::jwe::alg::rsaes::RsaesJweDecrypter,
 }
@@ -313,6 +344,7 @@ impl Decrypter {
             .ok_or_else(|| JoseError::Key("decryption needs a private key".into()))?;
         let key_err = |e: josekit::JoseError| JoseError::Key(e.to_string());
         Ok(Self {
+            kid: key.kid().clone(),
             oaep256: josekit::jwe::RSA_OAEP_256
                 .decrypter_from_pem(pem)
                 .map_err(key_err)?,
@@ -320,6 +352,11 @@ impl Decrypter {
                 .decrypter_from_pem(pem)
                 .map_err(key_err)?,
         })
+    }
+
+    /// Whether this opens JWEs addressed to `key` (the same RFC 7638 thumbprint).
+    pub fn opens_for(&self, key: &RsaKey) -> bool {
+        self.kid == *key.kid()
     }
 
     /// Decrypts; returns the protected header and the plaintext. The caller checks the header

@@ -107,6 +107,52 @@ fn rs256_tokens_are_byte_for_byte_josekits() {
 }
 
 #[test]
+fn a_pkcs8_key_reads_as_openssls_pem_reader_reads_it() {
+    for key in fixture_signing_keys().unwrap() {
+        let pem = key.key().private_pem().unwrap();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let theirs = openssl::rsa::Rsa::private_key_from_pem(pem.as_bytes()).unwrap();
+        let ours = openssl_rsa_private(pem).unwrap();
+        assert_eq!(
+            ours.private_key_to_der().unwrap(),
+            theirs.private_key_to_der().unwrap()
+        );
+    }
+    // PKCS#1 ("RSA PRIVATE KEY") takes OpenSSL's reader, and reads the same key.
+    let pkcs1 = openssl::rsa::Rsa::private_key_from_pem(
+        fixture_platform_key()
+            .unwrap()
+            .private_pem()
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    let pkcs1_pem = String::from_utf8(pkcs1.private_key_to_pem().unwrap()).unwrap();
+    assert!(pkcs1_pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    assert_eq!(
+        openssl_rsa_private(&pkcs1_pem).unwrap().n().to_vec(),
+        pkcs1.n().to_vec()
+    );
+    // A PKCS#8 key that is not RSA, and no key at all: a key error, no panic.
+    let ec = openssl::pkey::PKey::from_ec_key(
+        openssl::ec::EcKey::generate(
+            &openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let ec_pem = String::from_utf8(ec.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    assert!(matches!(
+        openssl_rsa_private(&ec_pem),
+        Err(JoseError::Key(_))
+    ));
+    assert!(matches!(
+        openssl_rsa_private("no key"),
+        Err(JoseError::Key(_))
+    ));
+}
+
+#[test]
 fn rs256_verifier_takes_what_openssl_takes_and_nothing_else() {
     let keys = fixture_signing_keys().unwrap();
     let jwt = Signer::rs256(&keys[0])

@@ -21,6 +21,7 @@ use axum::Router;
 
 use crate::claims::{ClientId, ClientSecret, Issuer};
 use crate::clock::Clock;
+use crate::jose::Decrypter;
 use crate::keys::RsaKey;
 use crate::store::Store;
 use crate::verifier::{Flow, KeySource, Verifier, VerifierConfig, VerifierError};
@@ -257,17 +258,19 @@ impl Platform {
             plain: config.plain.clone(),
             encrypted: config.encrypted.clone(),
         };
+        // Every connector opens JWEs with the one platform key: parsed once, shared.
+        let decrypter = Verifier::decrypter_for(config.decryption_key.as_ref())?;
         let tenants = std::iter::once(default)
             .chain(config.brands.iter().cloned())
             .map(|connection| {
-                let verifiers = Self::verifiers(&config, &connection)?;
+                let verifiers = Self::verifiers(&config, &connection, decrypter.as_ref())?;
                 Ok(Tenant {
                     connection,
                     verifiers,
                 })
             })
             .collect::<Result<Vec<_>, VerifierError>>()?;
-        let accounts = Self::accounts(&config, &tenants)?;
+        let accounts = Self::accounts(&config, &tenants, decrypter.as_ref())?;
         let signer = crate::keys::fixture_platform_signing_key()
             .map_err(|e| e.to_string())
             .and_then(|key| crate::jose::Signer::rs256(&key).map_err(|e| e.to_string()))
@@ -289,7 +292,11 @@ impl Platform {
     }
 
     /// Each brand's two accounts, then the configured ones.
-    fn accounts(config: &PlatformConfig, tenants: &[Tenant]) -> Result<Vec<Account>, SetupError> {
+    fn accounts(
+        config: &PlatformConfig,
+        tenants: &[Tenant],
+        decrypter: Option<&Decrypter>,
+    ) -> Result<Vec<Account>, SetupError> {
         let defaults = tenants.iter().flat_map(|t| {
             let name = if t.connection.name.is_empty() {
                 "demo".to_owned()
@@ -347,11 +354,10 @@ impl Platform {
                 })?;
             accounts.push(Account {
                 id: account.id.clone(),
-                verifier: Verifier::new(Self::account_verifier(
-                    config,
-                    &tenant.connection,
-                    account,
-                )?)?,
+                verifier: Verifier::with_decrypter(
+                    Self::account_verifier(config, &tenant.connection, account)?,
+                    decrypter.cloned(),
+                )?,
                 redirect_uri: account
                     .redirect_uri
                     .clone()
@@ -413,6 +419,7 @@ impl Platform {
     fn verifiers(
         config: &PlatformConfig,
         brand: &BrandConnection,
+        decrypter: Option<&Decrypter>,
     ) -> Result<Verifiers, VerifierError> {
         let base = || {
             let mut c = VerifierConfig::new(
@@ -425,7 +432,7 @@ impl Platform {
             c
         };
         let code = |connector: &Connector| {
-            Verifier::new(
+            Verifier::with_decrypter(
                 base()
                     .token_endpoint(
                         brand.token_endpoint.clone(),
@@ -433,13 +440,15 @@ impl Platform {
                         connector.client_secret.clone(),
                     )
                     .pkce(true),
+                decrypter.cloned(),
             )
         };
         let implicit = |connector: &Connector| {
-            Verifier::new(
+            Verifier::with_decrypter(
                 base()
                     .flow(Flow::Implicit)
                     .client_id(connector.client_id.clone()),
+                decrypter.cloned(),
             )
         };
         Ok(Verifiers {

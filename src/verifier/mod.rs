@@ -45,6 +45,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::jose::compact::{self, UnverifiedJws};
 use crate::jose::Decrypter;
+use crate::keys::RsaKey;
 use crate::store::Store;
 
 use keyset::{KeyEntry, KeySet};
@@ -94,6 +95,35 @@ pub struct Verifier {
 impl Verifier {
     /// Builds the HTTP client, the signature verifiers and the decrypter once.
     pub fn new(config: VerifierConfig) -> Result<Self, VerifierError> {
+        let decrypter = Self::decrypter_for(config.decryption_key.as_ref())?;
+        Self::with_decrypter(config, decrypter)
+    }
+
+    /// The decrypter of a configuration's `decryption_key`, to share among verifiers of it
+    /// ([`Verifier::with_decrypter`]).
+    pub fn decrypter_for(key: Option<&RsaKey>) -> Result<Option<Decrypter>, VerifierError> {
+        key.map(Decrypter::new)
+            .transpose()
+            .map_err(|e| VerifierError::Key(e.to_string()))
+    }
+
+    /// As [`Verifier::new`], with the decrypter of `config.decryption_key` made already:
+    /// verifiers of one key (the platform's connectors) share one parsed key. A decrypter
+    /// for another key, or one where the configuration names none (or none where it names
+    /// one), is a configuration error.
+    pub fn with_decrypter(
+        config: VerifierConfig,
+        decrypter: Option<Decrypter>,
+    ) -> Result<Self, VerifierError> {
+        match (&config.decryption_key, &decrypter) {
+            (None, None) => {}
+            (Some(key), Some(d)) if d.opens_for(key) => {}
+            _ => {
+                return Err(VerifierError::Config(
+                    "the decrypter is not the one of the configured decryption key",
+                ))
+            }
+        }
         if config.flow == Flow::Code
             && (config.token_endpoint.is_none()
                 || config.client_id.is_none()
@@ -140,12 +170,6 @@ impl Verifier {
         if let KeySource::PublicKey(key) = &config.signing_key {
             KeyEntry::new(None, key).map_err(VerifierError::Key)?;
         }
-        let decrypter = config
-            .decryption_key
-            .as_ref()
-            .map(Decrypter::new)
-            .transpose()
-            .map_err(|e| VerifierError::Key(e.to_string()))?;
         let accepted = config
             .reject_replays
             .then(|| Store::new(config.replay_cache_entries));

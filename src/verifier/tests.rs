@@ -11,7 +11,7 @@ use sha2::Sha256;
 
 use super::*;
 use crate::claims::{ClientId, Issuer};
-use crate::jose::{ContentEnc, Encrypter, KeyAlg, Signer};
+use crate::jose::{ContentEnc, Decrypter, Encrypter, KeyAlg, Signer};
 use crate::keys::{fixture_platform_key, fixture_signing_keys, RsaKey};
 
 const NOW: i64 = 1_800_000_000;
@@ -255,6 +255,37 @@ async fn envelopes_with_every_alg_and_enc_open_and_verify() {
             assert_eq!(consumer.sub().as_str(), "110169484474386276334");
         }
     }
+}
+
+#[tokio::test]
+async fn verifiers_of_one_key_share_its_decrypter_and_no_other() {
+    let platform = fixture_platform_key().unwrap();
+    let shared = Decrypter::new(&platform).unwrap();
+    let jwe = Encrypter::new(&platform, KeyAlg::RsaOaep256, ContentEnc::A256Gcm)
+        .unwrap()
+        .encrypt(&sign(&claims()))
+        .unwrap();
+    for _ in 0..2 {
+        let v = Verifier::with_decrypter(config(), Some(shared.clone())).unwrap();
+        let consumer = v.verify(&jwe, &VerifyContext::at(NOW)).await.unwrap();
+        assert!(consumer.encrypted());
+        assert_eq!(consumer.sub().as_str(), "110169484474386276334");
+    }
+    // Another key's decrypter, one without a configured key, none with one: each refused.
+    let other = Decrypter::new(other_key().key()).unwrap();
+    let mut no_key = config();
+    no_key.decryption_key = None;
+    for (config, decrypter) in [
+        (config(), Some(other)),
+        (no_key.clone(), Some(shared.clone())),
+        (config(), None),
+    ] {
+        assert!(matches!(
+            Verifier::with_decrypter(config, decrypter),
+            Err(VerifierError::Config(m)) if m.contains("decrypter")
+        ));
+    }
+    assert!(Verifier::with_decrypter(no_key, None).is_ok());
 }
 
 #[tokio::test]
