@@ -80,9 +80,11 @@ pub(crate) fn run(args: ServeArgs, started: std::time::Instant) -> anyhow::Resul
         app = app.merge(platform::router(platform));
     }
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = state.config().limits.worker_threads {
+        runtime.worker_threads(threads);
+    }
+    let runtime = runtime.enable_all().build()?;
     // Ctrl-C and SIGTERM are caught from here on: one sent the moment the ready file appears
     // stops the server cleanly instead of killing it.
     let shutdown = {

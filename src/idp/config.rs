@@ -253,10 +253,16 @@ pub struct LimitsConfig {
     pub max_header_bytes: usize,
     /// Most header fields in one request; more are answered `431`. Defaults to `100`.
     pub max_headers: usize,
+    /// Threads that serve requests (`serve`'s runtime workers). Defaults to one per CPU core.
+    /// One costs less CPU per flow where the clients share the cores (docs/configuration.md),
+    /// and caps what the server can do at one core's worth of signatures.
+    pub worker_threads: Option<usize>,
 }
 
 /// The most connections `[limits] max_connections` may allow.
 const MAX_CONNECTIONS: usize = 1 << 20;
+/// The most threads `[limits] worker_threads` may ask for.
+const MAX_WORKER_THREADS: usize = 256;
 
 impl Default for LimitsConfig {
     fn default() -> Self {
@@ -269,6 +275,7 @@ impl Default for LimitsConfig {
             max_connections: 512,
             max_header_bytes: 32_768,
             max_headers: 100,
+            worker_threads: None,
         }
     }
 }
@@ -285,9 +292,15 @@ impl LimitsConfig {
             ("max_connections", self.max_connections as u64),
             ("max_header_bytes", self.max_header_bytes as u64),
             ("max_headers", self.max_headers as u64),
+            ("worker_threads", self.worker_threads.unwrap_or(1) as u64),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(format!("limits.{name} must be positive"));
+        }
+        if self.worker_threads.is_some_and(|n| n > MAX_WORKER_THREADS) {
+            return Err(format!(
+                "limits.worker_threads must be at most {MAX_WORKER_THREADS}"
+            ));
         }
         if self.max_connections > MAX_CONNECTIONS {
             return Err(format!(

@@ -72,6 +72,42 @@ fn sigterm(child: &Child) {
     assert!(status.success());
 }
 
+/// `serve` runs as many request threads as `[limits] worker_threads` asks: two more asked,
+/// two more threads in the process (Linux, where /proc lists them), each server answering.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn serve_runs_the_worker_threads_asked_for() {
+    let mut threads = Vec::new();
+    for workers in [1, 3] {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("harness.toml");
+        std::fs::write(&toml, format!("[limits]\nworker_threads = {workers}\n")).unwrap();
+        let server = start(&[
+            "--addr",
+            "127.0.0.1:0",
+            "--config",
+            toml.to_str().unwrap(),
+            "--state-dir",
+            dir.path().to_str().unwrap(),
+        ]);
+        let base = field(&server.banner, "listening").to_owned();
+        let pem = std::fs::read(dir.path().join("ca.pem")).unwrap();
+        let http = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap();
+        let discovery = http
+            .get(format!("{base}/.well-known/openid-configuration"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(discovery.status(), 200, "{workers} workers");
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", server.child.id())).unwrap();
+        threads.push(tasks.count());
+    }
+    assert_eq!(threads[1], threads[0] + 2, "{threads:?}");
+}
+
 #[tokio::test]
 async fn serve_prints_its_banner_serves_https_and_stops_on_sigterm() {
     let state = tempfile::tempdir().unwrap();

@@ -246,6 +246,7 @@ fn limits_a_server_cannot_run_with_are_refused_by_name() {
         "max_header_bytes",
         "max_headers",
         "max_body_bytes",
+        "worker_threads",
     ] {
         let message = refused(&format!("{key} = 0"));
         assert!(
@@ -255,6 +256,7 @@ fn limits_a_server_cannot_run_with_are_refused_by_name() {
     }
     assert!(refused("max_connections = 2000000")
         .contains("limits.max_connections must be at most 1048576"));
+    assert!(refused("worker_threads = 257").contains("limits.worker_threads must be at most 256"));
     assert!(refused("max_header_bytes = 16384").contains(
         "limits.max_header_bytes (16384) must be more than limits.max_url_bytes (16384)"
     ));
