@@ -324,8 +324,9 @@ const RSA_ENCRYPTION: rsa::pkcs8::ObjectIdentifier =
 /// a clone shares the parsed key, so verifiers of one key clone one decrypter.
 #[derive(Clone)]
 pub struct Decrypter {
-    /// The key's thumbprint, to tell which key this opens.
-    kid: Kid,
+    /// The key's DER SubjectPublicKeyInfo, to tell which key this opens (a key id can be
+    /// renamed; the key cannot).
+    public: Vec<u8>,
     oaep256: josekit::jwe::alg::rsaes::RsaesJweDecrypter,
     oaep: josekit::jwe::alg::rsaes::RsaesJweDecrypter,
 }
@@ -344,7 +345,7 @@ impl Decrypter {
             .ok_or_else(|| JoseError::Key("decryption needs a private key".into()))?;
         let key_err = |e: josekit::JoseError| JoseError::Key(e.to_string());
         Ok(Self {
-            kid: key.kid().clone(),
+            public: key.public_der().to_vec(),
             oaep256: josekit::jwe::RSA_OAEP_256
                 .decrypter_from_pem(pem)
                 .map_err(key_err)?,
@@ -354,9 +355,9 @@ impl Decrypter {
         })
     }
 
-    /// Whether this opens JWEs addressed to `key` (the same RFC 7638 thumbprint).
+    /// Whether this opens JWEs addressed to `key` (the same public key, whatever its kid).
     pub fn opens_for(&self, key: &RsaKey) -> bool {
-        self.kid == *key.kid()
+        self.public == key.public_der()
     }
 
     /// Decrypts; returns the protected header and the plaintext. The caller checks the header

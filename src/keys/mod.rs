@@ -180,6 +180,11 @@ impl RsaKey {
         self.private_pem.as_deref()
     }
 
+    /// DER SubjectPublicKeyInfo: what tells two keys apart whatever their key ids.
+    pub fn public_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
     /// PEM SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`).
     pub fn public_pem(&self) -> String {
         let body = STANDARD.encode(&self.spki_der);

@@ -271,8 +271,9 @@ async fn verifiers_of_one_key_share_its_decrypter_and_no_other() {
         assert!(consumer.encrypted());
         assert_eq!(consumer.sub().as_str(), "110169484474386276334");
     }
-    // Another key's decrypter, one without a configured key, none with one: each refused.
-    let other = Decrypter::new(other_key().key()).unwrap();
+    // Another key's decrypter (even under the platform key's kid), one without a configured
+    // key, none with one: each refused.
+    let other = Decrypter::new(other_key().with_kid(platform.kid().clone()).key()).unwrap();
     let mut no_key = config();
     no_key.decryption_key = None;
     for (config, decrypter) in [
