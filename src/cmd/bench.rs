@@ -78,17 +78,32 @@ fn thread_cpu_ns() -> u64 {
     0
 }
 
-/// The CPU time a process has spent so far, user and system, all its threads, living and
-/// ended, in seconds: `utime` + `stime` of `/proc/<pid>/stat`, in the kernel's 100 Hz user
-/// ticks (`USER_HZ`, 100 on every Linux architecture this builds for).
-fn process_cpu_secs(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses; the fields follow its last `)`.
-    let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
-    // After the name: state is field 3, utime field 14, stime field 15.
-    let utime: u64 = fields.nth(11)?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) as f64 / 100.0)
+/// The CPU time a process has spent so far, all its threads, living and ended, in seconds: in
+/// user space and in the kernel (`utime` and `stime` of `/proc/<pid>/stat`, in the kernel's
+/// 100 Hz user ticks, `USER_HZ`, 100 on every Linux architecture this builds for).
+#[derive(Debug, Clone, Copy)]
+struct ProcessCpu {
+    user: f64,
+    kernel: f64,
+}
+
+impl ProcessCpu {
+    fn of(pid: u32) -> Option<Self> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // The command name may hold spaces and parentheses; the fields follow its last `)`.
+        let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+        // After the name: state is field 3, utime field 14, stime field 15.
+        let utime: u64 = fields.nth(11)?.parse().ok()?;
+        let stime: u64 = fields.next()?.parse().ok()?;
+        Some(Self {
+            user: utime as f64 / 100.0,
+            kernel: stime as f64 / 100.0,
+        })
+    }
+
+    fn total(self) -> f64 {
+        self.user + self.kernel
+    }
 }
 
 /// Runs a verification to its end. It is polled in place, as a server's task runs it, rather
@@ -764,6 +779,14 @@ fn serve_figures(
             "<= 1.15",
         ),
         versus(
+            "serve: kernel CPU time per code flow (of the above)",
+            serve.kernel_per_flow * 1000.0,
+            "ms",
+            "loaded raw sign CPU",
+            serve.loaded_sign_cpu * 1000.0,
+            "-",
+        ),
+        versus(
             "serve: CPU time per code flow, against a quiet sign",
             serve.cpu_per_flow * 1000.0,
             "ms",
@@ -815,6 +838,9 @@ fn serve_figures(
 struct ServeFigures {
     ready_ms: f64,
     cpu_per_flow: f64,
+    /// The part of `cpu_per_flow` spent in the kernel: the sockets' system calls, loopback
+    /// delivery to the clients, the scheduler. It is not the server's code to cut.
+    kernel_per_flow: f64,
     /// The CPU time of one raw sign made on a thread of the bench while the flows of
     /// `cpu_per_flow` ran: the baseline under the same load as the server's own signature.
     loaded_sign_cpu: f64,
@@ -861,26 +887,35 @@ async fn load_serve(
         let (raw, stop) = (Arc::clone(raw), Arc::clone(&stop));
         move || sign_in_turns(&raw, &stop)
     });
-    let cpu_before = process_cpu_secs(pid);
+    let cpu_before = ProcessCpu::of(pid);
     let flows = counted_flows(base, ca, clients(args), args.seconds * 2.0, false).await;
-    let cpu_after = process_cpu_secs(pid);
+    let cpu_after = ProcessCpu::of(pid);
     stop.store(true, Ordering::Relaxed);
     let loaded_sign_cpu = signer.await?;
     let (done, _) = flows?;
     let rss_late = rss_mb(pid).unwrap_or(0.0);
-    let discovery_before = process_cpu_secs(pid);
+    let discovery_before = ProcessCpu::of(pid);
     let requests = counted_gets(&http, &discovery, clients(args), args.seconds).await?;
-    let discovery_after = process_cpu_secs(pid);
-    let per = |before: Option<f64>, after: Option<f64>, n: u64| {
-        before
-            .zip(after)
-            .map_or(0.0, |(before, after)| (after - before) / n.max(1) as f64)
+    let discovery_after = ProcessCpu::of(pid);
+    let per = |before: Option<ProcessCpu>,
+               after: Option<ProcessCpu>,
+               n: u64,
+               part: fn(ProcessCpu) -> f64| {
+        before.zip(after).map_or(0.0, |(before, after)| {
+            (part(after) - part(before)) / n.max(1) as f64
+        })
     };
     Ok(ServeFigures {
         ready_ms,
-        cpu_per_flow: per(cpu_before, cpu_after, done),
+        cpu_per_flow: per(cpu_before, cpu_after, done, ProcessCpu::total),
+        kernel_per_flow: per(cpu_before, cpu_after, done, |cpu| cpu.kernel),
         loaded_sign_cpu,
-        cpu_per_discovery: per(discovery_before, discovery_after, requests),
+        cpu_per_discovery: per(
+            discovery_before,
+            discovery_after,
+            requests,
+            ProcessCpu::total,
+        ),
         rss_idle,
         rss_early,
         rss_late,
