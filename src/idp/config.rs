@@ -254,8 +254,9 @@ pub struct LimitsConfig {
     /// Most header fields in one request; more are answered `431`. Defaults to `100`.
     pub max_headers: usize,
     /// Threads that serve requests (`serve`'s runtime workers). Defaults to one per CPU core.
-    /// One costs less CPU per flow where the clients share the cores (docs/configuration.md),
-    /// and caps what the server can do at one core's worth of signatures.
+    /// One spends less of a flow's CPU in the kernel and in looking for work, though not
+    /// clearly less in all (docs/configuration.md), and caps the server at one core's worth
+    /// of signatures.
     pub worker_threads: Option<usize>,
 }
 
